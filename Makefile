@@ -1,0 +1,115 @@
+# throwaway — see README.md. `make`, `make check`, `make install`, `make demo`.
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBEXECDIR ?= $(PREFIX)/libexec/throwaway
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+PAMDIR ?= $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
+
+CC ?= cc
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+OPT ?= -O2 -g
+comma := ,
+SAN_FLAGS = $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer)
+CFLAGS_BASE = -std=gnu11 $(WARN) $(HARDEN) $(OPT) $(SAN_FLAGS) -D_GNU_SOURCE \
+	-DLIBEXECDIR='"$(LIBEXECDIR)"' -Icommon
+LDFLAGS_BASE = -Wl,-z,relro,-z,now $(SAN_FLAGS)
+
+LXC_CFLAGS := $(shell $(PKG_CONFIG) --cflags lxc 2>/dev/null)
+LXC_LIBS := $(shell $(PKG_CONFIG) --libs lxc 2>/dev/null)
+SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh 2>/dev/null)
+SSH_LIBS := $(shell $(PKG_CONFIG) --libs libssh 2>/dev/null)
+INIH_CFLAGS := $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
+INIH_LIBS := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
+PAM_LIBS := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+B = build
+# Modules linked into the PAM module (position independent, no liblxc, no libssh).
+PIC_MODS = config names ledger safefs proto log util
+# Everything, for the programs.
+ALL_MODS = $(PIC_MODS) keys container
+
+PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
+LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)
+PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+
+all: $(PROGS)
+
+$(B)/pic/%.o: common/%.c common/*.h | $(B)/pic
+	$(CC) $(CFLAGS_BASE) -fPIC -fvisibility=hidden $(INIH_CFLAGS) -c $< -o $@
+$(B)/lib/%.o: common/%.c common/*.h | $(B)/lib
+	$(CC) $(CFLAGS_BASE) -fPIE $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS) -c $< -o $@
+$(B)/libthrowaway-pic.a: $(PIC_OBJS)
+	$(AR) rcs $@ $^
+$(B)/libthrowaway.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libthrowaway-pic.a
+	$(CC) $(CFLAGS_BASE) -fPIC -fvisibility=hidden -shared $(LDFLAGS_BASE) \
+		-Wl,--version-script=pam_module/pam_throwaway.map -o $@ $< \
+		$(B)/libthrowaway-pic.a $(INIH_LIBS) $(PAM_LIBS)
+
+PROG_LINK = $(CC) $(CFLAGS_BASE) -fPIE -pie $(LDFLAGS_BASE) $(LXC_CFLAGS) $(SSH_CFLAGS)
+KEEPER_SRCS = pam_module/keeper.c pam_module/keeper_setup.c pam_module/keeper_loop.c
+$(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(B)/libthrowaway.a
+	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+$(B)/throwaway-hook: pam_module/hook.c $(B)/libthrowaway.a
+	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+$(B)/throwaway-shell: shell/throwaway-shell.c $(B)/libthrowaway.a
+	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(INIH_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a | $(B)/tests
+	$(PROG_LINK) -Wno-missing-prototypes -o $@ $< $(B)/libthrowaway.a $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+$(B)/tests/pam_harness: tests/pam_harness.c | $(B)/tests
+	$(PROG_LINK) -o $@ $< $(PAM_LIBS)
+$(B)/tests/ssh_client: tests/ssh_client.c | $(B)/tests
+	$(PROG_LINK) -o $@ $< $(SSH_LIBS)
+
+$(B)/pic $(B)/lib $(B)/tests:
+	mkdir -p $@
+
+tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client
+
+deps:
+	@sh tests/deps.sh
+
+# The integration tests drive the installed module, keeper and shell, as an
+# admin would have them: check installs first.
+check: deps
+	$(MAKE) tests-build
+	$(MAKE) install
+	bash tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	bash config/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(B)/pam_throwaway.so $(DESTDIR)$(PAMDIR)/pam_throwaway.so
+	install -m 0755 $(B)/throwaway-keeper $(B)/throwaway-hook $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(B)/throwaway-shell $(DESTDIR)$(BINDIR)/throwaway-shell
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/throwaway
+	install -d -m 0711 $(DESTDIR)/var/lib/throwaway
+	install -d -m 0700 $(DESTDIR)/var/lib/throwaway/containers
+	@if [ -z "$(DESTDIR)" ] && ! grep -qx '$(BINDIR)/throwaway-shell' /etc/shells; then \
+		echo '$(BINDIR)/throwaway-shell' >> /etc/shells; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_throwaway.so $(DESTDIR)$(BINDIR)/throwaway-shell
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
+
+format-check:
+	clang-format --dry-run --Werror common/*.[ch] pam_module/*.[ch] shell/*.c tests/*.c tests/unit/*.c
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check deps demo install uninstall clean tests-build format-check

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throwaway.conf: INI with [global], [group:NAME] and [user:NAME] sections.
+ * The whole file is validated whatever the user; the values that apply to
+ * one user are global, then every group section of a group the user is in
+ * (file order), then the user's own section. Errors name file and line.
+ */
+#ifndef THROWAWAY_CONFIG_H
+#define THROWAWAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/throwaway/throwaway.conf"
+#define CONFIG_MAX_LINE 1024
+#define CONFIG_MAX_BINDS 32
+#define CONFIG_MAX_DEVICES 32
+#define CONFIG_MAX_FILE (1024 * 1024)
+#define CONFIG_ERR_MAX 512
+
+enum config_storage { STORAGE_TMPFS, STORAGE_DIR };
+enum config_ssh_keys { SSH_KEYS_ALL, SSH_KEYS_USED, SSH_KEYS_NONE };
+enum config_share { SHARE_SESSION, SHARE_USER };
+enum config_boot { BOOT_INIT, BOOT_MINIMAL };
+
+struct config_bind {
+	char *src; /* absolute host path */
+	char *dst; /* absolute path inside the copy */
+	bool ro;
+};
+
+struct config {
+	char *origin;         /* required */
+	char *origin_lxcpath; /* /var/lib/lxc */
+	char *lxcpath;        /* /var/lib/throwaway/containers */
+	enum config_storage storage;
+	uint64_t tmpfs_size; /* bytes, 1G */
+	bool keep;
+	bool bind_home;
+	struct config_bind binds[CONFIG_MAX_BINDS];
+	size_t n_binds;
+	enum config_ssh_keys ssh_keys;
+	char *shell; /* /bin/sh */
+	bool userns;
+	char *network; /* "none" */
+	uint64_t pids_max;
+	uint64_t memory_max; /* bytes */
+	uint64_t cpu_weight;
+	uint64_t max_sessions;
+	uint64_t max_sessions_per_user;
+	uint64_t session_timeout; /* seconds, 0 = none */
+	uint64_t idle_timeout;    /* seconds, 0 = none */
+	uint64_t start_timeout;   /* seconds */
+	char *name;               /* copy name template, %o-%u-%r */
+	enum config_share share;
+	char *devices[CONFIG_MAX_DEVICES];
+	size_t n_devices;
+	enum config_boot boot;
+	uint64_t pool;
+	bool banner;
+};
+
+/* Who the values are resolved for. groups[] holds names (primary first). */
+struct config_who {
+	const char *user;
+	const char *const *groups;
+	size_t n_groups;
+};
+
+/*
+ * Parse and validate PATH, resolving values for WHO (NULL: global only).
+ * Returns 0 and fills *ret, or -errno with a "file:line: message" (or
+ * "file: message") in err (size CONFIG_ERR_MAX). -EINVAL for a bad file.
+ * Does not check file ownership; see config_check_trusted().
+ */
+int config_load(const char *path, const struct config_who *who,
+		struct config *ret, char *err);
+
+/* Same, reading an already opened stream named NAME in messages. */
+int config_load_fd(int fd, const char *name, const struct config_who *who,
+		   struct config *ret, char *err);
+
+/*
+ * Refuse a config that someone other than root could have written: the file
+ * and every parent directory must be owned by root and not group- or
+ * world-writable, the file a regular file. Returns 0 or -errno with a
+ * sentence in err. On success *ret_fd is the opened file (O_CLOEXEC).
+ */
+int config_open_trusted(const char *path, int *ret_fd, char *err);
+
+void config_free(struct config *c);
+
+/* "1G" -> bytes; "10s"/"5m"/"2h" -> seconds. 0 or -EINVAL. */
+int config_parse_size(const char *s, uint64_t *ret);
+int config_parse_duration(const char *s, uint64_t *ret);
+
+#endif

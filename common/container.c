@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <lxc/attach_options.h>
+#include <lxc/lxccontainer.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+/* Devices a copy may use: the basics of a login, nothing that touches hardware. */
+static const char *const allowed_devices[] = {
+	"c 1:3 rwm",   /* null */
+	"c 1:5 rwm",   /* zero */
+	"c 1:7 rwm",   /* full */
+	"c 1:8 rwm",   /* random */
+	"c 1:9 rwm",   /* urandom */
+	"c 5:0 rwm",   /* tty */
+	"c 5:1 rwm",   /* console */
+	"c 5:2 rwm",   /* ptmx */
+	"c 136:* rwm", /* pts */
+};
+
+static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot mac_admin "
+			       "mac_override mknod net_admin sys_ptrace sys_pacct syslog "
+			       "wake_alarm block_suspend audit_control linux_immutable";
+
+bool ctr_cgroup_v2(void)
+{
+	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+}
+
+static bool set_item(struct lxc_container *c, const char *key, const char *value)
+{
+	return c->set_config_item(c, key, value);
+}
+
+static bool set_itemu(struct lxc_container *c, const char *key, unsigned long long v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return set_item(c, key, buf);
+}
+
+static bool set_limits_v1(struct lxc_container *c, const struct config *cfg)
+{
+	bool ok = set_item(c, "lxc.cgroup.devices.deny", "a");
+	for (size_t i = 0; ok && i < ELEMENTSOF(allowed_devices); i++)
+		ok = set_item(c, "lxc.cgroup.devices.allow", allowed_devices[i]);
+	uint64_t shares = cfg->cpu_weight * 1024 / 100;
+	ok = ok && set_itemu(c, "lxc.cgroup.pids.max", cfg->pids_max) &&
+	     set_itemu(c, "lxc.cgroup.memory.limit_in_bytes", cfg->memory_max) &&
+	     set_itemu(c, "lxc.cgroup.cpu.shares", shares < 2 ? 2 : shares);
+	/* Swap accounting is optional on v1; an unknown key would abort start. */
+	if (ok && access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
+		ok = set_itemu(c, "lxc.cgroup.memory.memsw.limit_in_bytes", cfg->memory_max);
+	return ok;
+}
+
+static bool set_limits_v2(struct lxc_container *c, const struct config *cfg)
+{
+	bool ok = set_item(c, "lxc.cgroup2.devices.deny", "a");
+	for (size_t i = 0; ok && i < ELEMENTSOF(allowed_devices); i++)
+		ok = set_item(c, "lxc.cgroup2.devices.allow", allowed_devices[i]);
+	return ok && set_itemu(c, "lxc.cgroup2.pids.max", cfg->pids_max) &&
+	       set_itemu(c, "lxc.cgroup2.memory.max", cfg->memory_max) &&
+	       set_item(c, "lxc.cgroup2.memory.swap.max", "0") &&
+	       set_itemu(c, "lxc.cgroup2.cpu.weight", cfg->cpu_weight);
+}
+
+/* "home/alice": a mount target relative to the copy's root. */
+static const char *rel(const char *abs)
+{
+	while (*abs == '/')
+		abs++;
+	return abs;
+}
+
+static bool add_bind(struct lxc_container *c, const char *src, const char *dst, bool ro)
+{
+	char entry[PATH_MAX * 2 + 128];
+	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,nodev%s,create=dir 0 0",
+			 src, rel(dst), ro ? ",ro" : "");
+	return n > 0 && (size_t)n < sizeof(entry) && set_item(c, "lxc.mount.entry", entry);
+}
+
+static bool set_hooks(struct lxc_container *c, const struct ctr_params *p)
+{
+	char cmd[PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "%s %s", p->hook, p->session);
+	/* Version 1: hooks learn their type from LXC_HOOK_TYPE, no appended args. */
+	return set_item(c, "lxc.hook.version", "1") && set_item(c, "lxc.hook.pre-mount", cmd) &&
+	       set_item(c, "lxc.hook.post-stop", cmd);
+}
+
+/* Everything a copy gets on top of the origin's configuration. */
+static bool configure(struct lxc_container *c, const struct ctr_params *p)
+{
+	const struct config *cfg = p->cfg;
+	/* No network unless configured: the origin's interfaces are dropped. */
+	bool ok = c->clear_config_item(c, "lxc.net") && set_item(c, "lxc.net.0.type", "empty") &&
+		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "1") &&
+		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
+		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
+		  set_hooks(c, p);
+	ok = ok && (ctr_cgroup_v2() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg));
+	if (ok && cfg->bind_home)
+		ok = add_bind(c, p->home, p->home, false);
+	for (size_t i = 0; ok && i < cfg->n_binds; i++)
+		ok = add_bind(c, cfg->binds[i].src, cfg->binds[i].dst, cfg->binds[i].ro);
+	return ok && c->save_config(c, NULL);
+}
+
+static int open_origin(const struct config *cfg, struct lxc_container **ret, char *err,
+		       size_t errlen)
+{
+	struct lxc_container *o = lxc_container_new(cfg->origin, cfg->origin_lxcpath);
+	if (!o || !o->is_defined(o)) {
+		snprintf(err, errlen, "the origin container '%s' does not exist in %s",
+			 cfg->origin, cfg->origin_lxcpath);
+		if (o)
+			lxc_container_put(o);
+		return -ENOENT;
+	}
+	/* An overlay over a lower layer that changes under it is undefined. */
+	if (o->is_running(o)) {
+		snprintf(err, errlen, "the origin container '%s' is running", cfg->origin);
+		lxc_container_put(o);
+		return -EBUSY;
+	}
+	*ret = o;
+	return 0;
+}
+
+int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen)
+{
+	struct lxc_container *o = NULL;
+	int r = open_origin(p->cfg, &o, err, errlen);
+	if (r < 0)
+		return r;
+	struct lxc_container *c = o->clone(o, p->name, p->cfg->lxcpath,
+					   LXC_CLONE_SNAPSHOT | LXC_CLONE_KEEPNAME, "overlay",
+					   NULL, 0, NULL);
+	lxc_container_put(o);
+	if (!c) {
+		snprintf(err, errlen, "cloning the origin '%s' failed", p->cfg->origin);
+		return -EIO;
+	}
+	if (!configure(c, p)) {
+		snprintf(err, errlen, "configuring the copy '%s' failed", p->name);
+		c->destroy(c);
+		lxc_container_put(c);
+		return -EIO;
+	}
+	*ret = c;
+	return 0;
+}
+
+int ctr_lower_dir(struct lxc_container *c, char *buf, size_t len)
+{
+	char v[PATH_MAX * 2 + 32];
+	if (c->get_config_item(c, "lxc.rootfs.path", v, sizeof(v)) <= 0)
+		return -EINVAL;
+	/* overlay:<lower>:<upper> (liblxc also accepts "overlayfs:") */
+	char *lower = strchr(v, ':');
+	char *upper = lower ? strchr(lower + 1, ':') : NULL;
+	if (!lower || !upper || strncmp(v, "overlay", 7) != 0)
+		return -EINVAL;
+	*upper = '\0';
+	if (strlen(lower + 1) >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, lower + 1, strlen(lower + 1) + 1);
+	return 0;
+}
+
+int ctr_dir(struct lxc_container *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", c->config_path, c->name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+int ctr_start(struct lxc_container *c)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		util_reset_signals();
+		c->want_daemonize(c, true);
+		c->want_close_all_fds(c, true);
+		_exit(c->start(c, 0, NULL) ? 0 : 1);
+	}
+	int r = wait_child(pid);
+	if (r == 0 && !c->is_running(c))
+		r = -EIO;
+	return r;
+}
+
+/* liblxc leaves its per-container lock file (".<name>") behind after destroy. */
+static void remove_lock(const char *lxcpath, const char *name)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "/run/lxc/lock/%s/.%s", lxcpath, name);
+	unlink(p);
+}
+
+int ctr_stop(struct lxc_container *c)
+{
+	int r = 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		util_reset_signals();
+		_exit(c->stop(c) ? 0 : 1);
+	}
+	/* Reap everything until the stopper is done: see DESIGN.md, "Deadlock at stop". */
+	for (;;) {
+		int st;
+		pid_t w = waitpid(-1, &st, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = -errno;
+			break;
+		}
+		if (w == pid) {
+			r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+			break;
+		}
+	}
+	if (c->is_defined(c) && !c->is_running(c))
+		c->destroy(c);
+	remove_lock(c->config_path, c->name);
+	return c->is_defined(c) ? -EBUSY : r;
+}
+
+int ctr_destroy(const char *lxcpath, const char *name)
+{
+	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	if (!c)
+		return -ENOMEM;
+	int r = 0;
+	if (c->is_defined(c))
+		r = ctr_stop(c);
+	else
+		remove_lock(lxcpath, name);
+	lxc_container_put(c);
+	return r;
+}
+
+/* Runs inside the copy, already as the user: new session, then exec. */
+static int exec_inside(void *payload)
+{
+	const struct ctr_exec *x = payload;
+	setsid();
+	if (x->ctty >= 0 && ioctl(x->ctty, TIOCSCTTY, 0) < 0)
+		_exit(126);
+	if (x->cwd && chdir(x->cwd) < 0 && chdir("/") < 0)
+		_exit(126);
+	execve(x->path, x->argv, x->envp);
+	_exit(127);
+}
+
+int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid)
+{
+	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
+	pid_t pid;
+
+	o.attach_flags = LXC_ATTACH_DEFAULT | LXC_ATTACH_NO_NEW_PRIVS | LXC_ATTACH_SETGROUPS;
+	o.env_policy = LXC_ATTACH_CLEAR_ENV;
+	o.uid = x->uid;
+	o.gid = x->gid;
+	o.groups.size = x->n_groups;
+	o.groups.list = x->groups;
+	o.initial_cwd = (char *)"/";
+	o.stdin_fd = x->fds[0];
+	o.stdout_fd = x->fds[1];
+	o.stderr_fd = x->fds[2];
+	if (c->attach(c, exec_inside, (void *)x, &o, &pid) < 0)
+		return -EIO;
+	*ret_pid = pid;
+	return 0;
+}

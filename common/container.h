@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Copy lifecycle with liblxc: clone the origin as an overlay snapshot,
+ * harden and configure the copy, start it from a short-lived child, attach
+ * programs as the user, stop it (which destroys it: lxc.ephemeral = 1).
+ * Callers must have reset signal dispositions and the mask (liblxc breaks
+ * with SIGCHLD ignored) and run as root.
+ */
+#ifndef THROWAWAY_CONTAINER_H
+#define THROWAWAY_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct lxc_container;
+
+struct ctr_params {
+	const struct config *cfg;
+	const char *name;    /* copy name, also its hostname */
+	const char *session; /* passed to the hooks */
+	const char *hook;    /* path of throwaway-hook */
+	const char *home;    /* the user's home (validated) */
+};
+
+/* True when the host runs the unified (v2-only) cgroup layout. */
+bool ctr_cgroup_v2(void);
+
+/*
+ * Clone cfg->origin into cfg->lxcpath as NAME and write its hardened
+ * configuration. On failure the half-made copy is removed. err gets a
+ * sentence for the user. Returns 0 / -errno with *ret set on success.
+ */
+int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen);
+
+/* The lower (origin) rootfs directory of copy c, copied into buf. */
+int ctr_lower_dir(struct lxc_container *c, char *buf, size_t len);
+
+/* The copy's own directory (<lxcpath>/<name>), copied into buf. */
+int ctr_dir(struct lxc_container *c, char *buf, size_t len);
+
+/* Start c daemonized from a forked child (whose cgroup liblxc takes). */
+int ctr_start(struct lxc_container *c);
+
+/*
+ * Stop c from a forked child while this process reaps every child of its
+ * own (attached processes must be reaped for the copy's init to finish).
+ * Stopping destroys the copy (ephemeral). Then remove what liblxc leaves:
+ * the copy if still defined, and its lock file.
+ */
+int ctr_stop(struct lxc_container *c);
+
+/* Stop (if running) and destroy the copy NAME in LXCPATH; for cleanup paths. */
+int ctr_destroy(const char *lxcpath, const char *name);
+
+struct ctr_exec {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	const char *cwd;
+	const char *path;  /* program to execute inside */
+	char *const *argv;
+	char *const *envp;
+	int fds[3];        /* stdin, stdout, stderr */
+	int ctty;          /* fd to make the controlling terminal, or -1 */
+};
+
+/* Run a program inside the running copy; returns its pid (our child). */
+int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid);
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "names.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+int names_session_id(char out[NAMES_SESSION_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[NAMES_SESSION_LEN / 2];
+	int r = util_random(raw, sizeof(raw));
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[NAMES_SESSION_LEN] = '\0';
+	return 0;
+}
+
+bool names_session_valid(const char *s)
+{
+	if (!s || strlen(s) != NAMES_SESSION_LEN)
+		return false;
+	return strspn(s, "0123456789abcdef") == NAMES_SESSION_LEN;
+}
+
+bool names_user_safe(const char *s)
+{
+	if (!s || !*s || !strchr("abcdefghijklmnopqrstuvwxyz_", *s))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s);
+}
+
+bool names_container_valid(const char *s)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > NAMES_CONTAINER_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, ok) == n;
+}
+
+static int random_suffix(char out[7])
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char raw[6];
+	int r = util_random(raw, sizeof(raw));
+	if (r < 0)
+		return r;
+	/* 256 % 36 bias is irrelevant for a uniqueness suffix. */
+	for (int i = 0; i < 6; i++)
+		out[i] = set[raw[i] % 36];
+	out[6] = '\0';
+	return 0;
+}
+
+/* Expand tmpl with the user part USER; -ENAMETOOLONG when it does not fit. */
+static int expand(const char *tmpl, const char *origin, const char *user, uid_t uid,
+		  const char *session, const char *rnd, char *out)
+{
+	char uidbuf[16];
+	size_t len = 0;
+
+	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
+	for (const char *p = tmpl; *p; p++) {
+		const char *piece;
+		char one[2] = { *p, '\0' };
+		if (*p != '%') {
+			piece = one;
+		} else {
+			switch (*++p) {
+			case 'o': piece = origin; break;
+			case 'u': piece = user; break;
+			case 'U': piece = uidbuf; break;
+			case 's': piece = session ? session : ""; break;
+			case 'r': piece = rnd; break;
+			case '%': piece = "-"; break; /* '%' is not valid in a name */
+			default: return -EINVAL;
+			}
+		}
+		size_t n = strlen(piece);
+		if (len + n > NAMES_CONTAINER_MAX)
+			return -ENAMETOOLONG;
+		memcpy(out + len, piece, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+int names_container(const char *tmpl, const char *origin, const char *user, uid_t uid,
+		    const char *session, char out[NAMES_CONTAINER_MAX + 1])
+{
+	char rnd[7], uname[16], buf[NAMES_CONTAINER_MAX + 1];
+	int r = random_suffix(rnd);
+	if (r < 0)
+		return r;
+	snprintf(uname, sizeof(uname), "u%u", (unsigned)uid);
+
+	r = -ENAMETOOLONG;
+	if (names_user_safe(user))
+		r = expand(tmpl, origin, user, uid, session, rnd, buf);
+	if (r == -ENAMETOOLONG)
+		r = expand(tmpl, origin, uname, uid, session, rnd, buf);
+	if (r < 0)
+		return r;
+	if (!names_container_valid(buf))
+		return -EINVAL;
+	memcpy(out, buf, strlen(buf) + 1);
+	return 0;
+}

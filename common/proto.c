@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "proto.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+static bool key_valid(const char *k, size_t len)
+{
+	if (len == 0 || len > PROTO_MAX_KEY)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || k[i] == '_'))
+			return false;
+	return true;
+}
+
+static int append(struct proto_msg *m, const char *key, const char *value)
+{
+	size_t kl = strlen(key), vl = strlen(value), need = kl + vl + 2;
+
+	if (m->len + need > PROTO_MAX_MSG)
+		return -E2BIG;
+	if (m->len + need > m->cap) {
+		size_t cap = m->cap ? m->cap : 256;
+		while (cap < m->len + need)
+			cap *= 2;
+		char *d = realloc(m->data, cap);
+		if (!d)
+			return -ENOMEM;
+		m->data = d;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, key, kl);
+	m->data[m->len + kl] = '=';
+	memcpy(m->data + m->len + kl + 1, value, vl + 1);
+	m->len += need;
+	return 0;
+}
+
+int proto_begin(struct proto_msg *m, const char *type)
+{
+	memset(m, 0, sizeof(*m));
+	int r = append(m, "v", PROTO_VERSION);
+	return r < 0 ? r : append(m, "t", type);
+}
+
+int proto_put(struct proto_msg *m, const char *key, const char *value)
+{
+	if (!value)
+		return 0;
+	if (!key_valid(key, strlen(key)))
+		return -EINVAL;
+	return append(m, key, value);
+}
+
+int proto_putu(struct proto_msg *m, const char *key, unsigned long long value)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%llu", value);
+	return proto_put(m, key, buf);
+}
+
+/* Split one "key=value\0" field at *off; advances *off. */
+static int split_field(struct proto_msg *m, size_t *off, const char **rk, const char **rv)
+{
+	char *f = m->data + *off;
+	char *end = memchr(f, '\0', m->len - *off);
+	if (!end)
+		return -EBADMSG;
+	char *eq = memchr(f, '=', (size_t)(end - f));
+	if (!eq || !key_valid(f, (size_t)(eq - f)))
+		return -EBADMSG;
+	*eq = '\0';
+	*rk = f;
+	*rv = eq + 1;
+	*off += (size_t)(end - f) + 1;
+	return 0;
+}
+
+int proto_parse(struct proto_msg *m)
+{
+	size_t off = 0;
+	const char *k, *v;
+
+	m->n = 0;
+	m->type = NULL;
+	if (m->len == 0 || m->len > PROTO_MAX_MSG || split_field(m, &off, &k, &v) < 0)
+		return -EBADMSG;
+	if (strcmp(k, "v") != 0)
+		return -EBADMSG;
+	if (strcmp(v, PROTO_VERSION) != 0)
+		return -EPROTO;
+	if (off >= m->len || split_field(m, &off, &k, &v) < 0 || strcmp(k, "t") != 0 || !*v)
+		return -EBADMSG;
+	m->type = v;
+	while (off < m->len) {
+		if (m->n >= PROTO_MAX_FIELDS || split_field(m, &off, &k, &v) < 0)
+			return -EBADMSG;
+		m->keys[m->n] = k;
+		m->vals[m->n++] = v;
+	}
+	return 0;
+}
+
+const char *proto_get(const struct proto_msg *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->keys[i], key) == 0)
+			return m->vals[i];
+	return NULL;
+}
+
+int proto_getu(const struct proto_msg *m, const char *key, unsigned long long max,
+	       unsigned long long *ret)
+{
+	const char *v = proto_get(m, key);
+	char *end;
+
+	if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 20)
+		return -EBADMSG;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || *end || x > max)
+		return -EBADMSG;
+	*ret = x;
+	return 0;
+}
+
+void proto_free(struct proto_msg *m)
+{
+	free(m->data);
+	m->data = NULL;
+	m->len = m->cap = m->n = 0;
+}
+
+int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = m->data, .iov_len = m->len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (n_fds > PROTO_MAX_FDS)
+		return -EINVAL;
+	if (n_fds > 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+	for (;;) {
+		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (n >= 0)
+			return (size_t)n == m->len ? 0 : -EMSGSIZE;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int wait_readable(int sock, int timeout_ms)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	for (;;) {
+		int r = poll(&p, 1, timeout_ms);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Take the fds out of the control data; close any beyond max_fds. */
+static size_t take_fds(struct msghdr *mh, int *fds, size_t max_fds)
+{
+	size_t got = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *p = (int *)CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			if (got < max_fds)
+				fds[got++] = p[i];
+			else
+				close(p[i]);
+		}
+	}
+	return got;
+}
+
+int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *ret_n_fds,
+	       int timeout_ms)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS * 2)];
+		struct cmsghdr align;
+	} u;
+	int r = wait_readable(sock, timeout_ms);
+	if (r < 0)
+		return r;
+	memset(m, 0, sizeof(*m));
+	m->data = malloc(PROTO_MAX_MSG);
+	if (!m->data)
+		return -ENOMEM;
+	m->cap = PROTO_MAX_MSG;
+	struct iovec iov = { .iov_base = m->data, .iov_len = PROTO_MAX_MSG };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		r = -errno;
+	size_t got = n < 0 ? 0 : take_fds(&mh, fds, max_fds);
+	if (r == 0 && n == 0)
+		r = -EPIPE;
+	if (r == 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		r = -EMSGSIZE;
+	if (r == 0) {
+		m->len = (size_t)n;
+		r = proto_parse(m);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < got; i++)
+			close(fds[i]);
+		proto_free(m);
+		return r;
+	}
+	if (ret_n_fds)
+		*ret_n_fds = got;
+	return 0;
+}

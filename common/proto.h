@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The keeper protocol. One message per SOCK_SEQPACKET datagram:
+ *   "v=1\0t=TYPE\0key=value\0key=value\0..."
+ * Keys are [a-z_]{1,16}; a key may repeat (argv, env). Up to PROTO_MAX_FDS
+ * file descriptors travel with a message as SCM_RIGHTS. Every message
+ * carries the version, so either side can refuse a peer it does not speak.
+ * Messages from a peer are untrusted: proto_parse() bounds everything.
+ */
+#ifndef THROWAWAY_PROTO_H
+#define THROWAWAY_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROTO_VERSION "1"
+#define PROTO_MAX_MSG (64 * 1024)
+#define PROTO_MAX_FIELDS 512
+#define PROTO_MAX_KEY 16
+#define PROTO_MAX_FDS 3
+
+struct proto_msg {
+	char *data; /* encoded message; parsed in place by proto_parse */
+	size_t len;
+	size_t cap;
+	const char *type;
+	size_t n;
+	const char *keys[PROTO_MAX_FIELDS];
+	const char *vals[PROTO_MAX_FIELDS];
+};
+
+/* Start a message of TYPE. 0 or -errno. */
+int proto_begin(struct proto_msg *m, const char *type);
+/* Append key=value; -E2BIG past PROTO_MAX_MSG, -EINVAL for a bad key or a NUL-less value. */
+int proto_put(struct proto_msg *m, const char *key, const char *value);
+int proto_putu(struct proto_msg *m, const char *key, unsigned long long value);
+
+/* Split m->data[0..len) into fields. 0, or -EBADMSG / -EPROTO (version). */
+int proto_parse(struct proto_msg *m);
+
+/* The first value of KEY, or NULL. */
+const char *proto_get(const struct proto_msg *m, const char *key);
+/* The value of KEY as an unsigned number ≤ max; -EBADMSG when absent or bad. */
+int proto_getu(const struct proto_msg *m, const char *key, unsigned long long max,
+	       unsigned long long *ret);
+
+void proto_free(struct proto_msg *m);
+
+/* Send m with up to PROTO_MAX_FDS fds. 0 or -errno. */
+int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds);
+
+/*
+ * Receive and parse one message. Received fds are close-on-exec; unwanted
+ * ones (beyond max_fds) are closed. -EPIPE on orderly EOF. timeout_ms < 0
+ * waits forever. On success *ret_n_fds fds are in fds[].
+ */
+int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *ret_n_fds,
+	       int timeout_ms);
+
+#endif

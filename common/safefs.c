@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "safefs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+int safefs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+int safefs_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > max)
+				return -EFBIG;
+			cap *= 2;
+			char *b = realloc(buf, cap + 1);
+			if (!b)
+				return -ENOMEM;
+			buf = b;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
+			size_t *ret_len)
+{
+	struct stat st;
+	_cleanup_close_ int fd = safefs_open_beneath(dirfd, path, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((size_t)st.st_size > max)
+		return -EFBIG;
+	return safefs_read_fd(fd, max, ret_buf, ret_len);
+}
+
+/* The child side of safefs_read_as_user: never returns. */
+static void __attribute__((noreturn))
+read_child(int out, uid_t uid, gid_t gid, const char *home, const char *relpath, size_t max)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		_exit(EPERM);
+	/* Check that it took: a silent failure would read as root. */
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
+	    getgroups(0, NULL) != 0)
+		_exit(EPERM);
+	int dfd = open(home, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		_exit(errno);
+	int r = safefs_read_beneath(dfd, relpath, max, &buf, &len);
+	if (r < 0)
+		_exit(-r);
+	_exit(util_write_all(out, buf, len) < 0 ? EIO : 0);
+}
+
+int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relpath,
+			size_t max, char **ret_buf, size_t *ret_len)
+{
+	int p[2], status;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		read_child(p[1], uid, gid, home, relpath, max);
+	}
+	close(p[1]);
+	int r = safefs_read_fd(p[0], max, &buf, &len);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status))
+		return -EIO;
+	if (WEXITSTATUS(status) != 0)
+		return -WEXITSTATUS(status);
+	if (r < 0)
+		return r;
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+int safefs_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode, uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *copy = strdup(relpath);
+	char *save = NULL;
+	int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+
+	if (!copy || cur < 0) {
+		if (cur >= 0)
+			close(cur);
+		return copy ? -errno : -ENOMEM;
+	}
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
+			close(cur);
+			return -EINVAL;
+		}
+		bool made = mkdirat(cur, c, mode) == 0;
+		if (!made && errno != EEXIST) {
+			int r = -errno;
+			close(cur);
+			return r;
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		if (next < 0)
+			return -errno;
+		if (made && (fchown(next, uid, gid) < 0 || fchmod(next, mode) < 0)) {
+			int r = -errno;
+			close(next);
+			return r;
+		}
+		cur = next;
+	}
+	return cur;
+}
+
+int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len,
+			 mode_t mode, uid_t uid, gid_t gid, int replace)
+{
+	int flags = O_WRONLY | O_CREAT | (replace ? O_TRUNC : O_EXCL);
+	_cleanup_close_ int fd = safefs_open_beneath(dirfd, relpath, flags, mode);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
+		return -errno;
+	int r = util_write_all(fd, data, len);
+	if (r < 0)
+		return r;
+	return close(TAKE_FD(fd)) < 0 ? -errno : 0;
+}

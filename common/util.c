@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int util_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int util_random(void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int util_cloexec_from(int from)
+{
+	/* close_range(CLOSE_RANGE_CLOEXEC) exists since 5.11; fall back to /proc. */
+	if (syscall(SYS_close_range, (unsigned)from, ~0U, 4 /* CLOEXEC */) == 0)
+		return 0;
+
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (fd >= from && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+	return 0;
+}
+
+void util_reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t all;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL/STOP */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+int util_proc_starttime(pid_t pid, uint64_t *ret)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	/* comm may hold spaces and ')': fields start after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	unsigned long long v = 0;
+	/* after ") " come fields 3..: state is 3, starttime is 22 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			  "%*d %*d %*d %*d %*d %*d %llu",
+		   &v) != 1)
+		return -EIO;
+	*ret = v;
+	return 0;
+}
+
+bool util_proc_alive(pid_t pid, uint64_t starttime)
+{
+	uint64_t st;
+
+	if (pid <= 0 || util_proc_starttime(pid, &st) < 0)
+		return false;
+	return st == starttime;
+}
+
+uint64_t util_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void util_sanitize(char *dst, size_t max, const char *src)
+{
+	size_t i = 0;
+
+	if (max == 0)
+		return;
+	for (; src && *src && i + 1 < max; src++)
+		dst[i++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+	dst[i] = '\0';
+}
+
+int util_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0) {
+		close(fd);
+		return -EPERM;
+	}
+	/* mkdir honours the umask; a directory made earlier may be looser. */
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+int util_kv_get(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, kl) != 0 || l[kl] != '=')
+			continue;
+		const char *v = l + kl + 1;
+		size_t vl = strcspn(v, "\n");
+		if (vl >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf, v, vl);
+		buf[vl] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}

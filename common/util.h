@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small helpers shared by every program: I/O loops, fds, randomness, procfs. */
+#ifndef THROWAWAY_UTIL_H
+#define THROWAWAY_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TW_RUNDIR "/run/throwaway"
+
+/* Read/write exactly len bytes, retrying on EINTR. 0 or -errno (-EPIPE on EOF). */
+int util_write_all(int fd, const void *buf, size_t len);
+int util_read_all(int fd, void *buf, size_t len);
+
+/* Fill buf with len bytes from the kernel's random source. 0 or -errno. */
+int util_random(void *buf, size_t len);
+
+/* Mark every fd >= from close-on-exec. 0 or -errno. */
+int util_cloexec_from(int from);
+
+/* Reset every signal disposition to default and unblock all signals. */
+void util_reset_signals(void);
+
+/* The start time (field 22 of /proc/PID/stat), for pid-reuse checks. */
+int util_proc_starttime(pid_t pid, uint64_t *ret);
+
+/* True when PID is alive and still started at STARTTIME. */
+bool util_proc_alive(pid_t pid, uint64_t starttime);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t util_now_ms(void);
+
+/* Copy a string for messages: printable ASCII only, at most max-1 bytes. */
+void util_sanitize(char *dst, size_t max, const char *src);
+
+/* pidfd_open(2); -errno on failure. */
+int util_pidfd_open(pid_t pid);
+
+/* Open (creating if needed) a root-owned directory with MODE, O_NOFOLLOW. */
+int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
+
+
+
+/* From "key=value\n" text, copy the value of KEY into buf. 0, -ENOENT, -ENAMETOOLONG. */
+int util_kv_get(const char *text, const char *key, char *buf, size_t len);
+#endif

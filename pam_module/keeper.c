@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throwaway-keeper: the per-session root helper.
+ *
+ *   throwaway-keeper             fd 3 is a socket to the PAM module, which
+ *                                sends one "open" request and waits for
+ *                                "ready" or "error"; the keeper then serves
+ *                                the session until it ends.
+ *   throwaway-keeper --destroy SESSION
+ *                                one-shot: destroy the copy of a session
+ *                                whose keeper is gone (close_session's
+ *                                fallback), and its record and socket.
+ *
+ * Exec'd by the PAM module with an empty environment and fds 0-2 on
+ * /dev/null; trusts its request (root wrote it), not the user's files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lxc/lxccontainer.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "keeper.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+#define REQUEST_FD 3
+
+static void sanitize_process(void)
+{
+	clearenv();
+	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	umask(022);
+	util_reset_signals();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		if (fcntl(fd, F_GETFD) < 0 || fd == 2) /* liblxc writes noise to stderr */
+			dup2(null, fd);
+	if (null > 2)
+		close(null);
+	util_cloexec_from(REQUEST_FD);
+	if (chdir("/") < 0) {
+		/* / always exists */
+	}
+}
+
+static int reply(int fd, const char *type, const char *key, const char *value)
+{
+	struct proto_msg m;
+	int r = proto_begin(&m, type);
+	if (r == 0)
+		r = proto_put(&m, key, value);
+	if (r == 0)
+		r = proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+	return r;
+}
+
+static int run_session(void)
+{
+	struct keeper k = { .callerfd = -EBADF, .initfd = -EBADF, .listenfd = -EBADF,
+			    .sigfd = -EBADF, .timerfd = -EBADF };
+	char err[KEEPER_ERR_MAX] = "";
+	char ms[32];
+
+	k.t0_ms = util_now_ms();
+	int r = keeper_read_request(&k, REQUEST_FD, err);
+	if (r >= 0)
+		r = keeper_setup(&k, err);
+	if (r >= 0) {
+		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k.t0_ms));
+		log_event(LOG_INFO, "ready", "session", k.session, "user", k.user, "rhost", k.rhost,
+			  "container", k.container, "ms", ms,
+			  "keys", k.cfg.bind_home ? "home" : NULL, NULL);
+		/* The module may have given up waiting: then nobody will use the copy. */
+		r = reply(REQUEST_FD, "ready", "container", k.container);
+		if (r < 0)
+			snprintf(err, sizeof(err), "the login gave up waiting");
+	}
+	if (r < 0) {
+		char uid[16];
+		snprintf(uid, sizeof(uid), "%u", (unsigned)k.uid);
+		log_event(LOG_ERR, "error", "session", k.session, "user", k.user, "uid", uid,
+			  "rhost", k.rhost, "container", k.container[0] ? k.container : NULL,
+			  "reason", err, NULL);
+		reply(REQUEST_FD, "error", "msg", err);
+		keeper_abort(&k);
+		config_free(&k.cfg);
+		return 1;
+	}
+	close(REQUEST_FD);
+	r = keeper_loop(&k);
+	if (r < 0 && !k.end_reason)
+		k.end_reason = "internal-error";
+	keeper_teardown(&k);
+	config_free(&k.cfg);
+	return 0;
+}
+
+static int destroy_session(const char *session)
+{
+	struct ledger_entry e;
+	char sock[PATH_MAX];
+
+	if (!names_session_valid(session))
+		return 2;
+	int r = ledger_read(TW_RUNDIR, session, &e);
+	if (r < 0)
+		return r == -ENOENT ? 0 : 1; /* no record: nothing left to destroy */
+	/* A keeper that still runs but did not answer is wedged: it goes first. */
+	if (util_proc_alive(e.keeper, e.keeper_start))
+		kill(e.keeper, SIGKILL);
+	r = names_container_valid(e.container) ? ctr_destroy(e.lxcpath, e.container) : 0;
+	snprintf(sock, sizeof(sock), "%s/sock/%s", TW_RUNDIR, session);
+	unlink(sock);
+	ledger_remove(TW_RUNDIR, session);
+	log_event(r < 0 ? LOG_ERR : LOG_INFO, r < 0 ? "error" : "destroy", "session", e.session,
+		  "user", e.user, "container", e.container, "reason",
+		  r < 0 ? "destroying the copy failed" : "keeper-gone", NULL);
+	return r < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	sanitize_process();
+	log_open(false);
+	if (argc == 3 && strcmp(argv[1], "--destroy") == 0)
+		return destroy_session(argv[2]);
+	if (argc != 1 || fcntl(REQUEST_FD, F_GETFD) < 0) {
+		log_event(LOG_ERR, "error", "reason", "throwaway-keeper: bad invocation", NULL);
+		return 2;
+	}
+	return run_session();
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The per-session keeper: shared state of keeper.c, keeper_setup.c, keeper_loop.c. */
+#ifndef THROWAWAY_KEEPER_H
+#define THROWAWAY_KEEPER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "ledger.h"
+#include "names.h"
+
+#define KEEPER_MAX_CLIENTS 64
+#define KEEPER_MAX_GROUPS 64
+#define KEEPER_ERR_MAX 512
+
+struct lxc_container;
+
+struct client {
+	int fd;
+	uid_t uid;  /* SO_PEERCRED */
+	pid_t pid;  /* attached program, 0 if none */
+	bool closer; /* root asked to close; answer when done */
+};
+
+struct keeper {
+	/* the request, from the PAM module */
+	char session[NAMES_SESSION_LEN + 1];
+	char user[LEDGER_FIELD_MAX];
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[KEEPER_MAX_GROUPS];
+	size_t n_groups;
+	char home[PATH_MAX];
+	pid_t caller;
+	char rhost[LEDGER_FIELD_MAX];
+	char service[64];
+	char auth_info[8192];
+	char config_path[PATH_MAX];
+	bool debug;
+
+	struct config cfg;
+	char container[NAMES_CONTAINER_MAX + 1];
+	struct lxc_container *c;
+	struct ledger_entry entry;
+	uint64_t t0_ms;
+
+	int callerfd; /* pidfd of the PAM caller */
+	int initfd;   /* pidfd of the copy's init */
+	int listenfd;
+	int sigfd;
+	int timerfd;
+	char sockpath[PATH_MAX];
+	struct client clients[KEEPER_MAX_CLIENTS];
+	size_t n_clients;
+	const char *end_reason;
+};
+
+/* keeper_setup.c: everything between the request and "ready". */
+int keeper_read_request(struct keeper *k, int fd, char *err);
+int keeper_setup(struct keeper *k, char *err);
+/* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
+void keeper_abort(struct keeper *k);
+
+/* keeper_loop.c: serve the session until it ends, then tear down. */
+int keeper_loop(struct keeper *k);
+void keeper_teardown(struct keeper *k);
+
+#endif

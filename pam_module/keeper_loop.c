@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The keeper's event loop: serve the session's shells on its socket,
+ * watch the PAM caller and the copy's init through pidfds, enforce the
+ * session timeout, and tear the copy down when any of them ends it.
+ * Peers are untrusted: each is checked with SO_PEERCRED, and everything it
+ * sends is bounded and validated before it reaches an attached program.
+ */
+#include <errno.h>
+#include <lxc/lxccontainer.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "keeper.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+#define ENV_MAX 32
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static void close_client(struct keeper *k, size_t i)
+{
+	struct client *cl = &k->clients[i];
+	/* The shell went away: its program goes too, like a hung-up login. */
+	if (cl->pid > 0)
+		kill(-cl->pid, SIGKILL);
+	close(cl->fd);
+	k->clients[i] = k->clients[--k->n_clients];
+}
+
+static void send_simple(int fd, const char *type, const char *key, const char *value)
+{
+	struct proto_msg m;
+	if (proto_begin(&m, type) == 0 && proto_put(&m, key, value) == 0)
+		proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+}
+
+static void on_accept(struct keeper *k)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(k->listenfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != k->uid && cred.uid != 0) || k->n_clients >= KEEPER_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	k->clients[k->n_clients++] = (struct client){ .fd = fd, .uid = cred.uid };
+}
+
+/* TERM: at most 64 of [A-Za-z0-9._+-]; LANG/LC_*: at most 64 of [A-Za-z0-9._@-]. */
+static bool env_hint_ok(const char *kv)
+{
+	static const struct {
+		const char *prefix, *chars;
+	} rules[] = {
+		{ "TERM=", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-" },
+		{ "LANG=", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-" },
+		{ "LC_", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-" },
+		{ "SSH_CONNECTION=", "0123456789abcdefABCDEF.: " },
+		{ "SSH_CLIENT=", "0123456789abcdefABCDEF.: " },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+		size_t pl = strlen(rules[i].prefix);
+		if (strncmp(kv, rules[i].prefix, pl) != 0)
+			continue;
+		const char *v = kv + pl;
+		if (pl == 3) { /* LC_NAME=: the name is upper case letters */
+			size_t nl = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+			if (nl == 0 || nl > 16 || v[nl] != '=')
+				return false;
+			v += nl + 1;
+		}
+		return *v && strlen(v) <= 64 && strspn(v, rules[i].chars) == strlen(v);
+	}
+	return false;
+}
+
+static int build_env(struct keeper *k, const struct proto_msg *m, char **env, char *store, size_t max)
+{
+	size_t n = 0, off = 0;
+	const char *base = k->cfg.shell;
+	char line[PATH_MAX + 32];
+	const char *fixed[] = { "HOME", k->home, "USER", k->user, "LOGNAME", k->user, "SHELL", base,
+				"PATH", DEFAULT_PATH, "THROWAWAY_SESSION", k->session,
+				"THROWAWAY_CONTAINER", k->container };
+
+	for (size_t i = 0; i + 1 < ELEMENTSOF(fixed); i += 2) {
+		int len = snprintf(line, sizeof(line), "%s=%s", fixed[i], fixed[i + 1]);
+		if (len < 0 || off + (size_t)len + 1 > max)
+			return -E2BIG;
+		env[n++] = memcpy(store + off, line, (size_t)len + 1);
+		off += (size_t)len + 1;
+	}
+	for (size_t i = 0; i < m->n && n + 1 < ENV_MAX; i++) {
+		if (strcmp(m->keys[i], "env") != 0 || !env_hint_ok(m->vals[i]))
+			continue;
+		env[n++] = (char *)m->vals[i];
+	}
+	env[n] = NULL;
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m, int *fds)
+{
+	char *env[ENV_MAX + 1], store[8192], login[PATH_MAX + 2];
+	const char *mode = proto_get(m, "mode");
+	const char *cmd = proto_get(m, "cmd");
+	char *argv[4] = { NULL };
+
+	if (!mode || (strcmp(mode, "cmd") == 0 && !cmd))
+		return -EBADMSG;
+	if (strcmp(mode, "cmd") == 0) {
+		argv[0] = (char *)base_name(k->cfg.shell);
+		argv[1] = (char *)"-c";
+		argv[2] = (char *)cmd;
+	} else if (strcmp(mode, "login") == 0) {
+		snprintf(login, sizeof(login), "-%s", base_name(k->cfg.shell));
+		argv[0] = login;
+	} else {
+		return -EBADMSG;
+	}
+	int r = build_env(k, m, env, store, sizeof(store));
+	if (r < 0)
+		return r;
+	struct ctr_exec x = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
+			      .n_groups = k->n_groups, .cwd = k->home, .path = k->cfg.shell,
+			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] }, .ctty = -1 };
+	return ctr_attach(k->c, &x, &cl->pid);
+}
+
+static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, int *fds, size_t n_fds)
+{
+	struct client *cl = &k->clients[i];
+	char msg[128];
+	int r = -EBADMSG;
+
+	if (cl->uid == k->uid && cl->pid == 0 && n_fds == 3)
+		r = run_program(k, cl, m, fds);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "cannot run the program in your sandbox (%s)", strerror(-r));
+		send_simple(cl->fd, "error", "msg", msg);
+		close_client(k, i);
+		return;
+	}
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)cl->pid);
+	log_event(LOG_INFO, "enter", "session", k->session, "user", k->user, "container",
+		  k->container, "mode", proto_get(m, "mode"), NULL);
+	send_simple(cl->fd, "started", "pid", pid);
+}
+
+static void on_signal_request(struct keeper *k, struct client *cl, const struct proto_msg *m)
+{
+	static const int allowed[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH, SIGCONT };
+	unsigned long long sig;
+	if (cl->pid <= 0 || proto_getu(m, "sig", 64, &sig) < 0)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+		if ((int)sig == allowed[i])
+			kill(-cl->pid, (int)sig);
+	(void)k;
+}
+
+static void on_client(struct keeper *k, size_t i)
+{
+	struct client *cl = &k->clients[i];
+	struct proto_msg m;
+	int fds[PROTO_MAX_FDS];
+	size_t n_fds = 0;
+
+	int r = proto_recv(cl->fd, &m, fds, PROTO_MAX_FDS, &n_fds, 0);
+	if (r < 0) {
+		close_client(k, i);
+		return;
+	}
+	if (strcmp(m.type, "run") == 0)
+		on_run(k, i, &m, fds, n_fds);
+	else if (strcmp(m.type, "signal") == 0)
+		on_signal_request(k, cl, &m);
+	else if (strcmp(m.type, "close") == 0 && cl->uid == 0) {
+		cl->closer = true;
+		k->end_reason = proto_get(&m, "reason") && !strcmp(proto_get(&m, "reason"), "admin") ? "admin" : "logout";
+	}
+	/* The program got its own copies: ours are not needed any more. */
+	for (size_t f = 0; f < n_fds; f++)
+		close(fds[f]);
+	proto_free(&m);
+}
+
+static void report_exit(struct keeper *k, pid_t pid, int status)
+{
+	char v[16];
+	for (size_t i = 0; i < k->n_clients; i++) {
+		struct client *cl = &k->clients[i];
+		if (cl->pid != pid)
+			continue;
+		cl->pid = 0;
+		if (WIFSIGNALED(status)) {
+			snprintf(v, sizeof(v), "%d", WTERMSIG(status));
+			send_simple(cl->fd, "exit", "signal", v);
+		} else {
+			snprintf(v, sizeof(v), "%d", WEXITSTATUS(status));
+			send_simple(cl->fd, "exit", "status", v);
+		}
+		close_client(k, i);
+		return;
+	}
+}
+
+static void on_signal(struct keeper *k)
+{
+	struct signalfd_siginfo si;
+	while (read(k->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD)
+			k->end_reason = "killed";
+	}
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid <= 0)
+			break;
+		report_exit(k, pid, st);
+	}
+}
+
+static int setup_signals(struct keeper *k)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	sigdelset(&set, SIGPIPE);
+	k->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return k->sigfd < 0 ? -errno : 0;
+}
+
+static int setup_timer(struct keeper *k)
+{
+	k->timerfd = -EBADF;
+	if (k->cfg.session_timeout == 0)
+		return 0;
+	k->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (k->timerfd < 0)
+		return -errno;
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)k->cfg.session_timeout } };
+	return timerfd_settime(k->timerfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+enum { P_SIG, P_CALLER, P_INIT, P_LISTEN, P_TIMER, P_CLIENTS };
+
+int keeper_loop(struct keeper *k)
+{
+	struct pollfd p[P_CLIENTS + KEEPER_MAX_CLIENTS];
+	int r = setup_signals(k);
+	if (r < 0 || (r = setup_timer(k)) < 0)
+		return r;
+	while (!k->end_reason) {
+		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
+		p[P_CALLER] = (struct pollfd){ .fd = k->callerfd, .events = POLLIN };
+		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };
+		p[P_LISTEN] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
+		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
+		for (size_t i = 0; i < k->n_clients; i++)
+			p[P_CLIENTS + i] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
+		size_t n_clients = k->n_clients;
+		if (poll(p, P_CLIENTS + n_clients, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[P_SIG].revents)
+			on_signal(k);
+		if (p[P_CALLER].revents)
+			k->end_reason = "caller-gone";
+		if (p[P_INIT].revents)
+			k->end_reason = "copy-stopped";
+		if (p[P_TIMER].revents)
+			k->end_reason = "timeout";
+		/* Backwards: close_client() moves the last client into slot i. */
+		for (size_t i = n_clients; i-- > 0;)
+			if (p[P_CLIENTS + i].revents && i < k->n_clients)
+				on_client(k, i);
+		if (p[P_LISTEN].revents)
+			on_accept(k);
+	}
+	return 0;
+}
+
+void keeper_teardown(struct keeper *k)
+{
+	char ms[32];
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->t0_ms));
+	log_event(LOG_INFO, "close", "session", k->session, "user", k->user, "rhost", k->rhost,
+		  "container", k->container, "ms", ms, "reason", k->end_reason, NULL);
+	strcpy(k->entry.state, "stopping");
+	ledger_write(TW_RUNDIR, &k->entry);
+	unlink(k->sockpath);
+	k->sockpath[0] = '\0';
+	int r = ctr_stop(k->c);
+	if (r < 0)
+		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
+			  "reason", "stopping the copy failed", NULL);
+	lxc_container_put(k->c);
+	k->c = NULL;
+	ledger_remove(TW_RUNDIR, k->session);
+	for (size_t i = k->n_clients; i-- > 0;) {
+		struct client *cl = &k->clients[i];
+		if (cl->closer)
+			send_simple(cl->fd, "closed", "reason", k->end_reason);
+		else
+			send_simple(cl->fd, "end", "reason", k->end_reason);
+		cl->pid = 0;
+		close_client(k, i);
+	}
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * From the PAM module's request to a running copy: config, caps, ledger
+ * record, clone, staged files for the pre-mount hook, start, socket.
+ * Runs as root with a clean environment; the request comes from the PAM
+ * module (root) and is trusted, the user's files are not.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <lxc/lxccontainer.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "keeper.h"
+#include "keys.h"
+#include "log.h"
+#include "proto.h"
+#include "safefs.h"
+#include "util.h"
+
+#define ETC_MAX (1024 * 1024)
+
+static int copy_field(char *dst, size_t max, const char *v)
+{
+	if (!v || strlen(v) >= max)
+		return -EBADMSG;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+int keeper_read_request(struct keeper *k, int fd, char *err)
+{
+	struct proto_msg m;
+	unsigned long long uid, caller;
+	int r = proto_recv(fd, &m, NULL, 0, NULL, 10000);
+	if (r < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "no request from the PAM module (%s)", strerror(-r));
+		return r;
+	}
+	if (strcmp(m.type, "open") != 0 || copy_field(k->session, sizeof(k->session), proto_get(&m, "session")) < 0 ||
+	    !names_session_valid(k->session) || copy_field(k->user, sizeof(k->user), proto_get(&m, "user")) < 0 ||
+	    proto_getu(&m, "uid", UINT32_MAX - 1, &uid) < 0 || proto_getu(&m, "caller", INT32_MAX, &caller) < 0 ||
+	    copy_field(k->config_path, sizeof(k->config_path), proto_get(&m, "config")) < 0) {
+		proto_free(&m);
+		snprintf(err, KEEPER_ERR_MAX, "malformed request from the PAM module");
+		return -EBADMSG;
+	}
+	k->uid = (uid_t)uid;
+	k->caller = (pid_t)caller;
+	/* Optional fields: absent or too long become empty. */
+	copy_field(k->rhost, sizeof(k->rhost), proto_get(&m, "rhost"));
+	copy_field(k->service, sizeof(k->service), proto_get(&m, "service"));
+	copy_field(k->auth_info, sizeof(k->auth_info), proto_get(&m, "auth_info"));
+	k->debug = proto_get(&m, "debug") != NULL;
+	proto_free(&m);
+	return 0;
+}
+
+/* A home we put into a mount entry: absolute, plain characters, no "..". */
+static bool home_ok(const char *h)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/@+";
+	return h[0] == '/' && strlen(h) > 1 && strspn(h, ok) == strlen(h) && !strstr(h, "/../") &&
+	       !strstr(h, "/./") && strcmp(h + strlen(h) - 3, "/..") != 0;
+}
+
+static int resolve_user(struct keeper *k, char *err)
+{
+	struct passwd *pw = getpwnam(k->user);
+	if (!pw || pw->pw_uid != k->uid) {
+		snprintf(err, KEEPER_ERR_MAX, "the user is not known to the host");
+		return -ENOENT;
+	}
+	k->gid = pw->pw_gid;
+	if (!home_ok(pw->pw_dir) || strlen(pw->pw_dir) >= sizeof(k->home)) {
+		snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", pw->pw_dir);
+		return -EINVAL;
+	}
+	strcpy(k->home, pw->pw_dir);
+	int n = KEEPER_MAX_GROUPS;
+	if (getgrouplist(k->user, k->gid, k->groups, &n) < 0)
+		n = KEEPER_MAX_GROUPS; /* more than we keep: the first ones count */
+	k->n_groups = (size_t)n;
+	return 0;
+}
+
+static int load_config(struct keeper *k, char *err)
+{
+	const char *names[KEEPER_MAX_GROUPS];
+	size_t n = 0;
+	_cleanup_close_ int fd = -EBADF;
+
+	for (size_t i = 0; i < k->n_groups; i++) {
+		struct group *g = getgrgid(k->groups[i]);
+		if (g && (names[n] = strdup(g->gr_name)))
+			n++;
+	}
+	struct config_who who = { .user = k->user, .groups = names, .n_groups = n };
+	int r = config_open_trusted(k->config_path, &fd, err);
+	if (r >= 0)
+		r = config_load_fd(fd, k->config_path, &who, &k->cfg, err);
+	for (size_t i = 0; i < n; i++)
+		free((char *)names[i]);
+	return r;
+}
+
+/* Reserve a session slot: caps are checked and the record written under the lock. */
+static int reserve_slot(struct keeper *k, char *err)
+{
+	unsigned all = 0, mine = 0;
+	int r = ledger_init(TW_RUNDIR);
+	if (r < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "cannot prepare %s (%s)", TW_RUNDIR, strerror(-r));
+		return r;
+	}
+	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
+	if (lock < 0 || (r = ledger_count(TW_RUNDIR, k->uid, &all, &mine)) < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "cannot read the session ledger");
+		return lock < 0 ? lock : r;
+	}
+	if (all >= k->cfg.max_sessions) {
+		snprintf(err, KEEPER_ERR_MAX, "the host already runs its limit of %llu sandboxes",
+			 (unsigned long long)k->cfg.max_sessions);
+		return -EUSERS;
+	}
+	if (mine >= k->cfg.max_sessions_per_user) {
+		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", mine);
+		return -EUSERS;
+	}
+	struct ledger_entry *e = &k->entry;
+	memset(e, 0, sizeof(*e));
+	strcpy(e->session, k->session);
+	strcpy(e->user, k->user);
+	e->uid = k->uid;
+	strcpy(e->container, k->container);
+	snprintf(e->lxcpath, sizeof(e->lxcpath), "%s", k->cfg.lxcpath);
+	strcpy(e->origin, k->cfg.origin);
+	strcpy(e->state, "starting");
+	strcpy(e->rhost, k->rhost);
+	strcpy(e->service, k->service);
+	e->keeper = getpid();
+	util_proc_starttime(e->keeper, &e->keeper_start);
+	e->caller = k->caller;
+	e->started = time(NULL);
+	r = ledger_write(TW_RUNDIR, e);
+	if (r < 0)
+		snprintf(err, KEEPER_ERR_MAX, "cannot write the session ledger (%s)", strerror(-r));
+	return r;
+}
+
+/* On a systemd host the keeper starts in the user's session scope: leave it. */
+static void leave_caller_cgroup(void)
+{
+	if (!ctr_cgroup_v2())
+		return;
+	if (mkdir("/sys/fs/cgroup/throwaway", 0755) < 0 && errno != EEXIST)
+		return;
+	int fd = open("/sys/fs/cgroup/throwaway/cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "0", 1) < 0) {
+			/* stays where it was; nothing depends on it */
+		}
+		close(fd);
+	}
+}
+
+/* The copy's /etc/passwd: the origin's, minus any entry for this name or uid, plus ours. */
+static int build_passwd(struct keeper *k, int lowerfd, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *orig = NULL;
+	size_t len = 0;
+	int r = safefs_read_beneath(lowerfd, "etc/passwd", ETC_MAX, &orig, &len);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	size_t cap = len + strlen(k->user) + strlen(k->home) + strlen(k->cfg.shell) + 64;
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return -ENOMEM;
+	char uidpfx[32];
+	snprintf(uidpfx, sizeof(uidpfx), ":%u:", (unsigned)k->uid);
+	for (char *save = NULL, *l = orig ? strtok_r(orig, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(l, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		bool same_name = c1 && (size_t)(c1 - l) == strlen(k->user) && !strncmp(l, k->user, strlen(k->user));
+		bool same_uid = c2 && !strncmp(c2, uidpfx, strlen(uidpfx));
+		if (!same_name && !same_uid)
+			o += sprintf(o, "%s\n", l);
+	}
+	o += sprintf(o, "%s:x:%u:%u::%s:%s\n", k->user, (unsigned)k->uid, (unsigned)k->gid, k->home,
+		     k->cfg.shell);
+	*ret = out;
+	*ret_len = (size_t)(o - out);
+	return 0;
+}
+
+/* The copy's /etc/group: the origin's, plus each of the user's groups it lacks. */
+static int build_group(struct keeper *k, int lowerfd, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *orig = NULL;
+	size_t len = 0;
+	int r = safefs_read_beneath(lowerfd, "etc/group", ETC_MAX, &orig, &len);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	size_t cap = len + 1 + k->n_groups * (LEDGER_FIELD_MAX + 64);
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return -ENOMEM;
+	o += sprintf(o, "%s", orig ? orig : "");
+	if (o > out && o[-1] != '\n')
+		*o++ = '\n', *o = '\0';
+	for (size_t i = 0; i < k->n_groups; i++) {
+		char pat[32];
+		snprintf(pat, sizeof(pat), ":%u:", (unsigned)k->groups[i]);
+		struct group *g = getgrgid(k->groups[i]);
+		if (!g || strlen(g->gr_name) > 64 || strstr(out, pat))
+			continue;
+		o += sprintf(o, "%s:x:%u:%s\n", g->gr_name, (unsigned)k->groups[i], k->user);
+	}
+	*ret = out;
+	*ret_len = (size_t)(o - out);
+	return 0;
+}
+
+/* The keys to install in a fresh home (bind_home = no). n = 0: none. */
+static int collect_keys(struct keeper *k, struct key_list *keys)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	memset(keys, 0, sizeof(*keys));
+	if (k->cfg.bind_home || k->cfg.ssh_keys == SSH_KEYS_NONE)
+		return 0;
+	if (k->cfg.ssh_keys == SSH_KEYS_USED)
+		return keys_from_auth_info(k->auth_info, keys);
+	int r = safefs_read_as_user(k->uid, k->gid, k->home, ".ssh/authorized_keys", KEYS_MAX_FILE,
+				    &buf, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = keys_parse(buf, len, keys);
+	if (r == 0 && keys->skipped > 0) {
+		char n[24], line[24];
+		snprintf(n, sizeof(n), "%zu", keys->skipped);
+		snprintf(line, sizeof(line), "%zu", keys->first_bad_line);
+		log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "reason",
+			  "authorized_keys lines skipped, ignoring", "skipped", n, "line", line, NULL);
+	}
+	return r;
+}
+
+static int stage_file(int stagefd, const char *name, const char *data, size_t len)
+{
+	return safefs_write_beneath(stagefd, name, data, len, 0600, 0, 0, 1);
+}
+
+static int stage_keys(struct keeper *k, int stagefd, bool *ret_any)
+{
+	struct key_list keys;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = collect_keys(k, &keys);
+	if (r < 0)
+		return r;
+	*ret_any = keys.n > 0;
+	if (keys.n > 0 && (r = keys_format(&keys, &text, &len)) == 0)
+		r = stage_file(stagefd, "authorized_keys", text, len);
+	for (size_t i = 0; r == 0 && i < keys.n; i++)
+		log_event(LOG_INFO, "open", "session", k->session, "user", k->user, "container",
+			  k->container, "key", keys.keys[i].fp, NULL);
+	keys_free(&keys);
+	return r;
+}
+
+static int stage_etc(struct keeper *k, int stagefd, int lowerfd)
+{
+	_cleanup_free_ char *passwd = NULL, *group = NULL;
+	size_t plen, glen;
+	char hosts[256];
+	int r = build_passwd(k, lowerfd, &passwd, &plen);
+	if (r >= 0)
+		r = build_group(k, lowerfd, &group, &glen);
+	if (r >= 0)
+		r = stage_file(stagefd, "passwd", passwd, plen);
+	if (r >= 0)
+		r = stage_file(stagefd, "group", group, glen);
+	snprintf(hosts, sizeof(hosts), "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+		 k->container);
+	if (r >= 0)
+		r = stage_file(stagefd, "hosts", hosts, strlen(hosts));
+	if (r >= 0) {
+		char hn[NAMES_CONTAINER_MAX + 2];
+		snprintf(hn, sizeof(hn), "%s\n", k->container);
+		r = stage_file(stagefd, "hostname", hn, strlen(hn));
+	}
+	return r;
+}
+
+/* Files for the pre-mount hook, in <copy>/throwaway/ (root only). */
+static int stage(struct keeper *k, char *err)
+{
+	char dir[PATH_MAX], lower[PATH_MAX], manifest[PATH_MAX * 2 + 256];
+	bool keys = false;
+	int r = ctr_dir(k->c, dir, sizeof(dir));
+	if (r >= 0)
+		r = ctr_lower_dir(k->c, lower, sizeof(lower));
+	_cleanup_close_ int dfd = r < 0 ? r : open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int lowerfd = open(lower, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int stagefd = dfd < 0 ? -EBADF : safefs_mkdirs_beneath(dfd, "throwaway", 0700, 0, 0);
+	if (dfd < 0 || lowerfd < 0 || stagefd < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "cannot prepare the copy's files");
+		return -EIO;
+	}
+	r = stage_etc(k, stagefd, lowerfd);
+	if (r >= 0 && (r = stage_keys(k, stagefd, &keys)) < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "cannot read your SSH keys (%s)", strerror(-r));
+		return r;
+	}
+	snprintf(manifest, sizeof(manifest), "lower=%s\nstorage=%s\ntmpfs_size=%llu\nhome=%s\nuid=%u\ngid=%u\nkeys=%d\n",
+		 lower, k->cfg.storage == STORAGE_TMPFS ? "tmpfs" : "dir",
+		 (unsigned long long)k->cfg.tmpfs_size, k->home, (unsigned)k->uid, (unsigned)k->gid, keys);
+	if (r >= 0)
+		r = stage_file(stagefd, "manifest", manifest, strlen(manifest));
+	if (r < 0)
+		snprintf(err, KEEPER_ERR_MAX, "cannot prepare the copy's files (%s)", strerror(-r));
+	return r;
+}
+
+static int make_socket(struct keeper *k, char *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, k->session);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		goto fail;
+	unlink(sa.sun_path);
+	/* The directory is root-owned 0711: nobody can swap the path between these calls. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(sa.sun_path, k->uid, k->gid) < 0 ||
+	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 16) < 0)
+		goto fail;
+	strcpy(k->sockpath, sa.sun_path);
+	k->listenfd = fd;
+	return 0;
+fail:
+	snprintf(err, KEEPER_ERR_MAX, "cannot create the session socket (%s)", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -EIO;
+}
+
+static int create_copy(struct keeper *k, char *err)
+{
+	struct ctr_params p = { .cfg = &k->cfg, .name = k->container, .session = k->session,
+				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home };
+	int r = ctr_create(&p, &k->c, err, KEEPER_ERR_MAX);
+	if (r < 0)
+		return r;
+	r = stage(k, err);
+	if (r < 0)
+		return r;
+	r = ctr_start(k->c);
+	if (r < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
+		return r;
+	}
+	k->initfd = k->c->init_pidfd(k->c);
+	if (k->initfd < 0)
+		k->initfd = util_pidfd_open(k->c->init_pid(k->c));
+	if (k->initfd < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' stopped right after start", k->container);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int keeper_setup(struct keeper *k, char *err)
+{
+	int r = resolve_user(k, err);
+	if (r < 0 || (r = load_config(k, err)) < 0)
+		return r;
+	r = names_container(k->cfg.name, k->cfg.origin, k->user, k->uid, k->session, k->container);
+	if (r < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "cannot make a copy name from the template '%s'", k->cfg.name);
+		return r;
+	}
+	if ((r = reserve_slot(k, err)) < 0)
+		return r;
+	leave_caller_cgroup();
+	k->callerfd = util_pidfd_open(k->caller);
+	if (k->callerfd < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "the login process is gone");
+		return k->callerfd;
+	}
+	if ((r = create_copy(k, err)) < 0 || (r = make_socket(k, err)) < 0)
+		return r;
+	strcpy(k->entry.state, "running");
+	return ledger_write(TW_RUNDIR, &k->entry);
+}
+
+void keeper_abort(struct keeper *k)
+{
+	if (k->c) {
+		ctr_stop(k->c);
+		lxc_container_put(k->c);
+		k->c = NULL;
+	} else if (k->container[0] && k->cfg.lxcpath) {
+		ctr_destroy(k->cfg.lxcpath, k->container);
+	}
+	if (k->sockpath[0])
+		unlink(k->sockpath);
+	if (k->entry.session[0])
+		ledger_remove(TW_RUNDIR, k->entry.session);
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam_throwaway: session module. Decides whether the user is sandboxed
+ * (before any config is read, so a broken config never locks out admins),
+ * starts the session's keeper and waits until its copy is ready, and asks
+ * the keeper to tear the copy down at close. Runs as root inside the host
+ * program (sshd's monitor, login, su): it never calls liblxc, never prints,
+ * never changes the host's syslog ident, and leaves no child behind.
+ *
+ *   session required pam_throwaway.so [config=/path] [force] [debug]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "names.h"
+#include "proto.h"
+#include "util.h"
+
+#define PUBLIC __attribute__((visibility("default")))
+#define KEEPER LIBEXECDIR "/throwaway-keeper"
+#define DATA_SESSION "pam_throwaway_session"
+#define CLOSE_TIMEOUT_MS 30000
+#define SHELL_NAME "throwaway-shell"
+
+struct args {
+	const char *config;
+	bool force;
+	bool debug;
+};
+
+static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+	*a = (struct args){ .config = CONFIG_DEFAULT_PATH };
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
+			a->config = argv[i] + 7;
+		else if (strcmp(argv[i], "force") == 0)
+			a->force = true;
+		else if (strcmp(argv[i], "debug") == 0)
+			a->debug = true;
+		else {
+			pam_syslog(pamh, LOG_ERR, "unknown or bad module argument '%s'", argv[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Is this user sandboxed? Cheap, and decided before any config is read. */
+static bool sandboxed(const struct passwd *pw, const struct args *a)
+{
+	if (pw->pw_uid == 0)
+		return false;
+	if (a->force)
+		return true;
+	const char *s = strrchr(pw->pw_shell, '/');
+	return strcmp(s ? s + 1 : pw->pw_shell, SHELL_NAME) == 0;
+}
+
+static int get_user(pam_handle_t *pamh, struct passwd **ret)
+{
+	const char *user = NULL;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user)
+		return -ENOENT;
+	struct passwd *pw = pam_modutil_getpwnam(pamh, user);
+	if (!pw)
+		return -ENOENT;
+	*ret = pw;
+	return 0;
+}
+
+/* Tell the user (conversation), the shell (THROWAWAY_ERROR) and the admin (syslog). */
+static int fail(pam_handle_t *pamh, const char *user, const char *why)
+{
+	char env[640];
+	char clean[512];
+	util_sanitize(clean, sizeof(clean), why);
+	pam_syslog(pamh, LOG_ERR, "cannot create a sandbox for '%s': %s", user, clean);
+	pam_error(pamh, "throwaway: cannot create your sandbox: %s", clean);
+	snprintf(env, sizeof(env), "THROWAWAY_ERROR=cannot create your sandbox: %s", clean);
+	pam_putenv(pamh, env);
+	return PAM_SESSION_ERR;
+}
+
+/* The grandchild: become the keeper with a clean environment and fd 3 = sock. */
+static void __attribute__((noreturn)) exec_keeper(int sock)
+{
+	char *const argv[] = { (char *)"throwaway-keeper", NULL };
+	char *const envp[] = { NULL };
+
+	util_reset_signals();
+	if (sock == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sock, 3) < 0)
+		_exit(127);
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(127);
+	util_cloexec_from(4);
+	execve(KEEPER, argv, envp);
+	_exit(127);
+}
+
+/*
+ * Double fork so the keeper is nobody's child here, and reap the
+ * intermediate now with SIGCHLD at its default (login waits on any child).
+ */
+static int spawn_keeper(int *ret_sock)
+{
+	int sv[2], st;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	sigaction(SIGCHLD, &dfl, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		pid_t g = fork();
+		if (g == 0)
+			exec_keeper(sv[1]);
+		_exit(g < 0 ? 1 : 0);
+	}
+	int r = pid < 0 ? -errno : 0;
+	close(sv[1]);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &old, NULL);
+	if (r == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		r = -ECHILD;
+	if (r < 0) {
+		close(sv[0]);
+		return r;
+	}
+	*ret_sock = sv[0];
+	return 0;
+}
+
+static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
+			const char *session, const struct args *a)
+{
+	struct proto_msg m;
+	const void *rhost = NULL, *service = NULL;
+	pam_get_item(pamh, PAM_RHOST, &rhost);
+	pam_get_item(pamh, PAM_SERVICE, &service);
+	int r = proto_begin(&m, "open");
+	if (r == 0)
+		r = proto_put(&m, "session", session) ?: proto_put(&m, "user", pw->pw_name) ?:
+		    proto_putu(&m, "uid", pw->pw_uid) ?: proto_putu(&m, "caller", (unsigned long long)getpid()) ?:
+		    proto_put(&m, "config", a->config) ?: proto_put(&m, "rhost", rhost) ?:
+		    proto_put(&m, "service", service) ?:
+		    proto_put(&m, "auth_info", pam_getenv(pamh, "SSH_AUTH_INFO_0")) ?:
+		    proto_put(&m, "debug", a->debug ? "1" : NULL);
+	if (r == 0)
+		r = proto_send(sock, &m, NULL, 0);
+	proto_free(&m);
+	return r;
+}
+
+/* Wait for "ready"; on "error" copy the keeper's sentence into why. */
+static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t len)
+{
+	struct proto_msg m;
+	int r = proto_recv(sock, &m, NULL, 0, NULL, (int)(timeout_s * 1000));
+	if (r == -ETIMEDOUT) {
+		snprintf(why, len, "it did not start within %llu s", timeout_s);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(why, len, "its helper failed (%s)", strerror(-r));
+		return r;
+	}
+	r = strcmp(m.type, "ready") == 0 ? 0 : -EIO;
+	if (r < 0)
+		snprintf(why, len, "%s", proto_get(&m, "msg") ? proto_get(&m, "msg") : "unknown error");
+	proto_free(&m);
+	return r;
+}
+
+static void free_data(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+static int start_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
+			 const struct config *cfg)
+{
+	char session[NAMES_SESSION_LEN + 1], why[512], env[64];
+	_cleanup_close_ int sock = -EBADF;
+
+	int r = names_session_id(session);
+	if (r >= 0)
+		r = spawn_keeper(&sock);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot start its helper (%s)", strerror(-r));
+		return fail(pamh, pw->pw_name, why);
+	}
+	r = send_request(pamh, sock, pw, session, a);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot talk to its helper (%s)", strerror(-r));
+		return fail(pamh, pw->pw_name, why);
+	}
+	if (wait_ready(sock, cfg->start_timeout, why, sizeof(why)) < 0)
+		return fail(pamh, pw->pw_name, why);
+	snprintf(env, sizeof(env), "THROWAWAY_SESSION=%s", session);
+	char *copy = strdup(session);
+	if (!copy || pam_set_data(pamh, DATA_SESSION, copy, free_data) != PAM_SUCCESS ||
+	    pam_putenv(pamh, env) != PAM_SUCCESS) {
+		free(copy);
+		return fail(pamh, pw->pw_name, "out of memory");
+	}
+	if (a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "session %s ready for '%s'", session, pw->pw_name);
+	return PAM_SUCCESS;
+}
+
+PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	struct passwd *pw;
+	struct config cfg = { 0 };
+	char err[CONFIG_ERR_MAX];
+	_cleanup_close_ int cfd = -EBADF;
+	(void)flags;
+
+	if (parse_args(pamh, argc, argv, &a) < 0) {
+		pam_error(pamh, "throwaway: the sandbox service is misconfigured; please tell the administrator");
+		return PAM_SERVICE_ERR;
+	}
+	if (get_user(pamh, &pw) < 0)
+		return PAM_USER_UNKNOWN;
+	if (!sandboxed(pw, &a))
+		return PAM_IGNORE;
+	if (config_open_trusted(a.config, &cfd, err) < 0 ||
+	    config_load_fd(cfd, a.config, NULL, &cfg, err) < 0)
+		return fail(pamh, pw->pw_name, err);
+	int r = start_session(pamh, pw, &a, &cfg);
+	config_free(&cfg);
+	return r;
+}
+
+static int ask_close(const char *session)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct proto_msg m;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, session);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	int r = proto_begin(&m, "close");
+	if (r == 0)
+		r = proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+	if (r < 0)
+		return r;
+	r = proto_recv(fd, &m, NULL, 0, NULL, CLOSE_TIMEOUT_MS);
+	if (r < 0)
+		return r;
+	r = strcmp(m.type, "closed") == 0 ? 0 : -EIO;
+	proto_free(&m);
+	return r;
+}
+
+/* The keeper is gone: have a one-shot keeper destroy what it left. */
+static int run_destroy(const char *session)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	int st = 0;
+	sigaction(SIGCHLD, &dfl, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { (char *)"throwaway-keeper", (char *)"--destroy", (char *)session, NULL };
+		char *const envp[] = { NULL };
+		util_reset_signals();
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0)
+			dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		util_cloexec_from(3);
+		execve(KEEPER, argv, envp);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &old, NULL);
+	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	const void *data = NULL;
+	(void)flags;
+
+	if (parse_args(pamh, argc, argv, &a) < 0)
+		return PAM_SERVICE_ERR;
+	if (pam_get_data(pamh, DATA_SESSION, &data) != PAM_SUCCESS || !data)
+		return PAM_IGNORE; /* we opened nothing in this handle */
+	const char *session = data;
+	if (!names_session_valid(session))
+		return PAM_IGNORE;
+	int r = ask_close(session);
+	if (r < 0) {
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "keeper of %s did not answer (%s), destroying",
+				   session, strerror(-r));
+		if (run_destroy(session) < 0) {
+			pam_syslog(pamh, LOG_ERR, "cannot destroy the sandbox of session %s", session);
+			return PAM_SESSION_ERR;
+		}
+	}
+	return PAM_SUCCESS;
+}

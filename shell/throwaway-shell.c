@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throwaway-shell: the login shell of sandboxed users. Not setuid; runs as
+ * the user. It connects to its session's keeper and asks it to run the
+ * user's shell or a -c command inside the copy, handing over its own
+ * stdin, stdout and stderr, then waits and exits with the program's status.
+ * It never runs anything on the host: with no usable session it explains
+ * why and exits 1. THROWAWAY_SESSION is only a hint of which socket to try;
+ * the keeper decides who may use it (SO_PEERCRED).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "names.h"
+#include "proto.h"
+#include "util.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int sig)
+{
+	pending_signal = sig;
+}
+
+static int __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("throwaway: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int no_session(void)
+{
+	char why[512];
+	const char *e = getenv("THROWAWAY_ERROR");
+	if (e && *e) {
+		util_sanitize(why, sizeof(why), e);
+		return die("%s", why);
+	}
+	return die("%s", "there is no sandbox for this login, so no shell is started");
+}
+
+static int connect_keeper(const char *session)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, session);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Pass on the hints the keeper may accept; it validates every one. */
+static int put_env_hints(struct proto_msg *m)
+{
+	static const char *const names[] = { "TERM", "LANG", "SSH_CONNECTION", "SSH_CLIENT" };
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < ELEMENTSOF(names); i++) {
+		const char *v = getenv(names[i]);
+		char kv[256];
+		if (v && strlen(v) < 200) {
+			snprintf(kv, sizeof(kv), "%s=%s", names[i], v);
+			r = proto_put(m, "env", kv);
+		}
+	}
+	for (char **e = environ; r == 0 && *e; e++)
+		if (strncmp(*e, "LC_", 3) == 0 && strlen(*e) < 200)
+			r = proto_put(m, "env", *e);
+	return r;
+}
+
+static int send_run(int fd, const char *cmd)
+{
+	struct proto_msg m;
+	int fds[3] = { 0, 1, 2 };
+	int r = proto_begin(&m, "run");
+	if (r == 0)
+		r = proto_put(&m, "mode", cmd ? "cmd" : "login") ?: proto_put(&m, "cmd", cmd) ?:
+		    put_env_hints(&m);
+	if (r == 0)
+		r = proto_send(fd, &m, fds, 3);
+	proto_free(&m);
+	return r;
+}
+
+static void forward_signal(int fd, int sig)
+{
+	struct proto_msg m;
+	if (proto_begin(&m, "signal") == 0 && proto_putu(&m, "sig", (unsigned)sig) == 0)
+		proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+}
+
+/* One message from the keeper: returns an exit code, or -1 to keep waiting. */
+static int handle(const struct proto_msg *m)
+{
+	unsigned long long v;
+	if (strcmp(m->type, "started") == 0)
+		return -1;
+	if (strcmp(m->type, "exit") == 0 && proto_getu(m, "status", 255, &v) == 0)
+		return (int)v;
+	if (strcmp(m->type, "exit") == 0 && proto_getu(m, "signal", 64, &v) == 0)
+		return 128 + (int)v;
+	if (strcmp(m->type, "error") == 0) {
+		char why[512];
+		util_sanitize(why, sizeof(why), proto_get(m, "msg"));
+		return die("%s", why);
+	}
+	if (strcmp(m->type, "end") == 0) {
+		char why[64];
+		util_sanitize(why, sizeof(why), proto_get(m, "reason"));
+		fprintf(stderr, "throwaway: your sandbox has ended (%s)\n", why);
+		return 255;
+	}
+	return -1;
+}
+
+static int wait_exit(int fd)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int n = poll(&p, 1, -1);
+		if (pending_signal) {
+			forward_signal(fd, pending_signal);
+			pending_signal = 0;
+		}
+		if (n <= 0)
+			continue;
+		struct proto_msg m;
+		int r = proto_recv(fd, &m, NULL, 0, NULL, 0);
+		if (r < 0) {
+			fprintf(stderr, "throwaway: lost the connection to your sandbox\n");
+			return 255;
+		}
+		int code = handle(&m);
+		proto_free(&m);
+		if (code >= 0)
+			return code;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = NULL;
+
+	if (argc == 3 && strcmp(argv[1], "-c") == 0)
+		cmd = argv[2];
+	else if (argc != 1)
+		return die("%s", "usage: throwaway-shell [-c command]");
+	const char *session = getenv("THROWAWAY_SESSION");
+	if (!session || !names_session_valid(session))
+		return no_session();
+	_cleanup_close_ int fd = connect_keeper(session);
+	if (fd < 0)
+		return die("cannot reach your sandbox (%s)", strerror(-fd));
+	int r = send_run(fd, cmd);
+	if (r < 0)
+		return die("cannot reach your sandbox (%s)", strerror(-r));
+	return wait_exit(fd);
+}

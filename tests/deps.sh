@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install the Debian packages that building, the demo and the tests need.
+# Run as root on Debian 12; a no-op when everything is there.
+set -eu
+PKGS="build-essential pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
+libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
+iproute2 psmisc"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine's package lists may be empty: update once, then install.
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

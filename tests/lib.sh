@@ -1,0 +1,221 @@
+# shellcheck shell=bash
+# Shared helpers for the integration tests: a busybox origin, test users,
+# a loopback sshd with a PAM service of its own, clients, and the check
+# that nothing is left behind. Everything made here is named tw-test-*.
+set -u
+
+TW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TW_BUILD=$TW_ROOT/build
+TW_SHELL=/usr/local/bin/throwaway-shell
+TW_ID=$$
+TW_TMP=$(mktemp -d /run/tw-test.XXXXXX) # root-owned parents: config trust holds
+TW_ORIGIN=tw-test-o$TW_ID
+TW_SERVICE=tw-test-sshd$TW_ID
+TW_CONF=$TW_TMP/throwaway.conf
+TW_USERS=()
+TW_PASS=0
+TW_FAIL=0
+TW_PORT=""
+
+ok() { TW_PASS=$((TW_PASS + 1)); echo "ok - $*"; }
+not_ok() { TW_FAIL=$((TW_FAIL + 1)); echo "not ok - $*"; }
+
+# check NAME COMMAND...: the command's success is the case's result.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"
+		printf '#   expected: %q\n#   actual:   %q\n' "$2" "$3"
+	fi
+}
+
+# expect_match NAME REGEX ACTUAL
+expect_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else
+		not_ok "$1"
+		printf '#   wanted /%s/ in: %q\n' "$2" "$3"
+	fi
+}
+
+tw_origin_create() {
+	local name=${1:-$TW_ORIGIN}
+	lxc-create -t busybox -n "$name" >"$TW_TMP/lxc-create.log" 2>&1 || {
+		cat "$TW_TMP/lxc-create.log"
+		return 1
+	}
+	# No network for the test origin (the suite makes no bridge).
+	sed -i -e 's/^lxc.net.0.type = .*/lxc.net.0.type = empty/' \
+		-e '/^lxc.net.0.link/d' -e '/^lxc.net.0.flags/d' "/var/lib/lxc/$name/config"
+}
+
+# tw_config [extra lines...]: a config for the test origin.
+tw_config() {
+	{
+		echo "[global]"
+		echo "origin = $TW_ORIGIN"
+		for l in "$@"; do echo "$l"; done
+	} >"$TW_CONF"
+	chmod 0644 "$TW_CONF"
+}
+
+# tw_user NAME [SHELL]: a user with an ed25519 key the tests log in with.
+tw_user() {
+	local name=$1 shell=${2:-$TW_SHELL}
+	useradd -m -s "$shell" "$name" || return 1
+	TW_USERS+=("$name")
+	local home
+	home=$(getent passwd "$name" | cut -d: -f6)
+	ssh-keygen -q -t ed25519 -N '' -C "$name@test" -f "$TW_TMP/$name.key" || return 1
+	install -d -m 0700 -o "$name" -g "$name" "$home/.ssh"
+	install -m 0600 -o "$name" -g "$name" "$TW_TMP/$name.key.pub" "$home/.ssh/authorized_keys"
+}
+
+tw_pam_service() {
+	local args=${1:-}
+	cat >"/etc/pam.d/$TW_SERVICE" <<PAM
+# throwaway test service (removed by the test)
+auth required pam_deny.so
+account required pam_permit.so
+session required pam_permit.so
+session required pam_throwaway.so config=$TW_CONF $args
+PAM
+}
+
+tw_free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 20000))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# tw_sshd_start [PAM ARGS]: a loopback sshd whose PAM service is $TW_SERVICE.
+tw_sshd_start() {
+	tw_pam_service "${1:-}"
+	TW_PORT=$(tw_free_port) || return 1
+	ssh-keygen -q -t ed25519 -N '' -f "$TW_TMP/hostkey"
+	mkdir -p /run/sshd
+	cat >"$TW_TMP/sshd_config" <<CFG
+Port $TW_PORT
+ListenAddress 127.0.0.1
+HostKey $TW_TMP/hostkey
+PidFile $TW_TMP/sshd.pid
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+MaxStartups 200:30:300
+MaxSessions 100
+LogLevel VERBOSE
+Subsystem sftp /usr/lib/openssh/sftp-server
+Match User tw-test-*
+	DisableForwarding yes
+	PermitUserRC no
+CFG
+	# sshd takes its PAM service name from its program name.
+	ln -sf /usr/sbin/sshd "$TW_TMP/$TW_SERVICE"
+	"$TW_TMP/$TW_SERVICE" -f "$TW_TMP/sshd_config" -E "$TW_TMP/sshd.log" || return 1
+	for _ in $(seq 100); do
+		[ -s "$TW_TMP/sshd.pid" ] && ss -Hltn "sport = :$TW_PORT" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "# sshd did not start" >&2
+	return 1
+}
+
+tw_ssh_opts=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+	-o LogLevel=ERROR -o ConnectTimeout=10)
+
+# tw_ssh USER [ssh args...] -- run OpenSSH's client as root with USER's key.
+tw_ssh() {
+	local user=$1
+	shift
+	ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_PORT" "$user@127.0.0.1" "$@"
+}
+
+# tw_lssh USER CMD -- the libssh client.
+tw_lssh() {
+	"$TW_BUILD/tests/ssh_client" 127.0.0.1 "$TW_PORT" "$1" "$TW_TMP/$1.key" "$2"
+}
+
+# Copies of our test origin that exist right now.
+tw_copies() {
+	ls /var/lib/throwaway/containers 2>/dev/null | grep -c "^$TW_ORIGIN-" || true
+}
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while ! "$@"; do
+		[ "$(($(date +%s%N) / 1000000))" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+no_copies() { [ "$(tw_copies)" = 0 ]; }
+
+# What a session could leave behind, for this test's origin and users.
+tw_residue() {
+	local out="" u
+	[ "$(tw_copies)" = 0 ] || out+="copies "
+	grep -q -e "$TW_ORIGIN-" /proc/mounts && out+="mounts "
+	ls -a /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null | grep -q "^\.$TW_ORIGIN-" && out+="locks "
+	find /sys/fs/cgroup -maxdepth 3 -name "*$TW_ORIGIN-*" 2>/dev/null | grep -q . && out+="cgroups "
+	for u in "${TW_USERS[@]}"; do
+		grep -lqs "^user=$u\$" /run/throwaway/ledger/* && out+="ledger "
+	done
+	pgrep -f "lxc monitor.*$TW_ORIGIN-" >/dev/null && out+="monitors "
+	[ -n "$out" ] && echo "$out"
+	return 0
+}
+
+check_clean() {
+	local r
+	wait_for 5 no_copies
+	r=$(tw_residue)
+	if [ -z "$r" ]; then ok "${1:-nothing left behind}"; else
+		not_ok "${1:-nothing left behind}"
+		echo "#   left: $r"
+	fi
+}
+
+tw_cleanup() {
+	local u
+	[ -s "$TW_TMP/sshd.pid" ] && kill "$(cat "$TW_TMP/sshd.pid")" 2>/dev/null
+	# Sessions still open end with their sshd; give their copies a moment.
+	wait_for 10 no_copies
+	for c in $(ls /var/lib/throwaway/containers 2>/dev/null | grep "^$TW_ORIGIN-"); do
+		lxc-stop -k -P /var/lib/throwaway/containers -n "$c" >/dev/null 2>&1
+		lxc-destroy -P /var/lib/throwaway/containers -n "$c" >/dev/null 2>&1
+	done
+	rm -f "/etc/pam.d/$TW_SERVICE"
+	for u in "${TW_USERS[@]}"; do
+		pkill -KILL -u "$u" 2>/dev/null
+		userdel -r "$u" >/dev/null 2>&1
+	done
+	lxc-destroy -n "$TW_ORIGIN" >/dev/null 2>&1
+	rm -f "/run/lxc/lock/var/lib/lxc/.$TW_ORIGIN"
+	rm -rf "$TW_TMP"
+}
+
+tw_finish() {
+	tw_cleanup
+	local r
+	r=$(tw_residue)
+	lxc-info -n "$TW_ORIGIN" >/dev/null 2>&1 && r+="origin "
+	if [ -z "$r" ]; then ok "suite cleanup leaves nothing"; else
+		not_ok "suite cleanup leaves nothing"
+		echo "#   left: $r"
+	fi
+	echo "# $TW_PASS passed, $TW_FAIL failed"
+	[ "$TW_FAIL" = 0 ]
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# Run every test: the cmocka unit tests, then the integration tests (real
+# LXC copies, a real sshd, real clients). Ends with "N passed, N failed"
+# and exits non-zero on any failure. Needs root: it fails, never skips.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+PASS=0
+FAIL=0
+ONLY=${TESTS:-}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests: the integration tests need root (containers, sshd, PAM)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+run_unit() {
+	local t=$1 out run passed
+	out=$("$t" 2>&1)
+	echo "$out" | sed "s|^|$(basename "$t"): |"
+	run=$(echo "$out" | sed -n 's/^\[==========\] \(tests: \)\{0,1\}\([0-9]*\) test(s) run\./\2/p' | tail -1)
+	passed=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -1)
+	if [ -z "$run" ]; then
+		FAIL=$((FAIL + 1)) # crashed before its summary
+		return
+	fi
+	PASS=$((PASS + ${passed:-0}))
+	FAIL=$((FAIL + run - ${passed:-0}))
+}
+
+run_script() {
+	local t=$1 log p f rc
+	log=$(mktemp)
+	bash "$t" >"$log" 2>&1
+	rc=$?
+	sed "s|^|$(basename "$t" .sh): |" "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	rm -f "$log"
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	PASS=$((PASS + p))
+	FAIL=$((FAIL + f))
+}
+
+# What no test may leave on the machine, whichever test made it.
+suite_residue() {
+	local r=""
+	[ -n "$(ls -A /var/lib/throwaway/containers 2>/dev/null)" ] && r+="copies "
+	lxc-ls -1 2>/dev/null | grep -q '^tw-test-' && r+="test-containers "
+	grep -q -e ' /var/lib/throwaway' -e 'tw-test-' /proc/mounts && r+="mounts "
+	pgrep -f 'libexec/throwaway/' >/dev/null && r+="helpers "
+	ls -d /run/tw-test.* /run/tw-unit.* >/dev/null 2>&1 && r+="temp-dirs "
+	ls /etc/pam.d/ | grep -q '^tw-test' && r+="pam-services "
+	getent passwd | grep -q '^tw-test-' && r+="users "
+	ls -A /run/throwaway/ledger 2>/dev/null | grep -qv '^.lock$' && r+="ledger "
+	echo "$r"
+}
+
+for t in build/tests/test_*; do
+	case "$t" in *"$ONLY"*) run_unit "$t" ;; esac
+done
+for t in tests/integration/test_*.sh; do
+	case "$t" in *"$ONLY"*) run_script "$t" ;; esac
+done
+
+left=$(suite_residue)
+if [ -z "$left" ]; then
+	echo "ok - the suite left nothing behind"
+	PASS=$((PASS + 1))
+else
+	echo "not ok - the suite left nothing behind: $left"
+	FAIL=$((FAIL + 1))
+fi
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]

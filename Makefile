@@ -61,8 +61,9 @@ $(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(B)/libthrowaway.a
 	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/throwaway-hook: pam_module/hook.c $(B)/libthrowaway.a
 	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
-$(B)/throwaway-shell: shell/throwaway-shell.c $(B)/libthrowaway.a
-	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(INIH_LIBS)
+SHELL_SRCS = shell/throwaway-shell.c shell/sftp_refuse.c
+$(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(B)/libthrowaway.a
+	$(PROG_LINK) -Ishell -o $@ $(SHELL_SRCS) $(B)/libthrowaway.a $(INIH_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a | $(B)/tests
 	$(PROG_LINK) -Wno-missing-prototypes -o $@ $< $(B)/libthrowaway.a $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
@@ -95,6 +96,10 @@ install: all
 	install -m 0644 $(B)/pam_throwaway.so $(DESTDIR)$(PAMDIR)/pam_throwaway.so
 	install -m 0755 $(B)/throwaway-keeper $(B)/throwaway-hook $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(B)/throwaway-shell $(DESTDIR)$(BINDIR)/throwaway-shell
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/throwaway
 	install -d -m 0711 $(DESTDIR)/var/lib/throwaway
 	install -d -m 0700 $(DESTDIR)/var/lib/throwaway/containers
@@ -104,6 +109,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_throwaway.so $(DESTDIR)$(BINDIR)/throwaway-shell
 	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man1/throwaway-shell.1 $(DESTDIR)$(MANDIR)/man5/throwaway.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/pam_throwaway.8
 	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
 
 format-check:

@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -268,24 +272,138 @@ int ctr_destroy(const char *lxcpath, const char *name)
 	return r;
 }
 
+bool ctr_path_exists(struct lxc_container *c, const char *path)
+{
+	char root[64];
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	pid_t init = c->init_pid(c);
+	if (init <= 0)
+		return false;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)init);
+	_cleanup_close_ int dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	/* RESOLVE_IN_ROOT: symlinks inside resolve against the copy's root, not ours. */
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+	return fd >= 0;
+}
+
+/* Send fd over sock as SCM_RIGHTS with a one-byte payload. */
+static int send_fd(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	char byte = 'm';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock, int timeout_ms)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return -ETIMEDOUT;
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return -EIO;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EIO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+struct inside {
+	const struct ctr_exec *x;
+	int pty_sock; /* where the master goes, or -1 */
+};
+
+/*
+ * Inside the copy, as the user: a terminal from the copy's devpts becomes
+ * the controlling terminal and stdio; the master goes back to the keeper.
+ * Returns the slave's name for SSH_TTY.
+ */
+static int open_pty_inside(const struct inside *in, char *name, size_t len)
+{
+	struct winsize ws = { .ws_row = in->x->rows, .ws_col = in->x->cols };
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, len) != 0)
+		return -1;
+	int slave = open(name, O_RDWR | O_CLOEXEC);
+	if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		return -1;
+	if (ws.ws_row && ws.ws_col)
+		ioctl(slave, TIOCSWINSZ, &ws);
+	if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+		return -1;
+	return send_fd(in->pty_sock, master);
+}
+
+/* envp plus SSH_TTY=name, in storage that lives until exec. */
+static char **env_with_tty(char *const *envp, const char *name)
+{
+	size_t n = 0;
+	while (envp[n])
+		n++;
+	char **env = calloc(n + 2, sizeof(char *));
+	if (!env || asprintf(&env[0], "SSH_TTY=%s", name) < 0)
+		return NULL;
+	memcpy(env + 1, envp, n * sizeof(char *));
+	return env;
+}
+
 /* Runs inside the copy, already as the user: new session, then exec. */
 static int exec_inside(void *payload)
 {
-	const struct ctr_exec *x = payload;
-	setsid();
-	if (x->ctty >= 0 && ioctl(x->ctty, TIOCSCTTY, 0) < 0)
+	const struct inside *in = payload;
+	const struct ctr_exec *x = in->x;
+	char *const *envp = x->envp;
+	char name[64];
+
+	util_reset_signals(); /* the keeper blocks some; a shell must not inherit that */
+	if (setsid() < 0)
 		_exit(126);
+	if (in->pty_sock >= 0) {
+		if (open_pty_inside(in, name, sizeof(name)) < 0)
+			_exit(126);
+		char **env = env_with_tty(x->envp, name);
+		if (env)
+			envp = env;
+	}
 	if (x->cwd && chdir(x->cwd) < 0 && chdir("/") < 0)
 		_exit(126);
-	execve(x->path, x->argv, x->envp);
+	execve(x->path, x->argv, envp);
 	_exit(127);
 }
 
-int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid)
+int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
+	       int *ret_master)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
+	struct inside in = { .x = x, .pty_sock = -1 };
+	int sv[2] = { -1, -1 };
 	pid_t pid;
 
+	if (x->pty && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	in.pty_sock = sv[1];
 	o.attach_flags = LXC_ATTACH_DEFAULT | LXC_ATTACH_NO_NEW_PRIVS | LXC_ATTACH_SETGROUPS;
 	o.env_policy = LXC_ATTACH_CLEAR_ENV;
 	o.uid = x->uid;
@@ -293,11 +411,24 @@ int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid
 	o.groups.size = x->n_groups;
 	o.groups.list = x->groups;
 	o.initial_cwd = (char *)"/";
-	o.stdin_fd = x->fds[0];
-	o.stdout_fd = x->fds[1];
-	o.stderr_fd = x->fds[2];
-	if (c->attach(c, exec_inside, (void *)x, &o, &pid) < 0)
-		return -EIO;
-	*ret_pid = pid;
-	return 0;
+	o.stdin_fd = x->pty ? -1 : x->fds[0];
+	o.stdout_fd = x->pty ? -1 : x->fds[1];
+	o.stderr_fd = x->pty ? -1 : x->fds[2];
+	int r = c->attach(c, exec_inside, &in, &o, &pid) < 0 ? -EIO : 0;
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (r == 0 && x->pty) {
+		int master = recv_fd(sv[0], 5000);
+		if (master < 0) {
+			kill(pid, SIGKILL);
+			r = master;
+		} else {
+			*ret_master = master;
+		}
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (r == 0)
+		*ret_pid = pid;
+	return r;
 }

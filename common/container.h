@@ -55,6 +55,9 @@ int ctr_stop(struct lxc_container *c);
 /* Stop (if running) and destroy the copy NAME in LXCPATH; for cleanup paths. */
 int ctr_destroy(const char *lxcpath, const char *name);
 
+/* Does PATH exist inside the running copy (resolved in its root and mounts)? */
+bool ctr_path_exists(struct lxc_container *c, const char *path);
+
 struct ctr_exec {
 	uid_t uid;
 	gid_t gid;
@@ -64,11 +67,18 @@ struct ctr_exec {
 	const char *path;  /* program to execute inside */
 	char *const *argv;
 	char *const *envp;
-	int fds[3];        /* stdin, stdout, stderr */
-	int ctty;          /* fd to make the controlling terminal, or -1 */
+	int fds[3];        /* stdin, stdout, stderr (unused with a pty) */
+	bool pty;          /* allocate a terminal inside the copy */
+	unsigned short rows, cols;
 };
 
-/* Run a program inside the running copy; returns its pid (our child). */
-int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid);
+/*
+ * Run a program inside the running copy as x->uid, in a session of its
+ * own; returns its pid (our child). With x->pty the program gets a
+ * terminal from the copy's own devpts as its controlling terminal and
+ * stdio, and *ret_master receives the master side (close-on-exec).
+ */
+int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
+	       int *ret_master);
 
 #endif

@@ -48,6 +48,28 @@ static void send_simple(int fd, const char *type, const char *key, const char *v
 	proto_free(&m);
 }
 
+static void send_error(int fd, const char *msg, const char *code)
+{
+	struct proto_msg m;
+	if (proto_begin(&m, "error") == 0 && proto_put(&m, "msg", msg) == 0 &&
+	    proto_put(&m, "code", code) == 0)
+		proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+}
+
+/* "started": the copy's name, the banner, and the terminal's master side. */
+static void send_started(struct keeper *k, struct client *cl, int master)
+{
+	struct proto_msg m;
+	int r = proto_begin(&m, "started");
+	if (r == 0)
+		r = proto_put(&m, "container", k->container) ?:
+		    proto_put(&m, "banner", k->cfg.banner ? "1" : NULL);
+	if (r == 0)
+		proto_send(cl->fd, &m, master >= 0 ? &master : NULL, master >= 0 ? 1 : 0);
+	proto_free(&m);
+}
+
 static void on_accept(struct keeper *k)
 {
 	struct ucred cred;
@@ -122,53 +144,90 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m, int *fds)
+/*
+ * sshd runs "throwaway-shell -c /usr/lib/openssh/sftp-server" for sftp and
+ * scp; an origin without one would only say "not found". Say what is wrong.
+ */
+static int check_sftp(struct keeper *k, const char *cmd, char *why, size_t len)
 {
-	char *env[ENV_MAX + 1], store[8192], login[PATH_MAX + 2];
+	char prog[PATH_MAX];
+	size_t n = strcspn(cmd, " \t");
+	if (n == 0 || n >= sizeof(prog) || cmd[0] != '/')
+		return 0;
+	memcpy(prog, cmd, n);
+	prog[n] = '\0';
+	if (strcmp(base_name(prog), "sftp-server") != 0 || ctr_path_exists(k->c, prog))
+		return 0;
+	snprintf(why, len, "this sandbox has no sftp server: %.128s is missing from the origin '%s'",
+		 prog, k->cfg.origin);
+	return -ENOPKG;
+}
+
+/* argv for the configured shell: "sh -c CMD", or "-sh" for a login shell. */
+static int build_argv(const struct keeper *k, const struct proto_msg *m, char **argv,
+		      char *login, size_t len)
+{
 	const char *mode = proto_get(m, "mode");
 	const char *cmd = proto_get(m, "cmd");
-	char *argv[4] = { NULL };
 
-	if (!mode || (strcmp(mode, "cmd") == 0 && !cmd))
-		return -EBADMSG;
-	if (strcmp(mode, "cmd") == 0) {
+	if (mode && strcmp(mode, "cmd") == 0 && cmd) {
 		argv[0] = (char *)base_name(k->cfg.shell);
 		argv[1] = (char *)"-c";
 		argv[2] = (char *)cmd;
-	} else if (strcmp(mode, "login") == 0) {
-		snprintf(login, sizeof(login), "-%s", base_name(k->cfg.shell));
+	} else if (mode && strcmp(mode, "login") == 0) {
+		snprintf(login, len, "-%s", base_name(k->cfg.shell));
 		argv[0] = login;
 	} else {
 		return -EBADMSG;
 	}
-	int r = build_env(k, m, env, store, sizeof(store));
+	return 0;
+}
+
+static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m, int *fds,
+		       int *ret_master, char *why, size_t len)
+{
+	unsigned long long rows = 0, cols = 0;
+	char *env[ENV_MAX + 1], store[8192], login[PATH_MAX + 2];
+	char *argv[4] = { NULL };
+	int r = build_argv(k, m, argv, login, sizeof(login));
 	if (r < 0)
 		return r;
+	if (argv[2] && (r = check_sftp(k, argv[2], why, len)) < 0)
+		return r;
+	if ((r = build_env(k, m, env, store, sizeof(store))) < 0)
+		return r;
+	bool pty = proto_get(m, "pty") != NULL;
+	if (pty && (proto_getu(m, "rows", 4096, &rows) < 0 || proto_getu(m, "cols", 4096, &cols) < 0))
+		return -EBADMSG;
 	struct ctr_exec x = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
 			      .n_groups = k->n_groups, .cwd = k->home, .path = k->cfg.shell,
-			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] }, .ctty = -1 };
-	return ctr_attach(k->c, &x, &cl->pid);
+			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] },
+			      .pty = pty, .rows = (unsigned short)rows, .cols = (unsigned short)cols };
+	return ctr_attach(k->c, &x, &cl->pid, ret_master);
 }
 
 static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, int *fds, size_t n_fds)
 {
 	struct client *cl = &k->clients[i];
-	char msg[128];
-	int r = -EBADMSG;
+	char why[256] = "";
+	int r = -EBADMSG, master = -EBADF;
 
 	if (cl->uid == k->uid && cl->pid == 0 && n_fds == 3)
-		r = run_program(k, cl, m, fds);
+		r = run_program(k, cl, m, fds, &master, why, sizeof(why));
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "cannot run the program in your sandbox (%s)", strerror(-r));
-		send_simple(cl->fd, "error", "msg", msg);
+		if (!why[0])
+			snprintf(why, sizeof(why), "cannot run the program in your sandbox (%s)", strerror(-r));
+		log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "container",
+			  k->container, "reason", why, NULL);
+		send_error(cl->fd, why, r == -ENOPKG ? "no-sftp" : NULL);
 		close_client(k, i);
 		return;
 	}
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%d", (int)cl->pid);
 	log_event(LOG_INFO, "enter", "session", k->session, "user", k->user, "container",
-		  k->container, "mode", proto_get(m, "mode"), NULL);
-	send_simple(cl->fd, "started", "pid", pid);
+		  k->container, "mode", proto_get(m, "mode"), "pty", master >= 0 ? "yes" : "no", NULL);
+	send_started(k, cl, master);
+	if (master >= 0)
+		close(master);
 }
 
 static void on_signal_request(struct keeper *k, struct client *cl, const struct proto_msg *m)

@@ -9,6 +9,10 @@
  * the keeper decides who may use it (SO_PEERCRED).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,11 +26,13 @@
 #include "cleanup.h"
 #include "names.h"
 #include "proto.h"
+#include "sftp_refuse.h"
 #include "util.h"
 
 extern char **environ;
 
 static volatile sig_atomic_t pending_signal;
+static bool interactive;
 
 static void on_signal(int sig)
 {
@@ -89,7 +95,15 @@ static int put_env_hints(struct proto_msg *m)
 	return r;
 }
 
-static int send_run(int fd, const char *cmd)
+static int put_winsize(struct proto_msg *m)
+{
+	struct winsize ws = { 0 };
+	ioctl(0, TIOCGWINSZ, &ws);
+	return proto_put(m, "pty", "1") ?: proto_putu(m, "rows", ws.ws_row) ?:
+	       proto_putu(m, "cols", ws.ws_col);
+}
+
+static int send_run(int fd, const char *cmd, bool pty)
 {
 	struct proto_msg m;
 	int fds[3] = { 0, 1, 2 };
@@ -97,6 +111,8 @@ static int send_run(int fd, const char *cmd)
 	if (r == 0)
 		r = proto_put(&m, "mode", cmd ? "cmd" : "login") ?: proto_put(&m, "cmd", cmd) ?:
 		    put_env_hints(&m);
+	if (r == 0 && pty)
+		r = put_winsize(&m);
 	if (r == 0)
 		r = proto_send(fd, &m, fds, 3);
 	proto_free(&m);
@@ -124,43 +140,156 @@ static int handle(const struct proto_msg *m)
 	if (strcmp(m->type, "error") == 0) {
 		char why[512];
 		util_sanitize(why, sizeof(why), proto_get(m, "msg"));
+		/* sshd drops a subsystem's stderr: sftp clients hear it in sftp. */
+		if (proto_get(m, "code") && strcmp(proto_get(m, "code"), "no-sftp") == 0 && !isatty(0))
+			sftp_refuse(0, 1, why);
 		return die("%s", why);
 	}
 	if (strcmp(m->type, "end") == 0) {
 		char why[64];
 		util_sanitize(why, sizeof(why), proto_get(m, "reason"));
-		fprintf(stderr, "throwaway: your sandbox has ended (%s)\n", why);
+		fprintf(stderr, "\r\nthrowaway: your sandbox has ended (%s)\r\n", why);
 		return 255;
 	}
 	return -1;
 }
 
-static int wait_exit(int fd)
+static void catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH };
 	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Read one keeper message; an exit code, -1 to go on, 255 when the link is gone. */
+static int read_keeper(int fd, int *ret_master)
+{
+	struct proto_msg m;
+	int fds[1];
+	size_t n = 0;
+	if (proto_recv(fd, &m, fds, 1, &n, -1) < 0) {
+		fprintf(stderr, "throwaway: lost the connection to your sandbox\n");
+		return 255;
+	}
+	int code = handle(&m);
+	if (strcmp(m.type, "started") == 0) {
+		if (n == 1 && ret_master)
+			*ret_master = fds[0];
+		else if (n == 1)
+			close(fds[0]);
+		if (interactive && proto_get(&m, "banner")) {
+			char name[80];
+			util_sanitize(name, sizeof(name), proto_get(&m, "container"));
+			fprintf(stderr, "throwaway: you are in %s, a throwaway copy; it is destroyed when you log out.\r\n", name);
+		}
+	}
+	proto_free(&m);
+	return code;
+}
+
+/* Without a terminal: the program has our stdio; wait for its status. */
+static int wait_exit(int fd)
+{
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int n = poll(&p, 1, -1);
 		if (pending_signal) {
-			forward_signal(fd, pending_signal);
+			if (pending_signal != SIGWINCH)
+				forward_signal(fd, pending_signal);
 			pending_signal = 0;
 		}
 		if (n <= 0)
 			continue;
-		struct proto_msg m;
-		int r = proto_recv(fd, &m, NULL, 0, NULL, 0);
-		if (r < 0) {
-			fprintf(stderr, "throwaway: lost the connection to your sandbox\n");
-			return 255;
-		}
-		int code = handle(&m);
-		proto_free(&m);
+		int code = read_keeper(fd, NULL);
 		if (code >= 0)
 			return code;
+	}
+}
+
+static struct termios saved_tio;
+static bool raw_mode;
+
+static void enter_raw(void)
+{
+	struct termios tio;
+	if (tcgetattr(0, &saved_tio) < 0)
+		return;
+	tio = saved_tio;
+	cfmakeraw(&tio);
+	/* TCSANOW: TCSAFLUSH would throw away what the user typed ahead. */
+	raw_mode = tcsetattr(0, TCSANOW, &tio) == 0;
+}
+
+static void leave_raw(void)
+{
+	if (raw_mode)
+		tcsetattr(0, TCSANOW, &saved_tio);
+	raw_mode = false;
+}
+
+/* Copy what is readable from in to out; false on EOF or error. */
+static bool pump(int in, int out)
+{
+	char buf[16384];
+	ssize_t n = read(in, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	return n > 0 && util_write_all(out, buf, (size_t)n) == 0;
+}
+
+/* Whatever the program wrote before it exited still reaches the user. */
+static void drain(int master)
+{
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	for (int i = 0; i < 1024; i++) {
+		char buf[16384];
+		ssize_t n = read(master, buf, sizeof(buf));
+		if (n <= 0 || util_write_all(1, buf, (size_t)n) < 0)
+			return;
+	}
+}
+
+static void on_pending_signal(int fd, int master)
+{
+	int sig = pending_signal;
+	pending_signal = 0;
+	if (sig == SIGWINCH) {
+		struct winsize ws;
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+	} else if (sig) {
+		forward_signal(fd, sig);
+	}
+}
+
+/* With a terminal: relay between ours and the copy's, until the program exits. */
+static int relay(int fd, int master)
+{
+	bool in_open = true, out_open = true;
+	enter_raw();
+	for (;;) {
+		struct pollfd p[3] = { { .fd = fd, .events = POLLIN },
+				       { .fd = out_open ? master : -1, .events = POLLIN },
+				       { .fd = in_open ? 0 : -1, .events = POLLIN } };
+		int n = poll(p, 3, -1);
+		if (pending_signal)
+			on_pending_signal(fd, master);
+		if (n <= 0)
+			continue;
+		if (p[1].revents && !pump(master, 1))
+			out_open = false; /* EIO: nothing holds the terminal inside any more */
+		if (p[2].revents && !pump(0, master))
+			in_open = false;
+		if (p[0].revents) {
+			int code = read_keeper(fd, NULL);
+			if (code >= 0) {
+				drain(master);
+				leave_raw();
+				return code;
+			}
+		}
 	}
 }
 
@@ -178,8 +307,15 @@ int main(int argc, char **argv)
 	_cleanup_close_ int fd = connect_keeper(session);
 	if (fd < 0)
 		return die("cannot reach your sandbox (%s)", strerror(-fd));
-	int r = send_run(fd, cmd);
+	bool pty = isatty(0) && isatty(1);
+	interactive = pty && !cmd;
+	catch_signals();
+	int r = send_run(fd, cmd, pty);
 	if (r < 0)
 		return die("cannot reach your sandbox (%s)", strerror(-r));
-	return wait_exit(fd);
+	int master = -1;
+	int code = read_keeper(fd, &master);
+	if (code >= 0)
+		return code;
+	return master >= 0 ? relay(fd, master) : wait_exit(fd);
 }

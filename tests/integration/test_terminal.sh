@@ -1,0 +1,83 @@
+#!/bin/bash
+# Interactive logins through a real terminal (tmux): the pty is the copy's
+# own, the window size follows, Ctrl-C, job control and full-screen programs
+# work, the exit status comes back, and a hangup ends the session cleanly.
+source "$(dirname "$0")/../lib.sh"
+
+tw_origin_create && tw_config && tw_user tw-test-tina && tw_sshd_start ||
+	{ not_ok "setup"; tw_finish; exit 1; }
+T=tw-test-tina
+TM=tw-test-tmux$TW_ID
+trap 'tmux kill-server -L $TM 2>/dev/null' EXIT
+
+tm() { tmux -L "$TM" "$@"; }
+screen() { tm capture-pane -p -t t; }
+# wait_screen REGEX: until the screen shows it (10 s).
+wait_screen() { wait_for 10 sh -c "tmux -L $TM capture-pane -p -t t | grep -Eq -- '$1'"; }
+# type LINE: send it with Enter.
+type_line() { tm send-keys -t t -l "$1" && tm send-keys -t t Enter; }
+
+start_login() {
+	tm kill-server 2>/dev/null
+	tm -f /dev/null new-session -d -s t -x 100 -y 30 \
+		"ssh ${tw_ssh_opts[*]} -tt -i $TW_TMP/$T.key -p $TW_PORT $T@127.0.0.1 $*; echo ssh-exit=\$?; sleep 30"
+	tm set -g status off
+}
+
+start_login
+check "the banner names the copy" wait_screen "throwaway: you are in $TW_ORIGIN-$T-[a-z0-9]{6}"
+type_line 'PS1="tw\$ "'
+check "a shell prompt appears" wait_screen '^tw\$ ?$'
+type_line 'echo "[$(tty)]"'
+check "tty is a terminal of the copy's own devpts" wait_screen '^\[/dev/pts/[0-9]+\]$'
+type_line 'echo "argv0=$0 cwd=$(pwd)"'
+check "a login shell, in the home" wait_screen "^argv0=-sh cwd=/home/$T\$"
+type_line 'echo "size=$(stty size)"'
+check "stty size is the terminal's" wait_screen '^size=30 100$'
+tm resize-window -t t -x 120 -y 40
+sleep 0.3
+type_line 'echo "size=$(stty size)"'
+check "stty size follows a window resize" wait_screen '^size=40 120$'
+
+type_line 'sleep 100'
+sleep 0.5
+tm send-keys -t t C-c
+type_line 'echo "alive=$?"'
+check "Ctrl-C interrupts the command, not the shell" wait_screen '^alive=130$'
+
+type_line 'sleep 101'
+sleep 0.5
+tm send-keys -t t C-z
+type_line 'jobs; kill -9 %1; echo jobs-done'
+check "Ctrl-Z stops a job (job control works)" wait_screen 'Stopped|stopped'
+check "and the shell goes on" wait_screen '^jobs-done$'
+
+type_line 'vi /tmp/edited'
+sleep 0.5
+tm send-keys -t t i 'written in vi'
+sleep 0.3
+tm send-keys -t t Escape # alone: vi reads ESC plus what follows at once as a key sequence
+sleep 0.3
+tm send-keys -t t ':wq' Enter
+type_line 'echo "file=$(cat /tmp/edited)"'
+check "a full-screen program (vi) works" wait_screen '^file=written in vi$'
+
+type_line 'exit 3'
+check "exit 3 comes back as 3" wait_screen '^ssh-exit=3$'
+check_clean "after an interactive logout nothing remains"
+
+# ssh -t with a command: a terminal too.
+start_login 'tty'
+check "ssh -t host CMD runs CMD on a terminal of the copy" wait_screen '^/dev/pts/[0-9]+'
+check "and exits with its status" wait_screen '^ssh-exit=0$'
+
+# Hangup: the client disappears mid-session.
+start_login
+wait_screen '^\$ |# $|\$ $'
+type_line 'sleep 1000'
+wait_for 5 sh -c "[ \$(ls /var/lib/throwaway/containers | grep -c '^$TW_ORIGIN-') = 1 ]"
+pkill -HUP -f "ssh.*-p $TW_PORT $T@127.0.0.1"
+check_clean "a hung-up client leaves nothing behind"
+
+tm kill-server 2>/dev/null
+tw_finish

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <search.h>
@@ -195,7 +196,7 @@ static bool valid_network(const char *s)
 	return strncmp(s, "veth:", 5) == 0 && valid_ident(s + 5, IFNAME_MAX_LEN);
 }
 
-/* Copy name template: %o %u %r %% and [A-Za-z0-9_.-], at most 63 bytes. */
+/* Copy name template: %o %u %U %s %r and [A-Za-z0-9_.-], at most 63 bytes. */
 static bool valid_template(const char *s)
 {
 	size_t n = strlen(s);
@@ -205,7 +206,7 @@ static bool valid_template(const char *s)
 	for (; *s; s++) {
 		if (*s == '%') {
 			s++;
-			if (!*s || !strchr("our%", *s))
+			if (!*s || !strchr("ouUsr", *s))
 				return false;
 		} else if (!is_name_char(*s)) {
 			return false;
@@ -1212,4 +1213,41 @@ int config_open_trusted(const char *path, int *ret_fd, char *err)
 		return r;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+#define USER_MAX_GROUPS 64
+
+/* The names of the groups USER is in (primary first), for section matching. */
+static size_t group_names(const char *user, gid_t gid, char **names, size_t max)
+{
+	gid_t gids[USER_MAX_GROUPS];
+	int n = USER_MAX_GROUPS;
+	size_t got = 0;
+
+	if (getgrouplist(user, gid, gids, &n) < 0)
+		n = USER_MAX_GROUPS; /* more than we keep: the first ones count */
+	for (int i = 0; i < n && got < max; i++) {
+		struct group gr, *res = NULL;
+		char buf[4096];
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &res) == 0 && res &&
+		    (names[got] = strdup(res->gr_name)))
+			got++;
+	}
+	return got;
+}
+
+int config_load_user(const char *path, const char *user, gid_t gid, struct config *ret,
+		     char *err)
+{
+	char *names[USER_MAX_GROUPS];
+	_cleanup_close_ int fd = -EBADF;
+	int r = config_open_trusted(path, &fd, err);
+	if (r < 0)
+		return r;
+	size_t n = group_names(user, gid, names, USER_MAX_GROUPS);
+	struct config_who who = { .user = user, .groups = (const char *const *)names, .n_groups = n };
+	r = config_load_fd(fd, path, &who, ret, err);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	return r;
 }

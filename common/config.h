@@ -73,7 +73,7 @@ struct config_who {
  * Parse and validate PATH, resolving values for WHO (NULL: global only).
  * Returns 0 and fills *ret, or -errno with a "file:line: message" (or
  * "file: message") in err (size CONFIG_ERR_MAX). -EINVAL for a bad file.
- * Does not check file ownership; see config_check_trusted().
+ * Does not check file ownership; see config_open_trusted().
  */
 int config_load(const char *path, const struct config_who *who,
 		struct config *ret, char *err);
@@ -89,6 +89,14 @@ int config_load_fd(int fd, const char *name, const struct config_who *who,
  * sentence in err. On success *ret_fd is the opened file (O_CLOEXEC).
  */
 int config_open_trusted(const char *path, int *ret_fd, char *err);
+
+/*
+ * Open PATH as config_open_trusted() does and resolve it for USER, whose
+ * groups come from the group database (primary GID first). 0 or -errno
+ * with a sentence in err.
+ */
+int config_load_user(const char *path, const char *user, gid_t gid, struct config *ret,
+		     char *err);
 
 void config_free(struct config *c);
 

@@ -80,7 +80,6 @@ static int expand(const char *tmpl, const char *origin, const char *user, uid_t 
 			case 'U': piece = uidbuf; break;
 			case 's': piece = session ? session : ""; break;
 			case 'r': piece = rnd; break;
-			case '%': piece = "-"; break; /* '%' is not valid in a name */
 			default: return -EINVAL;
 			}
 		}

@@ -22,7 +22,7 @@ bool names_container_valid(const char *s);
 
 /*
  * Expand a name template (%o origin, %u user, %U uid, %s session, %r six
- * random [a-z0-9], %% a percent sign). The user is written as u<uid> when
+ * random [a-z0-9]). The user is written as u<uid> when
  * it is not names_user_safe() or would make the name longer than 63.
  * out holds NAMES_CONTAINER_MAX + 1 bytes. 0, -EINVAL (bad template or
  * result), -ENAMETOOLONG.

@@ -73,8 +73,13 @@ static int run_session(void)
 
 	k.t0_ms = util_now_ms();
 	int r = keeper_read_request(&k, REQUEST_FD, err);
-	if (r >= 0)
+	if (r >= 0) {
+		char uid[16];
+		snprintf(uid, sizeof(uid), "%u", (unsigned)k.uid);
+		log_event(LOG_INFO, "open", "session", k.session, "user", k.user, "uid", uid,
+			  "rhost", k.rhost, "service", k.service, NULL);
 		r = keeper_setup(&k, err);
+	}
 	if (r >= 0) {
 		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k.t0_ms));
 		log_event(LOG_INFO, "ready", "session", k.session, "user", k.user, "rhost", k.rhost,

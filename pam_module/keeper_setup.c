@@ -97,22 +97,7 @@ static int resolve_user(struct keeper *k, char *err)
 
 static int load_config(struct keeper *k, char *err)
 {
-	const char *names[KEEPER_MAX_GROUPS];
-	size_t n = 0;
-	_cleanup_close_ int fd = -EBADF;
-
-	for (size_t i = 0; i < k->n_groups; i++) {
-		struct group *g = getgrgid(k->groups[i]);
-		if (g && (names[n] = strdup(g->gr_name)))
-			n++;
-	}
-	struct config_who who = { .user = k->user, .groups = names, .n_groups = n };
-	int r = config_open_trusted(k->config_path, &fd, err);
-	if (r >= 0)
-		r = config_load_fd(fd, k->config_path, &who, &k->cfg, err);
-	for (size_t i = 0; i < n; i++)
-		free((char *)names[i]);
-	return r;
+	return config_load_user(k->config_path, k->user, k->gid, &k->cfg, err);
 }
 
 /* Reserve a session slot: caps are checked and the record written under the lock. */
@@ -360,17 +345,33 @@ fail:
 	return -EIO;
 }
 
+/* With the module's debug argument: how long each step of the start took. */
+static void step_done(const struct keeper *k, const char *step, uint64_t *t)
+{
+	char ms[32];
+	uint64_t now = util_now_ms();
+	if (k->debug) {
+		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(now - *t));
+		log_event(LOG_DEBUG, "debug", "session", k->session, "step", step, "ms", ms, NULL);
+	}
+	*t = now;
+}
+
 static int create_copy(struct keeper *k, char *err)
 {
+	uint64_t t = util_now_ms();
 	struct ctr_params p = { .cfg = &k->cfg, .name = k->container, .session = k->session,
 				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home };
 	int r = ctr_create(&p, &k->c, err, KEEPER_ERR_MAX);
 	if (r < 0)
 		return r;
+	step_done(k, "clone", &t);
 	r = stage(k, err);
 	if (r < 0)
 		return r;
+	step_done(k, "stage", &t);
 	r = ctr_start(k->c);
+	step_done(k, "start", &t);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
 		return r;

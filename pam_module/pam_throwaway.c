@@ -236,7 +236,6 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	struct passwd *pw;
 	struct config cfg = { 0 };
 	char err[CONFIG_ERR_MAX];
-	_cleanup_close_ int cfd = -EBADF;
 	(void)flags;
 
 	if (parse_args(pamh, argc, argv, &a) < 0) {
@@ -247,8 +246,8 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		return PAM_USER_UNKNOWN;
 	if (!sandboxed(pw, &a))
 		return PAM_IGNORE;
-	if (config_open_trusted(a.config, &cfd, err) < 0 ||
-	    config_load_fd(cfd, a.config, NULL, &cfg, err) < 0)
+	/* Resolved for this user: their sections may set start_timeout, even origin. */
+	if (config_load_user(a.config, pw->pw_name, pw->pw_gid, &cfg, err) < 0)
 		return fail(pamh, pw->pw_name, err);
 	int r = start_session(pamh, pw, &a, &cfg);
 	config_free(&cfg);

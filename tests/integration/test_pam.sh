@@ -73,6 +73,13 @@ expect_match "with a message saying so" "limit" "$out"
 wait $first
 check_clean
 
+# Sections apply to the module's own decisions too: a user's origin.
+printf '[global]\norigin = tw-test-none%s\n[group:tw-test-bob]\norigin = %s\n[user:tw-test-bob]\nstart_timeout = 20s\n' \
+	"$TW_ID" "$TW_ORIGIN" >"$TW_CONF"
+out=$("$H" "$PAMD" good tw-test-bob -- "$TW_SHELL" -c hostname 2>&1)
+expect_match "the origin of the user's group section is used" "^$TW_ORIGIN-tw-test-bob-" "$out"
+check_clean
+
 # The shell without a session never runs anything on the host.
 out=$(su -s /bin/sh tw-test-bob -c "env -i $TW_SHELL -c 'echo ran'" 2>&1)
 expect_eq "no session: the shell refuses" 1 $?

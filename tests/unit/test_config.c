@@ -171,7 +171,7 @@ static void test_config_load_all_keys(void **state)
 		"session_timeout = 1h\n"
 		"idle_timeout = 0s\n"
 		"start_timeout = 5m\n"
-		"name = tw.%u-%r%%\n"
+		"name = tw.%u-%r-%U\n"
 		"share = session\n"
 		"boot = init\n"
 		"pool = 0\n"
@@ -207,7 +207,7 @@ static void test_config_load_all_keys(void **state)
 	assert_int_equal(c.session_timeout, 3600);
 	assert_int_equal(c.idle_timeout, 0);
 	assert_int_equal(c.start_timeout, 300);
-	assert_string_equal(c.name, "tw.%u-%r%%");
+	assert_string_equal(c.name, "tw.%u-%r-%U");
 	assert_int_equal(c.share, SHARE_SESSION);
 	assert_int_equal(c.boot, BOOT_INIT);
 	assert_int_equal(c.pool, 0);
@@ -270,7 +270,7 @@ static void test_config_load_syntax_tolerated(void **state)
 				   "[global]   \r\n"
 				   "origin=base\t\r\n"
 				   "shell   =    /bin/zsh   \r\n"
-				   "name = a%%b";
+				   "name = a%sb";
 	char err[CONFIG_ERR_MAX];
 	struct config c = { 0 };
 
@@ -278,7 +278,7 @@ static void test_config_load_syntax_tolerated(void **state)
 	assert_int_equal(load(text, NULL, &c, err), 0);
 	assert_string_equal(c.origin, "base");
 	assert_string_equal(c.shell, "/bin/zsh");
-	assert_string_equal(c.name, "a%%b");
+	assert_string_equal(c.name, "a%sb");
 	config_free(&c);
 }
 
@@ -440,6 +440,7 @@ static void test_config_load_bad_values(void **state)
 		{ "start_timeout", "1h" },
 		{ "name", "" },
 		{ "name", "%x" },
+		{ "name", "a%%b" },
 		{ "name", "%" },
 		{ "name", "a/b" },
 		{ "name", "-%u" },

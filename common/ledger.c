@@ -61,11 +61,11 @@ int ledger_format(const struct ledger_entry *e, char *buf, size_t max)
 	if (n < 0 || (size_t)n >= max)
 		return -ENAMETOOLONG;
 	/* A newline inside a value would forge a field. */
-	for (const char *f = e->user; *f; f++)
-		if (*f == '\n')
+	const char *const fields[] = { e->user, e->container, e->lxcpath, e->origin,
+				       e->state, e->rhost, e->service };
+	for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+		if (strchr(fields[i], '\n'))
 			return -EINVAL;
-	if (strchr(e->rhost, '\n') || strchr(e->service, '\n'))
-		return -EINVAL;
 	return n;
 }
 
@@ -80,6 +80,9 @@ static int set_str(char *dst, size_t max, const char *v)
 static int set_num(const char *v, long long lo, long long hi, long long *ret)
 {
 	char *end;
+	/* Digits only: strtoll would also take a sign and leading blanks. */
+	if (!*v || strspn(v, "0123456789") != strlen(v))
+		return -EINVAL;
 	errno = 0;
 	long long x = strtoll(v, &end, 10);
 	if (errno || end == v || *end || x < lo || x > hi)
@@ -175,8 +178,15 @@ int ledger_read(const char *rundir, const char *session, struct ledger_entry *re
 	_cleanup_close_ int dfd = ledger_dirfd(rundir);
 	if (dfd < 0)
 		return dfd;
+	struct ledger_entry e;
 	int r = safefs_read_beneath(dfd, session, LEDGER_MAX_FILE, &buf, &len);
-	return r < 0 ? r : ledger_parse(buf, ret);
+	if (r < 0 || (r = ledger_parse(buf, &e)) < 0)
+		return r;
+	/* A record is named after its session; anything else is not ours. */
+	if (strcmp(e.session, session) != 0)
+		return -EINVAL;
+	*ret = e;
+	return 0;
 }
 
 int ledger_remove(const char *rundir, const char *session)

@@ -19,6 +19,8 @@ static bool needs_quotes(const char *v)
 
 static void put(char *buf, size_t max, size_t *len, char c)
 {
+	if (max == 0)
+		return;
 	if (*len + 1 < max)
 		buf[(*len)++] = c;
 	buf[*len] = '\0';
@@ -26,7 +28,9 @@ static void put(char *buf, size_t max, size_t *len, char c)
 
 void log_kv_append(char *buf, size_t max, const char *key, const char *value)
 {
-	size_t len = strlen(buf);
+	if (max == 0)
+		return;
+	size_t len = strnlen(buf, max - 1);
 	bool q = needs_quotes(value);
 
 	if (len > 0)

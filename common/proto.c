@@ -211,10 +211,10 @@ int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *
 		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS * 2)];
 		struct cmsghdr align;
 	} u;
+	memset(m, 0, sizeof(*m)); /* proto_free() is safe on every return */
 	int r = wait_readable(sock, timeout_ms);
 	if (r < 0)
 		return r;
-	memset(m, 0, sizeof(*m));
 	m->data = malloc(PROTO_MAX_MSG);
 	if (!m->data)
 		return -ENOMEM;

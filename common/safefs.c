@@ -176,7 +176,9 @@ int safefs_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode, uid_t uid
 int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len,
 			 mode_t mode, uid_t uid, gid_t gid, int replace)
 {
-	int flags = O_WRONLY | O_CREAT | (replace ? O_TRUNC : O_EXCL);
+	/* No O_TRUNC before the checks: a FIFO must not block us, a hard link
+	 * to a file elsewhere must not be truncated. */
+	int flags = O_WRONLY | O_CREAT | O_NONBLOCK | (replace ? 0 : O_EXCL);
 	_cleanup_close_ int fd = safefs_open_beneath(dirfd, relpath, flags, mode);
 	struct stat st;
 
@@ -184,8 +186,10 @@ int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
 		return -EINVAL;
+	if (replace && ftruncate(fd, 0) < 0)
+		return -errno;
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
 		return -errno;
 	int r = util_write_all(fd, data, len);

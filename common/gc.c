@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "gc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "log.h"
+#include "util.h"
+
+#define GC_MAX_LIVE 4096
+
+int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason)
+{
+	char sock[PATH_MAX];
+
+	/* A keeper that still runs but did not answer is wedged: it goes first. */
+	if (util_proc_alive(e->keeper, e->keeper_start))
+		kill(e->keeper, SIGKILL);
+	int r = names_container_valid(e->container) && e->lxcpath[0] == '/'
+			? ctr_destroy(e->lxcpath, e->container)
+			: 0;
+	snprintf(sock, sizeof(sock), "%s/sock/%s", rundir, e->session);
+	unlink(sock);
+	ledger_remove(rundir, e->session);
+	log_event(r < 0 ? LOG_ERR : LOG_INFO, r < 0 ? "error" : "destroy", "session", e->session,
+		  "user", e->user, "rhost", e->rhost, "container", e->container, "reason",
+		  r < 0 ? "destroying the copy failed" : reason, NULL);
+	return r;
+}
+
+struct live {
+	char (*names)[NAMES_CONTAINER_MAX + 1];
+	size_t n;
+	char sessions[GC_MAX_LIVE][NAMES_SESSION_LEN + 1];
+	size_t n_sessions;
+	struct gc_stats *st;
+	const char *rundir;
+};
+
+static int collect_record(const struct ledger_entry *e, void *data)
+{
+	struct live *l = data;
+	if (!util_proc_alive(e->keeper, e->keeper_start)) {
+		l->st->records++;
+		if (gc_destroy_session(l->rundir, e, "gc") == 0 && e->container[0])
+			l->st->copies++;
+		return 0;
+	}
+	if (l->n < GC_MAX_LIVE)
+		strcpy(l->names[l->n++], e->container);
+	if (l->n_sessions < GC_MAX_LIVE)
+		strcpy(l->sessions[l->n_sessions++], e->session);
+	return 0;
+}
+
+static bool is_live(const struct live *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A directory under lxcpath is one of our copies when it has our staging dir. */
+static bool is_our_copy(int dfd, const char *name)
+{
+	char p[NAME_MAX + 16];
+	struct stat st;
+	snprintf(p, sizeof(p), "%.255s/throwaway", name);
+	return fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0;
+}
+
+static void collect_copies(const char *lxcpath, struct live *l)
+{
+	DIR *d = opendir(lxcpath);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!names_container_valid(de->d_name) || is_live(l, de->d_name) ||
+		    !is_our_copy(dirfd(d), de->d_name))
+			continue;
+		if (ctr_destroy(lxcpath, de->d_name) == 0) {
+			l->st->copies++;
+			log_event(LOG_INFO, "destroy", "container", de->d_name, "reason", "gc-orphan", NULL);
+		}
+	}
+	closedir(d);
+}
+
+/* liblxc's ".<name>" lock files of copies that no longer exist. */
+static void collect_locks(const char *lxcpath, struct live *l)
+{
+	char dir[PATH_MAX], copy[PATH_MAX];
+	snprintf(dir, sizeof(dir), "/run/lxc/lock/%s", lxcpath);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name + 1;
+		if (de->d_name[0] != '.' || !names_container_valid(name) || is_live(l, name))
+			continue;
+		snprintf(copy, sizeof(copy), "%s/%s", lxcpath, name);
+		if (access(copy, F_OK) == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			l->st->locks++;
+	}
+	closedir(d);
+}
+
+/* rmdir a cgroup and its empty children, depth first; busy ones stay. */
+static bool rmdir_tree(int parent, const char *name, int depth)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || depth > 8) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.')
+			rmdir_tree(dirfd(d), de->d_name, depth + 1);
+	if (d)
+		closedir(d);
+	return unlinkat(parent, name, AT_REMOVEDIR) == 0;
+}
+
+static bool cgroup_is_ours_and_dead(const char *entry, const char *const *lxcpaths, struct live *l)
+{
+	static const char *const prefixes[] = { "lxc.monitor.", "lxc.payload." };
+	char copy[PATH_MAX];
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		size_t pl = strlen(prefixes[i]);
+		const char *name = entry + pl;
+		if (strncmp(entry, prefixes[i], pl) != 0 || !names_container_valid(name) ||
+		    is_live(l, name))
+			continue;
+		/* Only names of copies: not a container of any lxcpath we know. */
+		for (const char *const *p = lxcpaths; *p; p++) {
+			snprintf(copy, sizeof(copy), "%s/%s", *p, name);
+			if (access(copy, F_OK) == 0)
+				return false;
+		}
+		snprintf(copy, sizeof(copy), "/var/lib/lxc/%s", name);
+		return access(copy, F_OK) != 0;
+	}
+	return false;
+}
+
+static void collect_cgroups_in(const char *hier, const char *const *lxcpaths, struct live *l)
+{
+	DIR *d = opendir(hier);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && cgroup_is_ours_and_dead(de->d_name, lxcpaths, l) &&
+		    rmdir_tree(dirfd(d), de->d_name, 0))
+			l->st->cgroups++;
+	closedir(d);
+}
+
+static void collect_cgroups(const char *const *lxcpaths, struct live *l)
+{
+	char p[PATH_MAX];
+	if (ctr_cgroup_v2()) {
+		collect_cgroups_in("/sys/fs/cgroup", lxcpaths, l);
+		return;
+	}
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s", de->d_name);
+		collect_cgroups_in(p, lxcpaths, l);
+	}
+	closedir(d);
+}
+
+static void collect_sockets(struct live *l)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/sock", l->rundir);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		bool live = false;
+		if (!names_session_valid(de->d_name))
+			continue;
+		for (size_t i = 0; i < l->n_sessions && !live; i++)
+			live = strcmp(l->sessions[i], de->d_name) == 0;
+		if (!live && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			l->st->sockets++;
+	}
+	closedir(d);
+}
+
+static int gc_lock(const char *rundir, bool wait)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/gc.lock", rundir);
+	int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno != EINTR) {
+			int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+int gc_run(const char *rundir, const char *const *lxcpaths, bool wait, struct gc_stats *ret)
+{
+	struct gc_stats st = { 0 };
+	_cleanup_free_ struct live *l = calloc(1, sizeof(*l));
+	_cleanup_free_ char(*names)[NAMES_CONTAINER_MAX + 1] = calloc(GC_MAX_LIVE, sizeof(*names));
+	if (!l || !names)
+		return -ENOMEM;
+	int r = ledger_init(rundir);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = gc_lock(rundir, wait);
+	if (lock < 0)
+		return lock;
+	*l = (struct live){ .names = names, .st = &st, .rundir = rundir };
+	r = ledger_foreach(rundir, collect_record, l);
+	for (const char *const *p = lxcpaths; r >= 0 && *p; p++) {
+		collect_copies(*p, l);
+		collect_locks(*p, l);
+	}
+	if (r >= 0) {
+		collect_cgroups(lxcpaths, l);
+		collect_sockets(l);
+	}
+	if (ret)
+		*ret = st;
+	return r;
+}

@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for common/util.c (cmocka). Run as root: util_mkdir_secure
+ * checks ownership. Scratch files live in a fresh /run/tw-unit.XXXXXX per
+ * test, removed again by the teardown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+/* Helpers ------------------------------------------------------------- */
+
+struct fixture {
+	char dir[64];
+};
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/run/tw-unit.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int r = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
+	free(f);
+	return r;
+}
+
+/* f->dir "/" name, into buf. */
+static const char *path_in(const struct fixture *f, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", f->dir, name);
+
+	assert_true(n > 0 && (size_t)n < len);
+	return buf;
+}
+
+/* A pid that existed and is now gone: a child that exited and was reaped. */
+static pid_t reaped_pid(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return pid;
+}
+
+static bool is_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	assert_true(fl >= 0);
+	return fl & FD_CLOEXEC;
+}
+
+/* util_write_all / util_read_all --------------------------------------- */
+
+static void test_util_write_all_read_all_pipe(void **state)
+{
+	enum { SIZE = 256 * 1024 }; /* larger than a pipe buffer: partial writes */
+	/* Static, not malloc'd: the forked child must not own heap blocks (valgrind). */
+	static unsigned char out[SIZE], in[SIZE];
+	int p[2], status;
+
+	(void)state;
+	for (size_t i = 0; i < SIZE; i++)
+		out[i] = (unsigned char)(i * 7 + i / 251);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(util_write_all(p[1], out, SIZE) == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	assert_int_equal(util_read_all(p[0], in, SIZE), 0);
+	assert_memory_equal(in, out, SIZE);
+	/* The writer is done and gone: one more byte is EOF. */
+	assert_int_equal(util_read_all(p[0], in, 1), -EPIPE);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_util_read_all_eof(void **state)
+{
+	char buf[8];
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(util_write_all(p[1], "abc", 3), 0);
+	close(p[1]);
+	/* Short by two bytes: EOF in the middle is -EPIPE. */
+	assert_int_equal(util_read_all(p[0], buf, 5), -EPIPE);
+	close(p[0]);
+}
+
+static void test_util_read_all_zero_len(void **state)
+{
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(util_read_all(p[0], NULL, 0), 0); /* does not block */
+	assert_int_equal(util_write_all(p[1], NULL, 0), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_util_write_all_closed_pipe(void **state)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	close(p[0]);
+	assert_int_equal(sigaction(SIGPIPE, &ign, &old), 0);
+	int r = util_write_all(p[1], "x", 1);
+	assert_int_equal(sigaction(SIGPIPE, &old, NULL), 0);
+	close(p[1]);
+	assert_int_equal(r, -EPIPE);
+}
+
+static void test_util_write_all_bad_fd(void **state)
+{
+	char c;
+
+	(void)state;
+	assert_int_equal(util_write_all(-1, "x", 1), -EBADF);
+	assert_int_equal(util_read_all(-1, &c, 1), -EBADF);
+}
+
+/* util_random ---------------------------------------------------------- */
+
+static void test_util_random_fills(void **state)
+{
+	unsigned char a[64], b[64], zero[64] = { 0 };
+
+	(void)state;
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	assert_int_equal(util_random(a, sizeof(a)), 0);
+	assert_int_equal(util_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(util_random(NULL, 0), 0);
+}
+
+static void test_util_random_large(void **state)
+{
+	size_t n = 1024 * 1024; /* more than one getrandom() call returns */
+	unsigned char *buf = calloc(1, n);
+	size_t zeros = 0;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(util_random(buf, n), 0);
+	for (size_t i = n - 4096; i < n; i++)
+		zeros += buf[i] == 0;
+	assert_true(zeros < 200); /* the tail was written too (~16 expected) */
+	free(buf);
+}
+
+/* util_proc_starttime / util_proc_alive -------------------------------- */
+
+/* Field 22 of /proc/PID/stat, parsed independently of util.c. */
+static uint64_t starttime_of(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	assert_non_null(p);
+	p += 2; /* field 3 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		assert_non_null(p);
+		p++;
+	}
+	return strtoull(p, NULL, 10);
+}
+
+static void test_util_proc_starttime_self(void **state)
+{
+	uint64_t st = 0;
+
+	(void)state;
+	assert_int_equal(util_proc_starttime(getpid(), &st), 0);
+	assert_true(st > 0);
+	assert_int_equal(st, starttime_of(getpid()));
+}
+
+static void test_util_proc_starttime_reaped_child(void **state)
+{
+	uint64_t st = 12345;
+
+	(void)state;
+	assert_int_equal(util_proc_starttime(reaped_pid(), &st), -ENOENT);
+	assert_int_equal(st, 12345); /* untouched on failure */
+}
+
+static void test_util_proc_starttime_bad_pid(void **state)
+{
+	uint64_t st = 12345;
+
+	(void)state;
+	assert_true(util_proc_starttime(0, &st) < 0);
+	assert_true(util_proc_starttime(-1, &st) < 0);
+	assert_true(util_proc_starttime(-2147483647 - 1, &st) < 0);
+	assert_int_equal(st, 12345);
+}
+
+/* A comm with spaces and ')' must not shift the fields. */
+static void test_util_proc_starttime_odd_comm(void **state)
+{
+	int p[2], q[2], status;
+	char c;
+	uint64_t st = 0;
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(q, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "a) 1 2 3 ) x y");
+		(void)!write(p[1], "r", 1);
+		(void)!read(q[0], &c, 1); /* wait until the parent has looked */
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(util_proc_starttime(pid, &st), 0);
+	assert_int_equal(st, starttime_of(pid));
+	assert_true(util_proc_alive(pid, st));
+	assert_int_equal(write(q[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_false(util_proc_alive(pid, st));
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
+static void test_util_proc_alive_self(void **state)
+{
+	uint64_t st;
+
+	(void)state;
+	assert_int_equal(util_proc_starttime(getpid(), &st), 0);
+	assert_true(util_proc_alive(getpid(), st));
+}
+
+static void test_util_proc_alive_wrong_starttime(void **state)
+{
+	uint64_t st;
+
+	(void)state;
+	assert_int_equal(util_proc_starttime(getpid(), &st), 0);
+	assert_false(util_proc_alive(getpid(), st + 1));
+	assert_false(util_proc_alive(getpid(), 0));
+}
+
+static void test_util_proc_alive_reaped_child(void **state)
+{
+	uint64_t st;
+
+	(void)state;
+	assert_int_equal(util_proc_starttime(getpid(), &st), 0);
+	assert_false(util_proc_alive(reaped_pid(), st));
+}
+
+static void test_util_proc_alive_bad_pid(void **state)
+{
+	uint64_t st;
+
+	(void)state;
+	assert_int_equal(util_proc_starttime(1, &st), 0);
+	assert_false(util_proc_alive(0, st));
+	assert_false(util_proc_alive(-1, st));
+}
+
+/* util_sanitize -------------------------------------------------------- */
+
+static void test_util_sanitize_printable(void **state)
+{
+	char out[64];
+
+	(void)state;
+	util_sanitize(out, sizeof(out), "Hello, World! ~{}");
+	assert_string_equal(out, "Hello, World! ~{}");
+}
+
+static void test_util_sanitize_control_and_non_ascii(void **state)
+{
+	char out[64];
+
+	(void)state;
+	util_sanitize(out, sizeof(out), "a\nb\tc\x1b[0m\x7f\xc3\xa9\xff");
+	assert_string_equal(out, "a?b?c?[0m????");
+}
+
+static void test_util_sanitize_truncates(void **state)
+{
+	char area[16];
+
+	(void)state;
+	memset(area, 0x5a, sizeof(area));
+	util_sanitize(area, 4, "abcdef");
+	assert_string_equal(area, "abc");
+	for (size_t i = 4; i < sizeof(area); i++)
+		assert_int_equal((unsigned char)area[i], 0x5a);
+	util_sanitize(area, 1, "abcdef");
+	assert_string_equal(area, "");
+	assert_int_equal((unsigned char)area[1], 'b');
+}
+
+static void test_util_sanitize_zero_size(void **state)
+{
+	char area[4];
+
+	(void)state;
+	memset(area, 0x5a, sizeof(area));
+	util_sanitize(area, 0, "abc");
+	for (size_t i = 0; i < sizeof(area); i++)
+		assert_int_equal((unsigned char)area[i], 0x5a);
+}
+
+static void test_util_sanitize_null_src(void **state)
+{
+	char out[8] = "xxxxxxx";
+
+	(void)state;
+	util_sanitize(out, sizeof(out), NULL);
+	assert_string_equal(out, "");
+}
+
+/* util_kv_get ---------------------------------------------------------- */
+
+static const char kv_text[] = "username=bob\n"
+			      "user=alice\n"
+			      "other=user=mallory\n"
+			      "empty=\n"
+			      "last=end";
+
+static void test_util_kv_get_found(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(util_kv_get(kv_text, "username", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "bob");
+	assert_int_equal(util_kv_get(kv_text, "other", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "user=mallory");
+	assert_int_equal(util_kv_get(kv_text, "last", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "end"); /* no trailing newline */
+	assert_int_equal(util_kv_get(kv_text, "empty", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+}
+
+static void test_util_kv_get_absent(void **state)
+{
+	char buf[32] = "untouched";
+
+	(void)state;
+	assert_int_equal(util_kv_get(kv_text, "nothere", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(util_kv_get("", "user", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(util_kv_get(NULL, "user", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(util_kv_get("user\n", "user", buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(buf, "untouched");
+}
+
+static void test_util_kv_get_prefix_not_matched(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	/* "user" is a prefix of "username", listed first: the real "user" wins. */
+	assert_int_equal(util_kv_get(kv_text, "user", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "alice");
+	/* Only as a prefix: absent. */
+	assert_int_equal(util_kv_get("username=bob\n", "user", buf, sizeof(buf)), -ENOENT);
+	/* "name" occurs inside a line, not at its start: absent. */
+	assert_int_equal(util_kv_get("username=bob\n", "name", buf, sizeof(buf)), -ENOENT);
+	/* A key named in a value is not a key. */
+	assert_int_equal(util_kv_get("other=user=x\n", "user", buf, sizeof(buf)), -ENOENT);
+}
+
+static void test_util_kv_get_too_long(void **state)
+{
+	char buf[8] = "untouch";
+
+	(void)state;
+	assert_int_equal(util_kv_get("k=12345678\n", "k", buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_string_equal(buf, "untouch");
+	/* 7 characters and the NUL fit exactly. */
+	assert_int_equal(util_kv_get("k=1234567\n", "k", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1234567");
+	assert_int_equal(util_kv_get("k=\n", "k", buf, 0), -ENAMETOOLONG);
+}
+
+/* util_mkdir_secure ---------------------------------------------------- */
+
+static void test_util_mkdir_secure_creates(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+	struct stat st;
+	int fd = -1;
+
+	path_in(f, "d", p, sizeof(p));
+	mode_t old = umask(0077); /* the mode must not depend on the umask */
+	int r = util_mkdir_secure(p, 0711, &fd);
+	umask(old);
+	assert_int_equal(r, 0);
+	assert_true(fd >= 0);
+	assert_true(is_cloexec(fd));
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0711);
+	assert_int_equal(st.st_uid, 0);
+	struct stat ps;
+	assert_int_equal(lstat(p, &ps), 0);
+	assert_int_equal(ps.st_ino, st.st_ino);
+	close(fd);
+
+	/* Again, without asking for the fd: it exists, fine. */
+	assert_int_equal(util_mkdir_secure(p, 0711, NULL), 0);
+}
+
+static void test_util_mkdir_secure_fixes_mode(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+	struct stat st;
+
+	path_in(f, "loose", p, sizeof(p));
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(util_mkdir_secure(p, 0700, NULL), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* A sticky, setgid, world-writable one too. */
+	assert_int_equal(chmod(p, 03777), 0);
+	assert_int_equal(util_mkdir_secure(p, 0711, NULL), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0711);
+}
+
+static void test_util_mkdir_secure_not_root_owned(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+	struct stat st;
+	int fd = -77;
+
+	path_in(f, "theirs", p, sizeof(p));
+	assert_int_equal(mkdir(p, 0777), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(chown(p, 65534, 0), 0);
+	assert_int_equal(util_mkdir_secure(p, 0700, &fd), -EPERM);
+	assert_int_equal(fd, -77);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777); /* left alone */
+}
+
+static void test_util_mkdir_secure_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char target[128], link[128];
+	struct stat st;
+	int fd = -77;
+
+	path_in(f, "real", target, sizeof(target));
+	path_in(f, "link", link, sizeof(link));
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(chmod(target, 0777), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_true(util_mkdir_secure(link, 0711, &fd) < 0);
+	assert_int_equal(fd, -77);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777); /* not chmodded through the link */
+	/* A dangling symlink is refused as well, and nothing is created. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(target), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_true(util_mkdir_secure(link, 0711, NULL) < 0);
+	assert_int_equal(lstat(target, &st), -1);
+}
+
+static void test_util_mkdir_secure_not_a_dir(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+
+	path_in(f, "file", p, sizeof(p));
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(util_mkdir_secure(p, 0700, NULL), -ENOTDIR);
+}
+
+static void test_util_mkdir_secure_missing_parent(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+
+	path_in(f, "no/such", p, sizeof(p));
+	assert_int_equal(util_mkdir_secure(p, 0700, NULL), -ENOENT);
+}
+
+/* util_cloexec_from ---------------------------------------------------- */
+
+static void test_util_cloexec_from_marks(void **state)
+{
+	(void)state;
+	int a = open("/dev/null", O_RDONLY);
+	int b = open("/dev/null", O_RDONLY);
+	int c = open("/dev/null", O_RDONLY);
+	assert_true(a >= 0 && b > a && c > b);
+	assert_false(is_cloexec(a));
+	assert_int_equal(util_cloexec_from(b), 0);
+	assert_false(is_cloexec(a)); /* below: untouched */
+	assert_true(is_cloexec(b));
+	assert_true(is_cloexec(c));
+	close(a);
+	close(b);
+	close(c);
+}
+
+/* util_reset_signals --------------------------------------------------- */
+
+/* In a child: the test's own handlers (cmocka's) must survive. */
+static void test_util_reset_signals_defaults(void **state)
+{
+	int status;
+
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sigaction ign = { .sa_handler = SIG_IGN }, cur;
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		sigaddset(&set, SIGTERM);
+		if (sigaction(SIGUSR1, &ign, NULL) < 0 || sigaction(SIGCHLD, &ign, NULL) < 0 ||
+		    sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+			_exit(2);
+		util_reset_signals();
+		if (sigaction(SIGUSR1, NULL, &cur) < 0 || cur.sa_handler != SIG_DFL)
+			_exit(3);
+		if (sigaction(SIGCHLD, NULL, &cur) < 0 || cur.sa_handler != SIG_DFL)
+			_exit(4);
+		if (sigprocmask(SIG_SETMASK, NULL, &set) < 0 || sigismember(&set, SIGUSR2) ||
+		    sigismember(&set, SIGTERM))
+			_exit(5);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* util_now_ms / util_pidfd_open ---------------------------------------- */
+
+static void test_util_now_ms_monotonic(void **state)
+{
+	(void)state;
+	uint64_t a = util_now_ms();
+	usleep(20 * 1000);
+	uint64_t b = util_now_ms();
+	assert_true(b >= a + 20);
+}
+
+/*
+ * valgrind 3.19 does not know pidfd_open (syscall 434) and fails it with
+ * ENOSYS; util_pidfd_open must then pass that on. Natively, the real checks run.
+ */
+static bool pidfd_supported(void)
+{
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd >= 0)
+		close(fd);
+	return !(fd < 0 && errno == ENOSYS);
+}
+
+static void test_util_pidfd_open_self(void **state)
+{
+	(void)state;
+	int fd = util_pidfd_open(getpid());
+	if (!pidfd_supported()) {
+		assert_int_equal(fd, -ENOSYS);
+		return;
+	}
+	assert_true(fd >= 0);
+	assert_true(is_cloexec(fd));
+	close(fd);
+}
+
+static void test_util_pidfd_open_bad_pid(void **state)
+{
+	(void)state;
+	if (!pidfd_supported()) {
+		assert_int_equal(util_pidfd_open(-1), -ENOSYS);
+		return;
+	}
+	assert_int_equal(util_pidfd_open(reaped_pid()), -ESRCH);
+	assert_int_equal(util_pidfd_open(-1), -EINVAL);
+	assert_int_equal(util_pidfd_open(0), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_util_write_all_read_all_pipe),
+		cmocka_unit_test(test_util_read_all_eof),
+		cmocka_unit_test(test_util_read_all_zero_len),
+		cmocka_unit_test(test_util_write_all_closed_pipe),
+		cmocka_unit_test(test_util_write_all_bad_fd),
+		cmocka_unit_test(test_util_random_fills),
+		cmocka_unit_test(test_util_random_large),
+		cmocka_unit_test(test_util_proc_starttime_self),
+		cmocka_unit_test(test_util_proc_starttime_reaped_child),
+		cmocka_unit_test(test_util_proc_starttime_bad_pid),
+		cmocka_unit_test(test_util_proc_starttime_odd_comm),
+		cmocka_unit_test(test_util_proc_alive_self),
+		cmocka_unit_test(test_util_proc_alive_wrong_starttime),
+		cmocka_unit_test(test_util_proc_alive_reaped_child),
+		cmocka_unit_test(test_util_proc_alive_bad_pid),
+		cmocka_unit_test(test_util_sanitize_printable),
+		cmocka_unit_test(test_util_sanitize_control_and_non_ascii),
+		cmocka_unit_test(test_util_sanitize_truncates),
+		cmocka_unit_test(test_util_sanitize_zero_size),
+		cmocka_unit_test(test_util_sanitize_null_src),
+		cmocka_unit_test(test_util_kv_get_found),
+		cmocka_unit_test(test_util_kv_get_absent),
+		cmocka_unit_test(test_util_kv_get_prefix_not_matched),
+		cmocka_unit_test(test_util_kv_get_too_long),
+		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_creates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_fixes_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_not_root_owned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_not_a_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_missing_parent, setup,
+						teardown),
+		cmocka_unit_test(test_util_cloexec_from_marks),
+		cmocka_unit_test(test_util_reset_signals_defaults),
+		cmocka_unit_test(test_util_now_ms_monotonic),
+		cmocka_unit_test(test_util_pidfd_open_self),
+		cmocka_unit_test(test_util_pidfd_open_bad_pid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

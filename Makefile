@@ -32,7 +32,7 @@ B = build
 # Modules linked into the PAM module (position independent, no liblxc, no libssh).
 PIC_MODS = config names ledger safefs proto log util
 # Everything, for the programs.
-ALL_MODS = $(PIC_MODS) keys container
+ALL_MODS = $(PIC_MODS) keys container gc
 
 PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
 LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)

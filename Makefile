@@ -36,7 +36,7 @@ ALL_MODS = $(PIC_MODS) keys container gc
 
 PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
 LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)
-PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell
+PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell $(B)/throwawayctl
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(PROGS)
@@ -56,6 +56,8 @@ $(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $
 		$(B)/libthrowaway-pic.a $(INIH_LIBS) $(PAM_LIBS)
 
 PROG_LINK = $(CC) $(CFLAGS_BASE) -fPIE -pie $(LDFLAGS_BASE) $(LXC_CFLAGS) $(SSH_CFLAGS)
+$(B)/throwawayctl: ctl/throwawayctl.c $(B)/libthrowaway.a
+	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 KEEPER_SRCS = pam_module/keeper.c pam_module/keeper_setup.c pam_module/keeper_loop.c
 $(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(B)/libthrowaway.a
 	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
@@ -69,13 +71,15 @@ $(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a | $(B)/tests
 	$(PROG_LINK) -Wno-missing-prototypes -o $@ $< $(B)/libthrowaway.a $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/tests/pam_harness: tests/pam_harness.c | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(PAM_LIBS)
+$(B)/tests/logsink: tests/logsink.c | $(B)/tests
+	$(PROG_LINK) -o $@ $<
 $(B)/tests/ssh_client: tests/ssh_client.c | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SSH_LIBS)
 
 $(B)/pic $(B)/lib $(B)/tests:
 	mkdir -p $@
 
-tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client
+tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client $(B)/tests/logsink
 
 deps:
 	@sh tests/deps.sh
@@ -92,10 +96,11 @@ demo: deps
 	bash config/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0644 $(B)/pam_throwaway.so $(DESTDIR)$(PAMDIR)/pam_throwaway.so
 	install -m 0755 $(B)/throwaway-keeper $(B)/throwaway-hook $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(B)/throwaway-shell $(DESTDIR)$(BINDIR)/throwaway-shell
+	install -m 0755 $(B)/throwawayctl $(DESTDIR)$(SBINDIR)/throwawayctl
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -107,14 +112,15 @@ install: all
 		echo '$(BINDIR)/throwaway-shell' >> /etc/shells; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_throwaway.so $(DESTDIR)$(BINDIR)/throwaway-shell
+	rm -f $(DESTDIR)$(PAMDIR)/pam_throwaway.so $(DESTDIR)$(BINDIR)/throwaway-shell \
+		$(DESTDIR)$(SBINDIR)/throwawayctl
 	rm -rf $(DESTDIR)$(LIBEXECDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/throwaway-shell.1 $(DESTDIR)$(MANDIR)/man5/throwaway.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/pam_throwaway.8
 	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] pam_module/*.[ch] shell/*.c tests/*.c tests/unit/*.c
+	clang-format --dry-run --Werror common/*.[ch] pam_module/*.[ch] shell/*.[ch] ctl/*.c tests/*.c tests/unit/*.c
 
 clean:
 	rm -rf $(B)

@@ -320,7 +320,7 @@ static const struct not_yet {
 	const char *only;
 } not_yet[] = {
 	{ "keep", "no" },     { "userns", "no" },      { "network", "none" },
-	{ "idle_timeout", "0" }, { "share", "session" }, { "device", NULL },
+	{ "share", "session" }, { "device", NULL },
 	{ "boot", "init" },   { "pool", "0" },
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -258,14 +260,139 @@ int ctr_stop(struct lxc_container *c)
 	return c->is_defined(c) ? -EBUSY : r;
 }
 
+/* SIGKILL every process listed in cgroup.procs of dir and its children. */
+static unsigned kill_cgroup_tree(int dfd, int depth)
+{
+	unsigned n = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+	int pfd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	if (pfd >= 0 && (f = fdopen(pfd, "re"))) {
+		int pid;
+		while (fscanf(f, "%d", &pid) == 1)
+			if (pid > 1 && kill(pid, SIGKILL) == 0)
+				n++;
+	} else if (pfd >= 0) {
+		close(pfd);
+	}
+	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	struct dirent *de;
+	while (d && depth < 8 && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || util_dot_or_dotdot(de->d_name))
+			continue;
+		_cleanup_close_ int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			n += kill_cgroup_tree(sub, depth + 1);
+	}
+	if (d)
+		closedir(d);
+	else if (dup >= 0)
+		close(dup);
+	return n;
+}
+
+/* One pass over every hierarchy: the copy's payload cgroup, wherever it is. */
+static unsigned kill_payload_once(const char *name)
+{
+	char p[PATH_MAX];
+	unsigned n = 0;
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *de;
+	if (!d)
+		return 0;
+	snprintf(p, sizeof(p), "lxc.payload.%s", name);
+	_cleanup_close_ int top = openat(dirfd(d), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top >= 0)
+		n += kill_cgroup_tree(top, 0); /* unified layout */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/lxc.payload.%s", de->d_name, name);
+		_cleanup_close_ int fd = openat(dirfd(d), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			n += kill_cgroup_tree(fd, 0);
+	}
+	closedir(d);
+	return n;
+}
+
+/* rmdir a cgroup and its empty children, depth first; busy ones stay. */
+static bool rmdir_tree(int parent, const char *name, int depth)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || depth > 8) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	/* liblxc keeps init in a ".lxc" child: dot names count */
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && !util_dot_or_dotdot(de->d_name))
+			rmdir_tree(dirfd(d), de->d_name, depth + 1);
+	if (d)
+		closedir(d);
+	else
+		close(fd);
+	return unlinkat(parent, name, AT_REMOVEDIR) == 0;
+}
+
+static unsigned remove_cgroups_in(int hier, const char *name)
+{
+	static const char *const prefixes[] = { "lxc.monitor.", "lxc.payload." };
+	char p[PATH_MAX];
+	unsigned n = 0;
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		snprintf(p, sizeof(p), "%s%s", prefixes[i], name);
+		n += rmdir_tree(hier, p, 0);
+	}
+	return n;
+}
+
+unsigned ctr_remove_cgroups(const char *name)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *de;
+	if (!d)
+		return 0;
+	n += remove_cgroups_in(dirfd(d), name); /* the unified layout */
+	while (!ctr_cgroup_v2() && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || util_dot_or_dotdot(de->d_name))
+			continue;
+		_cleanup_close_ int h = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (h >= 0)
+			n += remove_cgroups_in(h, name);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A copy whose lxc monitor died still runs: liblxc calls it stopped and
+ * would delete its directory under live processes. Kill them first.
+ */
+static void kill_orphaned_payload(const char *name)
+{
+	for (int i = 0; i < 100 && kill_payload_once(name) > 0; i++)
+		usleep(10000);
+}
+
 int ctr_destroy(const char *lxcpath, const char *name)
 {
 	struct lxc_container *c = lxc_container_new(name, lxcpath);
 	if (!c)
 		return -ENOMEM;
 	int r = 0;
+	bool orphaned = c->is_defined(c) && !c->is_running(c);
+	if (orphaned)
+		kill_orphaned_payload(name);
 	if (c->is_defined(c))
 		r = ctr_stop(c);
+	/* Without its monitor nobody removes the copy's cgroups: we do. */
+	if (orphaned)
+		ctr_remove_cgroups(name);
 	else
 		remove_lock(lxcpath, name);
 	lxc_container_put(c);
@@ -378,7 +505,9 @@ static int exec_inside(void *payload)
 	char name[64];
 
 	util_reset_signals(); /* the keeper blocks some; a shell must not inherit that */
-	if (setsid() < 0)
+	/* The keeper is our parent: if it is killed, the program goes too, and
+	 * with it the session's stdio that would hold the login open. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1 || setsid() < 0)
 		_exit(126);
 	if (in->pty_sock >= 0) {
 		if (open_pty_inside(in, name, sizeof(name)) < 0)
@@ -391,6 +520,39 @@ static int exec_inside(void *payload)
 		_exit(126);
 	execve(x->path, x->argv, envp);
 	_exit(127);
+}
+
+#define FD_SET_MAX 1024
+
+/* Mark every open pidfd below FD_SET_MAX in set. */
+static void pidfds(bool *set)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	char link[32], path[64];
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (fd <= 2 || fd >= FD_SET_MAX || fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = '\0', strcmp(link, "anon_inode:[pidfd]") == 0))
+			set[fd] = true;
+	}
+	closedir(d);
+}
+
+/* liblxc 5.0's attach() opens a pidfd of the copy's init and never closes
+ * it: one leaked fd per program run. Close the pidfds it left. */
+static void close_new_pidfds(const bool *before)
+{
+	bool after[FD_SET_MAX] = { false };
+	pidfds(after);
+	for (int fd = 3; fd < FD_SET_MAX; fd++)
+		if (after[fd] && !before[fd])
+			close(fd);
 }
 
 int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
@@ -414,7 +576,10 @@ int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid
 	o.stdin_fd = x->pty ? -1 : x->fds[0];
 	o.stdout_fd = x->pty ? -1 : x->fds[1];
 	o.stderr_fd = x->pty ? -1 : x->fds[2];
+	bool before[FD_SET_MAX] = { false };
+	pidfds(before);
 	int r = c->attach(c, exec_inside, &in, &o, &pid) < 0 ? -EIO : 0;
+	close_new_pidfds(before);
 	if (sv[1] >= 0)
 		close(sv[1]);
 	if (r == 0 && x->pty) {

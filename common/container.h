@@ -52,7 +52,14 @@ int ctr_start(struct lxc_container *c);
  */
 int ctr_stop(struct lxc_container *c);
 
-/* Stop (if running) and destroy the copy NAME in LXCPATH; for cleanup paths. */
+/* Remove the empty lxc.monitor/lxc.payload cgroups of copy NAME; how many went. */
+unsigned ctr_remove_cgroups(const char *name);
+
+/*
+ * Stop (if running) and destroy the copy NAME in LXCPATH; for cleanup
+ * paths. A copy whose monitor died has its processes killed through its
+ * payload cgroup and its cgroups removed.
+ */
 int ctr_destroy(const char *lxcpath, const char *name);
 
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */

@@ -123,45 +123,31 @@ static void collect_locks(const char *lxcpath, struct live *l)
 	closedir(d);
 }
 
-/* rmdir a cgroup and its empty children, depth first; busy ones stay. */
-static bool rmdir_tree(int parent, const char *name, int depth)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || depth > 8) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	while (d && (de = readdir(d)))
-		if (de->d_type == DT_DIR && de->d_name[0] != '.')
-			rmdir_tree(dirfd(d), de->d_name, depth + 1);
-	if (d)
-		closedir(d);
-	return unlinkat(parent, name, AT_REMOVEDIR) == 0;
-}
-
-static bool cgroup_is_ours_and_dead(const char *entry, const char *const *lxcpaths, struct live *l)
+/* The copy name in "lxc.monitor.<name>" / "lxc.payload.<name>", or NULL. */
+static const char *cgroup_copy_name(const char *entry)
 {
 	static const char *const prefixes[] = { "lxc.monitor.", "lxc.payload." };
-	char copy[PATH_MAX];
 	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
 		size_t pl = strlen(prefixes[i]);
-		const char *name = entry + pl;
-		if (strncmp(entry, prefixes[i], pl) != 0 || !names_container_valid(name) ||
-		    is_live(l, name))
-			continue;
-		/* Only names of copies: not a container of any lxcpath we know. */
-		for (const char *const *p = lxcpaths; *p; p++) {
-			snprintf(copy, sizeof(copy), "%s/%s", *p, name);
-			if (access(copy, F_OK) == 0)
-				return false;
-		}
-		snprintf(copy, sizeof(copy), "/var/lib/lxc/%s", name);
-		return access(copy, F_OK) != 0;
+		if (strncmp(entry, prefixes[i], pl) == 0 && names_container_valid(entry + pl))
+			return entry + pl;
 	}
-	return false;
+	return NULL;
+}
+
+/* A cgroup name of no live copy and of no container any lxcpath defines. */
+static bool cgroup_is_dead(const char *name, const char *const *lxcpaths, const struct live *l)
+{
+	char copy[PATH_MAX];
+	if (is_live(l, name))
+		return false;
+	for (const char *const *p = lxcpaths; *p; p++) {
+		snprintf(copy, sizeof(copy), "%s/%s", *p, name);
+		if (access(copy, F_OK) == 0)
+			return false;
+	}
+	snprintf(copy, sizeof(copy), "/var/lib/lxc/%s", name);
+	return access(copy, F_OK) != 0;
 }
 
 static void collect_cgroups_in(const char *hier, const char *const *lxcpaths, struct live *l)
@@ -170,26 +156,26 @@ static void collect_cgroups_in(const char *hier, const char *const *lxcpaths, st
 	struct dirent *de;
 	if (!d)
 		return;
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && cgroup_is_ours_and_dead(de->d_name, lxcpaths, l) &&
-		    rmdir_tree(dirfd(d), de->d_name, 0))
-			l->st->cgroups++;
+	while ((de = readdir(d))) {
+		const char *name = cgroup_copy_name(de->d_name);
+		if (de->d_type == DT_DIR && name && cgroup_is_dead(name, lxcpaths, l))
+			l->st->cgroups += ctr_remove_cgroups(name);
+	}
 	closedir(d);
 }
 
 static void collect_cgroups(const char *const *lxcpaths, struct live *l)
 {
 	char p[PATH_MAX];
-	if (ctr_cgroup_v2()) {
-		collect_cgroups_in("/sys/fs/cgroup", lxcpaths, l);
+	collect_cgroups_in("/sys/fs/cgroup", lxcpaths, l); /* the unified layout */
+	if (ctr_cgroup_v2())
 		return;
-	}
 	DIR *d = opendir("/sys/fs/cgroup");
 	struct dirent *de;
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (util_dot_or_dotdot(de->d_name))
 			continue;
 		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s", de->d_name);
 		collect_cgroups_in(p, lxcpaths, l);

@@ -99,7 +99,8 @@ void util_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-int util_proc_starttime(pid_t pid, uint64_t *ret)
+/* State (field 3) and start time (field 22) of /proc/PID/stat. */
+static int proc_stat(pid_t pid, char *ret_state, uint64_t *ret_start)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -115,20 +116,29 @@ int util_proc_starttime(pid_t pid, uint64_t *ret)
 	if (!p)
 		return -EIO;
 	unsigned long long v = 0;
-	/* after ") " come fields 3..: state is 3, starttime is 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	char state;
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
 			  "%*d %*d %*d %*d %*d %*d %llu",
-		   &v) != 1)
+		   &state, &v) != 2)
 		return -EIO;
-	*ret = v;
+	*ret_state = state;
+	*ret_start = v;
 	return 0;
+}
+
+int util_proc_starttime(pid_t pid, uint64_t *ret)
+{
+	char state;
+	return proc_stat(pid, &state, ret);
 }
 
 bool util_proc_alive(pid_t pid, uint64_t starttime)
 {
 	uint64_t st;
+	char state;
 
-	if (pid <= 0 || util_proc_starttime(pid, &st) < 0)
+	/* A zombie has exited: nothing of it runs, whoever has yet to reap it. */
+	if (pid <= 0 || proc_stat(pid, &state, &st) < 0 || state == 'Z' || state == 'X')
 		return false;
 	return st == starttime;
 }
@@ -199,4 +209,9 @@ int util_kv_get(const char *text, const char *key, char *buf, size_t len)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+bool util_dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }

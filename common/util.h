@@ -43,6 +43,9 @@ int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
 
 
 
+/* True for the "." and ".." entries of a directory listing. */
+bool util_dot_or_dotdot(const char *name);
+
 /* From "key=value\n" text, copy the value of KEY into buf. 0, -ENOENT, -ENAMETOOLONG. */
 int util_kv_get(const char *text, const char *key, char *buf, size_t len);
 #endif

@@ -26,6 +26,7 @@ cleanup() {
 		userdel -r $USER_ >/dev/null 2>&1 || true
 	fi
 	lxc-destroy -n $ORIGIN >/dev/null 2>&1 || true
+	rm -f /run/lxc/lock/var/lib/lxc/.$ORIGIN
 	rm -rf $DIR
 }
 cleanup # a run that was interrupted may have left its pieces

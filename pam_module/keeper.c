@@ -27,6 +27,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "gc.h"
 #include "keeper.h"
 #include "log.h"
 #include "proto.h"
@@ -62,6 +63,32 @@ static int reply(int fd, const char *type, const char *key, const char *value)
 		r = proto_send(fd, &m, NULL, 0);
 	proto_free(&m);
 	return r;
+}
+
+static int destroy_session(const char *session)
+{
+	struct ledger_entry e;
+
+	if (!names_session_valid(session))
+		return 2;
+	int r = ledger_read(TW_RUNDIR, session, &e);
+	if (r < 0)
+		return r == -ENOENT ? 0 : 1; /* no record: nothing left to destroy */
+	return gc_destroy_session(TW_RUNDIR, &e, "keeper-gone") < 0 ? 1 : 0;
+}
+
+/*
+ * At each session open, cheaply and off the login path: a child collects
+ * what sessions whose keeper died left behind. Skipped while another runs.
+ */
+static void spawn_gc(const struct keeper *k)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return; /* the keeper reaps it with its other children */
+	util_reset_signals();
+	const char *paths[] = { k->cfg.lxcpath, NULL };
+	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
 }
 
 static int run_session(void)
@@ -102,35 +129,13 @@ static int run_session(void)
 		return 1;
 	}
 	close(REQUEST_FD);
+	spawn_gc(&k);
 	r = keeper_loop(&k);
 	if (r < 0 && !k.end_reason)
 		k.end_reason = "internal-error";
 	keeper_teardown(&k);
 	config_free(&k.cfg);
 	return 0;
-}
-
-static int destroy_session(const char *session)
-{
-	struct ledger_entry e;
-	char sock[PATH_MAX];
-
-	if (!names_session_valid(session))
-		return 2;
-	int r = ledger_read(TW_RUNDIR, session, &e);
-	if (r < 0)
-		return r == -ENOENT ? 0 : 1; /* no record: nothing left to destroy */
-	/* A keeper that still runs but did not answer is wedged: it goes first. */
-	if (util_proc_alive(e.keeper, e.keeper_start))
-		kill(e.keeper, SIGKILL);
-	r = names_container_valid(e.container) ? ctr_destroy(e.lxcpath, e.container) : 0;
-	snprintf(sock, sizeof(sock), "%s/sock/%s", TW_RUNDIR, session);
-	unlink(sock);
-	ledger_remove(TW_RUNDIR, session);
-	log_event(r < 0 ? LOG_ERR : LOG_INFO, r < 0 ? "error" : "destroy", "session", e.session,
-		  "user", e.user, "container", e.container, "reason",
-		  r < 0 ? "destroying the copy failed" : "keeper-gone", NULL);
-	return r < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)

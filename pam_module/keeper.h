@@ -22,6 +22,7 @@ struct client {
 	int fd;
 	uid_t uid;  /* SO_PEERCRED */
 	pid_t pid;  /* attached program, 0 if none */
+	bool pty;   /* the program has a terminal (its I/O is reported) */
 	bool closer; /* root asked to close; answer when done */
 };
 
@@ -56,6 +57,8 @@ struct keeper {
 	struct client clients[KEEPER_MAX_CLIENTS];
 	size_t n_clients;
 	const char *end_reason;
+	uint64_t last_activity_ms; /* terminal I/O, for idle_timeout */
+	bool warned_timeout, warned_idle;
 };
 
 /* keeper_setup.c: everything between the request and "ready". */

@@ -30,12 +30,25 @@
 #define ENV_MAX 32
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/*
+ * Closing a unix socket with unread data makes the peer's next read fail
+ * with ECONNRESET, losing what we sent last ("end", "exit"): read it first.
+ */
+static void drain(int fd)
+{
+	char buf[512];
+	for (int i = 0; i < 64; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			return;
+}
+
 static void close_client(struct keeper *k, size_t i)
 {
 	struct client *cl = &k->clients[i];
 	/* The shell went away: its program goes too, like a hung-up login. */
 	if (cl->pid > 0)
 		kill(-cl->pid, SIGKILL);
+	drain(cl->fd);
 	close(cl->fd);
 	k->clients[i] = k->clients[--k->n_clients];
 }
@@ -223,6 +236,8 @@ static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, int *f
 		close_client(k, i);
 		return;
 	}
+	cl->pty = master >= 0;
+	k->last_activity_ms = util_now_ms();
 	log_event(LOG_INFO, "enter", "session", k->session, "user", k->user, "container",
 		  k->container, "mode", proto_get(m, "mode"), "pty", master >= 0 ? "yes" : "no", NULL);
 	send_started(k, cl, master);
@@ -258,6 +273,10 @@ static void on_client(struct keeper *k, size_t i)
 		on_run(k, i, &m, fds, n_fds);
 	else if (strcmp(m.type, "signal") == 0)
 		on_signal_request(k, cl, &m);
+	else if (strcmp(m.type, "activity") == 0 && cl->uid == k->uid) {
+		k->last_activity_ms = util_now_ms();
+		k->warned_idle = false;
+	}
 	else if (strcmp(m.type, "close") == 0 && cl->uid == 0) {
 		cl->closer = true;
 		k->end_reason = proto_get(&m, "reason") && !strcmp(proto_get(&m, "reason"), "admin") ? "admin" : "logout";
@@ -268,9 +287,27 @@ static void on_client(struct keeper *k, size_t i)
 	proto_free(&m);
 }
 
+/*
+ * When the copy's init exits, the kernel kills every process in the copy
+ * before init's pidfd reports: a program killed by SIGKILL may be the first
+ * sign. Wait a moment for init, so the user hears that the copy stopped.
+ */
+static bool copy_stopping(struct keeper *k, int status)
+{
+	struct pollfd p = { .fd = k->initfd, .events = POLLIN };
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return false;
+	if (poll(&p, 1, 200) <= 0)
+		return false;
+	k->end_reason = "copy-stopped";
+	return true;
+}
+
 static void report_exit(struct keeper *k, pid_t pid, int status)
 {
 	char v[16];
+	if (k->end_reason || copy_stopping(k, status))
+		return; /* teardown tells every client why */
 	for (size_t i = 0; i < k->n_clients; i++) {
 		struct client *cl = &k->clients[i];
 		if (cl->pid != pid)
@@ -320,16 +357,72 @@ static int setup_signals(struct keeper *k)
 	return k->sigfd < 0 ? -errno : 0;
 }
 
+/* A once-a-second tick while a timeout is set: cheap, and no deadline to re-arm. */
 static int setup_timer(struct keeper *k)
 {
 	k->timerfd = -EBADF;
-	if (k->cfg.session_timeout == 0)
+	k->last_activity_ms = util_now_ms();
+	if (k->cfg.session_timeout == 0 && k->cfg.idle_timeout == 0)
 		return 0;
 	k->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (k->timerfd < 0)
 		return -errno;
-	struct itimerspec its = { .it_value = { .tv_sec = (time_t)k->cfg.session_timeout } };
+	struct itimerspec its = { .it_value = { .tv_sec = 1 }, .it_interval = { .tv_sec = 1 } };
 	return timerfd_settime(k->timerfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* Tell every terminal of the session that it ends soon. */
+static void warn_clients(struct keeper *k, uint64_t left_ms, const char *why)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "this session ends in %llu s (%s)",
+		 (unsigned long long)((left_ms + 999) / 1000), why);
+	for (size_t i = 0; i < k->n_clients; i++)
+		if (k->clients[i].pid > 0)
+			send_simple(k->clients[i].fd, "warn", "msg", msg);
+}
+
+/* How long before a timeout the user is warned: 60 s, or half a short one. */
+static uint64_t warn_ms(uint64_t timeout_s)
+{
+	return (timeout_s >= 120 ? 60 : timeout_s / 2) * 1000;
+}
+
+static bool has_plain_program(const struct keeper *k)
+{
+	for (size_t i = 0; i < k->n_clients; i++)
+		if (k->clients[i].pid > 0 && !k->clients[i].pty)
+			return true;
+	return false;
+}
+
+static void on_tick(struct keeper *k)
+{
+	uint64_t ticks, now = util_now_ms();
+	if (read(k->timerfd, &ticks, sizeof(ticks)) < 0) {
+		/* nothing to read: spurious wakeup */
+	}
+	if (k->cfg.session_timeout) {
+		uint64_t end = k->t0_ms + k->cfg.session_timeout * 1000;
+		if (now >= end)
+			k->end_reason = "timeout";
+		else if (!k->warned_timeout && now + warn_ms(k->cfg.session_timeout) >= end) {
+			warn_clients(k, end - now, "session timeout");
+			k->warned_timeout = true;
+		}
+	}
+	if (!k->cfg.idle_timeout || k->end_reason)
+		return;
+	/* A program without a terminal does I/O we cannot see: it counts as activity. */
+	if (has_plain_program(k))
+		k->last_activity_ms = now;
+	uint64_t end = k->last_activity_ms + k->cfg.idle_timeout * 1000;
+	if (now >= end)
+		k->end_reason = "idle";
+	else if (!k->warned_idle && now + warn_ms(k->cfg.idle_timeout) >= end) {
+		warn_clients(k, end - now, "idle");
+		k->warned_idle = true;
+	}
 }
 
 enum { P_SIG, P_CALLER, P_INIT, P_LISTEN, P_TIMER, P_CLIENTS };
@@ -361,7 +454,7 @@ int keeper_loop(struct keeper *k)
 		if (p[P_INIT].revents)
 			k->end_reason = "copy-stopped";
 		if (p[P_TIMER].revents)
-			k->end_reason = "timeout";
+			on_tick(k);
 		/* Backwards: close_client() moves the last client into slot i. */
 		for (size_t i = n_clients; i-- > 0;)
 			if (p[P_CLIENTS + i].revents && i < k->n_clients)

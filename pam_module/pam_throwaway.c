@@ -198,6 +198,30 @@ static void free_data(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
+/* The keeper is gone: have a one-shot keeper destroy what it left. */
+static int run_destroy(const char *session)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	int st = 0;
+	sigaction(SIGCHLD, &dfl, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { (char *)"throwaway-keeper", (char *)"--destroy", (char *)session, NULL };
+		char *const envp[] = { NULL };
+		util_reset_signals();
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0)
+			dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		util_cloexec_from(3);
+		execve(KEEPER, argv, envp);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &old, NULL);
+	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
 static int start_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
 			 const struct config *cfg)
 {
@@ -216,8 +240,13 @@ static int start_session(pam_handle_t *pamh, const struct passwd *pw, const stru
 		snprintf(why, sizeof(why), "cannot talk to its helper (%s)", strerror(-r));
 		return fail(pamh, pw->pw_name, why);
 	}
-	if (wait_ready(sock, cfg->start_timeout, why, sizeof(why)) < 0)
+	r = wait_ready(sock, cfg->start_timeout, why, sizeof(why));
+	if (r < 0) {
+		/* A keeper that died or hung half way cannot clean up: do it for it. */
+		if (r != -EIO)
+			run_destroy(session);
 		return fail(pamh, pw->pw_name, why);
+	}
 	snprintf(env, sizeof(env), "THROWAWAY_SESSION=%s", session);
 	char *copy = strdup(session);
 	if (!copy || pam_set_data(pamh, DATA_SESSION, copy, free_data) != PAM_SUCCESS ||
@@ -274,30 +303,6 @@ static int ask_close(const char *session)
 	r = strcmp(m.type, "closed") == 0 ? 0 : -EIO;
 	proto_free(&m);
 	return r;
-}
-
-/* The keeper is gone: have a one-shot keeper destroy what it left. */
-static int run_destroy(const char *session)
-{
-	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
-	int st = 0;
-	sigaction(SIGCHLD, &dfl, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *const argv[] = { (char *)"throwaway-keeper", (char *)"--destroy", (char *)session, NULL };
-		char *const envp[] = { NULL };
-		util_reset_signals();
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0)
-			dup2(null, 0), dup2(null, 1), dup2(null, 2);
-		util_cloexec_from(3);
-		execve(KEEPER, argv, envp);
-		_exit(127);
-	}
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	sigaction(SIGCHLD, &old, NULL);
-	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
 PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)

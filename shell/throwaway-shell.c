@@ -145,6 +145,13 @@ static int handle(const struct proto_msg *m)
 			sftp_refuse(0, 1, why);
 		return die("%s", why);
 	}
+	if (strcmp(m->type, "warn") == 0) {
+		char why[160];
+		util_sanitize(why, sizeof(why), proto_get(m, "msg"));
+		if (isatty(2))
+			fprintf(stderr, "\r\nthrowaway: %s\r\n", why);
+		return -1;
+	}
 	if (strcmp(m->type, "end") == 0) {
 		char why[64];
 		util_sanitize(why, sizeof(why), proto_get(m, "reason"));
@@ -264,6 +271,20 @@ static void on_pending_signal(int fd, int master)
 	}
 }
 
+/* Terminal I/O keeps the session from idling out: say so, at most once a second. */
+static void report_activity(int fd)
+{
+	static uint64_t last;
+	uint64_t now = util_now_ms();
+	if (now - last < 1000)
+		return;
+	last = now;
+	struct proto_msg m;
+	if (proto_begin(&m, "activity") == 0)
+		proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+}
+
 /* With a terminal: relay between ours and the copy's, until the program exits. */
 static int relay(int fd, int master)
 {
@@ -282,6 +303,8 @@ static int relay(int fd, int master)
 			out_open = false; /* EIO: nothing holds the terminal inside any more */
 		if (p[2].revents && !pump(0, master))
 			in_open = false;
+		if (p[1].revents || p[2].revents)
+			report_activity(fd);
 		if (p[0].revents) {
 			int code = read_keeper(fd, NULL);
 			if (code >= 0) {

@@ -141,6 +141,13 @@ tw_ssh() {
 	ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_PORT" "$user@127.0.0.1" "$@"
 }
 
+# tw_ssh_bg USER CMD: ssh in the background; $! is the ssh client itself.
+tw_ssh_bg() {
+	local user=$1
+	shift
+	(exec ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_PORT" "$user@127.0.0.1" "$@") &
+}
+
 # tw_lssh USER CMD -- the libssh client.
 tw_lssh() {
 	"$TW_BUILD/tests/ssh_client" 127.0.0.1 "$TW_PORT" "$1" "$TW_TMP/$1.key" "$2"
@@ -178,6 +185,13 @@ tw_residue() {
 	return 0
 }
 
+# What is running of ours, for a failure's diagnosis.
+tw_dump() {
+	ps -eo pid,ppid,user,stat,args --forest | grep -E 'sshd|throwaway|lxc|ssh |sleep' |
+		grep -v -e grep -e ' Z ' | cut -c1-160 | sed 's/^/#   /'
+	tail -n 6 "$TW_TMP/sshd.log" 2>/dev/null | sed 's/^/#   sshd: /'
+}
+
 check_clean() {
 	local r
 	wait_for 5 no_copies
@@ -185,6 +199,7 @@ check_clean() {
 	if [ -z "$r" ]; then ok "${1:-nothing left behind}"; else
 		not_ok "${1:-nothing left behind}"
 		echo "#   left: $r"
+		tw_dump
 	fi
 }
 
@@ -201,6 +216,8 @@ tw_cleanup() {
 	for u in "${TW_USERS[@]}"; do
 		pkill -KILL -u "$u" 2>/dev/null
 		userdel -r "$u" >/dev/null 2>&1
+		# The host's own PAM stack (pam_cgfs, for su) may have made these.
+		for d in /sys/fs/cgroup/*/user/"$u"; do rmdir "$d"/* "$d" 2>/dev/null; done
 	done
 	lxc-destroy -n "$TW_ORIGIN" >/dev/null 2>&1
 	rm -f "/run/lxc/lock/var/lib/lxc/.$TW_ORIGIN"
@@ -219,3 +236,13 @@ tw_finish() {
 	echo "# $TW_PASS passed, $TW_FAIL failed"
 	[ "$TW_FAIL" = 0 ]
 }
+
+# The session id of USER's (first) live session, from the ledger.
+tw_session_of() {
+	grep -l "^user=$1\$" /run/throwaway/ledger/* 2>/dev/null | head -1 | xargs -r basename
+}
+
+# tw_field SESSION KEY: one field of a session's ledger record.
+tw_field() { sed -n "s/^$2=//p" "/run/throwaway/ledger/$1" 2>/dev/null; }
+
+has_session() { [ -n "$(tw_session_of "$1")" ]; }

@@ -53,6 +53,9 @@ suite_residue() {
 	ls /etc/pam.d/ | grep -q '^tw-test' && r+="pam-services "
 	getent passwd | grep -q '^tw-test-' && r+="users "
 	ls -A /run/throwaway/ledger 2>/dev/null | grep -qv '^.lock$' && r+="ledger "
+	ls -A /run/lxc/lock/var/lib/lxc /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null |
+		grep -q '^\.tw-test-' && r+="lock-files "
+	find /sys/fs/cgroup -maxdepth 3 -name '*tw-test-*' | grep -q . && r+="cgroups "
 	echo "$r"
 }
 

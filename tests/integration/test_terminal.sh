@@ -8,7 +8,7 @@ tw_origin_create && tw_config && tw_user tw-test-tina && tw_sshd_start ||
 	{ not_ok "setup"; tw_finish; exit 1; }
 T=tw-test-tina
 TM=tw-test-tmux$TW_ID
-trap 'tmux kill-server -L $TM 2>/dev/null' EXIT
+N=0
 
 tm() { tmux -L "$TM" "$@"; }
 screen() { tm capture-pane -p -t t; }
@@ -17,8 +17,11 @@ wait_screen() { wait_for 10 sh -c "tmux -L $TM capture-pane -p -t t | grep -Eq -
 # type LINE: send it with Enter.
 type_line() { tm send-keys -t t -l "$1" && tm send-keys -t t Enter; }
 
+# A tmux server of its own per login: a dying server cannot take the next one down.
 start_login() {
 	tm kill-server 2>/dev/null
+	N=$((N + 1))
+	TM=tw-test-tmux$TW_ID-$N
 	tm -f /dev/null new-session -d -s t -x 100 -y 30 \
 		"ssh ${tw_ssh_opts[*]} -tt -i $TW_TMP/$T.key -p $TW_PORT $T@127.0.0.1 $*; echo ssh-exit=\$?; sleep 30"
 	tm set -g status off

@@ -499,8 +499,8 @@ static void test_config_load_not_supported_yet(void **state)
 {
 	static const char *const unsupported[][2] = {
 		{ "keep", "yes" },       { "userns", "yes" },
-		{ "network", "veth:br0" }, { "idle_timeout", "5m" },
-		{ "idle_timeout", "1" }, { "share", "user" },
+		{ "network", "veth:br0" },
+		{ "share", "user" },
 		{ "device", "/dev/fuse" }, { "boot", "minimal" },
 		{ "pool", "2" },
 	};

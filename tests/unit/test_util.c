@@ -314,6 +314,23 @@ static void test_util_proc_alive_reaped_child(void **state)
 	assert_false(util_proc_alive(reaped_pid(), st));
 }
 
+static void test_util_proc_alive_zombie(void **state)
+{
+	uint64_t st;
+	siginfo_t si;
+
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	/* Wait for the exit without reaping: the child stays a zombie. */
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(util_proc_starttime(pid, &st), 0);
+	assert_false(util_proc_alive(pid, st));
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
 static void test_util_proc_alive_bad_pid(void **state)
 {
 	uint64_t st;
@@ -672,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_util_proc_alive_self),
 		cmocka_unit_test(test_util_proc_alive_wrong_starttime),
 		cmocka_unit_test(test_util_proc_alive_reaped_child),
+		cmocka_unit_test(test_util_proc_alive_zombie),
 		cmocka_unit_test(test_util_proc_alive_bad_pid),
 		cmocka_unit_test(test_util_sanitize_printable),
 		cmocka_unit_test(test_util_sanitize_control_and_non_ascii),

@@ -1,0 +1,48 @@
+#!/bin/bash
+# session_timeout and idle_timeout: a warning on the user's terminal first,
+# then the session ends, the copy is destroyed, and the log says why.
+source "$(dirname "$0")/../lib.sh"
+
+tw_origin_create && tw_user tw-test-tim && tw_sshd_start ||
+	{ not_ok "setup"; tw_finish; exit 1; }
+T=tw-test-tim
+elapsed() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+tw_config "session_timeout = 4s"
+t0=$(date +%s%N)
+out=$(tw_ssh $T -tt 'sleep 30' 2>&1)
+rc=$?
+ms=$(elapsed "$t0")
+expect_match "session_timeout: a warning reaches the terminal first" "this session ends in 2 s \(session timeout\)" "$out"
+expect_match "session_timeout: then the session ends, saying why" "your sandbox has ended \(timeout\)" "$out"
+check "session_timeout: it ended after about 4 s (took ${ms} ms)" [ "$ms" -ge 3500 ] && [ "$ms" -lt 15000 ]
+expect_eq "session_timeout: the client sees the session fail" 255 "$rc"
+check_clean "session_timeout: the copy is destroyed"
+
+# Without a terminal there is no warning line, but the end is the same.
+out=$(tw_ssh $T 'sleep 30' 2>&1)
+expect_match "session_timeout ends a command without a terminal too" "has ended \(timeout\)" "$out"
+check_clean
+
+tw_config "idle_timeout = 4s"
+# An interactive login that stays silent.
+t0=$(date +%s%N)
+out=$( (sleep 20) | tw_ssh $T -tt 2>&1)
+ms=$(elapsed "$t0")
+expect_match "idle_timeout: a warning reaches the terminal first" "this session ends in 2 s \(idle\)" "$out"
+expect_match "idle_timeout: then the session ends, saying why" "your sandbox has ended \(idle\)" "$out"
+check "idle_timeout: it ended after about 4 s of silence (took ${ms} ms)" [ "$ms" -ge 3500 ] && [ "$ms" -lt 15000 ]
+check_clean "idle_timeout: the copy is destroyed"
+
+# Typing keeps it alive: a line every second for 7 s, then exit.
+out=$( (for i in 1 2 3 4 5 6 7; do echo "echo tick$i"; sleep 1; done; echo 'exit 0') | tw_ssh $T -tt 2>&1)
+rc=$?
+expect_match "idle_timeout: terminal activity keeps the session alive past it" "tick7" "$out"
+expect_eq "and it ends as the user chose" 0 "$rc"
+check_clean
+
+# A command without a terminal is busy, not idle.
+expect_eq "idle_timeout: a running command is not idle" "done" "$(tw_ssh $T 'sleep 6; echo done' 2>&1)"
+
+check_clean
+tw_finish

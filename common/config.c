@@ -290,7 +290,7 @@ static const struct key_def keys[] = {
 	{ .name = "bind", .type = T_BIND, .max_repeat = CONFIG_MAX_BINDS },
 	K_CHOICE(ssh_keys, "all", ssh_keys_names),
 	K_STRING(shell, "/bin/sh", valid_path),
-	K_BOOL(userns, "no"),
+	K_BOOL(userns, "yes"),
 	K_STRING(network, "none", valid_network),
 	K_NUMBER(pids_max, T_NUMBER, "512", 1, PID_MAX_LIMIT_64),
 	K_NUMBER(memory_max, T_SIZE, "1G", 1, UINT64_MAX),
@@ -319,7 +319,7 @@ static const struct not_yet {
 	const char *key;
 	const char *only;
 } not_yet[] = {
-	{ "keep", "no" },     { "userns", "no" },      { "network", "none" },
+	{ "keep", "no" },     { "network", "none" },
 	{ "share", "session" }, { "device", NULL },
 	{ "boot", "init" },   { "pool", "0" },
 };

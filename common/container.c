@@ -19,9 +19,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "safefs.h"
+#include "subid.h"
 #include "util.h"
 
 /* Devices a copy may use: the basics of a login, nothing that touches hardware. */
@@ -100,13 +103,69 @@ static bool add_bind(struct lxc_container *c, const char *src, const char *dst, 
 	return n > 0 && (size_t)n < sizeof(entry) && set_item(c, "lxc.mount.entry", entry);
 }
 
+uid_t ctr_root_uid(const struct config *cfg)
+{
+	return cfg->userns ? SUBID_BASE : 0;
+}
+
+/* A path liblxc will hand to sh -c in a hook line: no blanks, no shell syntax. */
+static bool hook_safe(const char *s)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/+@";
+	return *s && strspn(s, ok) == strlen(s);
+}
+
+/*
+ * Hooks get their arguments on the command line (lxc.hook.version = 1:
+ * nothing appended, the type in LXC_HOOK_TYPE), so the pre-mount hook,
+ * which runs as the copy's root in a user namespace, reads no file of ours.
+ */
 static bool set_hooks(struct lxc_container *c, const struct ctr_params *p)
 {
-	char cmd[PATH_MAX + 64];
+	char cmd[PATH_MAX * 3 + 128];
+	const struct config *cfg = p->cfg;
+	bool ok = set_item(c, "lxc.hook.version", "1");
+
+	if (cfg->storage == STORAGE_TMPFS)
+		snprintf(cmd, sizeof(cmd), "%s %s upper tmpfs %llu", p->hook, p->session,
+			 (unsigned long long)cfg->tmpfs_size);
+	else
+		snprintf(cmd, sizeof(cmd), "%s %s upper dir", p->hook, p->session);
+	ok = ok && set_item(c, "lxc.hook.pre-mount", cmd);
+	if (ok && cfg->userns) {
+		snprintf(cmd, sizeof(cmd), "%s %s idmap %s %s/%s %u %u", p->hook, p->session,
+			 p->ret_lower, CTR_LOWER_DIR, p->session, (unsigned)p->uid, (unsigned)p->gid);
+		ok = hook_safe(p->ret_lower) && set_item(c, "lxc.hook.pre-start", cmd);
+	}
 	snprintf(cmd, sizeof(cmd), "%s %s", p->hook, p->session);
-	/* Version 1: hooks learn their type from LXC_HOOK_TYPE, no appended args. */
-	return set_item(c, "lxc.hook.version", "1") && set_item(c, "lxc.hook.pre-mount", cmd) &&
-	       set_item(c, "lxc.hook.post-stop", cmd);
+	return ok && set_item(c, "lxc.hook.post-stop", cmd);
+}
+
+/* "u 0 BASE uid", "u uid uid 1", "u uid+1 BASE+uid+1 rest": the user passes through. */
+static bool set_idmap(struct lxc_container *c, char kind, unsigned id)
+{
+	char line[96];
+	snprintf(line, sizeof(line), "%c 0 %u %u", kind, SUBID_BASE, id);
+	bool ok = set_item(c, "lxc.idmap", line);
+	snprintf(line, sizeof(line), "%c %u %u 1", kind, id, id);
+	ok = ok && set_item(c, "lxc.idmap", line);
+	snprintf(line, sizeof(line), "%c %u %u %u", kind, id + 1, SUBID_BASE + id + 1,
+		 SUBID_COUNT - id - 1);
+	return ok && set_item(c, "lxc.idmap", line);
+}
+
+/*
+ * An unprivileged copy: its root is SUBID_BASE on the host. The origin is
+ * not shifted on disk: the pre-start hook mounts it idmapped (in the
+ * monitor's own mount namespace) and that mount is the overlay's lower.
+ */
+static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
+{
+	char rootfs[PATH_MAX * 2 + 64];
+	snprintf(rootfs, sizeof(rootfs), "overlay:%s/%s:%s/%s/overlay/delta", CTR_LOWER_DIR,
+		 p->session, c->config_path, c->name);
+	return set_idmap(c, 'u', p->uid) && set_idmap(c, 'g', p->gid) &&
+	       set_item(c, "lxc.monitor.unshare", "1") && set_item(c, "lxc.rootfs.path", rootfs);
 }
 
 /* Everything a copy gets on top of the origin's configuration. */
@@ -117,9 +176,17 @@ static bool configure(struct lxc_container *c, const struct ctr_params *p)
 	bool ok = c->clear_config_item(c, "lxc.net") && set_item(c, "lxc.net.0.type", "empty") &&
 		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "1") &&
 		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
+		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
+		  /* /proc/sys and /sys read-only, whatever the origin says */
+		  c->clear_config_item(c, "lxc.mount.auto") &&
+		  set_item(c, "lxc.mount.auto", "proc:mixed sys:ro cgroup:mixed") &&
 		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
 		  set_hooks(c, p);
 	ok = ok && (ctr_cgroup_v2() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg));
+	if (ok && cfg->userns)
+		ok = set_userns(c, p);
+	if (ok && p->logfile)
+		ok = set_item(c, "lxc.log.file", p->logfile) && set_item(c, "lxc.log.level", "DEBUG");
 	if (ok && cfg->bind_home)
 		ok = add_bind(c, p->home, p->home, false);
 	for (size_t i = 0; ok && i < cfg->n_binds; i++)
@@ -148,6 +215,59 @@ static int open_origin(const struct config *cfg, struct lxc_container **ret, cha
 	return 0;
 }
 
+/* The origin's rootfs directory, from a fresh clone's lxc.rootfs.path. */
+static int lower_of(struct lxc_container *c, char *buf, size_t len)
+{
+	char v[PATH_MAX * 2 + 32];
+	if (c->get_config_item(c, "lxc.rootfs.path", v, sizeof(v)) <= 0)
+		return -EINVAL;
+	/* overlay:<lower>:<upper> (liblxc also accepts "overlayfs:") */
+	char *lower = strchr(v, ':');
+	char *upper = lower ? strchr(lower + 1, ':') : NULL;
+	if (!lower || !upper || strncmp(v, "overlay", 7) != 0)
+		return -EINVAL;
+	*upper = '\0';
+	if (strlen(lower + 1) >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, lower + 1, strlen(lower + 1) + 1);
+	return 0;
+}
+
+/*
+ * Files the copy needs besides its config: the marker that makes it ours
+ * (gc destroys only copies that carry it), and with userns the way in for
+ * the copy's root (group SUBID_BASE may traverse; nobody else) and an
+ * upper layer it owns when it lives on disk.
+ */
+static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/%s", c->config_path, c->name);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	int r = safefs_write_beneath(dfd, CTR_MARKER, p->session, strlen(p->session), 0600, 0, 0, 1);
+	if (r < 0 || !p->cfg->userns)
+		return r;
+	gid_t g = (gid_t)SUBID_BASE;
+	if (fchown(dfd, 0, g) < 0 || fchmod(dfd, 0710) < 0)
+		return -errno;
+	_cleanup_close_ int top = open(c->config_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0 || fchown(top, 0, g) < 0 || fchmod(top, 0710) < 0)
+		return -errno;
+	if (p->cfg->storage == STORAGE_DIR) {
+		const char *own[] = { "overlay", "overlay/delta" };
+		for (size_t i = 0; i < ELEMENTSOF(own); i++)
+			if (fchownat(dfd, own[i], SUBID_BASE, g, AT_SYMLINK_NOFOLLOW) < 0)
+				return -errno;
+	}
+	r = util_mkdir_secure(CTR_LOWER_DIR, 0711, NULL);
+	snprintf(path, sizeof(path), "%s/%s", CTR_LOWER_DIR, p->session);
+	if (r == 0 && mkdir(path, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	return r;
+}
+
 int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen)
 {
 	struct lxc_container *o = NULL;
@@ -162,30 +282,13 @@ int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err
 		snprintf(err, errlen, "cloning the origin '%s' failed", p->cfg->origin);
 		return -EIO;
 	}
-	if (!configure(c, p)) {
+	if (lower_of(c, p->ret_lower, PATH_MAX) < 0 || !configure(c, p) || prepare_dirs(c, p) < 0) {
 		snprintf(err, errlen, "configuring the copy '%s' failed", p->name);
 		c->destroy(c);
 		lxc_container_put(c);
 		return -EIO;
 	}
 	*ret = c;
-	return 0;
-}
-
-int ctr_lower_dir(struct lxc_container *c, char *buf, size_t len)
-{
-	char v[PATH_MAX * 2 + 32];
-	if (c->get_config_item(c, "lxc.rootfs.path", v, sizeof(v)) <= 0)
-		return -EINVAL;
-	/* overlay:<lower>:<upper> (liblxc also accepts "overlayfs:") */
-	char *lower = strchr(v, ':');
-	char *upper = lower ? strchr(lower + 1, ':') : NULL;
-	if (!lower || !upper || strncmp(v, "overlay", 7) != 0)
-		return -EINVAL;
-	*upper = '\0';
-	if (strlen(lower + 1) >= len)
-		return -ENAMETOOLONG;
-	memcpy(buf, lower + 1, strlen(lower + 1) + 1);
 	return 0;
 }
 
@@ -204,20 +307,48 @@ static int wait_child(pid_t pid)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
-int ctr_start(struct lxc_container *c)
+/* The last line liblxc wrote, without its "lxc name timestamp" prefix noise. */
+static void last_line(const char *buf, char *out, size_t len)
 {
+	const char *end = buf + strlen(buf);
+	while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > buf && start[-1] != '\n')
+		start--;
+	const char *msg = strstr(start, " - ");
+	if (msg && msg < end)
+		start = msg + 3;
+	snprintf(out, len, "%.*s", (int)(end - start), start);
+}
+
+int ctr_start(struct lxc_container *c, char *why, size_t len)
+{
+	int p[2];
+	char buf[8192] = "";
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* liblxc says why a start failed on stderr only: keep it for the log. */
+		dup2(p[1], 2);
 		util_reset_signals();
 		c->want_daemonize(c, true);
 		c->want_close_all_fds(c, true);
 		_exit(c->start(c, 0, NULL) ? 0 : 1);
 	}
+	close(p[1]);
 	int r = wait_child(pid);
 	if (r == 0 && !c->is_running(c))
 		r = -EIO;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	buf[n > 0 ? n : 0] = '\0';
+	if (r < 0 && why)
+		last_line(buf, why, len);
 	return r;
 }
 
@@ -229,9 +360,43 @@ static void remove_lock(const char *lxcpath, const char *name)
 	unlink(p);
 }
 
+#define STOP_TIMEOUT_MS 15000
+
+static void kill_cgroup_processes(const char *prefix, const char *name);
+
+/*
+ * Reap every child until the stopper exits: the copy's init waits for its
+ * processes to be reaped, and those are ours (DESIGN.md, "Deadlock at
+ * stop"). SIGCHLD is blocked meanwhile so each exit wakes us at once.
+ * Returns the stopper's result, or -ETIMEDOUT.
+ */
+static int reap_until(pid_t stopper)
+{
+	sigset_t chld, old;
+	struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
+	uint64_t deadline = util_now_ms() + STOP_TIMEOUT_MS;
+	int r = -ETIMEDOUT;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	while (r == -ETIMEDOUT && util_now_ms() < deadline) {
+		int st;
+		pid_t w;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == stopper)
+				r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+		if (w < 0 && errno == ECHILD)
+			r = r == -ETIMEDOUT ? -ECHILD : r;
+		if (r == -ETIMEDOUT)
+			sigtimedwait(&chld, NULL, &tick);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 int ctr_stop(struct lxc_container *c)
 {
-	int r = 0;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -239,20 +404,13 @@ int ctr_stop(struct lxc_container *c)
 		util_reset_signals();
 		_exit(c->stop(c) ? 0 : 1);
 	}
-	/* Reap everything until the stopper is done: see DESIGN.md, "Deadlock at stop". */
-	for (;;) {
-		int st;
-		pid_t w = waitpid(-1, &st, 0);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = -errno;
-			break;
-		}
-		if (w == pid) {
-			r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
-			break;
-		}
+	int r = reap_until(pid);
+	if (r == -ETIMEDOUT) {
+		/* A wedged monitor: end it and the copy's processes by their cgroups. */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		kill_cgroup_processes("lxc.monitor.", c->name);
+		kill_cgroup_processes("lxc.payload.", c->name);
 	}
 	if (c->is_defined(c) && !c->is_running(c))
 		c->destroy(c);
@@ -291,8 +449,8 @@ static unsigned kill_cgroup_tree(int dfd, int depth)
 	return n;
 }
 
-/* One pass over every hierarchy: the copy's payload cgroup, wherever it is. */
-static unsigned kill_payload_once(const char *name)
+/* One pass over every hierarchy: the copy's PREFIX<name> cgroup, wherever it is. */
+static unsigned kill_cgroup_once(const char *prefix, const char *name)
 {
 	char p[PATH_MAX];
 	unsigned n = 0;
@@ -300,14 +458,14 @@ static unsigned kill_payload_once(const char *name)
 	struct dirent *de;
 	if (!d)
 		return 0;
-	snprintf(p, sizeof(p), "lxc.payload.%s", name);
+	snprintf(p, sizeof(p), "%s%s", prefix, name);
 	_cleanup_close_ int top = openat(dirfd(d), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (top >= 0)
 		n += kill_cgroup_tree(top, 0); /* unified layout */
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/lxc.payload.%s", de->d_name, name);
+		snprintf(p, sizeof(p), "%s/%s%s", de->d_name, prefix, name);
 		_cleanup_close_ int fd = openat(dirfd(d), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
 			n += kill_cgroup_tree(fd, 0);
@@ -373,9 +531,9 @@ unsigned ctr_remove_cgroups(const char *name)
  * A copy whose lxc monitor died still runs: liblxc calls it stopped and
  * would delete its directory under live processes. Kill them first.
  */
-static void kill_orphaned_payload(const char *name)
+static void kill_cgroup_processes(const char *prefix, const char *name)
 {
-	for (int i = 0; i < 100 && kill_payload_once(name) > 0; i++)
+	for (int i = 0; i < 100 && kill_cgroup_once(prefix, name) > 0; i++)
 		usleep(10000);
 }
 
@@ -387,7 +545,7 @@ int ctr_destroy(const char *lxcpath, const char *name)
 	int r = 0;
 	bool orphaned = c->is_defined(c) && !c->is_running(c);
 	if (orphaned)
-		kill_orphaned_payload(name);
+		kill_cgroup_processes("lxc.payload.", name);
 	if (c->is_defined(c))
 		r = ctr_stop(c);
 	/* Without its monitor nobody removes the copy's cgroups: we do. */
@@ -555,6 +713,39 @@ static void close_new_pidfds(const bool *before)
 			close(fd);
 }
 
+/* c->attach() without the pidfd it leaks. */
+static int attach(struct lxc_container *c, lxc_attach_exec_t fn, void *data,
+		  lxc_attach_options_t *o, pid_t *ret_pid)
+{
+	bool before[FD_SET_MAX] = { false };
+	pidfds(before);
+	int r = c->attach(c, fn, data, o, ret_pid) < 0 ? -EIO : 0;
+	close_new_pidfds(before);
+	return r;
+}
+
+int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data)
+{
+	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
+	pid_t pid;
+	int st;
+
+	o.env_policy = LXC_ATTACH_CLEAR_ENV;
+	o.uid = 0;
+	o.gid = 0;
+	o.initial_cwd = (char *)"/";
+	o.stdin_fd = o.stdout_fd = o.stderr_fd = -1;
+	int r = attach(c, fn, data, &o, &pid);
+	if (r < 0)
+		return r;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st))
+		return -EIO;
+	return -WEXITSTATUS(st);
+}
+
 int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
 	       int *ret_master)
 {
@@ -576,10 +767,7 @@ int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid
 	o.stdin_fd = x->pty ? -1 : x->fds[0];
 	o.stdout_fd = x->pty ? -1 : x->fds[1];
 	o.stderr_fd = x->pty ? -1 : x->fds[2];
-	bool before[FD_SET_MAX] = { false };
-	pidfds(before);
-	int r = c->attach(c, exec_inside, &in, &o, &pid) < 0 ? -EIO : 0;
-	close_new_pidfds(before);
+	int r = attach(c, exec_inside, &in, &o, &pid);
 	if (sv[1] >= 0)
 		close(sv[1]);
 	if (r == 0 && x->pty) {

@@ -23,7 +23,20 @@ struct ctr_params {
 	const char *session; /* passed to the hooks */
 	const char *hook;    /* path of throwaway-hook */
 	const char *home;    /* the user's home (validated) */
+	uid_t uid;           /* the session user, passed through with userns */
+	gid_t gid;
+	char *ret_lower;     /* out: the origin's rootfs directory (PATH_MAX) */
+	const char *logfile; /* liblxc's debug log (the module's debug argument), or NULL */
 };
+
+/* In a copy's directory: the session id. Only copies carrying it are ours. */
+#define CTR_MARKER "throwaway.session"
+
+/* Where a userns copy's idmapped lower layer is mounted (monitor's namespace only). */
+#define CTR_LOWER_DIR "/run/throwaway/lower"
+
+/* Host uid/gid of a copy's root: SUBID_BASE with userns, else 0. */
+uid_t ctr_root_uid(const struct config *cfg);
 
 /* True when the host runs the unified (v2-only) cgroup layout. */
 bool ctr_cgroup_v2(void);
@@ -35,14 +48,14 @@ bool ctr_cgroup_v2(void);
  */
 int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen);
 
-/* The lower (origin) rootfs directory of copy c, copied into buf. */
-int ctr_lower_dir(struct lxc_container *c, char *buf, size_t len);
-
 /* The copy's own directory (<lxcpath>/<name>), copied into buf. */
 int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 
-/* Start c daemonized from a forked child (whose cgroup liblxc takes). */
-int ctr_start(struct lxc_container *c);
+/*
+ * Start c daemonized from a forked child (whose cgroup liblxc takes). On
+ * failure why (may be NULL) gets liblxc's last complaint.
+ */
+int ctr_start(struct lxc_container *c, char *why, size_t len);
 
 /*
  * Stop c from a forked child while this process reaps every child of its
@@ -61,6 +74,14 @@ unsigned ctr_remove_cgroups(const char *name);
  * payload cgroup and its cgroups removed.
  */
 int ctr_destroy(const char *lxcpath, const char *name);
+
+/*
+ * Run fn(data) inside the running copy as its root (uid 0 there, the
+ * copy's capabilities), in a forked child: files it makes get owners of
+ * the copy's user namespace. fn returns 0 or a positive errno. Returns 0
+ * or -errno. The caller must reap nothing else meanwhile.
+ */
+int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data);
 
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */
 bool ctr_path_exists(struct lxc_container *c, const char *path);

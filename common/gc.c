@@ -13,11 +13,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "container.h"
 #include "log.h"
+#include "safefs.h"
 #include "util.h"
 
 #define GC_MAX_LIVE 4096
@@ -44,8 +46,6 @@ int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const c
 struct live {
 	char (*names)[NAMES_CONTAINER_MAX + 1];
 	size_t n;
-	char sessions[GC_MAX_LIVE][NAMES_SESSION_LEN + 1];
-	size_t n_sessions;
 	struct gc_stats *st;
 	const char *rundir;
 };
@@ -61,8 +61,6 @@ static int collect_record(const struct ledger_entry *e, void *data)
 	}
 	if (l->n < GC_MAX_LIVE)
 		strcpy(l->names[l->n++], e->container);
-	if (l->n_sessions < GC_MAX_LIVE)
-		strcpy(l->sessions[l->n_sessions++], e->session);
 	return 0;
 }
 
@@ -74,13 +72,37 @@ static bool is_live(const struct live *l, const char *name)
 	return false;
 }
 
-/* A directory under lxcpath is one of our copies when it has our staging dir. */
-static bool is_our_copy(int dfd, const char *name)
+/*
+ * Is SESSION alive right now? Asked at the moment of removal, not from the
+ * snapshot gc started with: a session opened since then already has its
+ * record (written before anything else of it exists) and must be spared.
+ */
+static bool session_alive(const char *rundir, const char *session)
 {
-	char p[NAME_MAX + 16];
+	struct ledger_entry e;
+	int r = ledger_read(rundir, session, &e);
+	if (r == -ENOENT)
+		return false;
+	return r < 0 || util_proc_alive(e.keeper, e.keeper_start); /* unreadable: keep */
+}
+
+/*
+ * A directory under lxcpath is one of our copies when it carries our
+ * marker (root's, naming its session); it is an orphan when that session
+ * is not alive now. A copy without the marker yet is being made: spared.
+ */
+static bool is_orphan_copy(const char *rundir, int dfd, const char *name)
+{
+	char p[NAME_MAX + 32];
+	_cleanup_free_ char *session = NULL;
+	size_t len;
+	snprintf(p, sizeof(p), "%.255s/" CTR_MARKER, name);
 	struct stat st;
-	snprintf(p, sizeof(p), "%.255s/throwaway", name);
-	return fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0;
+	if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+		return false;
+	if (safefs_read_beneath(dfd, p, NAMES_SESSION_LEN + 1, &session, &len) < 0)
+		return false;
+	return names_session_valid(session) && !session_alive(rundir, session);
 }
 
 static void collect_copies(const char *lxcpath, struct live *l)
@@ -91,7 +113,7 @@ static void collect_copies(const char *lxcpath, struct live *l)
 		return;
 	while ((de = readdir(d))) {
 		if (!names_container_valid(de->d_name) || is_live(l, de->d_name) ||
-		    !is_our_copy(dirfd(d), de->d_name))
+		    !is_orphan_copy(l->rundir, dirfd(d), de->d_name))
 			continue;
 		if (ctr_destroy(lxcpath, de->d_name) == 0) {
 			l->st->copies++;
@@ -115,7 +137,10 @@ static void collect_locks(const char *lxcpath, struct live *l)
 		if (de->d_name[0] != '.' || !names_container_valid(name) || is_live(l, name))
 			continue;
 		snprintf(copy, sizeof(copy), "%s/%s", lxcpath, name);
-		if (access(copy, F_OK) == 0)
+		struct stat st;
+		/* liblxc may take the lock of a copy it is about to clone: young ones stay. */
+		if (access(copy, F_OK) == 0 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    time(NULL) - st.st_mtime < 60)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			l->st->locks++;
@@ -183,24 +208,29 @@ static void collect_cgroups(const char *const *lxcpaths, struct live *l)
 	closedir(d);
 }
 
-static void collect_sockets(struct live *l)
+/* Entries named after sessions in dir (sockets, lower mountpoints) with no live record. */
+static void collect_session_entries(struct live *l, const char *dir, int flags)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s/sock", l->rundir);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		bool live = false;
-		if (!names_session_valid(de->d_name))
+		/* made after the session's record: no record now means it ended */
+		if (!names_session_valid(de->d_name) || session_alive(l->rundir, de->d_name))
 			continue;
-		for (size_t i = 0; i < l->n_sessions && !live; i++)
-			live = strcmp(l->sessions[i], de->d_name) == 0;
-		if (!live && unlinkat(dirfd(d), de->d_name, 0) == 0)
+		if (unlinkat(dirfd(d), de->d_name, flags) == 0 && flags == 0)
 			l->st->sockets++;
 	}
 	closedir(d);
+}
+
+static void collect_sockets(struct live *l)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/sock", l->rundir);
+	collect_session_entries(l, dir, 0);
+	collect_session_entries(l, CTR_LOWER_DIR, AT_REMOVEDIR);
 }
 
 static int gc_lock(const char *rundir, bool wait)

@@ -8,6 +8,7 @@
  *   throwawayctl kill --user USER       end all of a user's sessions
  *   throwawayctl gc                     collect what dead sessions left
  *   throwawayctl check-config [FILE]    validate a config, like sshd -t
+ *   throwawayctl setup-ids              give root the subordinate ids of copies
  *
  * Root only (except check-config): it reads the root-only ledger.
  */
@@ -28,6 +29,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "proto.h"
+#include "subid.h"
 #include "util.h"
 
 #define KILL_TIMEOUT_MS 30000
@@ -35,7 +37,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
-			"kill --user USER | gc | check-config [FILE]\n");
+			"kill --user USER | gc | check-config [FILE] | setup-ids\n");
 	return 2;
 }
 
@@ -251,6 +253,20 @@ static int cmd_check_config(const char *path)
 	return 0;
 }
 
+static int cmd_setup_ids(void)
+{
+	int r = subid_setup();
+	if (r < 0) {
+		fprintf(stderr, "throwawayctl: cannot update /etc/subuid and /etc/subgid: %s\n",
+			strerror(-r));
+		return 1;
+	}
+	printf("setup-ids: root owns %u ids from %u for the copies, and may pass through "
+	       "ids %u to %u (%d lines added)\n",
+	       SUBID_COUNT, SUBID_BASE, SUBID_USERS_FIRST, SUBID_USERS_FIRST + SUBID_USERS_COUNT - 1, r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -271,5 +287,7 @@ int main(int argc, char **argv)
 		return cmd_kill(argc - 2, argv + 2);
 	if (strcmp(cmd, "gc") == 0 && argc == 2)
 		return cmd_gc();
+	if (strcmp(cmd, "setup-ids") == 0 && argc == 2)
+		return cmd_setup_ids();
 	return usage();
 }

@@ -1,110 +1,154 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * throwaway-hook SESSION — run by liblxc (lxc.hook.version = 1) as root.
+ * throwaway-hook SESSION [ARGS] — run by liblxc (lxc.hook.version = 1: the
+ * type is in LXC_HOOK_TYPE and nothing is appended to our arguments).
  *
- * pre-mount (in the copy's mount namespace, before its rootfs is mounted):
- *   mount the size-capped tmpfs upper layer (storage = tmpfs), so it lives
- *   and dies with the copy's namespace and a dead keeper cannot leak it;
- *   then write the files the keeper staged in <copy>/throwaway/ into the
- *   upper layer: /etc/passwd, /etc/group, /etc/hostname, /etc/hosts and,
- *   when staged, the user's ~/.ssh/authorized_keys.
- * post-stop (host namespace, right before the ephemeral destroy):
- *   close the session's ledger record and log the end.
+ * pre-start  idmap LOWER MNT UID GID   (unprivileged copies only; host root,
+ *     in the monitor's own mount namespace, lxc.monitor.unshare = 1):
+ *     mount the origin's rootfs LOWER at MNT idmapped with the copy's map,
+ *     so the unmodified origin appears owned by the copy's root. The mount
+ *     lives and dies with the monitor's namespace.
+ * pre-mount  upper tmpfs SIZE | upper dir   (in the copy's namespaces,
+ *     before its rootfs is mounted; as the copy's root with userns): mount
+ *     the size-capped tmpfs that holds the upper layer, so it dies with the
+ *     copy and a dead keeper cannot leak it, and make the upper directory.
+ * post-stop  (host, right before the ephemeral destroy): close the
+ *     session's ledger record and log the end.
  *
- * Trusts: the environment liblxc sets (LXC_CONFIG_FILE, LXC_NAME,
- * LXC_HOOK_TYPE) and the staging directory, which is root-only. The origin
- * rootfs is trusted as the admin's, but still walked without symlinks.
+ * Trusts the environment liblxc sets and its arguments, which the keeper
+ * wrote into the copy's root-owned config. Reads no file of the user's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "container.h"
 #include "ledger.h"
 #include "log.h"
 #include "names.h"
-#include "safefs.h"
+#include "subid.h"
 #include "util.h"
 
-#define MANIFEST_MAX 4096
-#define STAGED_MAX (4 * 1024 * 1024)
+static const char *failed_step;
 
-struct staged {
-	const char *name; /* file in <copy>/throwaway/ */
-	const char *dest; /* path inside the copy's root */
-	mode_t mode;
-};
-
-static const struct staged etc_files[] = {
-	{ "passwd", "etc/passwd", 0644 },
-	{ "group", "etc/group", 0644 },
-	{ "hostname", "etc/hostname", 0644 },
-	{ "hosts", "etc/hosts", 0644 },
-};
-
-struct manifest {
-	char text[MANIFEST_MAX];
-	char lower[PATH_MAX];
-	char storage[16];
-	char home[PATH_MAX];
-	unsigned long long tmpfs_size;
-	uid_t uid;
-	gid_t gid;
-	int keys;
-};
-
-static int manifest_num(const char *text, const char *key, unsigned long long *ret)
+/* Remember which step failed, for the log line. */
+static int hook_fail(const char *step, int r)
 {
-	char v[32];
-	char *end;
-	int r = util_kv_get(text, key, v, sizeof(v));
-	if (r < 0)
-		return r;
-	errno = 0;
-	*ret = strtoull(v, &end, 10);
-	return errno || *end || end == v ? -EINVAL : 0;
+	failed_step = step;
+	return r;
 }
 
-static int read_manifest(int stagefd, struct manifest *m)
+static int parse_id(const char *s, unsigned *ret)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	unsigned long long uid, gid, keys;
-	int r = safefs_read_beneath(stagefd, "manifest", MANIFEST_MAX - 1, &buf, &len);
-	if (r < 0)
-		return r;
-	memcpy(m->text, buf, len + 1);
-	if ((r = util_kv_get(m->text, "lower", m->lower, sizeof(m->lower))) < 0 ||
-	    (r = util_kv_get(m->text, "storage", m->storage, sizeof(m->storage))) < 0 ||
-	    (r = util_kv_get(m->text, "home", m->home, sizeof(m->home))) < 0 ||
-	    (r = manifest_num(m->text, "tmpfs_size", &m->tmpfs_size)) < 0 ||
-	    (r = manifest_num(m->text, "uid", &uid)) < 0 ||
-	    (r = manifest_num(m->text, "gid", &gid)) < 0 || (r = manifest_num(m->text, "keys", &keys)) < 0)
-		return r;
-	m->uid = (uid_t)uid;
-	m->gid = (gid_t)gid;
-	m->keys = keys != 0;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v >= SUBID_COUNT)
+		return -EINVAL;
+	*ret = (unsigned)v;
 	return 0;
 }
 
-/* The tmpfs that holds the upper layer; <copy>/overlay/{delta,olwork} live on it. */
-static int mount_upper(const char *copydir, const struct manifest *m)
+static int write_map(pid_t pid, const char *file, unsigned id)
+{
+	char path[64], map[160];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int n = snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE, id, id, id,
+			 id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return util_write_all(fd, map, (size_t)n);
+}
+
+/* A user namespace with the copy's map, held by a child for as long as we open it. */
+static int make_userns(unsigned uid, unsigned gid)
+{
+	int go[2], ready[2];
+	char c = 0, path[64];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(go[1]); /* or our own copy would keep the read below from ever ending */
+		close(ready[0]);
+		if (unshare(CLONE_NEWUSER) < 0 || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		_exit(read(go[0], &c, 1) < 0); /* until the parent is done */
+	}
+	close(ready[1]);
+	close(go[0]);
+	int r = read(ready[0], &c, 1) == 1 ? 0 : -ECHILD;
+	if (r == 0)
+		r = write_map(pid, "uid_map", uid);
+	if (r == 0)
+		r = write_map(pid, "gid_map", gid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	int fd = r < 0 ? r : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && r == 0)
+		r = -errno;
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, NULL, 0);
+	return r < 0 ? r : fd;
+}
+
+static int idmap_lower(int argc, char **argv)
+{
+	unsigned uid, gid;
+	if (argc != 7 || parse_id(argv[5], &uid) < 0 || parse_id(argv[6], &gid) < 0)
+		return -EINVAL;
+	/* liblxc runs us in the monitor's own mount namespace, already made
+	 * rslave (lxc.monitor.unshare = 1): the mount cannot reach the host. */
+	_cleanup_close_ int ns = make_userns(uid, gid);
+	if (ns < 0)
+		return hook_fail("making the user namespace", ns);
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, argv[3], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return hook_fail("open_tree of the origin", -errno);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY |
+					       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+				   .userns_fd = (uint64_t)ns };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return hook_fail("idmapping the origin", -errno);
+	if (move_mount(tree, "", AT_FDCWD, argv[4], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return hook_fail("mounting the idmapped origin", -errno);
+	return 0;
+}
+
+/* The tmpfs that holds the upper layer: <copy>/overlay/{delta,olwork} live on it. */
+static int mount_upper(const char *copydir, int argc, char **argv)
 {
 	char path[PATH_MAX], opts[128];
-	unsigned long long inodes = m->tmpfs_size / 4096;
+	unsigned long long size, inodes;
+	char *end;
 
+	if (argc == 4 && strcmp(argv[3], "dir") == 0)
+		return 0;
+	if (argc != 5 || strcmp(argv[3], "tmpfs") != 0)
+		return -EINVAL;
+	errno = 0;
+	size = strtoull(argv[4], &end, 10);
+	if (errno || *end || size == 0)
+		return -EINVAL;
+	inodes = size / 4096 < 1024 ? 1024 : size / 4096;
 	snprintf(path, sizeof(path), "%s/overlay", copydir);
-	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0755", m->tmpfs_size,
-		 inodes < 1024 ? 1024 : inodes);
+	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0755", size, inodes);
 	if (mount("throwaway", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return -errno;
 	if (mkdir(strcat(path, "/delta"), 0755) < 0 && errno != EEXIST)
@@ -112,115 +156,24 @@ static int mount_upper(const char *copydir, const struct manifest *m)
 	return 0;
 }
 
-/*
- * Create the missing directories of relpath in the upper layer with the
- * lower layer's mode and owner where the lower has them (the merged
- * directory takes the upper's attributes), else with mode/uid/gid.
- */
-static int mkdirs_like_lower(int upperfd, int lowerfd, const char *relpath, mode_t mode,
-			     uid_t uid, gid_t gid)
-{
-	char part[PATH_MAX];
-	size_t len = strlen(relpath);
-
-	if (len >= sizeof(part))
-		return -ENAMETOOLONG;
-	for (size_t i = 1; i <= len; i++) {
-		if (relpath[i] != '/' && relpath[i] != '\0')
-			continue;
-		memcpy(part, relpath, i);
-		part[i] = '\0';
-		struct stat st = { .st_mode = mode, .st_uid = uid, .st_gid = gid };
-		_cleanup_close_ int lfd = safefs_open_beneath(lowerfd, part, O_PATH | O_DIRECTORY, 0);
-		if (lfd >= 0 && fstat(lfd, &st) < 0)
-			return -errno;
-		int fd = safefs_mkdirs_beneath(upperfd, part, st.st_mode & 07777, st.st_uid, st.st_gid);
-		if (fd < 0)
-			return fd;
-		close(fd);
-	}
-	return 0;
-}
-
-static int copy_staged(int stagefd, int upperfd, int lowerfd, const char *name, const char *dest,
-		       mode_t mode, uid_t uid, gid_t gid)
-{
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_free_ char *dir = strdup(dest);
-	size_t len;
-	if (!dir)
-		return -ENOMEM;
-	int r = safefs_read_beneath(stagefd, name, STAGED_MAX, &buf, &len);
-	if (r < 0)
-		return r;
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		r = mkdirs_like_lower(upperfd, lowerfd, dir, 0755, 0, 0);
-		if (r < 0)
-			return r;
-	}
-	return safefs_write_beneath(upperfd, dest, buf, len, mode, uid, gid, 1);
-}
-
-static int install_keys(int stagefd, int upperfd, int lowerfd, const struct manifest *m)
-{
-	char ssh[PATH_MAX + 8], dest[PATH_MAX + 32];
-	const char *home = m->home;
-	while (*home == '/')
-		home++;
-	/* The home and ~/.ssh belong to the user, whatever the parents are. */
-	int r = mkdirs_like_lower(upperfd, lowerfd, home, 0700, m->uid, m->gid);
-	if (r < 0)
-		return r;
-	snprintf(ssh, sizeof(ssh), "%s/.ssh", home);
-	int fd = safefs_mkdirs_beneath(upperfd, ssh, 0700, m->uid, m->gid);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	snprintf(dest, sizeof(dest), "%s/authorized_keys", ssh);
-	return copy_staged(stagefd, upperfd, lowerfd, "authorized_keys", dest, 0600, m->uid, m->gid);
-}
-
-static int pre_mount(const char *copydir)
-{
-	char path[PATH_MAX];
-	struct manifest m;
-
-	snprintf(path, sizeof(path), "%s/throwaway", copydir);
-	_cleanup_close_ int stagefd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (stagefd < 0)
-		return -errno;
-	int r = read_manifest(stagefd, &m);
-	if (r < 0)
-		return r;
-	if (strcmp(m.storage, "tmpfs") == 0 && (r = mount_upper(copydir, &m)) < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/overlay/delta", copydir);
-	_cleanup_close_ int upperfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int lowerfd = open(m.lower, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (upperfd < 0 || lowerfd < 0)
-		return -errno;
-	for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
-		r = copy_staged(stagefd, upperfd, lowerfd, etc_files[i].name, etc_files[i].dest,
-				etc_files[i].mode, 0, 0);
-		if (r < 0)
-			return r;
-	}
-	return m.keys ? install_keys(stagefd, upperfd, lowerfd, &m) : 0;
-}
-
 static int post_stop(const char *session, const char *name)
 {
 	struct ledger_entry e;
-	char uid[16], ms[32];
+	char uid[16], ms[32], mnt[PATH_MAX];
 
+	/* The idmapped lower's mountpoint (the mount went with the monitor's namespace). */
+	snprintf(mnt, sizeof(mnt), "%s/%s", CTR_LOWER_DIR, session);
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
 	int r = ledger_read(TW_RUNDIR, session, &e);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	if (strcmp(e.container, name) != 0)
 		return -EINVAL;
-	ledger_remove(TW_RUNDIR, session);
+	/* A live keeper removes the record once the copy is gone; removing it
+	 * here, before liblxc's destroy, would make the copy look orphaned. */
+	if (!util_proc_alive(e.keeper, e.keeper_start))
+		ledger_remove(TW_RUNDIR, session);
 	snprintf(uid, sizeof(uid), "%u", (unsigned)e.uid);
 	snprintf(ms, sizeof(ms), "%lld", (long long)(time(NULL) - e.started) * 1000);
 	log_event(LOG_INFO, "destroy", "session", e.session, "user", e.user, "uid", uid,
@@ -228,30 +181,36 @@ static int post_stop(const char *session, const char *name)
 	return 0;
 }
 
+static int dispatch(const char *type, const char *copydir, const char *name, int argc, char **argv)
+{
+	if (strcmp(type, "pre-start") == 0 && argc >= 3 && strcmp(argv[2], "idmap") == 0)
+		return idmap_lower(argc, argv);
+	if (strcmp(type, "pre-mount") == 0 && argc >= 3 && strcmp(argv[2], "upper") == 0)
+		return mount_upper(copydir, argc, argv);
+	if (strcmp(type, "post-stop") == 0 && argc == 2)
+		return post_stop(argv[1], name);
+	return -EINVAL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *type = getenv("LXC_HOOK_TYPE");
 	const char *conf = getenv("LXC_CONFIG_FILE");
 	const char *name = getenv("LXC_NAME");
-	char copydir[PATH_MAX], err[64];
-	int r;
+	char copydir[PATH_MAX], err[160];
 
 	log_open(false);
-	if (argc != 2 || !names_session_valid(argv[1]) || !type || !conf || !name ||
+	if (argc < 2 || !names_session_valid(argv[1]) || !type || !conf || !name ||
 	    strlen(conf) >= sizeof(copydir)) {
 		log_event(LOG_ERR, "error", "reason", "throwaway-hook: bad invocation", NULL);
 		return 1;
 	}
 	memcpy(copydir, conf, strlen(conf) + 1);
 	dirname(copydir);
-	if (strcmp(type, "pre-mount") == 0)
-		r = pre_mount(copydir);
-	else if (strcmp(type, "post-stop") == 0)
-		r = post_stop(argv[1], name);
-	else
-		r = -EINVAL;
+	int r = dispatch(type, copydir, name, argc, argv);
 	if (r < 0) {
-		snprintf(err, sizeof(err), "%s hook: %s", type, strerror(-r));
+		snprintf(err, sizeof(err), "%s hook: %s%s%s", type, failed_step ? failed_step : "",
+			 failed_step ? ": " : "", strerror(-r));
 		log_event(LOG_ERR, "error", "session", argv[1], "container", name, "reason", err, NULL);
 		return 1;
 	}

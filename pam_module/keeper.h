@@ -64,6 +64,9 @@ struct keeper {
 /* keeper_setup.c: everything between the request and "ready". */
 int keeper_read_request(struct keeper *k, int fd, char *err);
 int keeper_setup(struct keeper *k, char *err);
+/* keeper_files.c: the user's files in the running copy (origin rootfs at lower). */
+int keeper_populate(struct keeper *k, const char *lower, char *err);
+
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);
 

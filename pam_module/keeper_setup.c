@@ -27,6 +27,7 @@
 #include "log.h"
 #include "proto.h"
 #include "safefs.h"
+#include "subid.h"
 #include "util.h"
 
 #define ETC_MAX (1024 * 1024)
@@ -160,169 +161,6 @@ static void leave_caller_cgroup(void)
 	}
 }
 
-/* The copy's /etc/passwd: the origin's, minus any entry for this name or uid, plus ours. */
-static int build_passwd(struct keeper *k, int lowerfd, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *orig = NULL;
-	size_t len = 0;
-	int r = safefs_read_beneath(lowerfd, "etc/passwd", ETC_MAX, &orig, &len);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	size_t cap = len + strlen(k->user) + strlen(k->home) + strlen(k->cfg.shell) + 64;
-	char *out = malloc(cap), *o = out;
-	if (!out)
-		return -ENOMEM;
-	char uidpfx[32];
-	snprintf(uidpfx, sizeof(uidpfx), ":%u:", (unsigned)k->uid);
-	for (char *save = NULL, *l = orig ? strtok_r(orig, "\n", &save) : NULL; l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(l, ':');
-		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		bool same_name = c1 && (size_t)(c1 - l) == strlen(k->user) && !strncmp(l, k->user, strlen(k->user));
-		bool same_uid = c2 && !strncmp(c2, uidpfx, strlen(uidpfx));
-		if (!same_name && !same_uid)
-			o += sprintf(o, "%s\n", l);
-	}
-	o += sprintf(o, "%s:x:%u:%u::%s:%s\n", k->user, (unsigned)k->uid, (unsigned)k->gid, k->home,
-		     k->cfg.shell);
-	*ret = out;
-	*ret_len = (size_t)(o - out);
-	return 0;
-}
-
-/* The copy's /etc/group: the origin's, plus each of the user's groups it lacks. */
-static int build_group(struct keeper *k, int lowerfd, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *orig = NULL;
-	size_t len = 0;
-	int r = safefs_read_beneath(lowerfd, "etc/group", ETC_MAX, &orig, &len);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	size_t cap = len + 1 + k->n_groups * (LEDGER_FIELD_MAX + 64);
-	char *out = malloc(cap), *o = out;
-	if (!out)
-		return -ENOMEM;
-	o += sprintf(o, "%s", orig ? orig : "");
-	if (o > out && o[-1] != '\n')
-		*o++ = '\n', *o = '\0';
-	for (size_t i = 0; i < k->n_groups; i++) {
-		char pat[32];
-		snprintf(pat, sizeof(pat), ":%u:", (unsigned)k->groups[i]);
-		struct group *g = getgrgid(k->groups[i]);
-		if (!g || strlen(g->gr_name) > 64 || strstr(out, pat))
-			continue;
-		o += sprintf(o, "%s:x:%u:%s\n", g->gr_name, (unsigned)k->groups[i], k->user);
-	}
-	*ret = out;
-	*ret_len = (size_t)(o - out);
-	return 0;
-}
-
-/* The keys to install in a fresh home (bind_home = no). n = 0: none. */
-static int collect_keys(struct keeper *k, struct key_list *keys)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-
-	memset(keys, 0, sizeof(*keys));
-	if (k->cfg.bind_home || k->cfg.ssh_keys == SSH_KEYS_NONE)
-		return 0;
-	if (k->cfg.ssh_keys == SSH_KEYS_USED)
-		return keys_from_auth_info(k->auth_info, keys);
-	int r = safefs_read_as_user(k->uid, k->gid, k->home, ".ssh/authorized_keys", KEYS_MAX_FILE,
-				    &buf, &len);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	r = keys_parse(buf, len, keys);
-	if (r == 0 && keys->skipped > 0) {
-		char n[24], line[24];
-		snprintf(n, sizeof(n), "%zu", keys->skipped);
-		snprintf(line, sizeof(line), "%zu", keys->first_bad_line);
-		log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "reason",
-			  "authorized_keys lines skipped, ignoring", "skipped", n, "line", line, NULL);
-	}
-	return r;
-}
-
-static int stage_file(int stagefd, const char *name, const char *data, size_t len)
-{
-	return safefs_write_beneath(stagefd, name, data, len, 0600, 0, 0, 1);
-}
-
-static int stage_keys(struct keeper *k, int stagefd, bool *ret_any)
-{
-	struct key_list keys;
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = collect_keys(k, &keys);
-	if (r < 0)
-		return r;
-	*ret_any = keys.n > 0;
-	if (keys.n > 0 && (r = keys_format(&keys, &text, &len)) == 0)
-		r = stage_file(stagefd, "authorized_keys", text, len);
-	for (size_t i = 0; r == 0 && i < keys.n; i++)
-		log_event(LOG_INFO, "open", "session", k->session, "user", k->user, "container",
-			  k->container, "key", keys.keys[i].fp, NULL);
-	keys_free(&keys);
-	return r;
-}
-
-static int stage_etc(struct keeper *k, int stagefd, int lowerfd)
-{
-	_cleanup_free_ char *passwd = NULL, *group = NULL;
-	size_t plen, glen;
-	char hosts[256];
-	int r = build_passwd(k, lowerfd, &passwd, &plen);
-	if (r >= 0)
-		r = build_group(k, lowerfd, &group, &glen);
-	if (r >= 0)
-		r = stage_file(stagefd, "passwd", passwd, plen);
-	if (r >= 0)
-		r = stage_file(stagefd, "group", group, glen);
-	snprintf(hosts, sizeof(hosts), "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-		 k->container);
-	if (r >= 0)
-		r = stage_file(stagefd, "hosts", hosts, strlen(hosts));
-	if (r >= 0) {
-		char hn[NAMES_CONTAINER_MAX + 2];
-		snprintf(hn, sizeof(hn), "%s\n", k->container);
-		r = stage_file(stagefd, "hostname", hn, strlen(hn));
-	}
-	return r;
-}
-
-/* Files for the pre-mount hook, in <copy>/throwaway/ (root only). */
-static int stage(struct keeper *k, char *err)
-{
-	char dir[PATH_MAX], lower[PATH_MAX], manifest[PATH_MAX * 2 + 256];
-	bool keys = false;
-	int r = ctr_dir(k->c, dir, sizeof(dir));
-	if (r >= 0)
-		r = ctr_lower_dir(k->c, lower, sizeof(lower));
-	_cleanup_close_ int dfd = r < 0 ? r : open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int lowerfd = open(lower, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int stagefd = dfd < 0 ? -EBADF : safefs_mkdirs_beneath(dfd, "throwaway", 0700, 0, 0);
-	if (dfd < 0 || lowerfd < 0 || stagefd < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot prepare the copy's files");
-		return -EIO;
-	}
-	r = stage_etc(k, stagefd, lowerfd);
-	if (r >= 0 && (r = stage_keys(k, stagefd, &keys)) < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot read your SSH keys (%s)", strerror(-r));
-		return r;
-	}
-	snprintf(manifest, sizeof(manifest), "lower=%s\nstorage=%s\ntmpfs_size=%llu\nhome=%s\nuid=%u\ngid=%u\nkeys=%d\n",
-		 lower, k->cfg.storage == STORAGE_TMPFS ? "tmpfs" : "dir",
-		 (unsigned long long)k->cfg.tmpfs_size, k->home, (unsigned)k->uid, (unsigned)k->gid, keys);
-	if (r >= 0)
-		r = stage_file(stagefd, "manifest", manifest, strlen(manifest));
-	if (r < 0)
-		snprintf(err, KEEPER_ERR_MAX, "cannot prepare the copy's files (%s)", strerror(-r));
-	return r;
-}
-
 static int make_socket(struct keeper *k, char *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -360,20 +198,26 @@ static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 static int create_copy(struct keeper *k, char *err)
 {
 	uint64_t t = util_now_ms();
+	char lower[PATH_MAX], logfile[PATH_MAX];
+	/* With the module's debug argument liblxc logs each start in full. */
+	snprintf(logfile, sizeof(logfile), "%s/log/%s.log", TW_RUNDIR, k->container);
+	if (k->debug && util_mkdir_secure(TW_RUNDIR "/log", 0700, NULL) < 0)
+		k->debug = false;
 	struct ctr_params p = { .cfg = &k->cfg, .name = k->container, .session = k->session,
-				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home };
+				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home,
+				.uid = k->uid, .gid = k->gid, .ret_lower = lower,
+				.logfile = k->debug ? logfile : NULL };
 	int r = ctr_create(&p, &k->c, err, KEEPER_ERR_MAX);
 	if (r < 0)
 		return r;
 	step_done(k, "clone", &t);
-	r = stage(k, err);
-	if (r < 0)
-		return r;
-	step_done(k, "stage", &t);
-	r = ctr_start(k->c);
+	char why[256] = "";
+	r = ctr_start(k->c, why, sizeof(why));
 	step_done(k, "start", &t);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
+		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
+			  "reason", "liblxc could not start the copy", "lxc", why, NULL);
 		return r;
 	}
 	k->initfd = k->c->init_pidfd(k->c);
@@ -383,13 +227,34 @@ static int create_copy(struct keeper *k, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' stopped right after start", k->container);
 		return -ESRCH;
 	}
-	return 0;
+	r = keeper_populate(k, lower, err);
+	step_done(k, "populate", &t);
+	return r;
+}
+
+/*
+ * An unprivileged copy maps only the user's own uid and gid through, below
+ * SUBID_COUNT, and needs root's subordinate ids. Other groups of the user
+ * have no id inside, so the user's programs run with the primary one only.
+ */
+static int check_userns(struct keeper *k, char *err)
+{
+	if (!k->cfg.userns)
+		return 0;
+	if (k->uid >= SUBID_COUNT || k->gid >= SUBID_COUNT) {
+		snprintf(err, KEEPER_ERR_MAX, "your uid or gid is above %u, which userns = yes cannot map",
+			 SUBID_COUNT - 1);
+		return -ERANGE;
+	}
+	k->groups[0] = k->gid;
+	k->n_groups = 1;
+	return subid_check(k->uid, k->gid, err, KEEPER_ERR_MAX);
 }
 
 int keeper_setup(struct keeper *k, char *err)
 {
 	int r = resolve_user(k, err);
-	if (r < 0 || (r = load_config(k, err)) < 0)
+	if (r < 0 || (r = load_config(k, err)) < 0 || (r = check_userns(k, err)) < 0)
 		return r;
 	r = names_container(k->cfg.name, k->cfg.origin, k->user, k->uid, k->session, k->container);
 	if (r < 0) {

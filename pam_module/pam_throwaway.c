@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #define KEEPER LIBEXECDIR "/throwaway-keeper"
 #define DATA_SESSION "pam_throwaway_session"
 #define CLOSE_TIMEOUT_MS 30000
+#define DESTROY_TIMEOUT_MS 30000
 #define SHELL_NAME "throwaway-shell"
 
 struct args {
@@ -191,6 +193,34 @@ static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t 
 	return r;
 }
 
+/*
+ * Modules before us (pam_env with user_readenv) may have copied variables
+ * from the user's own files into the environment the host program gives
+ * the login shell. The shell is static, but drop what steers a dynamic
+ * loader or libc anyway: nothing of the user's may run code on the host.
+ */
+static void scrub_env(pam_handle_t *pamh)
+{
+	static const char *const unsafe[] = { "LD_", "GCONV_PATH=", "LOCPATH=", "NLSPATH=",
+					      "GLIBC_TUNABLES=", "MALLOC_", "HOSTALIASES=",
+					      "RES_OPTIONS=", "LOCALDOMAIN=" };
+	char **env = pam_getenvlist(pamh);
+	for (char **e = env; e && *e; e++) {
+		for (size_t i = 0; i < ELEMENTSOF(unsafe); i++) {
+			if (strncmp(*e, unsafe[i], strlen(unsafe[i])) != 0)
+				continue;
+			char *eq = strchr(*e, '=');
+			if (eq)
+				*eq = '\0';
+			pam_putenv(pamh, *e); /* a bare name removes it */
+			break;
+		}
+	}
+	for (char **e = env; e && *e; e++)
+		free(*e);
+	free(env);
+}
+
 static void free_data(pam_handle_t *pamh, void *data, int status)
 {
 	(void)pamh;
@@ -216,6 +246,13 @@ static int run_destroy(const char *session)
 		execve(KEEPER, argv, envp);
 		_exit(127);
 	}
+	/* Bounded: a wedged helper must not hold the host program (sshd) forever. */
+	int pfd = pid > 0 ? util_pidfd_open(pid) : -1;
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	if (pfd >= 0 && poll(&p, 1, DESTROY_TIMEOUT_MS) == 0)
+		kill(pid, SIGKILL);
+	if (pfd >= 0)
+		close(pfd);
 	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGCHLD, &old, NULL);
@@ -275,6 +312,7 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		return PAM_USER_UNKNOWN;
 	if (!sandboxed(pw, &a))
 		return PAM_IGNORE;
+	scrub_env(pamh);
 	/* Resolved for this user: their sections may set start_timeout, even origin. */
 	if (config_load_user(a.config, pw->pw_name, pw->pw_gid, &cfg, err) < 0)
 		return fail(pamh, pw->pw_name, err);

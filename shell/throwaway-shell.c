@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
+#include <stdint.h>
 #include <termios.h>
+#include <time.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -98,7 +100,8 @@ static int put_env_hints(struct proto_msg *m)
 static int put_winsize(struct proto_msg *m)
 {
 	struct winsize ws = { 0 };
-	ioctl(0, TIOCGWINSZ, &ws);
+	for (int fd = 0; fd < 3 && ioctl(fd, TIOCGWINSZ, &ws) < 0; fd++)
+		;
 	return proto_put(m, "pty", "1") ?: proto_putu(m, "rows", ws.ws_row) ?:
 	       proto_putu(m, "cols", ws.ws_col);
 }
@@ -170,6 +173,23 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* One line on interactive logins: which copy, and when it goes. */
+static void print_banner(const struct proto_msg *m)
+{
+	char name[80], when[64] = "";
+	unsigned long long ends;
+	util_sanitize(name, sizeof(name), proto_get(m, "container"));
+	if (proto_getu(m, "ends", (unsigned long long)INT64_MAX, &ends) == 0) {
+		time_t t = (time_t)ends;
+		struct tm tm;
+		char hm[16];
+		if (localtime_r(&t, &tm) && strftime(hm, sizeof(hm), "%H:%M:%S", &tm))
+			snprintf(when, sizeof(when), ", at the latest at %s (session timeout)", hm);
+	}
+	fprintf(stderr, "throwaway: you are in %s, a throwaway copy; it is destroyed when you log out%s.\r\n",
+		name, when);
+}
+
 /* Read one keeper message; an exit code, -1 to go on, 255 when the link is gone. */
 static int read_keeper(int fd, int *ret_master)
 {
@@ -186,11 +206,8 @@ static int read_keeper(int fd, int *ret_master)
 			*ret_master = fds[0];
 		else if (n == 1)
 			close(fds[0]);
-		if (interactive && proto_get(&m, "banner")) {
-			char name[80];
-			util_sanitize(name, sizeof(name), proto_get(&m, "container"));
-			fprintf(stderr, "throwaway: you are in %s, a throwaway copy; it is destroyed when you log out.\r\n", name);
-		}
+		if (interactive && proto_get(&m, "banner"))
+			print_banner(&m);
 	}
 	proto_free(&m);
 	return code;
@@ -264,8 +281,11 @@ static void on_pending_signal(int fd, int master)
 	pending_signal = 0;
 	if (sig == SIGWINCH) {
 		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-			ioctl(master, TIOCSWINSZ, &ws);
+		for (int tty = 0; tty < 3; tty++)
+			if (ioctl(tty, TIOCGWINSZ, &ws) == 0) {
+				ioctl(master, TIOCSWINSZ, &ws);
+				break;
+			}
 	} else if (sig) {
 		forward_signal(fd, sig);
 	}
@@ -330,7 +350,9 @@ int main(int argc, char **argv)
 	_cleanup_close_ int fd = connect_keeper(session);
 	if (fd < 0)
 		return die("cannot reach your sandbox (%s)", strerror(-fd));
-	bool pty = isatty(0) && isatty(1);
+	/* Any terminal among our stdio means a terminal inside: a host terminal
+	 * fd must never reach the copy (TIOCSTI could type into it). */
+	bool pty = isatty(0) || isatty(1) || isatty(2);
 	interactive = pty && !cmd;
 	catch_signals();
 	int r = send_run(fd, cmd, pty);

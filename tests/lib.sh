@@ -9,6 +9,7 @@ TW_BUILD=$TW_ROOT/build
 TW_SHELL=/usr/local/bin/throwaway-shell
 TW_ID=$$
 TW_TMP=$(mktemp -d /run/tw-test.XXXXXX) # root-owned parents: config trust holds
+chmod 0755 "$TW_TMP" # sshd reads $TW_TMP/authkeys/USER as the user
 TW_ORIGIN=tw-test-o$TW_ID
 TW_SERVICE=tw-test-sshd$TW_ID
 TW_CONF=$TW_TMP/throwaway.conf
@@ -74,6 +75,10 @@ tw_user() {
 	ssh-keygen -q -t ed25519 -N '' -C "$name@test" -f "$TW_TMP/$name.key" || return 1
 	install -d -m 0700 -o "$name" -g "$name" "$home/.ssh"
 	install -m 0600 -o "$name" -g "$name" "$TW_TMP/$name.key.pub" "$home/.ssh/authorized_keys"
+	# A root-owned copy sshd also accepts, so a test may make the user's own
+	# authorized_keys hostile and still log in.
+	install -d -m 0755 "$TW_TMP/authkeys"
+	install -m 0644 "$TW_TMP/$name.key.pub" "$TW_TMP/authkeys/$name"
 }
 
 tw_pam_service() {
@@ -111,7 +116,7 @@ UsePAM yes
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-AuthorizedKeysFile .ssh/authorized_keys
+AuthorizedKeysFile .ssh/authorized_keys $TW_TMP/authkeys/%u
 MaxStartups 200:30:300
 MaxSessions 100
 LogLevel VERBOSE

@@ -65,6 +65,8 @@ done
 for t in tests/integration/test_*.sh; do
 	case "$t" in *"$ONLY"*) run_script "$t" ;; esac
 done
+# A short pass of every fuzz harness (make fuzz runs them longer).
+case fuzz in *"$ONLY"*) FUZZ_SECONDS=${FUZZ_SECONDS:-3} run_script tests/fuzz/run.sh ;; esac
 
 left=$(suite_residue)
 if [ -z "$left" ]; then

@@ -85,7 +85,7 @@ check_clean
 for _ in 1 2 3; do tw_ssh $D 'sleep 60' >/dev/null 2>&1 & done
 wait_for 10 sh -c "[ \$(ls /run/throwaway/ledger | grep -c .) -ge 3 ]"
 wait_for 10 sh -c "[ \$(ls /var/lib/throwaway/containers | grep -c '^$TW_ORIGIN-') = 3 ]"
-pkill -KILL -f '^throwaway-keeper$'
+for s in $(grep -l "^user=$D\$" /run/throwaway/ledger/*); do kill -KILL "$(sed -n 's/^keeper=//p' "$s")"; done
 pkill -KILL -f "lxc monitor.*$TW_ORIGIN-"
 sleep 0.5
 throwawayctl gc >"$TW_TMP/gc.out"

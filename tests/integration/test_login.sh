@@ -72,6 +72,21 @@ expect_match "mknod fails inside" "Operation not permitted|Permission denied" \
 	"$(tw_ssh $A 'mknod /tmp/sda b 8 0' 2>&1)"
 expect_eq "the copy is not on the host's network" "lo" "$(tw_ssh $A 'ls /sys/class/net | tr "\n" " " | sed "s/ $//"')"
 
+# userns = yes (the default): the copy's root is an unprivileged id on the host.
+origin_state() { find "/var/lib/lxc/$TW_ORIGIN/rootfs" -xdev -printf '%p %u %g %m\n' | sort | sha256sum; }
+before=$(origin_state)
+expect_match "the copy runs in a user namespace (root maps to 1879048192)" "^ +0 +1879048192 +$UID_A" \
+	"$(tw_ssh $A 'cat /proc/self/uid_map')"
+expect_match "the user's own uid passes through" "^ +$UID_A +$UID_A +1" "$(tw_ssh $A 'sed -n 2p /proc/self/uid_map')"
+expect_eq "inside, the origin's files belong to the copy's root" "root root" \
+	"$(tw_ssh $A 'stat -c "%U %G" /etc/inittab')"
+tw_ssh $A 'sleep 2' &
+sleep 1
+init_uid=$(ps -o uid= -p "$(lxc-info -P /var/lib/throwaway/containers -n "$(ls /var/lib/throwaway/containers | head -1)" -pH)" | tr -d ' ')
+expect_eq "on the host, the copy's init runs as 1879048192" 1879048192 "$init_uid"
+wait
+expect_eq "the origin is not modified (owners and modes)" "$before" "$(origin_state)"
+
 # A user whose shell is not throwaway-shell logs in as usual.
 expect_eq "a plain user gets a host shell" "$(hostname)" "$(tw_ssh tw-test-plain hostname)"
 

@@ -19,6 +19,12 @@ check "session_timeout: it ended after about 4 s (took ${ms} ms)" [ "$ms" -ge 35
 expect_eq "session_timeout: the client sees the session fail" 255 "$rc"
 check_clean "session_timeout: the copy is destroyed"
 
+# An interactive login's banner says when the session will end.
+out=$( (sleep 6) | tw_ssh $T -tt 2>&1)
+expect_match "the banner says when a session_timeout ends it" \
+	"destroyed when you log out, at the latest at [0-9]{2}:[0-9]{2}:[0-9]{2} \(session timeout\)" "$out"
+check_clean
+
 # Without a terminal there is no warning line, but the end is the same.
 out=$(tw_ssh $T 'sleep 30' 2>&1)
 expect_match "session_timeout ends a command without a terminal too" "has ended \(timeout\)" "$out"

@@ -124,7 +124,7 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(c.n_binds, 0);
 	assert_int_equal(c.ssh_keys, SSH_KEYS_ALL);
 	assert_string_equal(c.shell, "/bin/sh");
-	assert_false(c.userns);
+	assert_true(c.userns);
 	assert_string_equal(c.network, "none");
 	assert_int_equal(c.pids_max, 512);
 	assert_int_equal(c.memory_max, UINT64_C(1) << 30);
@@ -498,7 +498,7 @@ static void test_config_load_bad_bind(void **state)
 static void test_config_load_not_supported_yet(void **state)
 {
 	static const char *const unsupported[][2] = {
-		{ "keep", "yes" },       { "userns", "yes" },
+		{ "keep", "yes" },
 		{ "network", "veth:br0" },
 		{ "share", "user" },
 		{ "device", "/dev/fuse" }, { "boot", "minimal" },

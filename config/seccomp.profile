@@ -1,0 +1,32 @@
+2
+denylist
+reject_force_umount
+[all]
+# Kernel modules, kexec and raw kernel surfaces: never from a sandbox.
+kexec_load errno 1
+kexec_file_load errno 1
+init_module errno 1
+finit_module errno 1
+delete_module errno 1
+open_by_handle_at errno 1
+lookup_dcookie errno 1
+quotactl errno 1
+swapon errno 1
+swapoff errno 1
+acct errno 1
+# The kernel keyring is not namespaced: ENOSYS, so programs fall back.
+keyctl errno 38
+add_key errno 38
+request_key errno 38
+# Large, bug-prone attack surfaces a login does not need.
+bpf errno 1
+userfaultfd errno 1
+perf_event_open errno 1
+# Typing into another terminal (TIOCSTI) or the console (TIOCLINUX).
+ioctl errno 1 [1,21522,SCMP_CMP_EQ]
+ioctl errno 1 [1,21532,SCMP_CMP_EQ]
+# No nested user namespaces. clone3's flags are out of seccomp's reach:
+# ENOSYS makes libc fall back to clone, whose flags are checked.
+unshare errno 1 [0,268435456,SCMP_CMP_MASKED_EQ,268435456]
+clone errno 1 [0,268435456,SCMP_CMP_MASKED_EQ,268435456]
+clone3 errno 38

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libFuzzer harness for the throwaway.conf reader (common/config.c). The
+ * input is the whole file, handed over through a memfd as config_load() does
+ * with the real one; it is resolved once for a user in two groups (so
+ * [user:] and [group:] sections apply) and once for the global view.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const groups[] = { "alice", "wheel" };
+static const struct config_who alice = { "alice", groups, 2 };
+
+static void load(int fd, const struct config_who *who)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		__builtin_trap();
+	err[0] = '\0';
+	if (config_load_fd(fd, "fuzz.conf", who, &c, err) < 0) {
+		if (!memchr(err, '\0', sizeof(err)) || !err[0])
+			__builtin_trap(); /* every refusal says why */
+		return;
+	}
+	if (!c.origin || c.n_binds > CONFIG_MAX_BINDS || c.n_devices > CONFIG_MAX_DEVICES)
+		__builtin_trap();
+	config_free(&c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz.conf", MFD_CLOEXEC);
+
+	if (fd < 0)
+		__builtin_trap();
+	if (size > 0 && write(fd, data, size) != (ssize_t)size)
+		__builtin_trap();
+	load(fd, &alice);
+	load(fd, NULL);
+	close(fd);
+	return 0;
+}

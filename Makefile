@@ -12,13 +12,27 @@ PAMDIR ?= $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null || echo /lib/x
 
 CC ?= cc
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 OPT ?= -O2 -g
-comma := ,
-SAN_FLAGS = $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer)
-CFLAGS_BASE = -std=gnu11 $(WARN) $(HARDEN) $(OPT) $(SAN_FLAGS) -D_GNU_SOURCE \
+# SANITIZE=1: ASan and UBSan in the programs and unit tests; UBSan alone in
+# the PAM module (sshd and libpam are not ASan-built, and the ASan runtime
+# must be the first library of a process). Undefined behaviour aborts. No
+# _FORTIFY_SOURCE then: its __*_chk calls get past ASan's checks. The
+# programs link san_options.o (no LeakSanitizer, reports to syslog too).
+ifneq ($(SANITIZE),)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+PAM_SAN_FLAGS = -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_OPTS = $(B)/san_options.o
+HARDEN = -fstack-protector-strong
+else
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+CFLAGS_COMMON = -std=gnu11 $(WARN) $(HARDEN) $(OPT) -D_GNU_SOURCE \
 	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DDATADIR='"$(DATADIR)"' -Icommon
+CFLAGS_BASE = $(CFLAGS_COMMON) $(SAN_FLAGS)
 LDFLAGS_BASE = -Wl,-z,relro,-z,now $(SAN_FLAGS)
+# The PAM module and the copy of common/ linked into it.
+CFLAGS_PIC = $(CFLAGS_COMMON) $(PAM_SAN_FLAGS) -fPIC -fvisibility=hidden
+LDFLAGS_PIC = -Wl,-z,relro,-z,now $(PAM_SAN_FLAGS)
 
 LXC_CFLAGS := $(shell $(PKG_CONFIG) --cflags lxc 2>/dev/null)
 LXC_LIBS := $(shell $(PKG_CONFIG) --libs lxc 2>/dev/null)
@@ -42,46 +56,64 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*
 
 all: $(PROGS)
 
-$(B)/pic/%.o: common/%.c common/*.h | $(B)/pic
-	$(CC) $(CFLAGS_BASE) -fPIC -fvisibility=hidden $(INIH_CFLAGS) -c $< -o $@
-$(B)/lib/%.o: common/%.c common/*.h | $(B)/lib
-	$(CC) $(CFLAGS_BASE) -fPIE $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS) -c $< -o $@
-$(B)/libthrowaway-pic.a: $(PIC_OBJS)
-	$(AR) rcs $@ $^
-$(B)/libthrowaway.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+# Everything in $(B) is built with the flags recorded in $(B)/.flags: a
+# build with other flags (SANITIZE=1 or not, another PREFIX or CC) rebuilds
+# it all, so a sanitized and a plain build never mix.
+FLAGS = $(B)/.flags
+BUILD_FLAGS = $(CC) | $(CFLAGS_BASE) | $(LDFLAGS_BASE) | $(CFLAGS_PIC) | $(LDFLAGS_PIC)
+$(FLAGS): FORCE | $(B)
+	$(file >$@.new,$(BUILD_FLAGS))
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+FORCE:
 
-$(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libthrowaway-pic.a
-	$(CC) $(CFLAGS_BASE) -fPIC -fvisibility=hidden -shared $(LDFLAGS_BASE) \
+$(B)/pic/%.o: common/%.c common/*.h $(FLAGS) | $(B)/pic
+	$(CC) $(CFLAGS_PIC) $(INIH_CFLAGS) -c $< -o $@
+$(B)/lib/%.o: common/%.c common/*.h $(FLAGS) | $(B)/lib
+	$(CC) $(CFLAGS_BASE) -fPIE $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS) -c $< -o $@
+$(B)/san_options.o: common/san_options.c $(FLAGS) | $(B)
+	$(CC) $(CFLAGS_BASE) -fPIE -c $< -o $@
+$(B)/libthrowaway-pic.a: $(PIC_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+$(B)/libthrowaway.a: $(LIB_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libthrowaway-pic.a $(FLAGS)
+	$(CC) $(CFLAGS_PIC) -shared $(LDFLAGS_PIC) \
 		-Wl,--version-script=pam_module/pam_throwaway.map -o $@ $< \
 		$(B)/libthrowaway-pic.a $(INIH_LIBS) $(PAM_LIBS)
 
 PROG_LINK = $(CC) $(CFLAGS_BASE) -fPIE -pie $(LDFLAGS_BASE) $(LXC_CFLAGS) $(SSH_CFLAGS)
-$(B)/throwawayctl: ctl/throwawayctl.c $(B)/libthrowaway.a
-	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+PROG_DEPS = $(B)/libthrowaway.a $(SAN_OPTS) $(FLAGS)
+# throwawayctl's own modules (ctl/*.c) beside its command line.
+CTL_SRCS = $(wildcard ctl/*.c)
+$(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS)
+	$(PROG_LINK) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 KEEPER_SRCS = pam_module/keeper.c pam_module/keeper_setup.c pam_module/keeper_loop.c \
 	pam_module/keeper_files.c
-$(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(B)/libthrowaway.a
-	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
-$(B)/throwaway-hook: pam_module/hook.c $(B)/libthrowaway.a
-	$(PROG_LINK) -o $@ $< $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+$(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(PROG_DEPS)
+	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+$(B)/throwaway-hook: pam_module/hook.c $(PROG_DEPS)
+	$(PROG_LINK) -o $@ $< $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 # Static: the shell runs as the user on the host, and the login's PAM stack
 # may have put LD_PRELOAD & co. from the user's own files into its
 # environment (pam_env user_readenv); a static binary has no loader to obey.
+# ASan cannot link statically: a SANITIZE=1 shell is -pie, and obeys it.
 SHELL_SRCS = shell/throwaway-shell.c shell/sftp_refuse.c
-$(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(B)/libthrowaway.a
-	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) -Ishell -o $@ $(SHELL_SRCS) $(B)/libthrowaway.a
+$(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(PROG_DEPS)
+	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) -Ishell -o $@ \
+		$(SHELL_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a
 
-$(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a | $(B)/tests
+# Unit tests: no san_options.o, so LeakSanitizer stays on.
+$(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -Wno-missing-prototypes -o $@ $< $(B)/libthrowaway.a $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
-$(B)/tests/pam_harness: tests/pam_harness.c | $(B)/tests
-	$(PROG_LINK) -o $@ $< $(PAM_LIBS)
-$(B)/tests/logsink: tests/logsink.c | $(B)/tests
-	$(PROG_LINK) -o $@ $<
-$(B)/tests/ssh_client: tests/ssh_client.c | $(B)/tests
-	$(PROG_LINK) -o $@ $< $(SSH_LIBS)
+$(B)/tests/pam_harness: tests/pam_harness.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
+	$(PROG_LINK) -o $@ $< $(SAN_OPTS) $(PAM_LIBS)
+$(B)/tests/logsink: tests/logsink.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
+	$(PROG_LINK) -o $@ $< $(SAN_OPTS)
+$(B)/tests/ssh_client: tests/ssh_client.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
+	$(PROG_LINK) -o $@ $< $(SAN_OPTS) $(SSH_LIBS)
 
-$(B)/pic $(B)/lib $(B)/tests:
+$(B) $(B)/pic $(B)/lib $(B)/tests:
 	mkdir -p $@
 
 tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client $(B)/tests/logsink
@@ -100,6 +132,20 @@ check: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+# The Debian package (debian/): built from a copy of the tree in build/deb,
+# since dpkg-buildpackage writes its results into the parent directory;
+# the .deb ends in build/.
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || { \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends dpkg-dev debhelper fakeroot >/dev/null; }
+	@dpkg-checkbuilddeps 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -q ./ >/dev/null
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/throwaway
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(B)/deb/throwaway -xf -
+	cd $(B)/deb/throwaway && dpkg-buildpackage -us -uc -b
+	mv $(B)/deb/*.deb $(B)/
+	rm -rf $(B)/deb
 
 # Benchmarks, side by side with plain logins and the stock lxc tools.
 bench: deps
@@ -137,6 +183,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/pam_throwaway.8
 	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
 
+# Every C file of the programs and the library; .clang-tidy adds our headers.
 LINT_SRCS = common/*.c pam_module/*.c shell/*.c ctl/*.c
 # cppcheck cannot see __attribute__((cleanup)) frees (memleak), and takes
 # NULL as a variadic sentinel for undefined behaviour (it is a pointer here).
@@ -153,4 +200,4 @@ format-check:
 clean:
 	rm -rf $(B)
 
-.PHONY: all bench check deps demo fuzz lint install uninstall clean tests-build format-check
+.PHONY: all bench check deb deps demo fuzz lint install uninstall clean tests-build format-check FORCE

@@ -74,7 +74,7 @@ static const char *quote(char buf[static QUOTE_SIZE], const char *s)
 	}
 	buf[i] = '\0';
 	if (s[i])
-		strcpy(buf + i, "...");
+		memcpy(buf + i, "...", sizeof("...")); /* QUOTE_SIZE has room for it */
 	return buf;
 }
 
@@ -268,16 +268,16 @@ _Static_assert(sizeof(enum config_boot) == sizeof(int), "enum size");
 
 #define K_STRING(n, d, f)                                                      \
 	{ .name = #n, .type = T_STRING, .offset = offsetof(struct config, n), \
-	  .def = d, .valid = f }
+	  .def = (d), .valid = (f) }
 #define K_NUMBER(n, t, d, lo, hi)                                              \
-	{ .name = #n, .type = t, .offset = offsetof(struct config, n),        \
-	  .def = d, .min = lo, .max = hi }
+	{ .name = #n, .type = (t), .offset = offsetof(struct config, n),      \
+	  .def = (d), .min = (lo), .max = (hi) }
 #define K_BOOL(n, d)                                                           \
 	{ .name = #n, .type = T_BOOL, .offset = offsetof(struct config, n),   \
-	  .def = d }
+	  .def = (d) }
 #define K_CHOICE(n, d, c)                                                      \
 	{ .name = #n, .type = T_CHOICE, .offset = offsetof(struct config, n), \
-	  .def = d, .choices = c }
+	  .def = (d), .choices = (c) }
 
 static const struct key_def keys[] = {
 	K_STRING(origin, NULL, valid_container_name),

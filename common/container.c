@@ -44,6 +44,11 @@ static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot
 			       "mac_override mknod net_admin sys_ptrace sys_pacct syslog "
 			       "wake_alarm block_suspend audit_control linux_immutable";
 
+/* A privileged copy's root is host root: it must not write into the user's
+ * home (a setuid-root file there is setuid on the host) or own files it
+ * did not make. */
+static const char cap_drop_privileged[] = "dac_override dac_read_search fowner fsetid setfcap";
+
 bool ctr_cgroup_v2(void)
 {
 	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
@@ -177,9 +182,15 @@ static bool configure(struct lxc_container *c, const struct ctr_params *p)
 		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "1") &&
 		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
 		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
-		  /* /proc/sys and /sys read-only, whatever the origin says */
+		  /* /proc/sys and /sys read-only, whatever the origin says; a
+		   * privileged copy may not write its own cgroup limits either */
 		  c->clear_config_item(c, "lxc.mount.auto") &&
-		  set_item(c, "lxc.mount.auto", "proc:mixed sys:ro cgroup:mixed") &&
+		  set_item(c, "lxc.mount.auto", cfg->userns ? "proc:mixed sys:ro cgroup:mixed"
+							    : "proc:mixed sys:ro cgroup:ro") &&
+		  /* Nesting mounts a writable /proc and /sys under /dev/.lxc, which
+		   * LXC leaves to AppArmor to guard; these hosts may have none. */
+		  set_item(c, "lxc.apparmor.allow_nesting", "0") &&
+		  (cfg->userns || set_item(c, "lxc.cap.drop", cap_drop_privileged)) &&
 		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
 		  set_hooks(c, p);
 	ok = ok && (ctr_cgroup_v2() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg));
@@ -418,20 +429,35 @@ int ctr_stop(struct lxc_container *c)
 	return c->is_defined(c) ? -EBUSY : r;
 }
 
-/* SIGKILL every process listed in cgroup.procs of dir and its children. */
-static unsigned kill_cgroup_tree(int dfd, int depth)
+/* SIGKILL every process listed in the cgroup.procs of dir; how many. */
+static unsigned kill_cgroup_procs(int dfd)
 {
 	unsigned n = 0;
 	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
 	int pfd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	if (pfd >= 0 && (f = fdopen(pfd, "re"))) {
-		int pid;
-		while (fscanf(f, "%d", &pid) == 1)
-			if (pid > 1 && kill(pid, SIGKILL) == 0)
-				n++;
-	} else if (pfd >= 0) {
+	if (pfd < 0)
+		return 0;
+	f = fdopen(pfd, "re");
+	if (!f) {
 		close(pfd);
+		return 0;
 	}
+	while (getline(&line, &cap, f) > 0) {
+		uint64_t pid;
+		const char *end;
+		if (util_parse_u64(line, INT_MAX, &end, &pid) == 0 && (*end == '\n' || !*end) &&
+		    pid > 1 && kill((pid_t)pid, SIGKILL) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* SIGKILL every process listed in cgroup.procs of dir and its children. */
+static unsigned kill_cgroup_tree(int dfd, int depth)
+{
+	unsigned n = kill_cgroup_procs(dfd);
 	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
 	struct dirent *de;
@@ -691,7 +717,7 @@ static void pidfds(bool *set)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name);
+		int fd = util_fd_name(de->d_name);
 		if (fd <= 2 || fd >= FD_SET_MAX || fd == dirfd(d))
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);

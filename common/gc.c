@@ -59,8 +59,8 @@ static int collect_record(const struct ledger_entry *e, void *data)
 			l->st->copies++;
 		return 0;
 	}
-	if (l->n < GC_MAX_LIVE)
-		strcpy(l->names[l->n++], e->container);
+	if (l->n < GC_MAX_LIVE && util_strscpy(l->names[l->n], sizeof(l->names[0]), e->container) == 0)
+		l->n++;
 	return 0;
 }
 

@@ -53,11 +53,11 @@ int ledger_format(const struct ledger_entry *e, char *buf, size_t max)
 	int n = snprintf(buf, max,
 			 "session=%s\nuser=%s\nuid=%u\ncontainer=%s\nlxcpath=%s\norigin=%s\n"
 			 "state=%s\nrhost=%s\nservice=%s\nkeeper=%d\nkeeper_start=%llu\n"
-			 "caller=%d\nstarted=%lld\n",
+			 "caller=%d\nstarted=%lld\nstarted_ms=%llu\n",
 			 e->session, e->user, (unsigned)e->uid, e->container, e->lxcpath,
 			 e->origin, e->state, e->rhost, e->service, (int)e->keeper,
 			 (unsigned long long)e->keeper_start, (int)e->caller,
-			 (long long)e->started);
+			 (long long)e->started, (unsigned long long)e->started_ms);
 	if (n < 0 || (size_t)n >= max)
 		return -ENAMETOOLONG;
 	/* A newline inside a value would forge a field. */
@@ -110,6 +110,8 @@ static int parse_field(struct ledger_entry *e, const char *k, const char *v)
 		e->keeper_start = (uint64_t)n;
 	else if (strcmp(k, "started") == 0 && (r = set_num(v, 0, INT64_MAX, &n)) == 0)
 		e->started = (time_t)n;
+	else if (strcmp(k, "started_ms") == 0 && (r = set_num(v, 0, INT64_MAX, &n)) == 0)
+		e->started_ms = (uint64_t)n;
 	return r; /* unknown keys are ignored: newer writers may add some */
 }
 

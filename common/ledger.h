@@ -29,6 +29,7 @@ struct ledger_entry {
 	uint64_t keeper_start; /* /proc starttime, guards against pid reuse */
 	pid_t caller;
 	time_t started;
+	uint64_t started_ms; /* the same, in ms (CLOCK_REALTIME), for durations */
 };
 
 /* Make RUNDIR (0711), RUNDIR/ledger (0700) and RUNDIR/sock (0711). */

@@ -83,7 +83,7 @@ read_child(int out, uid_t uid, gid_t gid, const char *home, const char *relpath,
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 	_cleanup_free_ char *buf = NULL;
-	size_t len;
+	size_t len = 0;
 
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		_exit(EPERM);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,30 @@
 
 static const char *const files[] = { "/etc/subuid", "/etc/subgid" };
 
+/* "START:COUNT" at the start of a line (the rest of it ignored). 0 or -EINVAL. */
+static int parse_range(const char *s, uint64_t *ret_start, uint64_t *ret_count)
+{
+	const char *end;
+	uint64_t start, count;
+	if (util_parse_u64(s, ULONG_MAX, &end, &start) < 0 || *end != ':' ||
+	    util_parse_u64(end + 1, ULONG_MAX, &end, &count) < 0)
+		return -EINVAL;
+	*ret_start = start;
+	*ret_count = count;
+	return 0;
+}
+
 bool subid_covers(const char *text, const char *name, unsigned long first, unsigned long count)
 {
 	size_t nl = strlen(name);
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		unsigned long start, n;
+		uint64_t start, n;
 		if (strncmp(l, name, nl) != 0 || l[nl] != ':')
 			continue;
-		if (sscanf(l + nl + 1, "%lu:%lu", &start, &n) != 2)
+		if (parse_range(l + nl + 1, &start, &n) < 0)
 			continue;
-		if (first >= start && first + count <= start + n)
+		/* first + count could wrap: compare offsets into the range. */
+		if (first >= start && count <= n && first - start <= n - count)
 			return true;
 	}
 	return false;

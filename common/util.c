@@ -5,8 +5,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -80,7 +82,7 @@ int util_cloexec_from(int from)
 		return -errno;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name);
+		int fd = util_fd_name(de->d_name);
 		if (fd >= from && fd != dirfd(d))
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
@@ -99,6 +101,13 @@ void util_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* The field after the one at F, in a line of blank-separated fields; NULL at its end. */
+static const char *next_field(const char *f)
+{
+	f = strchr(f, ' ');
+	return f && f[1] ? f + 1 : NULL;
+}
+
 /* State (field 3) and start time (field 22) of /proc/PID/stat. */
 static int proc_stat(pid_t pid, char *ret_state, uint64_t *ret_start)
 {
@@ -112,14 +121,15 @@ static int proc_stat(pid_t pid, char *ret_state, uint64_t *ret_start)
 		return n < 0 ? -errno : -EIO;
 	buf[n] = '\0';
 	/* comm may hold spaces and ')': fields start after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
+	const char *p = strrchr(buf, ')'), *f, *end;
+	if (!p || p[1] != ' ' || !p[2])
 		return -EIO;
-	unsigned long long v = 0;
-	char state;
-	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-			  "%*d %*d %*d %*d %*d %*d %llu",
-		   &state, &v) != 2)
+	f = p + 2; /* field 3 */
+	char state = *f;
+	for (int i = 3; f && i < 22; i++)
+		f = next_field(f);
+	uint64_t v;
+	if (!f || util_parse_u64(f, UINT64_MAX, &end, &v) < 0 || (*end != ' ' && *end != '\n'))
 		return -EIO;
 	*ret_state = state;
 	*ret_start = v;
@@ -134,13 +144,20 @@ int util_proc_starttime(pid_t pid, uint64_t *ret)
 
 bool util_proc_alive(pid_t pid, uint64_t starttime)
 {
-	uint64_t st;
-	char state;
+	uint64_t st = 0;
+	char state = '\0';
 
 	/* A zombie has exited: nothing of it runs, whoever has yet to reap it. */
 	if (pid <= 0 || proc_stat(pid, &state, &st) < 0 || state == 'Z' || state == 'X')
 		return false;
 	return st == starttime;
+}
+
+uint64_t util_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 uint64_t util_now_ms(void)
@@ -209,6 +226,41 @@ int util_kv_get(const char *text, const char *key, char *buf, size_t len)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int util_strscpy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size);
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int util_parse_u64(const char *s, uint64_t max, const char **ret_end, uint64_t *ret)
+{
+	char *end;
+
+	/* strtoull would also take blanks and a sign (and negate it). */
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	if (!ret_end && *end)
+		return -EINVAL;
+	if (ret_end)
+		*ret_end = end;
+	*ret = v;
+	return 0;
+}
+
+int util_fd_name(const char *name)
+{
+	uint64_t fd;
+	int r = util_parse_u64(name, INT_MAX, NULL, &fd);
+	return r < 0 ? r : (int)fd;
 }
 
 bool util_dot_or_dotdot(const char *name)

@@ -29,6 +29,9 @@ int util_proc_starttime(pid_t pid, uint64_t *ret);
 /* True when PID is alive and still started at STARTTIME. */
 bool util_proc_alive(pid_t pid, uint64_t starttime);
 
+/* Milliseconds of CLOCK_REALTIME (wall clock, comparable across processes). */
+uint64_t util_wall_ms(void);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t util_now_ms(void);
 
@@ -41,10 +44,24 @@ int util_pidfd_open(pid_t pid);
 /* Open (creating if needed) a root-owned directory with MODE, O_NOFOLLOW. */
 int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
 
-
-
 /* True for the "." and ".." entries of a directory listing. */
 bool util_dot_or_dotdot(const char *name);
+
+/*
+ * Copy the string SRC into DST of SIZE bytes. 0, or -ENAMETOOLONG when it
+ * does not fit with its NUL (DST is then left untouched).
+ */
+int util_strscpy(char *dst, size_t size, const char *src);
+
+/*
+ * Parse the decimal digits that start S (at least one; no sign, no blanks)
+ * as a number of at most MAX. With RET_END, *RET_END gets the first byte
+ * after them; without, the digits must be all of S. 0, -EINVAL or -ERANGE.
+ */
+int util_parse_u64(const char *s, uint64_t max, const char **ret_end, uint64_t *ret);
+
+/* The fd a /proc/self/fd entry NAME names, or -EINVAL ("." and ".."). */
+int util_fd_name(const char *name);
 
 /* From "key=value\n" text, copy the value of KEY into buf. 0, -ENOENT, -ENAMETOOLONG. */
 int util_kv_get(const char *text, const char *key, char *buf, size_t len);

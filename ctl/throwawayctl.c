@@ -2,13 +2,14 @@
 /*
  * throwawayctl: the admin's view of the sandboxes.
  *
- *   throwawayctl list [--json]          one row per live session
+ *   throwawayctl list [--json]          one row per live session, with its usage
  *   throwawayctl show SESSION           everything known about one
  *   throwawayctl kill SESSION           end it as at logout
  *   throwawayctl kill --user USER       end all of a user's sessions
  *   throwawayctl gc                     collect what dead sessions left
  *   throwawayctl check-config [FILE]    validate a config, like sshd -t
  *   throwawayctl setup-ids              give root the subordinate ids of copies
+ *   throwawayctl doctor [FILE]          check that this host is ready for logins
  *
  * Root only (except check-config): it reads the root-only ledger.
  */
@@ -25,6 +26,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "ctl.h"
 #include "gc.h"
 #include "ledger.h"
 #include "log.h"
@@ -36,8 +38,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
-			"kill --user USER | gc | check-config [FILE] | setup-ids\n");
+	fprintf(stderr,
+		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
+		"kill --user USER | gc | check-config [FILE] | setup-ids | doctor [FILE]\n");
 	return 2;
 }
 
@@ -64,59 +67,187 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-struct list_ctx {
-	bool json;
-	size_t n;
+/* Every record of the ledger, oldest first. */
+struct entries {
+	struct ledger_entry *list;
+	size_t n, cap;
+	const char *user; /* only this user's, when set */
 };
 
-static int print_row(const struct ledger_entry *e, void *data)
+static int collect_entry(const struct ledger_entry *e, void *data)
 {
-	struct list_ctx *l = data;
-	char started[32];
-	const char *state = util_proc_alive(e->keeper, e->keeper_start) ? e->state : "orphaned";
-
-	format_time(e->started, started, sizeof(started));
-	if (l->json) {
-		const char *kv[] = { "session", e->session, "user", e->user, "container", e->container,
-				     "state", state, "started", started, "rhost", e->rhost,
-				     "origin", e->origin, "service", e->service };
-		printf("%s\n  {", l->n ? "," : "");
-		for (size_t i = 0; i < ELEMENTSOF(kv); i += 2) {
-			printf("%s\"%s\": ", i ? ", " : "", kv[i]);
-			json_str(kv[i + 1]);
-		}
-		printf(", \"uid\": %u, \"keeper\": %d}", (unsigned)e->uid, (int)e->keeper);
-	} else {
-		printf("%-16s  %-12s  %-36s  %-9s  %s  %s\n", e->session, e->user, e->container,
-		       state, started, e->rhost[0] ? e->rhost : "-");
+	struct entries *k = data;
+	if (k->user && strcmp(e->user, k->user) != 0)
+		return 0;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 8;
+		struct ledger_entry *l = reallocarray(k->list, cap, sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		k->list = l;
+		k->cap = cap;
 	}
-	l->n++;
+	k->list[k->n++] = *e;
 	return 0;
+}
+
+static int compare_started(const void *a, const void *b)
+{
+	const struct ledger_entry *x = a, *y = b;
+	if (x->started != y->started)
+		return x->started < y->started ? -1 : 1;
+	return strcmp(x->session, y->session);
+}
+
+static int collect_entries(const char *user, struct entries *ret)
+{
+	struct entries k = { .user = user };
+	int r = ledger_foreach(TW_RUNDIR, collect_entry, &k);
+	if (r < 0) {
+		free(k.list);
+		return r;
+	}
+	if (k.n)
+		qsort(k.list, k.n, sizeof(*k.list), compare_started);
+	*ret = k;
+	return 0;
+}
+
+/* A number member of a JSON object, null when unknown. */
+static void json_num(const char *key, int64_t v)
+{
+	if (v < 0)
+		printf(", \"%s\": null", key);
+	else
+		printf(", \"%s\": %lld", key, (long long)v);
+}
+
+static const char *entry_state(const struct ledger_entry *e)
+{
+	return util_proc_alive(e->keeper, e->keeper_start) ? e->state : "orphaned";
+}
+
+static void print_json(const struct ledger_entry *e, const struct copy_usage *u, bool first)
+{
+	char started[32];
+	format_time(e->started, started, sizeof(started));
+	const char *kv[] = { "session",	  e->session,	"user",	   e->user,
+			     "container", e->container, "state",   entry_state(e),
+			     "started",	  started,	"rhost",   e->rhost,
+			     "origin",	  e->origin,	"service", e->service };
+	printf("%s\n  {", first ? "" : ",");
+	for (size_t i = 0; i < ELEMENTSOF(kv); i += 2) {
+		printf("%s\"%s\": ", i ? ", " : "", kv[i]);
+		json_str(kv[i + 1]);
+	}
+	printf(", \"uid\": %u, \"keeper\": %d", (unsigned)e->uid, (int)e->keeper);
+	json_num("procs", u->procs);
+	json_num("memory", u->memory);
+	json_num("upper", u->upper);
+	printf("}");
+}
+
+#define ROW_FMT "%-16s  %-12s  %-36s  %-9s  %5s  %6s  %6s  %-20s  %s\n"
+
+static void print_row(const struct ledger_entry *e, const struct copy_usage *u)
+{
+	char started[32], procs[24], mem[16], upper[16];
+	format_time(e->started, started, sizeof(started));
+	if (u->procs < 0)
+		snprintf(procs, sizeof(procs), "-");
+	else
+		snprintf(procs, sizeof(procs), "%lld", (long long)u->procs);
+	copystat_human(u->memory, mem, sizeof(mem));
+	copystat_human(u->upper, upper, sizeof(upper));
+	printf(ROW_FMT, e->session, e->user, e->container, entry_state(e), procs, mem, upper,
+	       started, e->rhost[0] ? e->rhost : "-");
+}
+
+/*
+ * Warn (on f) of every origin that runs while copies of it exist: it is the
+ * lower layer of those copies, and changing it under them is undefined.
+ */
+static void warn_running_origins(const struct entries *k, FILE *f)
+{
+	struct origin_count *o = calloc(k->n ? k->n : 1, sizeof(*o));
+	char msg[512];
+	if (!o)
+		return;
+	size_t n = copystat_origins(k->list, k->n, o, k->n);
+	for (size_t i = 0; i < n; i++) {
+		if (!copystat_running(o[i].name))
+			continue;
+		copystat_origin_warning(&o[i], msg, sizeof(msg));
+		fprintf(f, "throwawayctl: %s\n", msg);
+	}
+	free(o);
 }
 
 static int cmd_list(int argc, char **argv)
 {
-	struct list_ctx l = { .json = argc == 1 && strcmp(argv[0], "--json") == 0 };
-	if (argc > 1 || (argc == 1 && !l.json))
+	bool json = argc == 1 && strcmp(argv[0], "--json") == 0;
+	struct entries k;
+	if (argc > 1 || (argc == 1 && !json))
 		return usage();
-	if (l.json)
-		printf("[");
-	else
-		printf("%-16s  %-12s  %-36s  %-9s  %-20s  %s\n", "SESSION", "USER", "CONTAINER",
-		       "STATE", "STARTED", "RHOST");
-	int r = ledger_foreach(TW_RUNDIR, print_row, &l);
-	if (l.json)
-		printf("%s]\n", l.n ? "\n" : "");
+	int r = collect_entries(NULL, &k);
 	if (r < 0) {
 		fprintf(stderr, "throwawayctl: cannot read the sessions: %s\n", strerror(-r));
 		return 1;
 	}
+	if (!json)
+		printf(ROW_FMT, "SESSION", "USER", "CONTAINER", "STATE", "PROCS", "MEM", "UPPER",
+		       "STARTED", "RHOST");
+	else
+		printf("[");
+	for (size_t i = 0; i < k.n; i++) {
+		struct copy_usage u;
+		copystat_read(&k.list[i], &u);
+		if (json)
+			print_json(&k.list[i], &u, i == 0);
+		else
+			print_row(&k.list[i], &u);
+	}
+	if (json)
+		printf("%s]\n", k.n ? "\n" : "");
+	fflush(stdout);
+	warn_running_origins(&k, stderr);
+	free(k.list);
 	return 0;
+}
+
+/* "1.5M (1572864 bytes)", or "-" when unknown. */
+static void show_size(const char *label, int64_t v)
+{
+	char h[16];
+	copystat_human(v, h, sizeof(h));
+	if (v < 0)
+		printf("%-10s -\n", label);
+	else
+		printf("%-10s %s (%lld bytes)\n", label, h, (long long)v);
+}
+
+/* The same warning as list's, on stdout with the rest of show's report. */
+static void show_origin_warning(const struct ledger_entry *e)
+{
+	struct origin_count o = { .copies = 0 };
+	struct entries k;
+	char msg[512];
+	if (!e->origin[0] || !copystat_running(e->origin) || collect_entries(NULL, &k) < 0)
+		return;
+	snprintf(o.name, sizeof(o.name), "%s", e->origin);
+	for (size_t i = 0; i < k.n; i++)
+		o.copies += strcmp(k.list[i].origin, e->origin) == 0;
+	free(k.list);
+	if (o.copies == 0)
+		o.copies = 1; /* this one, gone from the ledger meanwhile */
+	copystat_origin_warning(&o, msg, sizeof(msg));
+	printf("%s\n", msg);
 }
 
 static int cmd_show(const char *session)
 {
 	struct ledger_entry e;
+	struct copy_usage u;
 	char started[32];
 	int r = ledger_read(TW_RUNDIR, session, &e);
 	if (r < 0) {
@@ -124,12 +255,24 @@ static int cmd_show(const char *session)
 		return 1;
 	}
 	format_time(e.started, started, sizeof(started));
+	copystat_read(&e, &u);
 	printf("session:   %s\nuser:      %s (uid %u)\ncontainer: %s\nlxcpath:   %s\n"
 	       "origin:    %s\nstate:     %s\nstarted:   %s\nrhost:     %s\nservice:   %s\n"
 	       "keeper:    %d%s\n",
-	       e.session, e.user, (unsigned)e.uid, e.container, e.lxcpath, e.origin, e.state,
-	       started, e.rhost[0] ? e.rhost : "-", e.service, (int)e.keeper,
+	       e.session, e.user, (unsigned)e.uid, e.container, e.lxcpath, e.origin,
+	       entry_state(&e), started, e.rhost[0] ? e.rhost : "-", e.service, (int)e.keeper,
 	       util_proc_alive(e.keeper, e.keeper_start) ? "" : " (gone)");
+	if (u.init > 0)
+		printf("init:      %d\n", (int)u.init);
+	else
+		printf("init:      -\n");
+	if (u.procs < 0)
+		printf("procs:     -\n");
+	else
+		printf("procs:     %lld\n", (long long)u.procs);
+	show_size("memory:", u.memory);
+	show_size("upper:", u.upper);
+	show_origin_warning(&e);
 	return 0;
 }
 
@@ -160,40 +303,18 @@ static int kill_one(const struct ledger_entry *e)
 	if (r < 0)
 		r = gc_destroy_session(TW_RUNDIR, e, "admin");
 	if (r < 0)
-		fprintf(stderr, "throwawayctl: cannot end session %s: %s\n", e->session, strerror(-r));
+		fprintf(stderr, "throwawayctl: cannot end session %s: %s\n", e->session,
+			strerror(-r));
 	else
 		printf("ended %s (%s, %s)\n", e->session, e->user, e->container);
 	return r;
 }
 
-struct kill_ctx {
-	const char *user;
-	int failed;
-	size_t n;
-	struct ledger_entry *list;
-	size_t cap;
-};
-
-static int collect_user(const struct ledger_entry *e, void *data)
-{
-	struct kill_ctx *k = data;
-	if (strcmp(e->user, k->user) != 0)
-		return 0;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 8;
-		struct ledger_entry *l = realloc(k->list, cap * sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		k->list = l;
-		k->cap = cap;
-	}
-	k->list[k->n++] = *e;
-	return 0;
-}
-
 static int cmd_kill(int argc, char **argv)
 {
 	struct ledger_entry e;
+	struct entries k;
+	int failed = 0;
 	if (argc == 1) {
 		if (ledger_read(TW_RUNDIR, argv[0], &e) < 0) {
 			fprintf(stderr, "throwawayctl: no session '%s'\n", argv[0]);
@@ -203,15 +324,18 @@ static int cmd_kill(int argc, char **argv)
 	}
 	if (argc != 2 || strcmp(argv[0], "--user") != 0)
 		return usage();
-	struct kill_ctx k = { .user = argv[1] };
-	int r = ledger_foreach(TW_RUNDIR, collect_user, &k);
-	for (size_t i = 0; r >= 0 && i < k.n; i++)
+	int r = collect_entries(argv[1], &k);
+	if (r < 0) {
+		fprintf(stderr, "throwawayctl: cannot read the sessions: %s\n", strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < k.n; i++)
 		if (kill_one(&k.list[i]) < 0)
-			k.failed = 1;
+			failed = 1;
 	if (k.n == 0)
 		printf("no sessions of '%s'\n", argv[1]);
 	free(k.list);
-	return r < 0 || k.failed ? 1 : 0;
+	return failed;
 }
 
 static int cmd_gc(void)
@@ -263,7 +387,8 @@ static int cmd_setup_ids(void)
 	}
 	printf("setup-ids: root owns %u ids from %u for the copies, and may pass through "
 	       "ids %u to %u (%d lines added)\n",
-	       SUBID_COUNT, SUBID_BASE, SUBID_USERS_FIRST, SUBID_USERS_FIRST + SUBID_USERS_COUNT - 1, r);
+	       SUBID_COUNT, SUBID_BASE, SUBID_USERS_FIRST,
+	       SUBID_USERS_FIRST + SUBID_USERS_COUNT - 1, r);
 	return 0;
 }
 
@@ -289,5 +414,7 @@ int main(int argc, char **argv)
 		return cmd_gc();
 	if (strcmp(cmd, "setup-ids") == 0 && argc == 2)
 		return cmd_setup_ids();
+	if (strcmp(cmd, "doctor") == 0 && argc <= 3)
+		return doctor_run(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
 	return usage();
 }

@@ -134,7 +134,7 @@ static int idmap_lower(int argc, char **argv)
 /* The tmpfs that holds the upper layer: <copy>/overlay/{delta,olwork} live on it. */
 static int mount_upper(const char *copydir, int argc, char **argv)
 {
-	char path[PATH_MAX], opts[128];
+	char path[PATH_MAX], delta[PATH_MAX], opts[128];
 	unsigned long long size, inodes;
 	char *end;
 
@@ -147,11 +147,13 @@ static int mount_upper(const char *copydir, int argc, char **argv)
 	if (errno || *end || size == 0)
 		return -EINVAL;
 	inodes = size / 4096 < 1024 ? 1024 : size / 4096;
-	snprintf(path, sizeof(path), "%s/overlay", copydir);
+	if ((size_t)snprintf(path, sizeof(path), "%s/overlay", copydir) >= sizeof(path) ||
+	    (size_t)snprintf(delta, sizeof(delta), "%s/delta", path) >= sizeof(delta))
+		return -ENAMETOOLONG;
 	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0755", size, inodes);
 	if (mount("throwaway", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return -errno;
-	if (mkdir(strcat(path, "/delta"), 0755) < 0 && errno != EEXIST)
+	if (mkdir(delta, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }
@@ -175,7 +177,7 @@ static int post_stop(const char *session, const char *name)
 	if (!util_proc_alive(e.keeper, e.keeper_start))
 		ledger_remove(TW_RUNDIR, session);
 	snprintf(uid, sizeof(uid), "%u", (unsigned)e.uid);
-	snprintf(ms, sizeof(ms), "%lld", (long long)(time(NULL) - e.started) * 1000);
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_wall_ms() - e.started_ms));
 	log_event(LOG_INFO, "destroy", "session", e.session, "user", e.user, "uid", uid,
 		  "rhost", e.rhost, "container", e.container, "ms", ms, NULL);
 	return 0;

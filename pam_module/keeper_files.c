@@ -70,7 +70,8 @@ static int build_group(struct keeper *k, int lowerfd, char **ret, size_t *ret_le
 	int r = safefs_read_beneath(lowerfd, "etc/group", ETC_MAX, &orig, &len);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	size_t cap = len + 1 + k->n_groups * (LEDGER_FIELD_MAX + 64);
+	/* Per group "NAME:x:GID:USER\n": NAME is at most 64, GID 10 digits. */
+	size_t cap = len + 2 + k->n_groups * (64 + 3 + 10 + 1 + strlen(k->user) + 1);
 	char *out = malloc(cap), *o = out;
 	if (!out)
 		return -ENOMEM;
@@ -103,10 +104,17 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 		return keys_from_auth_info(k->auth_info, keys);
 	int r = safefs_read_as_user(k->uid, k->gid, k->home, ".ssh/authorized_keys", KEYS_MAX_FILE,
 				    &buf, &len);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
+	if (r == -ENOMEM)
 		return r;
+	if (r < 0) {
+		/* A symlink, FIFO, oversized or unreadable file: no key, but a login. */
+		char why[64];
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+		if (r != -ENOENT)
+			log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "reason",
+				  "authorized_keys not used, ignoring", "errno", why, NULL);
+		return 0;
+	}
 	r = keys_parse(buf, len, keys);
 	if (r == 0 && keys->skipped > 0) {
 		char n[24], line[24];
@@ -192,6 +200,11 @@ static int write_inside(void *data)
 	int r = write_etc(f, rootfd);
 	if (r >= 0 && f->keys) {
 		_cleanup_close_ int ssh = open_ssh_dir(f, rootfd);
+		/* The key file is written as the user: a privileged copy's root may
+		 * not write into the user's directories (no dac_override). */
+		if (ssh >= 0 && (setgroups(0, NULL) < 0 || setresgid(f->gid, f->gid, f->gid) < 0 ||
+				 setresuid(f->uid, f->uid, f->uid) < 0))
+			_exit(EPERM);
 		r = ssh < 0 ? ssh : replace_file(ssh, "authorized_keys", f->keys, f->klen, 0600, f->uid, f->gid);
 	}
 	_exit(r < 0 ? -r : 0);

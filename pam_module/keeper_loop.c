@@ -81,7 +81,7 @@ static void send_started(struct keeper *k, struct client *cl, int master)
 		    proto_put(&m, "banner", k->cfg.banner ? "1" : NULL);
 	/* When a session_timeout will end it: the wall-clock time, for the banner. */
 	if (r == 0 && k->cfg.session_timeout)
-		r = proto_putu(&m, "ends", (unsigned long long)(k->entry.started + (time_t)k->cfg.session_timeout));
+		r = proto_putu(&m, "ends", (unsigned long long)k->entry.started + k->cfg.session_timeout);
 	if (r == 0)
 		proto_send(cl->fd, &m, master >= 0 ? &master : NULL, master >= 0 ? 1 : 0);
 	proto_free(&m);

@@ -72,8 +72,9 @@ int keeper_read_request(struct keeper *k, int fd, char *err)
 static bool home_ok(const char *h)
 {
 	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/@+";
-	return h[0] == '/' && strlen(h) > 1 && strspn(h, ok) == strlen(h) && !strstr(h, "/../") &&
-	       !strstr(h, "/./") && strcmp(h + strlen(h) - 3, "/..") != 0;
+	size_t n = strlen(h);
+	return h[0] == '/' && n > 1 && strspn(h, ok) == n && !strstr(h, "/../") && !strstr(h, "/./") &&
+	       !(n >= 3 && strcmp(h + n - 3, "/..") == 0);
 }
 
 static int resolve_user(struct keeper *k, char *err)
@@ -84,11 +85,10 @@ static int resolve_user(struct keeper *k, char *err)
 		return -ENOENT;
 	}
 	k->gid = pw->pw_gid;
-	if (!home_ok(pw->pw_dir) || strlen(pw->pw_dir) >= sizeof(k->home)) {
+	if (!home_ok(pw->pw_dir) || util_strscpy(k->home, sizeof(k->home), pw->pw_dir) < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", pw->pw_dir);
 		return -EINVAL;
 	}
-	strcpy(k->home, pw->pw_dir);
 	int n = KEEPER_MAX_GROUPS;
 	if (getgrouplist(k->user, k->gid, k->groups, &n) < 0)
 		n = KEEPER_MAX_GROUPS; /* more than we keep: the first ones count */
@@ -99,6 +99,26 @@ static int resolve_user(struct keeper *k, char *err)
 static int load_config(struct keeper *k, char *err)
 {
 	return config_load_user(k->config_path, k->user, k->gid, &k->cfg, err);
+}
+
+/* The session's first ledger record. 0, or -ENAMETOOLONG when a name does not fit. */
+static int fill_entry(const struct keeper *k, struct ledger_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->uid = k->uid;
+	e->keeper = getpid();
+	util_proc_starttime(e->keeper, &e->keeper_start);
+	e->caller = k->caller;
+	e->started_ms = util_wall_ms();
+	e->started = (time_t)(e->started_ms / 1000);
+	return util_strscpy(e->session, sizeof(e->session), k->session) ?:
+	       util_strscpy(e->user, sizeof(e->user), k->user) ?:
+	       util_strscpy(e->container, sizeof(e->container), k->container) ?:
+	       util_strscpy(e->lxcpath, sizeof(e->lxcpath), k->cfg.lxcpath) ?:
+	       util_strscpy(e->origin, sizeof(e->origin), k->cfg.origin) ?:
+	       util_strscpy(e->state, sizeof(e->state), "starting") ?:
+	       util_strscpy(e->rhost, sizeof(e->rhost), k->rhost) ?:
+	       util_strscpy(e->service, sizeof(e->service), k->service);
 }
 
 /* Reserve a session slot: caps are checked and the record written under the lock. */
@@ -124,22 +144,9 @@ static int reserve_slot(struct keeper *k, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", mine);
 		return -EUSERS;
 	}
-	struct ledger_entry *e = &k->entry;
-	memset(e, 0, sizeof(*e));
-	strcpy(e->session, k->session);
-	strcpy(e->user, k->user);
-	e->uid = k->uid;
-	strcpy(e->container, k->container);
-	snprintf(e->lxcpath, sizeof(e->lxcpath), "%s", k->cfg.lxcpath);
-	strcpy(e->origin, k->cfg.origin);
-	strcpy(e->state, "starting");
-	strcpy(e->rhost, k->rhost);
-	strcpy(e->service, k->service);
-	e->keeper = getpid();
-	util_proc_starttime(e->keeper, &e->keeper_start);
-	e->caller = k->caller;
-	e->started = time(NULL);
-	r = ledger_write(TW_RUNDIR, e);
+	r = fill_entry(k, &k->entry);
+	if (r == 0)
+		r = ledger_write(TW_RUNDIR, &k->entry);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write the session ledger (%s)", strerror(-r));
 	return r;
@@ -173,7 +180,7 @@ static int make_socket(struct keeper *k, char *err)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(sa.sun_path, k->uid, k->gid) < 0 ||
 	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 16) < 0)
 		goto fail;
-	strcpy(k->sockpath, sa.sun_path);
+	snprintf(k->sockpath, sizeof(k->sockpath), "%s", sa.sun_path); /* PATH_MAX > sun_path */
 	k->listenfd = fd;
 	return 0;
 fail:

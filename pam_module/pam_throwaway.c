@@ -117,13 +117,23 @@ static void __attribute__((noreturn)) exec_keeper(int sock)
 	_exit(127);
 }
 
+/* Reap PID: 0 when it exited 0, -ECHILD when it did not, -errno when waitpid fails. */
+static int reap(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
+}
+
 /*
  * Double fork so the keeper is nobody's child here, and reap the
  * intermediate now with SIGCHLD at its default (login waits on any child).
  */
 static int spawn_keeper(int *ret_sock)
 {
-	int sv[2], st;
+	int sv[2];
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -139,11 +149,9 @@ static int spawn_keeper(int *ret_sock)
 	}
 	int r = pid < 0 ? -errno : 0;
 	close(sv[1]);
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	if (pid > 0)
+		r = reap(pid);
 	sigaction(SIGCHLD, &old, NULL);
-	if (r == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-		r = -ECHILD;
 	if (r < 0) {
 		close(sv[0]);
 		return r;

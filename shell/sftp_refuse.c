@@ -48,7 +48,7 @@ static int skip(int fd, uint32_t len)
 static int reply_status(int out, uint32_t id, const char *msg)
 {
 	unsigned char p[600];
-	size_t ml = strlen(msg) > 512 ? 512 : strlen(msg);
+	size_t ml = strnlen(msg, 512);
 	size_t len = 1 + 4 + 4 + 4 + ml + 4;
 	put32(p, (uint32_t)len);
 	p[4] = SSH_FXP_STATUS;

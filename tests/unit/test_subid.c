@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +48,25 @@ static void test_subid_covers_garbage(void **state)
 	assert_true(subid_covers("root:1000:1", "root", 1000, 1)); /* no final newline */
 }
 
+static void test_subid_covers_sign_and_blanks(void **state)
+{
+	(void)state;
+	/* strtoul-style parsing would take these as ULONG_MAX-ish or 1000. */
+	assert_false(subid_covers("root:-1:10\n", "root", 5, 1));
+	assert_false(subid_covers("root: 1000:10\n", "root", 1000, 1));
+	assert_false(subid_covers("root:1000:+10\n", "root", 1000, 1));
+	assert_false(subid_covers("root:99999999999999999999999:10\n", "root", 1000, 1));
+}
+
+static void test_subid_covers_no_wrap(void **state)
+{
+	(void)state;
+	/* first + count wraps past ULONG_MAX: not inside [0, 10). */
+	assert_false(subid_covers("root:0:10\n", "root", ULONG_MAX - 1, 5));
+	/* start + n wraps: the range still covers what follows start. */
+	assert_true(subid_covers("root:10:18446744073709551615\n", "root", 20, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -54,6 +74,8 @@ int main(void)
 		cmocka_unit_test(test_subid_covers_outside),
 		cmocka_unit_test(test_subid_covers_name_prefix),
 		cmocka_unit_test(test_subid_covers_garbage),
+		cmocka_unit_test(test_subid_covers_sign_and_blanks),
+		cmocka_unit_test(test_subid_covers_no_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

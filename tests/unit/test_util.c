@@ -460,6 +460,94 @@ static void test_util_kv_get_too_long(void **state)
 	assert_int_equal(util_kv_get("k=\n", "k", buf, 0), -ENAMETOOLONG);
 }
 
+/* util_strscpy --------------------------------------------------------- */
+
+static void test_util_strscpy_fits(void **state)
+{
+	char buf[4];
+
+	(void)state;
+	assert_int_equal(util_strscpy(buf, sizeof(buf), "abc"), 0); /* 3 and the NUL */
+	assert_string_equal(buf, "abc");
+	assert_int_equal(util_strscpy(buf, sizeof(buf), ""), 0);
+	assert_string_equal(buf, "");
+}
+
+static void test_util_strscpy_too_long(void **state)
+{
+	char buf[4] = "old";
+
+	(void)state;
+	assert_int_equal(util_strscpy(buf, sizeof(buf), "abcd"), -ENAMETOOLONG);
+	assert_string_equal(buf, "old"); /* untouched */
+	assert_int_equal(util_strscpy(buf, 0, ""), -ENAMETOOLONG);
+	assert_string_equal(buf, "old");
+}
+
+/* util_parse_u64 / util_fd_name ---------------------------------------- */
+
+static void test_util_parse_u64_whole(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(util_parse_u64("0", 10, NULL, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(util_parse_u64("18446744073709551615", UINT64_MAX, NULL, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(util_parse_u64("10", 10, NULL, &v), 0);
+	assert_int_equal(v, 10);
+}
+
+static void test_util_parse_u64_bad(void **state)
+{
+	static const char *const bad[] = { "", " 1", "+1", "-1", "1 ", "1x", "x", "0x10", NULL };
+	uint64_t v = 7;
+
+	(void)state;
+	for (size_t i = 0; bad[i]; i++)
+		assert_int_equal(util_parse_u64(bad[i], UINT64_MAX, NULL, &v), -EINVAL);
+	assert_int_equal(v, 7); /* untouched */
+}
+
+static void test_util_parse_u64_range(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(util_parse_u64("11", 10, NULL, &v), -ERANGE);
+	assert_int_equal(util_parse_u64("18446744073709551616", UINT64_MAX, NULL, &v), -ERANGE);
+	assert_int_equal(util_parse_u64("99999999999999999999999", UINT64_MAX, NULL, &v), -ERANGE);
+	assert_int_equal(v, 7);
+}
+
+static void test_util_parse_u64_end(void **state)
+{
+	const char *end = NULL;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(util_parse_u64("123:45", UINT64_MAX, &end, &v), 0);
+	assert_int_equal(v, 123);
+	assert_string_equal(end, ":45");
+	assert_int_equal(util_parse_u64("9", UINT64_MAX, &end, &v), 0);
+	assert_string_equal(end, "");
+	assert_int_equal(util_parse_u64(":1", UINT64_MAX, &end, &v), -EINVAL);
+}
+
+static void test_util_fd_name(void **state)
+{
+	(void)state;
+	assert_int_equal(util_fd_name("0"), 0);
+	assert_int_equal(util_fd_name("42"), 42);
+	assert_int_equal(util_fd_name("2147483647"), 2147483647);
+	assert_int_equal(util_fd_name("2147483648"), -ERANGE);
+	assert_int_equal(util_fd_name("."), -EINVAL);
+	assert_int_equal(util_fd_name(".."), -EINVAL);
+	assert_int_equal(util_fd_name("-1"), -EINVAL);
+	assert_int_equal(util_fd_name(""), -EINVAL);
+}
+
 /* util_mkdir_secure ---------------------------------------------------- */
 
 static void test_util_mkdir_secure_creates(void **state)
@@ -700,6 +788,13 @@ int main(void)
 		cmocka_unit_test(test_util_kv_get_absent),
 		cmocka_unit_test(test_util_kv_get_prefix_not_matched),
 		cmocka_unit_test(test_util_kv_get_too_long),
+		cmocka_unit_test(test_util_strscpy_fits),
+		cmocka_unit_test(test_util_strscpy_too_long),
+		cmocka_unit_test(test_util_parse_u64_whole),
+		cmocka_unit_test(test_util_parse_u64_bad),
+		cmocka_unit_test(test_util_parse_u64_range),
+		cmocka_unit_test(test_util_parse_u64_end),
+		cmocka_unit_test(test_util_fd_name),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_fixes_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_not_root_owned, setup,

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a copy uses, for list and show: its processes and memory from its
+ * payload cgroup, the space used in its upper layer from a statfs of its
+ * init's root (overlayfs reports its upper file system there).
+ *
+ * Nothing here talks to a copy's lxc monitor (liblxc's init_pid() and
+ * is_running() do, and a wedged monitor would hang them): it reads cgroup
+ * files, /proc and the copy's configuration, all written by root. Runs as
+ * root; leaves nothing behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "ctl.h"
+#include "safefs.h"
+#include "util.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_DEPTH_MAX 8 /* liblxc nests attached processes one or two levels down */
+#define PIDS_MAX 65536	   /* more than any pids_max a copy runs with */
+#define PROCS_FILE_MAX (1024 * 1024)
+#define COPY_CONFIG_MAX (1024 * 1024)
+
+struct pid_list {
+	pid_t *pids;
+	size_t n, cap;
+};
+
+static void pid_list_free(struct pid_list *l)
+{
+	free(l->pids);
+}
+
+static int pid_list_add(struct pid_list *l, pid_t pid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		if (cap > PIDS_MAX)
+			return -E2BIG;
+		pid_t *p = reallocarray(l->pids, cap, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		l->pids = p;
+		l->cap = cap;
+	}
+	l->pids[l->n++] = pid;
+	return 0;
+}
+
+/* The pids in dfd's cgroup.procs, appended to l. */
+static int read_procs(int dfd, struct pid_list *l)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	_cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = safefs_read_fd(fd, PROCS_FILE_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	for (char *p = text, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0 && (r = pid_list_add(l, (pid_t)pid)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every pid of the cgroup dfd and of the cgroups below it (".lxc" included). */
+static int walk_procs(int dfd, int depth, struct pid_list *l)
+{
+	int r = read_procs(dfd, l);
+	if (r < 0 || depth >= CGROUP_DEPTH_MAX)
+		return r;
+	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
+		return -errno;
+	}
+	struct dirent *de;
+	while (r >= 0 && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || util_dot_or_dotdot(de->d_name))
+			continue;
+		_cleanup_close_ int sub =
+			openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			r = walk_procs(sub, depth + 1, l);
+	}
+	closedir(d);
+	return r;
+}
+
+/*
+ * The copy NAME's payload cgroup in the hierarchy that holds CONTROLLER
+ * (v1), or in the unified one (v2). O_DIRECTORY fd or -errno.
+ */
+static int open_payload(const char *controller, const char *name)
+{
+	char p[PATH_MAX];
+	if (ctr_cgroup_v2())
+		snprintf(p, sizeof(p), CGROUP_ROOT "/lxc.payload.%s", name);
+	else
+		snprintf(p, sizeof(p), CGROUP_ROOT "/%s/lxc.payload.%s", controller, name);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The pids of copy NAME: from the pids hierarchy, or another that lists them all. */
+static int payload_pids(const char *name, struct pid_list *l)
+{
+	static const char *const hierarchies[] = { "pids", "memory", "cpu", "systemd", "unified" };
+	int r = -ENOENT;
+	for (size_t i = 0; i < ELEMENTSOF(hierarchies) && r == -ENOENT; i++) {
+		_cleanup_close_ int fd = open_payload(hierarchies[i], name);
+		r = fd < 0 ? fd : walk_procs(fd, 0, l);
+		if (ctr_cgroup_v2())
+			break;
+	}
+	return r;
+}
+
+/* One number from a cgroup file of copy NAME, or -1. */
+static int64_t payload_number(const char *controller, const char *file, const char *name)
+{
+	char buf[32];
+	_cleanup_close_ int dfd = open_payload(controller, name);
+	_cleanup_close_ int fd = dfd < 0 ? -EBADF : openat(dfd, file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *end;
+	long long v = strtoll(buf, &end, 10);
+	return end == buf || v < 0 ? -1 : v;
+}
+
+/*
+ * Is the process behind procfd the init of a copy: pid 1 of a pid
+ * namespace one level below ours? ("NSpid:\t<ours>\t1").
+ */
+static bool is_copy_init(int procfd)
+{
+	char buf[4096];
+	_cleanup_close_ int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *l = strstr(buf, "\nNSpid:");
+	if (!l)
+		return false;
+	char *end;
+	errno = 0;
+	strtoul(l + 7, &end, 10); /* our pid for it */
+	if (errno || end == l + 7)
+		return false;
+	const char *inner = end;
+	unsigned long v = strtoul(inner, &end, 10); /* its pid in the copy */
+	return errno == 0 && end != inner && v == 1 && *end == '\n';
+}
+
+static int compare_pids(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * The copy's init among its pids, checked (init is usually the lowest, so
+ * that one is tried first). Returns an open /proc/<pid> directory, which
+ * stays bound to that process even if the pid is reused; -ESRCH if none.
+ */
+static int find_init(struct pid_list *l, pid_t *ret_pid)
+{
+	char p[32];
+	qsort(l->pids, l->n, sizeof(*l->pids), compare_pids);
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(p, sizeof(p), "/proc/%d", (int)l->pids[i]);
+		_cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && is_copy_init(fd)) {
+			*ret_pid = l->pids[i];
+			return TAKE_FD(fd);
+		}
+	}
+	return -ESRCH;
+}
+
+/*
+ * Does the copy keep its upper layer on a tmpfs of its own? Its pre-mount
+ * hook says so ("... upper tmpfs SIZE"). With storage = dir the upper layer
+ * is a directory on the host's file system, whose statfs says nothing of it.
+ */
+static bool upper_on_tmpfs(const struct ledger_entry *e)
+{
+	char p[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	snprintf(p, sizeof(p), "%s/%s/config", e->lxcpath, e->container);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || safefs_read_fd(fd, COPY_CONFIG_MAX, &text, &len) < 0)
+		return false;
+	for (char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char hook[PATH_MAX], session[64], what[16], type[16];
+		if (strncmp(l, "lxc.hook.pre-mount", 18) == 0 &&
+		    sscanf(l, "lxc.hook.pre-mount = %4095s %63s %15s %15s", hook, session, what,
+			   type) == 4 &&
+		    strcmp(what, "upper") == 0 && strcmp(type, "tmpfs") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Bytes used on the file system of the init's root: the overlay's upper one. */
+static int64_t upper_used(int procfd)
+{
+	struct statfs sf;
+	_cleanup_close_ int root = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || fstatfs(root, &sf) < 0 || sf.f_blocks < sf.f_bfree)
+		return -1;
+	return (int64_t)((sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize);
+}
+
+void copystat_read(const struct ledger_entry *e, struct copy_usage *ret)
+{
+	struct pid_list l = { 0 };
+	struct copy_usage u = { .procs = -1, .memory = -1, .upper = -1 };
+
+	if (payload_pids(e->container, &l) >= 0) {
+		u.procs = (int64_t)l.n;
+		_cleanup_close_ int procfd = find_init(&l, &u.init);
+		if (procfd >= 0 && upper_on_tmpfs(e))
+			u.upper = upper_used(procfd);
+	}
+	pid_list_free(&l);
+	u.memory = ctr_cgroup_v2()
+			   ? payload_number(NULL, "memory.current", e->container)
+			   : payload_number("memory", "memory.usage_in_bytes", e->container);
+	*ret = u;
+}
+
+bool copystat_running(const char *name)
+{
+	struct pid_list l = { 0 };
+	bool running = payload_pids(name, &l) >= 0 && l.n > 0;
+	pid_list_free(&l);
+	return running;
+}
+
+void copystat_human(int64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+
+	if (bytes < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (bytes < 1024) {
+		snprintf(buf, len, "%lld", (long long)bytes);
+		return;
+	}
+	double v = (double)bytes / 1024;
+	size_t u = 0;
+	/* Up to 1023.5 of a unit, so that rounding never prints "1024K". */
+	while (v >= 1023.5 && u + 1 < sizeof(units) - 1) {
+		v /= 1024;
+		u++;
+	}
+	/* 9.96K would print as "10.0K": round first, then choose the format. */
+	if (v < 9.95)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f%c", v, units[u]);
+}
+
+size_t copystat_origins(const struct ledger_entry *entries, size_t n, struct origin_count *ret,
+			size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < k && strcmp(ret[j].name, entries[i].origin) != 0)
+			j++;
+		if (j == k) {
+			if (k == max || !entries[i].origin[0])
+				continue;
+			snprintf(ret[k].name, sizeof(ret[k].name), "%s", entries[i].origin);
+			ret[k++].copies = 0;
+		}
+		ret[j].copies++;
+	}
+	return k;
+}
+
+void copystat_origin_warning(const struct origin_count *o, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "warning: the origin '%s' is running while %u %s of it %s: never start or modify "
+		 "an origin while copies of it exist; stop it (lxc-stop -n %s)",
+		 o->name, o->copies, o->copies == 1 ? "copy" : "copies",
+		 o->copies == 1 ? "exists" : "exist", o->name);
+}

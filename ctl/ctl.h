@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throwawayctl's own modules: what a copy uses (copystat.c) and the
+ * installation checks (doctor.c). The command line is in throwawayctl.c.
+ */
+#ifndef THROWAWAY_CTL_H
+#define THROWAWAY_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ledger.h"
+
+/* What a live copy uses, read from its cgroups and its init's root. -1: unknown. */
+struct copy_usage {
+	pid_t init;	/* the copy's init on the host, 0 when not found */
+	int64_t procs;	/* processes in the copy's payload cgroup and below */
+	int64_t memory; /* bytes charged to it (v1 usage_in_bytes, v2 memory.current) */
+	int64_t upper;	/* bytes used in its tmpfs upper layer */
+};
+
+/*
+ * Measure the copy of record e. Reads only cgroup files, /proc and the
+ * copy's configuration: never talks to its lxc monitor, so a wedged copy
+ * cannot make it hang. Always fills *ret (unknown values are -1).
+ */
+void copystat_read(const struct ledger_entry *e, struct copy_usage *ret);
+
+/*
+ * Is a container named NAME running? True when its payload cgroup holds a
+ * process (any lxcpath: the cgroup is named after the container only).
+ */
+bool copystat_running(const char *name);
+
+/* "0", "512", "4.0K", "12M", "1.5G": at most 6 characters. */
+void copystat_human(int64_t bytes, char *buf, size_t len);
+
+/* Origins of live copies, with how many copies each has. */
+struct origin_count {
+	char name[NAMES_CONTAINER_MAX + 1];
+	unsigned copies;
+};
+
+/*
+ * Count the live copies of every origin in entries[0..n). Returns how many
+ * distinct origins were written to ret (at most max).
+ */
+size_t copystat_origins(const struct ledger_entry *entries, size_t n, struct origin_count *ret,
+			size_t max);
+
+/* The sentence that warns of a running origin with copies. */
+void copystat_origin_warning(const struct origin_count *o, char *buf, size_t len);
+
+/* throwawayctl doctor [FILE]: 0 when nothing failed, 1 otherwise. */
+int doctor_run(const char *config_path);
+
+#endif

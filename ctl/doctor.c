@@ -1,0 +1,818 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throwawayctl doctor: is this host ready for sandboxed logins? Each check
+ * prints one line, "ok", "warn" or "fail", and a one-line fix under every
+ * warn and fail. Runs as root, reads the kernel's and the host's settings,
+ * the config, the origins' configurations and the PAM files, and runs
+ * "sshd -T" (with a clean environment and a deadline). Changes nothing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <lxc/lxccontainer.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "container.h"
+#include "ctl.h"
+#include "names.h"
+#include "safefs.h"
+#include "subid.h"
+#include "util.h"
+
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/local/libexec/throwaway"
+#endif
+#ifndef DATADIR
+#define DATADIR "/usr/local/share/throwaway"
+#endif
+
+#define SHELL_NAME "throwaway-shell"
+#define SSHD_PATH "/usr/sbin/sshd"
+#define SSHD_TIMEOUT_MS 10000
+#define SMALL_FILE_MAX (1024 * 1024)
+#define MAX_ORIGINS 64
+#define CGROUP2_MAGIC 0x63677270 /* CGROUP2_SUPER_MAGIC */
+
+enum verdict { V_OK, V_WARN, V_FAIL };
+
+struct doctor {
+	const char *config_path;
+	struct config cfg;
+	bool cfg_ok;
+	int cfg_r; /* why it is not: -errno */
+	char cfg_err[CONFIG_ERR_MAX];
+	char *cfg_text; /* the file as read, for the origins of every section */
+	unsigned count[3];
+};
+
+/* One line of the report; a fix line under warn and fail. */
+__attribute__((format(printf, 5, 6))) static void
+say(struct doctor *d, enum verdict v, const char *check, const char *fix, const char *fmt, ...)
+{
+	static const char *const words[] = { "ok", "warn", "fail" };
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("%-5s %-8s %s\n", words[v], check, msg);
+	if (v != V_OK && fix)
+		printf("%-14s fix: %s\n", "", fix);
+	d->count[v]++;
+}
+
+/* Needed only by unprivileged copies: a fail with userns = yes, else a warn. */
+static enum verdict userns_verdict(const struct doctor *d)
+{
+	return !d->cfg_ok || d->cfg.userns ? V_FAIL : V_WARN;
+}
+
+static int read_small(const char *path, char **ret)
+{
+	size_t len;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return safefs_read_fd(fd, SMALL_FILE_MAX, ret, &len);
+}
+
+/* Kernel ------------------------------------------------------------------ */
+
+static void check_overlay(struct doctor *d)
+{
+	_cleanup_free_ char *fs = NULL;
+	struct utsname u;
+	char mod[PATH_MAX];
+	if (read_small("/proc/filesystems", &fs) >= 0 && fs && strstr(fs, "\toverlay\n")) {
+		say(d, V_OK, "overlay", NULL, "the kernel has overlayfs");
+		return;
+	}
+	uname(&u);
+	snprintf(mod, sizeof(mod), "/lib/modules/%s/kernel/fs/overlayfs", u.release);
+	if (access(mod, F_OK) == 0)
+		say(d, V_OK, "overlay", NULL, "overlayfs is a module, loaded at the first mount");
+	else
+		say(d, V_FAIL, "overlay", "use a kernel built with CONFIG_OVERLAY_FS",
+		    "the kernel has no overlayfs, which every copy is made of");
+}
+
+static void check_userns(struct doctor *d)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_small("/proc/sys/user/max_user_namespaces", &text);
+	long max = r >= 0 && text ? strtol(text, NULL, 10) : 0;
+	if (max > 0)
+		say(d, V_OK, "userns", NULL,
+		    "user namespaces are enabled (user.max_user_namespaces = %ld)", max);
+	else if (r < 0)
+		say(d, userns_verdict(d), "userns",
+		    "use a kernel built with CONFIG_USER_NS, or set userns = no",
+		    "the kernel has no user namespaces, which userns = yes needs");
+	else
+		say(d, userns_verdict(d), "userns",
+		    "sysctl -w user.max_user_namespaces=15000, and set it in /etc/sysctl.d/",
+		    "user.max_user_namespaces = 0: no user namespaces, which userns = yes needs");
+}
+
+/* Overlayfs over idmapped lower layers: Linux 5.19. */
+static void check_idmap(struct doctor *d)
+{
+	struct utsname u;
+	char *end = NULL;
+	unsigned long major = 0, minor = 0;
+	if (uname(&u) == 0) {
+		major = strtoul(u.release, &end, 10);
+		minor = *end == '.' ? strtoul(end + 1, &end, 10) : 0;
+	}
+	if (!end || end == u.release) {
+		say(d, V_WARN, "idmap", "run Linux 5.19 or later",
+		    "cannot tell the kernel's version");
+		return;
+	}
+	if (major > 5 || (major == 5 && minor >= 19))
+		say(d, V_OK, "idmap", NULL, "Linux %lu.%lu has idmapped mounts under overlayfs",
+		    major, minor);
+	else
+		say(d, userns_verdict(d), "idmap", "run Linux 5.19 or later, or set userns = no",
+		    "Linux %lu.%lu cannot overlay idmapped layers (5.19 can): userns = yes needs "
+		    "it",
+		    major, minor);
+}
+
+/* Host ids ------------------------------------------------------------------ */
+
+static void check_subids(struct doctor *d)
+{
+	static const char *const files[] = { "/etc/subuid", "/etc/subgid" };
+	char err[256];
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		_cleanup_free_ char *text = NULL;
+		if (read_small(files[i], &text) < 0 ||
+		    !subid_covers(text, "root", SUBID_BASE, SUBID_COUNT) ||
+		    !subid_covers(text, "root", SUBID_USERS_FIRST, SUBID_USERS_COUNT)) {
+			say(d, userns_verdict(d), "subids", "throwawayctl setup-ids",
+			    "%s does not give root ids %u-%u (the copies) and %u-%u (users passed "
+			    "through)",
+			    files[i], SUBID_BASE, SUBID_BASE + SUBID_COUNT - 1, SUBID_USERS_FIRST,
+			    SUBID_USERS_FIRST + SUBID_USERS_COUNT - 1);
+			return;
+		}
+	}
+	/* What a login checks, for a first ordinary user. */
+	if (subid_check(SUBID_USERS_FIRST, SUBID_USERS_FIRST, err, sizeof(err)) < 0) {
+		say(d, userns_verdict(d), "subids", "throwawayctl setup-ids", "%s", err);
+		return;
+	}
+	say(d, V_OK, "subids", NULL,
+	    "root owns ids %u-%u and passes through %u-%u (/etc/subuid, /etc/subgid)", SUBID_BASE,
+	    SUBID_BASE + SUBID_COUNT - 1, SUBID_USERS_FIRST,
+	    SUBID_USERS_FIRST + SUBID_USERS_COUNT - 1);
+}
+
+/* Cgroups ------------------------------------------------------------------- */
+
+/* The controllers copies use that the unified hierarchy does not offer. */
+static void missing_v2(char *buf, size_t len)
+{
+	static const char *const want[] = { "cpu", "memory", "pids" };
+	_cleanup_free_ char *have = NULL;
+	buf[0] = '\0';
+	if (read_small("/sys/fs/cgroup/cgroup.controllers", &have) < 0)
+		have = NULL;
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		bool found = false;
+		for (const char *w = have; w && *w && !found;
+		     w += strcspn(w, " \n"), w += strspn(w, " \n"))
+			found = strncmp(w, want[i], strlen(want[i])) == 0 &&
+				strchr(" \n", w[strlen(want[i])]);
+		if (!found)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
+				 want[i]);
+	}
+}
+
+/* The v1 controllers copies use that are not mounted under /sys/fs/cgroup. */
+static void missing_v1(char *buf, size_t len)
+{
+	static const char *const want[] = { "cpu", "devices", "memory", "pids" };
+	char p[PATH_MAX];
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/cgroup.procs", want[i]);
+		if (access(p, F_OK) < 0)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
+				 want[i]);
+	}
+}
+
+static void check_cgroups(struct doctor *d)
+{
+	char missing[128];
+	struct statfs sf;
+	const char *layout;
+	if (ctr_cgroup_v2()) {
+		layout = "cgroup v2 (unified)";
+		missing_v2(missing, sizeof(missing));
+	} else {
+		bool hybrid =
+			statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_MAGIC;
+		layout = hybrid ? "cgroup v1 hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)"
+				: "cgroup v1 (legacy)";
+		missing_v1(missing, sizeof(missing));
+	}
+	if (missing[0])
+		say(d, V_FAIL, "cgroups", "enable these controllers for the root cgroup",
+		    "%s, without the %s controller(s) the copies' limits need", layout, missing);
+	else
+		say(d, V_OK, "cgroups", NULL, "%s", layout);
+}
+
+/* Config and origins -------------------------------------------------------- */
+
+/* Read and validate the config once, first: whether userns is on decides some verdicts. */
+static void load_config(struct doctor *d)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len;
+	int r = config_open_trusted(d->config_path, &fd, d->cfg_err);
+	if (r >= 0 && (r = safefs_read_fd(fd, CONFIG_MAX_FILE, &d->cfg_text, &len)) < 0)
+		snprintf(d->cfg_err, sizeof(d->cfg_err), "%s: cannot read: %s", d->config_path,
+			 strerror(-r));
+	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		r = -errno;
+		snprintf(d->cfg_err, sizeof(d->cfg_err), "%s: cannot read: %s", d->config_path,
+			 strerror(-r));
+	}
+	if (r >= 0)
+		r = config_load_fd(fd, d->config_path, NULL, &d->cfg, d->cfg_err);
+	d->cfg_ok = r >= 0;
+	d->cfg_r = r;
+}
+
+static void check_config(struct doctor *d)
+{
+	const char *fix = "correct the line named, then run 'throwawayctl check-config'";
+	if (d->cfg_r == -ENOENT)
+		fix = "write it: '[global]', 'origin = NAME' (config/throwaway.conf has every key)";
+	else if (d->cfg_r == -EPERM || d->cfg_r == -ELOOP || d->cfg_r == -ENOTDIR)
+		fix = "make the file and every directory above it root's, mode go-w, no symlinks";
+	if (d->cfg_ok)
+		say(d, V_OK, "config", NULL, "%s is valid and trusted", d->config_path);
+	else
+		say(d, V_FAIL, "config", fix, "%s", d->cfg_err);
+}
+
+struct origin_ref {
+	char name[NAMES_CONTAINER_MAX + 1];
+	char lxcpath[PATH_MAX];
+	char section[96];
+};
+
+struct origin_set {
+	struct origin_ref refs[MAX_ORIGINS];
+	size_t n;
+};
+
+static void add_origin(struct origin_set *s, const char *name, const char *lxcpath,
+		       const char *section)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->refs[i].name, name) == 0 && strcmp(s->refs[i].lxcpath, lxcpath) == 0)
+			return;
+	if (s->n == MAX_ORIGINS)
+		return;
+	struct origin_ref *o = &s->refs[s->n++];
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	snprintf(o->lxcpath, sizeof(o->lxcpath), "%s", lxcpath);
+	snprintf(o->section, sizeof(o->section), "[%s]", section);
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && strchr(" \t\r", s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* One section's own origin and origin_lxcpath, over the global values. */
+struct section_vals {
+	char name[96];
+	char origin[NAMES_CONTAINER_MAX + 1];
+	char lxcpath[PATH_MAX];
+};
+
+static void flush_section(const struct doctor *d, struct section_vals *v, struct origin_set *s)
+{
+	bool global = strcmp(v->name, "global") == 0;
+	if (v->name[0] && (global || v->origin[0] || v->lxcpath[0]))
+		add_origin(s, v->origin[0] ? v->origin : d->cfg.origin,
+			   v->lxcpath[0] ? v->lxcpath : d->cfg.origin_lxcpath, v->name);
+	memset(v, 0, sizeof(*v));
+}
+
+/*
+ * Every origin the config names, with the origin_lxcpath it is looked up
+ * in: the config API resolves one user's values, so read the (already
+ * validated) text for the sections' own lines.
+ */
+static void config_origins(const struct doctor *d, struct origin_set *s)
+{
+	_cleanup_free_ char *text = strdup(d->cfg_text ? d->cfg_text : "");
+	struct section_vals v;
+	memset(&v, 0, sizeof(v));
+	char *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		l = trim(l);
+		char *eq = strchr(l, '=');
+		if (l[0] == '[') {
+			flush_section(d, &v, s);
+			snprintf(v.name, sizeof(v.name), "%.*s", (int)strcspn(l + 1, "]"), l + 1);
+		} else if (eq && l[0] != '#' && l[0] != ';') {
+			*eq = '\0';
+			const char *key = trim(l), *val = trim(eq + 1);
+			if (strcmp(key, "origin") == 0)
+				snprintf(v.origin, sizeof(v.origin), "%s", val);
+			else if (strcmp(key, "origin_lxcpath") == 0)
+				snprintf(v.lxcpath, sizeof(v.lxcpath), "%s", val);
+		}
+	}
+	flush_section(d, &v, s);
+	if (s->n == 0 && d->cfg.origin)
+		add_origin(s, d->cfg.origin, d->cfg.origin_lxcpath, "global");
+}
+
+/* The origin's rootfs must be a directory whose path holds its name (liblxc's clone). */
+static int origin_rootfs(struct lxc_container *c, const struct origin_ref *o, char *why, size_t len)
+{
+	char v[PATH_MAX + 32];
+	struct stat st;
+	if (c->get_config_item(c, "lxc.rootfs.path", v, sizeof(v)) <= 0) {
+		snprintf(why, len, "has no lxc.rootfs.path");
+		return -EINVAL;
+	}
+	const char *path = v;
+	if (v[0] != '/') {
+		size_t t = strcspn(v, ":");
+		if (t != 3 || strncmp(v, "dir", 3) != 0 || v[t] != ':') {
+			snprintf(why, len, "has a '%.*s' rootfs, not a directory", (int)t, v);
+			return -EINVAL;
+		}
+		path = v + t + 1;
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "has no rootfs directory %s", path);
+		return -ENOENT;
+	}
+	if (!strstr(path, o->name)) {
+		snprintf(why, len,
+			 "has its rootfs at %s, a path without its name, which its copies' "
+			 "overlay clone needs",
+			 path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int count_copies(const struct ledger_entry *e, void *data)
+{
+	struct origin_count *o = data;
+	if (strcmp(e->origin, o->name) == 0)
+		o->copies++;
+	return 0;
+}
+
+/* A running origin: logins fail, and with copies it changes under them. */
+static void origin_running(struct doctor *d, const struct origin_ref *o)
+{
+	struct origin_count oc = { .copies = 0 };
+	char fix[2 * PATH_MAX + 128], msg[512];
+	snprintf(oc.name, sizeof(oc.name), "%s", o->name);
+	snprintf(fix, sizeof(fix),
+		 "lxc-stop -P %s -n %s (and read the guide's 'Updating an origin safely')",
+		 o->lxcpath, o->name);
+	say(d, V_FAIL, "origin", fix, "'%s' %s is running: logins cannot clone it", o->name,
+	    o->section);
+	ledger_foreach(TW_RUNDIR, count_copies, &oc);
+	if (oc.copies == 0)
+		return;
+	copystat_origin_warning(&oc, msg, sizeof(msg));
+	say(d, V_WARN, "origin", fix, "%s", msg + strlen("warning: "));
+}
+
+static void check_one_origin(struct doctor *d, const struct origin_ref *o)
+{
+	char why[2 * PATH_MAX + 128], fix[2 * PATH_MAX + 128], net[64] = "";
+	if (!names_container_valid(o->name)) {
+		say(d, V_FAIL, "origin", "name an existing container",
+		    "'%s' %s is not a valid container name", o->name, o->section);
+		return;
+	}
+	struct lxc_container *c = lxc_container_new(o->name, o->lxcpath);
+	if (!c || !c->is_defined(c)) {
+		snprintf(fix, sizeof(fix), "create it (lxc-create -P %s -n %s) or correct 'origin'",
+			 o->lxcpath, o->name);
+		say(d, V_FAIL, "origin", fix, "'%s' %s does not exist in %s", o->name, o->section,
+		    o->lxcpath);
+	} else if (copystat_running(o->name)) {
+		origin_running(d, o);
+	} else if (origin_rootfs(c, o, why, sizeof(why)) < 0) {
+		say(d, V_FAIL, "origin",
+		    "give it a directory rootfs at <origin_lxcpath>/<name>/rootfs", "'%s' %s %s",
+		    o->name, o->section, why);
+	} else {
+		say(d, V_OK, "origin", NULL,
+		    "'%s' %s exists in %s, is stopped, has a directory rootfs", o->name, o->section,
+		    o->lxcpath);
+		if (c->get_config_item(c, "lxc.net.0.type", net, sizeof(net)) > 0 && net[0] &&
+		    strcmp(net, "empty") != 0) {
+			snprintf(fix, sizeof(fix), "set lxc.net.0.type = empty in %s/%s/config",
+				 o->lxcpath, o->name);
+			say(d, V_WARN, "origin", fix, "'%s' has lxc.net.0.type = %s", o->name, net);
+		}
+	}
+	if (c)
+		lxc_container_put(c);
+}
+
+static void check_origins(struct doctor *d)
+{
+	struct origin_set *s;
+	if (!d->cfg_ok) {
+		say(d, V_WARN, "origin", "correct the config first",
+		    "not checked: the config is not valid");
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		say(d, V_FAIL, "origin", NULL, "out of memory");
+		return;
+	}
+	config_origins(d, s);
+	for (size_t i = 0; i < s->n; i++)
+		check_one_origin(d, &s->refs[i]);
+	free(s);
+}
+
+/* Installed files ------------------------------------------------------------ */
+
+/* PATH and every directory above it root-owned, not group/world writable. */
+static bool trusted_file(struct doctor *d, const char *check, const char *path, const char *fix,
+			 struct stat *ret)
+{
+	char err[CONFIG_ERR_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	if (config_open_trusted(path, &fd, err) < 0 || fstat(fd, ret) < 0) {
+		say(d, V_FAIL, check, fix, "%s", err);
+		return false;
+	}
+	return true;
+}
+
+static void check_seccomp(struct doctor *d)
+{
+	struct stat st;
+	if (trusted_file(d, "seccomp", DATADIR "/seccomp.profile", "make install", &st))
+		say(d, V_OK, "seccomp", NULL, "%s is installed", DATADIR "/seccomp.profile");
+}
+
+static void check_helpers(struct doctor *d)
+{
+	static const char *const helpers[] = { LIBEXECDIR "/throwaway-keeper",
+					       LIBEXECDIR "/throwaway-hook" };
+	struct stat st;
+	for (size_t i = 0; i < ELEMENTSOF(helpers); i++) {
+		if (!trusted_file(d, "helpers", helpers[i], "make install", &st))
+			continue;
+		if (!(st.st_mode & S_IXUSR))
+			say(d, V_FAIL, "helpers", "make install", "%s is not executable",
+			    helpers[i]);
+		else
+			say(d, V_OK, "helpers", NULL, "%s is root's and not writable by others",
+			    helpers[i]);
+	}
+}
+
+/* The throwaway-shell lines of /etc/shells, space separated, in buf. */
+static void shells_listed(char *buf, size_t len)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	buf[0] = '\0';
+	if (read_small("/etc/shells", &text) < 0)
+		return;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *base = strrchr(l, '/');
+		if (l[0] == '/' && base && strcmp(base + 1, SHELL_NAME) == 0 &&
+		    strlen(buf) + strlen(l) + 2 < len)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
+				 l);
+	}
+}
+
+static void check_shell(struct doctor *d)
+{
+	char listed[1024];
+	struct stat st;
+	shells_listed(listed, sizeof(listed));
+	if (!listed[0]) {
+		say(d, V_WARN, "shell", "add the shell's path to /etc/shells (make install does)",
+		    "/etc/shells has no %s line: chsh refuses it, and so may other programs",
+		    SHELL_NAME);
+		return;
+	}
+	char *first = listed;
+	first[strcspn(first, " ")] = '\0';
+	if (!trusted_file(d, "shell", first, "make install", &st))
+		return;
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		say(d, V_FAIL, "shell", "chmod ug-s, or make install",
+		    "%s is setuid or setgid: it must not be", first);
+	else
+		say(d, V_OK, "shell", NULL, "%s is in /etc/shells, root's, not setuid", first);
+}
+
+/* PAM ------------------------------------------------------------------------ */
+
+struct pam_scan {
+	char with[512];	       /* services with the module */
+	char not_session[256]; /* ... on a line that is not a session line */
+	char readenv[256];     /* ... that also read ~/.pam_environment */
+};
+
+static void append_name(char *buf, size_t len, const char *name)
+{
+	if (strlen(buf) + strlen(name) + 3 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "", name);
+}
+
+static void scan_pam_file(int dfd, const char *name, struct pam_scan *s)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	bool module = false, session = true, readenv = false;
+	char *save = NULL;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || safefs_read_fd(fd, SMALL_FILE_MAX, &text, &len) < 0)
+		return;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		l = trim(l);
+		if (l[0] == '#')
+			continue;
+		if (strstr(l, "pam_throwaway.so")) {
+			module = true;
+			session = session &&
+				  (strncmp(l, "session", 7) == 0 || strncmp(l, "-session", 8) == 0);
+		}
+		if (strstr(l, "pam_env.so") && strstr(l, "user_readenv=1"))
+			readenv = true;
+	}
+	if (!module)
+		return;
+	append_name(s->with, sizeof(s->with), name);
+	if (!session)
+		append_name(s->not_session, sizeof(s->not_session), name);
+	if (readenv)
+		append_name(s->readenv, sizeof(s->readenv), name);
+}
+
+static void check_pam(struct doctor *d)
+{
+	struct pam_scan s = { "", "", "" };
+	DIR *dir = opendir("/etc/pam.d");
+	struct dirent *de;
+	while (dir && (de = readdir(dir)))
+		if (de->d_type != DT_DIR && de->d_name[0] != '.')
+			scan_pam_file(dirfd(dir), de->d_name, &s);
+	if (dir)
+		closedir(dir);
+	if (!s.with[0]) {
+		say(d, V_WARN, "pam",
+		    "add 'session required pam_throwaway.so' at the end of /etc/pam.d/sshd",
+		    "no file in /etc/pam.d uses pam_throwaway.so: no login gets a sandbox");
+		return;
+	}
+	say(d, V_OK, "pam", NULL, "pam_throwaway.so is in /etc/pam.d: %s", s.with);
+	if (s.not_session[0])
+		say(d, V_WARN, "pam", "use it as 'session required pam_throwaway.so'",
+		    "pam_throwaway.so is not on a session line in: %s", s.not_session);
+	if (s.readenv[0])
+		say(d, V_WARN, "pam", "remove user_readenv=1 from pam_env in those files",
+		    "pam_env reads ~/.pam_environment (user_readenv=1), which a sandboxed user "
+		    "writes from inside, in: %s",
+		    s.readenv);
+}
+
+/* sshd ----------------------------------------------------------------------- */
+
+/*
+ * Run argv[0] (an absolute path) with a fixed environment, stdin from
+ * /dev/null, stdout and stderr into out (NUL-terminated, capped); kill
+ * it past SSHD_TIMEOUT_MS. Returns its wait status, or -errno.
+ */
+static int run_capture(char *const argv[], char *out, size_t len)
+{
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	int p[2], status;
+	size_t got = 0;
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		util_reset_signals();
+		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0 ||
+		    util_cloexec_from(3) < 0)
+			_exit(127);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	uint64_t deadline = util_now_ms() + SSHD_TIMEOUT_MS;
+	for (;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		uint64_t now = util_now_ms();
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) == 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		char buf[4096];
+		ssize_t n = read(p[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		size_t take = (size_t)n < len - 1 - got ? (size_t)n : len - 1 - got;
+		memcpy(out + got, buf, take);
+		got += take;
+	}
+	out[got] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
+}
+
+/* "key value" lines of sshd -T: the value of KEY (lowercase), or NULL. */
+static const char *sshd_value(const char *out, const char *key, char *buf, size_t len)
+{
+	size_t kl = strlen(key);
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, kl) == 0 && l[kl] == ' ') {
+			snprintf(buf, len, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A user whose shell is throwaway-shell, for sshd's Match blocks (as if
+ * logging in over loopback); false if there is none.
+ */
+static bool sandboxed_user(char *buf, size_t len)
+{
+	struct passwd *pw;
+	bool found = false;
+	setpwent();
+	while (!found && (pw = getpwent())) {
+		const char *base = pw->pw_shell ? strrchr(pw->pw_shell, '/') : NULL;
+		if (base && strcmp(base + 1, SHELL_NAME) == 0 && pw->pw_uid != 0) {
+			snprintf(buf, len, "%s", pw->pw_name);
+			found = true;
+		}
+	}
+	endpwent();
+	return found;
+}
+
+static int sshd_t(const char *user, char *out, size_t len)
+{
+	char spec[400];
+	char *argv[] = { SSHD_PATH, "-T", NULL, NULL, NULL };
+	if (user) {
+		/* Every criterion, or sshd refuses a config with a Match on a missing one. */
+		snprintf(spec, sizeof(spec),
+			 "user=%s,host=localhost,addr=127.0.0.1,laddr=127.0.0.1,lport=22", user);
+		argv[2] = "-C";
+		argv[3] = spec;
+	}
+	int st = run_capture(argv, out, len);
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return st < 0 ? st : -EIO;
+	return 0;
+}
+
+/* What sshd does for a sandboxed user: forwarding and ~/.ssh/rc bypass the shell. */
+static void check_sshd_match(struct doctor *d, char *out, size_t len)
+{
+	char user[256], v[64];
+	if (!sandboxed_user(user, sizeof(user))) {
+		say(d, V_OK, "sshd", NULL, "no user has %s yet: forwarding not checked",
+		    SHELL_NAME);
+		return;
+	}
+	if (sshd_t(user, out, len) < 0) {
+		say(d, V_WARN, "sshd", "sshd -t shows what is wrong",
+		    "sshd -T -C user=%s failed: %.*s", user, (int)strcspn(out, "\n"), out);
+		return;
+	}
+	const char *fwd = sshd_value(out, "disableforwarding", v, sizeof(v));
+	if (!fwd || strcmp(fwd, "yes") != 0)
+		say(d, V_WARN, "sshd",
+		    "'DisableForwarding yes' in a Match block for them "
+		    "(config/sshd-throwaway.conf)",
+		    "forwarding is on for sandboxed users (checked for '%s'): it runs on the host",
+		    user);
+	else
+		say(d, V_OK, "sshd", NULL,
+		    "forwarding is off for sandboxed users (checked for '%s')", user);
+	const char *rc = sshd_value(out, "permituserrc", v, sizeof(v));
+	if (!rc || strcmp(rc, "no") != 0)
+		say(d, V_WARN, "sshd", "'PermitUserRC no' in a Match block for them",
+		    "sshd runs ~/.ssh/rc on the host for sandboxed users (checked for '%s')", user);
+}
+
+static void check_sshd(struct doctor *d)
+{
+	const size_t len = 256 * 1024;
+	_cleanup_free_ char *out = malloc(len);
+	char v[PATH_MAX];
+	if (!out) {
+		say(d, V_FAIL, "sshd", NULL, "out of memory");
+		return;
+	}
+	if (access(SSHD_PATH, X_OK) < 0) {
+		say(d, V_OK, "sshd", NULL, "%s is not installed: no ssh logins to check",
+		    SSHD_PATH);
+		return;
+	}
+	if (sshd_t(NULL, out, len) < 0) {
+		say(d, V_WARN, "sshd", "sshd -t shows what is wrong", "sshd -T failed: %.*s",
+		    (int)strcspn(out, "\n"), out);
+		return;
+	}
+	const char *pue = sshd_value(out, "permituserenvironment", v, sizeof(v));
+	if (!pue || strcmp(pue, "no") != 0)
+		say(d, V_WARN, "sshd", "PermitUserEnvironment no",
+		    "PermitUserEnvironment is '%s': "
+		    "~/.ssh/environment reaches the shell on the host",
+		    pue ? pue : "?");
+	else
+		say(d, V_OK, "sshd", NULL, "PermitUserEnvironment no");
+	const char *sftp = sshd_value(out, "subsystem sftp", v, sizeof(v));
+	if (sftp && strstr(sftp, "internal-sftp"))
+		say(d, V_WARN, "sshd", "Subsystem sftp /usr/lib/openssh/sftp-server",
+		    "the sftp subsystem is internal-sftp, which sshd runs on the host, never in "
+		    "the copy");
+	else
+		say(d, V_OK, "sshd", NULL, "sftp subsystem: %s", sftp ? sftp : "none");
+	check_sshd_match(d, out, len);
+}
+
+/* ---------------------------------------------------------------------------- */
+
+static const struct {
+	void (*fn)(struct doctor *d);
+} checks[] = {
+	{ check_overlay }, { check_userns }, { check_idmap },	{ check_subids },
+	{ check_cgroups }, { check_config }, { check_origins }, { check_seccomp },
+	{ check_helpers }, { check_shell },  { check_pam },	{ check_sshd },
+};
+
+int doctor_run(const char *config_path)
+{
+	struct doctor d = { .config_path = config_path };
+	load_config(&d);
+	for (size_t i = 0; i < ELEMENTSOF(checks); i++)
+		checks[i].fn(&d);
+	printf("doctor: %u ok, %u warn, %u fail\n", d.count[V_OK], d.count[V_WARN],
+	       d.count[V_FAIL]);
+	config_free(&d.cfg);
+	free(d.cfg_text);
+	return d.count[V_FAIL] ? 1 : 0;
+}

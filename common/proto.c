@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 static bool key_valid(const char *k, size_t len)
 {
@@ -195,7 +197,7 @@ static size_t take_fds(struct msghdr *mh, int *fds, size_t max_fds)
 		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		int *p = (int *)CMSG_DATA(c);
 		for (size_t i = 0; i < n; i++) {
-			if (got < max_fds)
+			if (fds && got < max_fds)
 				fds[got++] = p[i];
 			else
 				close(p[i]);
@@ -238,7 +240,7 @@ int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *
 		r = proto_parse(m);
 	}
 	if (r < 0) {
-		for (size_t i = 0; i < got; i++)
+		for (size_t i = 0; fds && i < got; i++)
 			close(fds[i]);
 		proto_free(m);
 		return r;
@@ -246,4 +248,39 @@ int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *
 	if (ret_n_fds)
 		*ret_n_fds = got;
 	return 0;
+}
+
+int proto_connect_session(const char *session)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, session);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int proto_close_session(const char *session, const char *reason, int timeout_ms)
+{
+	struct proto_msg m;
+	_cleanup_close_ int fd = proto_connect_session(session);
+	if (fd < 0)
+		return fd;
+	int r = proto_begin(&m, "close") ?: proto_put(&m, "reason", reason);
+	if (r == 0)
+		r = proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+	if (r == 0)
+		r = proto_recv(fd, &m, NULL, 0, NULL, timeout_ms);
+	if (r == 0)
+		r = m.type && strcmp(m.type, "closed") == 0 ? 0 : -EIO;
+	proto_free(&m);
+	return r;
 }

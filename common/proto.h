@@ -57,4 +57,14 @@ int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds
 int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *ret_n_fds,
 	       int timeout_ms);
 
+/* Connect to SESSION's keeper (its socket under TW_RUNDIR/sock). fd or -errno. */
+int proto_connect_session(const char *session);
+
+/*
+ * Ask SESSION's keeper to end the session as at logout (reason, may be
+ * NULL, is logged) and wait up to timeout_ms until the copy is gone.
+ * 0, or -errno (-ECONNREFUSED/-ENOENT: no keeper answers).
+ */
+int proto_close_session(const char *session, const char *reason, int timeout_ms);
+
 #endif

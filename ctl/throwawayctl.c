@@ -276,30 +276,9 @@ static int cmd_show(const char *session)
 	return 0;
 }
 
-/* Ask the keeper to end the session as at logout; wait until it is gone. */
-static int ask_close(const char *session)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct proto_msg m;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, session);
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	int r = proto_begin(&m, "close") ?: proto_put(&m, "reason", "admin");
-	if (r == 0)
-		r = proto_send(fd, &m, NULL, 0);
-	proto_free(&m);
-	if (r == 0)
-		r = proto_recv(fd, &m, NULL, 0, NULL, KILL_TIMEOUT_MS);
-	if (r == 0)
-		r = strcmp(m.type, "closed") == 0 ? 0 : -EIO;
-	proto_free(&m);
-	return r;
-}
-
 static int kill_one(const struct ledger_entry *e)
 {
-	int r = ask_close(e->session);
+	int r = proto_close_session(e->session, "admin", KILL_TIMEOUT_MS);
 	if (r < 0)
 		r = gc_destroy_session(TW_RUNDIR, e, "admin");
 	if (r < 0)

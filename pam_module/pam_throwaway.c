@@ -329,28 +329,6 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	return r;
 }
 
-static int ask_close(const char *session)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct proto_msg m;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, session);
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	int r = proto_begin(&m, "close");
-	if (r == 0)
-		r = proto_send(fd, &m, NULL, 0);
-	proto_free(&m);
-	if (r < 0)
-		return r;
-	r = proto_recv(fd, &m, NULL, 0, NULL, CLOSE_TIMEOUT_MS);
-	if (r < 0)
-		return r;
-	r = strcmp(m.type, "closed") == 0 ? 0 : -EIO;
-	proto_free(&m);
-	return r;
-}
-
 PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
@@ -364,7 +342,7 @@ PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	const char *session = data;
 	if (!names_session_valid(session))
 		return PAM_IGNORE;
-	int r = ask_close(session);
+	int r = proto_close_session(session, NULL, CLOSE_TIMEOUT_MS);
 	if (r < 0) {
 		if (a.debug)
 			pam_syslog(pamh, LOG_DEBUG, "keeper of %s did not answer (%s), destroying",

@@ -63,21 +63,6 @@ static int no_session(void)
 	return die("%s", "there is no sandbox for this login, so no shell is started");
 }
 
-static int connect_keeper(const char *session)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, session);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 /* Pass on the hints the keeper may accept; it validates every one. */
 static int put_env_hints(struct proto_msg *m)
 {
@@ -347,7 +332,7 @@ int main(int argc, char **argv)
 	const char *session = getenv("THROWAWAY_SESSION");
 	if (!session || !names_session_valid(session))
 		return no_session();
-	_cleanup_close_ int fd = connect_keeper(session);
+	_cleanup_close_ int fd = proto_connect_session(session);
 	if (fd < 0)
 		return die("cannot reach your sandbox (%s)", strerror(-fd));
 	/* Any terminal among our stdio means a terminal inside: a host terminal

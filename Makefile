@@ -47,11 +47,12 @@ B = build
 # Modules linked into the PAM module (position independent, no liblxc, no libssh).
 PIC_MODS = config names ledger safefs proto log util subid
 # Everything, for the programs.
-ALL_MODS = $(PIC_MODS) keys container gc
+ALL_MODS = $(PIC_MODS) keys container gc kept
 
 PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
 LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)
-PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell $(B)/throwawayctl
+PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell \
+	$(B)/throwawayctl $(B)/throwaway-init
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(PROGS)
@@ -103,6 +104,10 @@ $(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(PROG_DEPS)
 	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) -Ishell -o $@ \
 		$(SHELL_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a
 
+# boot = minimal: PID 1 of the copies, bound into them, so static (any origin).
+$(B)/throwaway-init: init/throwaway-init.c $(FLAGS) | $(B)
+	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) -o $@ $<
+
 # Unit tests: no san_options.o, so LeakSanitizer stays on.
 $(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -Wno-missing-prototypes -o $@ $< $(B)/libthrowaway.a $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
@@ -127,6 +132,17 @@ check: deps
 	$(MAKE) tests-build
 	$(MAKE) install
 	bash tests/run.sh
+
+# Slow, optional tests (tests/slow/): a Debian origin with systemd made by
+# config/make-debian-origin.sh (debootstrap, cached in /var/cache/throwaway).
+check-slow: deps
+	$(MAKE) tests-build
+	$(MAKE) install
+	SLOW=1 TESTS=slow bash tests/run.sh
+
+# What CI runs: make check with ASan and UBSan, then as shipped.
+check-all: deps
+	bash tests/check-all.sh
 
 # Each harness for FUZZ_SECONDS (60 by default); make check runs a short pass.
 FUZZ_SECONDS ?= 60
@@ -159,11 +175,13 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0644 $(B)/pam_throwaway.so $(DESTDIR)$(PAMDIR)/pam_throwaway.so
-	install -m 0755 $(B)/throwaway-keeper $(B)/throwaway-hook $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-init \
+		$(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(B)/throwaway-shell $(DESTDIR)$(BINDIR)/throwaway-shell
 	install -m 0755 $(B)/throwawayctl $(DESTDIR)$(SBINDIR)/throwawayctl
 	install -d $(DESTDIR)$(DATADIR)
 	install -m 0644 config/seccomp.profile $(DESTDIR)$(DATADIR)/seccomp.profile
+	install -m 0755 config/make-debian-origin.sh $(DESTDIR)$(DATADIR)/make-debian-origin.sh
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -184,20 +202,20 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
 
 # Every C file of the programs and the library; .clang-tidy adds our headers.
-LINT_SRCS = common/*.c pam_module/*.c shell/*.c ctl/*.c
+LINT_SRCS = common/*.c pam_module/*.c shell/*.c ctl/*.c init/*.c
 # cppcheck cannot see __attribute__((cleanup)) frees (memleak), and takes
 # NULL as a variadic sentinel for undefined behaviour (it is a pointer here).
 lint: deps
 	cppcheck --quiet --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --suppress=memleak --suppress=varFuncNullUB \
-		-D_GNU_SOURCE -Icommon --std=c11 --error-exitcode=1 common pam_module shell ctl
+		-D_GNU_SOURCE -Icommon --std=c11 --error-exitcode=1 common pam_module shell ctl init
 	clang-tidy --quiet $(LINT_SRCS) -- -std=gnu11 -D_GNU_SOURCE -DLIBEXECDIR='"x"' \
 		-DDATADIR='"x"' -Icommon -Ishell $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS)
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] pam_module/*.[ch] shell/*.[ch] ctl/*.c tests/*.c tests/unit/*.c
+	clang-format --dry-run --Werror common/*.[ch] pam_module/*.[ch] shell/*.[ch] ctl/*.c init/*.c tests/*.c tests/unit/*.c
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all bench check deb deps demo fuzz lint install uninstall clean tests-build format-check FORCE
+.PHONY: all bench check check-all check-slow deb deps demo fuzz lint install uninstall clean tests-build format-check FORCE

@@ -95,6 +95,7 @@ static const struct unit duration_units[] = {
 	{ 's', 1 },
 	{ 'm', 60 },
 	{ 'h', 3600 },
+	{ 'd', 86400 },
 };
 
 /* Decimal digits, then at most one suffix from UNITS. No sign, no space. */
@@ -319,9 +320,7 @@ static const struct not_yet {
 	const char *key;
 	const char *only;
 } not_yet[] = {
-	{ "keep", "no" },     { "network", "none" },
-	{ "share", "session" }, { "device", NULL },
-	{ "boot", "init" },   { "pool", "0" },
+	{ "pool", "0" },
 };
 
 static const struct key_def *find_key(const char *name)
@@ -598,6 +597,7 @@ struct parser {
 	size_t n_sections;
 	ssize_t cur;            /* index in sections, -1: does not apply */
 	bool shortened;         /* the current line's value is in side */
+	unsigned keep_line;     /* where the resolved 'keep' was set */
 	char text[CONFIG_MAX_LINE + 1];
 	char side[CONFIG_MAX_LINE + 1];
 };
@@ -1010,6 +1010,8 @@ static int apply_sections(struct parser *p, struct config *c,
 			continue;
 		for (j = 0; j < p->sections[i].n_entries; j++) {
 			e = &p->sections[i].entries[j];
+			if (streq(e->key->name, "keep"))
+				p->keep_line = e->line;
 			r = store_value(c, e->key, &e->v);
 			if (r == -E2BIG)
 				return perr_at(p, e->line, -EINVAL,
@@ -1040,6 +1042,9 @@ static int resolve(struct parser *p, struct config *c)
 	}
 	if (!c->origin)
 		return fail(p->err, -EINVAL, "%s: no 'origin' set", p->path);
+	/* A tmpfs upper layer dies with the copy: there is nothing to keep. */
+	if (c->keep && c->storage != STORAGE_DIR)
+		return perr_at(p, p->keep_line, -EINVAL, "'keep = yes' needs 'storage = dir'");
 	return 0;
 }
 

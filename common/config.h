@@ -100,7 +100,7 @@ int config_load_user(const char *path, const char *user, gid_t gid, struct confi
 
 void config_free(struct config *c);
 
-/* "1G" -> bytes; "10s"/"5m"/"2h" -> seconds. 0 or -EINVAL. */
+/* "1G" -> bytes; "10s"/"5m"/"2h"/"7d" -> seconds. 0 or -EINVAL. */
 int config_parse_size(const char *s, uint64_t *ret);
 int config_parse_duration(const char *s, uint64_t *ret);
 

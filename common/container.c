@@ -18,11 +18,14 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "kept.h"
+#include "names.h"
 #include "safefs.h"
 #include "subid.h"
 #include "util.h"
@@ -41,7 +44,7 @@ static const char *const allowed_devices[] = {
 };
 
 static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot mac_admin "
-			       "mac_override mknod net_admin sys_ptrace sys_pacct syslog "
+			       "mac_override mknod sys_ptrace sys_pacct syslog "
 			       "wake_alarm block_suspend audit_control linux_immutable";
 
 /* A privileged copy's root is host root: it must not write into the user's
@@ -90,6 +93,39 @@ static bool set_limits_v2(struct lxc_container *c, const struct config *cfg)
 	       set_itemu(c, "lxc.cgroup2.memory.max", cfg->memory_max) &&
 	       set_item(c, "lxc.cgroup2.memory.swap.max", "0") &&
 	       set_itemu(c, "lxc.cgroup2.cpu.weight", cfg->cpu_weight);
+}
+
+/*
+ * device = /dev/X: the host's node bound in (without nodev) and its
+ * major:minor allowed in the devices cgroup of either layout.
+ */
+static bool add_device(struct lxc_container *c, const char *dev)
+{
+	struct stat st;
+	char rule[64], entry[PATH_MAX * 2 + 64];
+	if (stat(dev, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+		return false;
+	snprintf(rule, sizeof(rule), "%c %u:%u rwm", S_ISCHR(st.st_mode) ? 'c' : 'b',
+		 major(st.st_rdev), minor(st.st_rdev));
+	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,create=file 0 0", dev, dev + 1);
+	return n > 0 && (size_t)n < sizeof(entry) &&
+	       set_item(c, ctr_cgroup_v2() ? "lxc.cgroup2.devices.allow" : "lxc.cgroup.devices.allow",
+			rule) &&
+	       set_item(c, "lxc.mount.entry", entry);
+}
+
+/* network = veth:BRIDGE: one interface on the bridge, a fresh MAC each time. */
+static bool set_network(struct lxc_container *c, const char *network)
+{
+	/* flags = up on an empty network brings the loopback up: without
+	 * net_admin the copy's init (systemd) cannot do it itself. */
+	if (strcmp(network, "none") == 0)
+		return set_item(c, "lxc.net.0.type", "empty") && set_item(c, "lxc.net.0.flags", "up");
+	/* liblxc fills each "xx" with random hex when the item is set */
+	return set_item(c, "lxc.net.0.type", "veth") &&
+	       set_item(c, "lxc.net.0.link", network + strlen("veth:")) &&
+	       set_item(c, "lxc.net.0.name", "eth0") && set_item(c, "lxc.net.0.flags", "up") &&
+	       set_item(c, "lxc.net.0.hwaddr", "00:16:3e:xx:xx:xx");
 }
 
 /* "home/alice": a mount target relative to the copy's root. */
@@ -173,12 +209,31 @@ static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
 	       set_item(c, "lxc.monitor.unshare", "1") && set_item(c, "lxc.rootfs.path", rootfs);
 }
 
+/*
+ * boot = minimal: our static reaper as PID 1, bound read-only over a file
+ * the mount creates in the copy's upper layer; the origin's init and its
+ * services never run.
+ */
+static bool set_boot(struct lxc_container *c, const struct config *cfg)
+{
+	if (cfg->boot != BOOT_MINIMAL)
+		return true;
+	return set_item(c, "lxc.mount.entry",
+			CTR_INIT " " CTR_INIT_REL " none bind,ro,nosuid,nodev,create=file 0 0") &&
+	       c->clear_config_item(c, "lxc.init.cmd") && set_item(c, "lxc.init.cmd", CTR_INIT_INSIDE);
+}
+
+static bool keeps_net_admin(const struct config *cfg)
+{
+	return cfg->userns && strcmp(cfg->network, "none") != 0;
+}
+
 /* Everything a copy gets on top of the origin's configuration. */
 static bool configure(struct lxc_container *c, const struct ctr_params *p)
 {
 	const struct config *cfg = p->cfg;
 	/* No network unless configured: the origin's interfaces are dropped. */
-	bool ok = c->clear_config_item(c, "lxc.net") && set_item(c, "lxc.net.0.type", "empty") &&
+	bool ok = c->clear_config_item(c, "lxc.net") && set_network(c, cfg->network) &&
 		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "1") &&
 		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
 		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
@@ -191,9 +246,13 @@ static bool configure(struct lxc_container *c, const struct ctr_params *p)
 		   * LXC leaves to AppArmor to guard; these hosts may have none. */
 		  set_item(c, "lxc.apparmor.allow_nesting", "0") &&
 		  (cfg->userns || set_item(c, "lxc.cap.drop", cap_drop_privileged)) &&
+		  /* Configuring its own interface (DHCP) needs net_admin: only
+		   * a copy with a network, and only in a user namespace, where
+		   * it reaches no further than the copy's own network namespace. */
+		  (keeps_net_admin(cfg) || set_item(c, "lxc.cap.drop", "net_admin")) &&
 		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
 		  set_hooks(c, p);
-	ok = ok && (ctr_cgroup_v2() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg));
+	ok = ok && (ctr_cgroup_v2() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) && set_boot(c, cfg);
 	if (ok && cfg->userns)
 		ok = set_userns(c, p);
 	if (ok && p->logfile)
@@ -202,6 +261,8 @@ static bool configure(struct lxc_container *c, const struct ctr_params *p)
 		ok = add_bind(c, p->home, p->home, false);
 	for (size_t i = 0; ok && i < cfg->n_binds; i++)
 		ok = add_bind(c, cfg->binds[i].src, cfg->binds[i].dst, cfg->binds[i].ro);
+	for (size_t i = 0; ok && i < cfg->n_devices; i++)
+		ok = add_device(c, cfg->devices[i]);
 	return ok && c->save_config(c, NULL);
 }
 
@@ -244,6 +305,21 @@ static int lower_of(struct lxc_container *c, char *buf, size_t len)
 	return 0;
 }
 
+/* keep = yes: what the copy's upper layer is kept as when it stops. */
+static int mark_kept(int dfd, const struct ctr_params *p)
+{
+	struct kept_entry e = { .started = time(NULL) };
+	/* A name that is not safe as a path component is kept under u<uid>. */
+	if (p->user && names_user_safe(p->user))
+		snprintf(e.user, sizeof(e.user), "%s", p->user);
+	else
+		snprintf(e.user, sizeof(e.user), "u%u", (unsigned)p->uid);
+	snprintf(e.session, sizeof(e.session), "%s", p->session);
+	snprintf(e.container, sizeof(e.container), "%s", p->name);
+	snprintf(e.origin, sizeof(e.origin), "%s", p->cfg->origin);
+	return kept_mark(dfd, &e);
+}
+
 /*
  * Files the copy needs besides its config: the marker that makes it ours
  * (gc destroys only copies that carry it), and with userns the way in for
@@ -258,6 +334,8 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	if (dfd < 0)
 		return -errno;
 	int r = safefs_write_beneath(dfd, CTR_MARKER, p->session, strlen(p->session), 0600, 0, 0, 1);
+	if (r == 0 && p->cfg->keep)
+		r = mark_kept(dfd, p);
 	if (r < 0 || !p->cfg->userns)
 		return r;
 	gid_t g = (gid_t)SUBID_BASE;
@@ -267,7 +345,11 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	if (top < 0 || fchown(top, 0, g) < 0 || fchmod(top, 0710) < 0)
 		return -errno;
 	if (p->cfg->storage == STORAGE_DIR) {
-		const char *own[] = { "overlay", "overlay/delta" };
+		/* overlayfs in the copy's namespace manages work/work itself: a
+		 * work directory it cannot write makes the whole rootfs read-only. */
+		const char *own[] = { "overlay", "overlay/delta", "overlay/work" };
+		if (mkdirat(dfd, "overlay/work", 0700) < 0 && errno != EEXIST)
+			return -errno;
 		for (size_t i = 0; i < ELEMENTSOF(own); i++)
 			if (fchownat(dfd, own[i], SUBID_BASE, g, AT_SYMLINK_NOFOLLOW) < 0)
 				return -errno;
@@ -279,11 +361,32 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	return r;
 }
 
+/* What the config names on the host must be there: say which is not. */
+static int check_host(const struct config *cfg, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		if (stat(cfg->devices[i], &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+			snprintf(err, errlen, "the device %s is not a device on this host", cfg->devices[i]);
+			return -ENODEV;
+		}
+	}
+	if (strncmp(cfg->network, "veth:", 5) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", cfg->network + 5);
+	if (access(path, F_OK) < 0) {
+		snprintf(err, errlen, "the bridge %s does not exist on this host", cfg->network + 5);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen)
 {
 	struct lxc_container *o = NULL;
-	int r = open_origin(p->cfg, &o, err, errlen);
-	if (r < 0)
+	int r = check_host(p->cfg, err, errlen);
+	if (r < 0 || (r = open_origin(p->cfg, &o, err, errlen)) < 0)
 		return r;
 	struct lxc_container *c = o->clone(o, p->name, p->cfg->lxcpath,
 					   LXC_CLONE_SNAPSHOT | LXC_CLONE_KEEPNAME, "overlay",
@@ -570,8 +673,14 @@ int ctr_destroy(const char *lxcpath, const char *name)
 		return -ENOMEM;
 	int r = 0;
 	bool orphaned = c->is_defined(c) && !c->is_running(c);
-	if (orphaned)
+	if (orphaned) {
+		char dir[PATH_MAX];
+		struct kept_entry k;
 		kill_cgroup_processes("lxc.payload.", name);
+		/* No post-stop hook will run for it: keep its data here. */
+		if (ctr_dir(c, dir, sizeof(dir)) == 0)
+			kept_save(dir, &k);
+	}
 	if (c->is_defined(c))
 		r = ctr_stop(c);
 	/* Without its monitor nobody removes the copy's cgroups: we do. */
@@ -581,6 +690,34 @@ int ctr_destroy(const char *lxcpath, const char *name)
 		remove_lock(lxcpath, name);
 	lxc_container_put(c);
 	return r;
+}
+
+/* One pass of liblxc's get_ips (it enters the copy's network namespace). */
+static size_t addresses_once(struct lxc_container *c, char *buf, size_t len)
+{
+	size_t off = 0;
+	char **ips = c->get_ips(c, NULL, NULL, 0); /* scope 0: global addresses */
+	buf[0] = '\0';
+	for (size_t i = 0; ips && ips[i]; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", off ? " " : "", ips[i]);
+		if (n > 0 && (size_t)n < len - off)
+			off += (size_t)n;
+		free(ips[i]);
+	}
+	free(ips);
+	return off;
+}
+
+int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_ms)
+{
+	uint64_t deadline = util_now_ms() + wait_ms;
+	struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	while (addresses_once(c, buf, len) == 0) {
+		if (util_now_ms() >= deadline)
+			return -EADDRNOTAVAIL;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
 }
 
 bool ctr_path_exists(struct lxc_container *c, const char *path)

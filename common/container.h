@@ -23,6 +23,7 @@ struct ctr_params {
 	const char *session; /* passed to the hooks */
 	const char *hook;    /* path of throwaway-hook */
 	const char *home;    /* the user's home (validated) */
+	const char *user;    /* the user's name, for kept data (keep = yes) */
 	uid_t uid;           /* the session user, passed through with userns */
 	gid_t gid;
 	char *ret_lower;     /* out: the origin's rootfs directory (PATH_MAX) */
@@ -31,6 +32,11 @@ struct ctr_params {
 
 /* In a copy's directory: the session id. Only copies carrying it are ours. */
 #define CTR_MARKER "throwaway.session"
+
+/* boot = minimal: the init on the host, and where copies see it. */
+#define CTR_INIT LIBEXECDIR "/throwaway-init"
+#define CTR_INIT_REL ".throwaway-init"
+#define CTR_INIT_INSIDE "/" CTR_INIT_REL
 
 /* Where a userns copy's idmapped lower layer is mounted (monitor's namespace only). */
 #define CTR_LOWER_DIR "/run/throwaway/lower"
@@ -82,6 +88,12 @@ int ctr_destroy(const char *lxcpath, const char *name);
  * or -errno. The caller must reap nothing else meanwhile.
  */
 int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data);
+
+/*
+ * The copy's global addresses, space separated, into buf; waits up to
+ * wait_ms for a first one (DHCP). -EADDRNOTAVAIL when there is none.
+ */
+int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_ms);
 
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */
 bool ctr_path_exists(struct lxc_container *c, const char *path);

@@ -14,6 +14,7 @@
 #include "names.h"
 
 #define LEDGER_FIELD_MAX 256
+#define LEDGER_OPTIONS_MAX 1536
 
 struct ledger_entry {
 	char session[NAMES_SESSION_LEN + 1];
@@ -30,6 +31,9 @@ struct ledger_entry {
 	pid_t caller;
 	time_t started;
 	uint64_t started_ms; /* the same, in ms (CLOCK_REALTIME), for durations */
+	char share[16];      /* "user": later logins of the user join this copy */
+	unsigned logins;     /* logins in this copy (more than 1 with share = user) */
+	char options[LEDGER_OPTIONS_MAX]; /* the copy's options, for throwawayctl show */
 };
 
 /* Make RUNDIR (0711), RUNDIR/ledger (0700) and RUNDIR/sock (0711). */

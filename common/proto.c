@@ -267,13 +267,15 @@ int proto_connect_session(const char *session)
 	return fd;
 }
 
-int proto_close_session(const char *session, const char *reason, int timeout_ms)
+int proto_close_session(const char *session, const char *reason, pid_t caller, int timeout_ms)
 {
 	struct proto_msg m;
 	_cleanup_close_ int fd = proto_connect_session(session);
 	if (fd < 0)
 		return fd;
 	int r = proto_begin(&m, "close") ?: proto_put(&m, "reason", reason);
+	if (r == 0 && caller > 0)
+		r = proto_putu(&m, "caller", (unsigned long long)caller);
 	if (r == 0)
 		r = proto_send(fd, &m, NULL, 0);
 	proto_free(&m);

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define PROTO_VERSION "1"
 #define PROTO_MAX_MSG (64 * 1024)
@@ -62,9 +63,10 @@ int proto_connect_session(const char *session);
 
 /*
  * Ask SESSION's keeper to end the session as at logout (reason, may be
- * NULL, is logged) and wait up to timeout_ms until the copy is gone.
+ * NULL, is logged) and wait up to timeout_ms until the copy is gone. With
+ * share = user only the login CALLER leaves while others remain (0: none).
  * 0, or -errno (-ECONNREFUSED/-ENOENT: no keeper answers).
  */
-int proto_close_session(const char *session, const char *reason, int timeout_ms);
+int proto_close_session(const char *session, const char *reason, pid_t caller, int timeout_ms);
 
 #endif

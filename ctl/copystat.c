@@ -9,8 +9,13 @@
  * files, /proc and the copy's configuration, all written by root. Runs as
  * root; leaves nothing behind.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -315,4 +321,61 @@ void copystat_origin_warning(const struct origin_count *o, char *buf, size_t len
 		 "an origin while copies of it exist; stop it (lxc-stop -n %s)",
 		 o->name, o->copies, o->copies == 1 ? "copy" : "copies",
 		 o->copies == 1 ? "exists" : "exist", o->name);
+}
+
+/* In a child that joined the copy's network namespace: its global addresses. */
+static void __attribute__((noreturn)) list_addresses(int nsfd, int out)
+{
+	struct ifaddrs *ifa = NULL;
+	char host[INET6_ADDRSTRLEN];
+	if (setns(nsfd, CLONE_NEWNET) < 0 || getifaddrs(&ifa) < 0)
+		_exit(1);
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		int fam = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+		if ((fam != AF_INET && fam != AF_INET6) || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (fam == AF_INET6 &&
+		    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr))
+			continue;
+		size_t sa = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		if (getnameinfo(i->ifa_addr, (socklen_t)sa, host, sizeof(host), NULL, 0, NI_NUMERICHOST) == 0 &&
+		    (write(out, host, strlen(host)) < 0 || write(out, " ", 1) < 0))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+int copystat_addresses(pid_t init, char *buf, size_t len)
+{
+	char path[64];
+	int p[2];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || len == 0 || pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		list_addresses(ns, p[1]);
+	}
+	close(p[1]);
+	ssize_t n = 0, got = 1;
+	while (pid > 0 && got > 0 && (size_t)n < len - 1) {
+		got = read(p[0], buf + n, len - 1 - (size_t)n);
+		if (got > 0)
+			n += got;
+		else if (got < 0 && errno == EINTR)
+			got = 1;
+	}
+	if (pid < 0 || got < 0)
+		n = -1;
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (n < 0)
+		return -EIO;
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return 0;
 }

@@ -53,6 +53,12 @@ size_t copystat_origins(const struct ledger_entry *entries, size_t n, struct ori
 /* The sentence that warns of a running origin with copies. */
 void copystat_origin_warning(const struct origin_count *o, char *buf, size_t len);
 
+/* The global addresses of the copy whose init is INIT, space separated (from its netns). */
+int copystat_addresses(pid_t init, char *buf, size_t len);
+
+/* throwawayctl kept list [USER] | kept rm USER SESSION | kept rm --older-than DUR. */
+int kept_cmd(int argc, char **argv);
+
 /* throwawayctl doctor [FILE]: 0 when nothing failed, 1 otherwise. */
 int doctor_run(const char *config_path);
 

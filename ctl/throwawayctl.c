@@ -8,6 +8,8 @@
  *   throwawayctl kill --user USER       end all of a user's sessions
  *   throwawayctl gc                     collect what dead sessions left
  *   throwawayctl check-config [FILE]    validate a config, like sshd -t
+ *   throwawayctl kept list [USER]       data kept by keep = yes sessions
+ *   throwawayctl kept rm USER SESSION   remove kept data (or: rm --older-than DUR)
  *   throwawayctl setup-ids              give root the subordinate ids of copies
  *   throwawayctl doctor [FILE]          check that this host is ready for logins
  *
@@ -40,7 +42,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
-		"kill --user USER | gc | check-config [FILE] | setup-ids | doctor [FILE]\n");
+		"kill --user USER | gc | kept list [USER] | kept rm USER SESSION | "
+		"kept rm --older-than DURATION | check-config [FILE] | setup-ids | doctor [FILE]\n");
 	return 2;
 }
 
@@ -262,10 +265,15 @@ static int cmd_show(const char *session)
 	       e.session, e.user, (unsigned)e.uid, e.container, e.lxcpath, e.origin,
 	       entry_state(&e), started, e.rhost[0] ? e.rhost : "-", e.service, (int)e.keeper,
 	       util_proc_alive(e.keeper, e.keeper_start) ? "" : " (gone)");
+	printf("options:   %s\nlogins:    %u\n", e.options[0] ? e.options : "-", e.logins ? e.logins : 1);
 	if (u.init > 0)
 		printf("init:      %d\n", (int)u.init);
 	else
 		printf("init:      -\n");
+	char addrs[512] = "";
+	if (u.init > 0 && !strstr(e.options, "network=none"))
+		copystat_addresses(u.init, addrs, sizeof(addrs));
+	printf("addresses: %s\n", addrs[0] ? addrs : "-");
 	if (u.procs < 0)
 		printf("procs:     -\n");
 	else
@@ -278,7 +286,7 @@ static int cmd_show(const char *session)
 
 static int kill_one(const struct ledger_entry *e)
 {
-	int r = proto_close_session(e->session, "admin", KILL_TIMEOUT_MS);
+	int r = proto_close_session(e->session, "admin", 0, KILL_TIMEOUT_MS);
 	if (r < 0)
 		r = gc_destroy_session(TW_RUNDIR, e, "admin");
 	if (r < 0)
@@ -391,6 +399,8 @@ int main(int argc, char **argv)
 		return cmd_kill(argc - 2, argv + 2);
 	if (strcmp(cmd, "gc") == 0 && argc == 2)
 		return cmd_gc();
+	if (strcmp(cmd, "kept") == 0)
+		return kept_cmd(argc - 2, argv + 2);
 	if (strcmp(cmd, "setup-ids") == 0 && argc == 2)
 		return cmd_setup_ids();
 	if (strcmp(cmd, "doctor") == 0 && argc <= 3)

@@ -12,8 +12,9 @@
  *     before its rootfs is mounted; as the copy's root with userns): mount
  *     the size-capped tmpfs that holds the upper layer, so it dies with the
  *     copy and a dead keeper cannot leak it, and make the upper directory.
- * post-stop  (host, right before the ephemeral destroy): close the
- *     session's ledger record and log the end.
+ * post-stop  (host, right before the ephemeral destroy): with keep = yes
+ *     move the upper layer to KEPT_DIR; close the session's ledger record
+ *     and log the end.
  *
  * Trusts the environment liblxc sets and its arguments, which the keeper
  * wrote into the copy's root-owned config. Reads no file of the user's.
@@ -36,6 +37,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "kept.h"
 #include "ledger.h"
 #include "log.h"
 #include "names.h"
@@ -158,10 +160,30 @@ static int mount_upper(const char *copydir, int argc, char **argv)
 	return 0;
 }
 
-static int post_stop(const char *session, const char *name)
+/* keep = yes: move the upper layer aside before liblxc's destroy removes it. */
+static void keep_upper(const char *copydir, const char *session, const char *name)
+{
+	struct kept_entry k;
+	char where[PATH_MAX];
+	int r = kept_save(copydir, &k);
+	if (r == 0)
+		return;
+	if (r < 0) {
+		snprintf(where, sizeof(where), "keeping the upper layer failed: %s", strerror(-r));
+		log_event(LOG_ERR, "error", "session", session, "container", name, "reason", where, NULL);
+		return;
+	}
+	snprintf(where, sizeof(where), "%s/%s/%s", KEPT_DIR, k.user, k.session);
+	log_event(LOG_INFO, "kept", "session", session, "user", k.user, "container", name, "path",
+		  where, NULL);
+}
+
+static int post_stop(const char *copydir, const char *session, const char *name)
 {
 	struct ledger_entry e;
 	char uid[16], ms[32], mnt[PATH_MAX];
+
+	keep_upper(copydir, session, name);
 
 	/* The idmapped lower's mountpoint (the mount went with the monitor's namespace). */
 	snprintf(mnt, sizeof(mnt), "%s/%s", CTR_LOWER_DIR, session);
@@ -190,7 +212,7 @@ static int dispatch(const char *type, const char *copydir, const char *name, int
 	if (strcmp(type, "pre-mount") == 0 && argc >= 3 && strcmp(argv[2], "upper") == 0)
 		return mount_upper(copydir, argc, argv);
 	if (strcmp(type, "post-stop") == 0 && argc == 2)
-		return post_stop(argv[1], name);
+		return post_stop(copydir, argv[1], name);
 	return -EINVAL;
 }
 

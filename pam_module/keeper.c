@@ -93,7 +93,7 @@ static void spawn_gc(const struct keeper *k)
 
 static int run_session(void)
 {
-	struct keeper k = { .callerfd = -EBADF, .initfd = -EBADF, .listenfd = -EBADF,
+	struct keeper k = { .initfd = -EBADF, .listenfd = -EBADF,
 			    .sigfd = -EBADF, .timerfd = -EBADF };
 	char err[KEEPER_ERR_MAX] = "";
 	char ms[32];
@@ -106,6 +106,12 @@ static int run_session(void)
 		log_event(LOG_INFO, "open", "session", k.session, "user", k.user, "uid", uid,
 			  "rhost", k.rhost, "service", k.service, NULL);
 		r = keeper_setup(&k, err);
+	}
+	if (r == -EEXIST && k.join[0]) {
+		/* share = user and the user has a copy: the module joins it instead. */
+		reply(REQUEST_FD, "join", "session", k.join);
+		config_free(&k.cfg);
+		return 0;
 	}
 	if (r >= 0) {
 		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k.t0_ms));

@@ -15,6 +15,7 @@
 #define KEEPER_MAX_CLIENTS 64
 #define KEEPER_MAX_GROUPS 64
 #define KEEPER_ERR_MAX 512
+#define KEEPER_MAX_CALLERS 32 /* logins sharing one copy (share = user) */
 
 struct lxc_container;
 
@@ -24,6 +25,12 @@ struct client {
 	pid_t pid;  /* attached program, 0 if none */
 	bool pty;   /* the program has a terminal (its I/O is reported) */
 	bool closer; /* root asked to close; answer when done */
+};
+
+/* A login process (sshd's monitor, login, su) the session lives for. */
+struct caller {
+	pid_t pid;
+	int fd; /* its pidfd */
 };
 
 struct keeper {
@@ -48,7 +55,9 @@ struct keeper {
 	struct ledger_entry entry;
 	uint64_t t0_ms;
 
-	int callerfd; /* pidfd of the PAM caller */
+	struct caller callers[KEEPER_MAX_CALLERS]; /* the first is the PAM caller */
+	size_t n_callers;
+	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
 	int initfd;   /* pidfd of the copy's init */
 	int listenfd;
 	int sigfd;
@@ -58,6 +67,8 @@ struct keeper {
 	size_t n_clients;
 	const char *end_reason;
 	uint64_t last_activity_ms; /* terminal I/O, for idle_timeout */
+	char addrs[256];           /* the copy's addresses (network = veth:…), once known */
+	bool addrs_tried;
 	bool warned_timeout, warned_idle;
 };
 

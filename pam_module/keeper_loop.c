@@ -29,6 +29,7 @@
 #include "util.h"
 
 #define ENV_MAX 32
+#define ADDR_WAIT_MS 3000
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /*
@@ -71,6 +72,21 @@ static void send_error(int fd, const char *msg, const char *code)
 	proto_free(&m);
 }
 
+/*
+ * With a network, the banner shows the copy's addresses, as
+ * lxc-start-ephemeral printed them: the first terminal waits for DHCP a
+ * little, once; later ones ask again only if none came.
+ */
+static const char *addresses(struct keeper *k, bool pty)
+{
+	if (strcmp(k->cfg.network, "none") == 0 || !pty || !k->cfg.banner)
+		return NULL;
+	if (!k->addrs[0])
+		ctr_addresses(k->c, k->addrs, sizeof(k->addrs), k->addrs_tried ? 0 : ADDR_WAIT_MS);
+	k->addrs_tried = true;
+	return k->addrs[0] ? k->addrs : NULL;
+}
+
 /* "started": the copy's name, the banner, and the terminal's master side. */
 static void send_started(struct keeper *k, struct client *cl, int master)
 {
@@ -78,7 +94,9 @@ static void send_started(struct keeper *k, struct client *cl, int master)
 	int r = proto_begin(&m, "started");
 	if (r == 0)
 		r = proto_put(&m, "container", k->container) ?:
-		    proto_put(&m, "banner", k->cfg.banner ? "1" : NULL);
+		    proto_put(&m, "banner", k->cfg.banner ? "1" : NULL) ?:
+		    proto_put(&m, "keep", k->cfg.keep ? "1" : NULL) ?:
+		    proto_put(&m, "addrs", addresses(k, master >= 0));
 	/* When a session_timeout will end it: the wall-clock time, for the banner. */
 	if (r == 0 && k->cfg.session_timeout)
 		r = proto_putu(&m, "ends", (unsigned long long)k->entry.started + k->cfg.session_timeout);
@@ -261,6 +279,71 @@ static void on_signal_request(struct keeper *k, struct client *cl, const struct 
 	(void)k;
 }
 
+/* A login of this copy ended: the copy goes with the last one. */
+static void drop_caller(struct keeper *k, size_t i)
+{
+	char n[16];
+	close(k->callers[i].fd);
+	k->callers[i] = k->callers[--k->n_callers];
+	if (k->n_callers == 0)
+		return;
+	k->entry.logins = (unsigned)k->n_callers;
+	ledger_write(TW_RUNDIR, &k->entry);
+	snprintf(n, sizeof(n), "%zu", k->n_callers);
+	log_event(LOG_INFO, "leave", "session", k->session, "user", k->user, "container",
+		  k->container, "logins", n, NULL);
+}
+
+static void caller_gone(struct keeper *k, size_t i)
+{
+	drop_caller(k, i);
+	if (k->n_callers == 0)
+		k->end_reason = "caller-gone";
+}
+
+/* share = user: root (the PAM module of another login) adds its login process. */
+static void on_join(struct keeper *k, struct client *cl, const struct proto_msg *m)
+{
+	unsigned long long pid;
+	char n[16];
+	int fd = -EBADF;
+	if (cl->uid != 0 || k->cfg.share != SHARE_USER || k->n_callers >= KEEPER_MAX_CALLERS ||
+	    proto_getu(m, "caller", INT32_MAX, &pid) < 0 || (fd = util_pidfd_open((pid_t)pid)) < 0) {
+		send_error(cl->fd, "cannot join this sandbox", NULL);
+		return;
+	}
+	k->callers[k->n_callers++] = (struct caller){ .pid = (pid_t)pid, .fd = fd };
+	k->entry.logins = (unsigned)k->n_callers;
+	ledger_write(TW_RUNDIR, &k->entry);
+	snprintf(n, sizeof(n), "%zu", k->n_callers);
+	log_event(LOG_INFO, "join", "session", k->session, "user", k->user, "rhost",
+		  proto_get(m, "rhost"), "container", k->container, "logins", n, NULL);
+	send_simple(cl->fd, "ready", "container", k->container);
+}
+
+/*
+ * root's "close": an admin's ends the session; a login's ends it when it
+ * is the last login of the copy, else only that login leaves.
+ */
+static void on_close(struct keeper *k, struct client *cl, const struct proto_msg *m)
+{
+	const char *reason = proto_get(m, "reason");
+	unsigned long long pid;
+	if (cl->uid != 0)
+		return;
+	bool admin = reason && strcmp(reason, "admin") == 0;
+	if (!admin && k->n_callers > 1 && proto_getu(m, "caller", INT32_MAX, &pid) == 0) {
+		for (size_t i = 0; i < k->n_callers; i++)
+			if (k->callers[i].pid == (pid_t)pid) {
+				drop_caller(k, i);
+				send_simple(cl->fd, "closed", "reason", "left");
+				return;
+			}
+	}
+	cl->closer = true;
+	k->end_reason = admin ? "admin" : "logout";
+}
+
 static void on_client(struct keeper *k, size_t i)
 {
 	struct client *cl = &k->clients[i];
@@ -281,10 +364,10 @@ static void on_client(struct keeper *k, size_t i)
 		k->last_activity_ms = util_now_ms();
 		k->warned_idle = false;
 	}
-	else if (strcmp(m.type, "close") == 0 && cl->uid == 0) {
-		cl->closer = true;
-		k->end_reason = proto_get(&m, "reason") && !strcmp(proto_get(&m, "reason"), "admin") ? "admin" : "logout";
-	}
+	else if (strcmp(m.type, "close") == 0)
+		on_close(k, cl, &m);
+	else if (strcmp(m.type, "join") == 0)
+		on_join(k, cl, &m);
 	/* The program got its own copies: ours are not needed any more. */
 	for (size_t f = 0; f < n_fds; f++)
 		close(fds[f]);
@@ -429,39 +512,42 @@ static void on_tick(struct keeper *k)
 	}
 }
 
-enum { P_SIG, P_CALLER, P_INIT, P_LISTEN, P_TIMER, P_CLIENTS };
+enum { P_SIG, P_INIT, P_LISTEN, P_TIMER, P_CALLERS };
 
 int keeper_loop(struct keeper *k)
 {
-	struct pollfd p[P_CLIENTS + KEEPER_MAX_CLIENTS];
+	struct pollfd p[P_CALLERS + KEEPER_MAX_CALLERS + KEEPER_MAX_CLIENTS];
 	int r = setup_signals(k);
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
 	while (!k->end_reason) {
 		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
-		p[P_CALLER] = (struct pollfd){ .fd = k->callerfd, .events = POLLIN };
 		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };
 		p[P_LISTEN] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
 		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
-		for (size_t i = 0; i < k->n_clients; i++)
-			p[P_CLIENTS + i] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
-		size_t n_clients = k->n_clients;
-		if (poll(p, P_CLIENTS + n_clients, -1) < 0) {
+		size_t n_callers = k->n_callers, n_clients = k->n_clients;
+		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
+		for (size_t i = 0; i < n_callers; i++)
+			pc[i] = (struct pollfd){ .fd = k->callers[i].fd, .events = POLLIN };
+		for (size_t i = 0; i < n_clients; i++)
+			pk[i] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
+		if (poll(p, P_CALLERS + n_callers + n_clients, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (p[P_SIG].revents)
 			on_signal(k);
-		if (p[P_CALLER].revents)
-			k->end_reason = "caller-gone";
 		if (p[P_INIT].revents)
 			k->end_reason = "copy-stopped";
 		if (p[P_TIMER].revents)
 			on_tick(k);
-		/* Backwards: close_client() moves the last client into slot i. */
+		/* Backwards: removing moves the last one into slot i. */
+		for (size_t i = n_callers; i-- > 0;)
+			if (i < k->n_callers && pc[i].revents)
+				caller_gone(k, i);
 		for (size_t i = n_clients; i-- > 0;)
-			if (p[P_CLIENTS + i].revents && i < k->n_clients)
+			if (i < k->n_clients && pk[i].revents)
 				on_client(k, i);
 		if (p[P_LISTEN].revents)
 			on_accept(k);

@@ -101,6 +101,27 @@ static int load_config(struct keeper *k, char *err)
 	return config_load_user(k->config_path, k->user, k->gid, &k->cfg, err);
 }
 
+/* "storage=dir keep=yes network=veth:br0 …": what throwawayctl show prints. */
+static int format_options(const struct config *c, char *buf, size_t len)
+{
+	size_t off;
+	int n = snprintf(buf, len, "storage=%s keep=%s userns=%s network=%s share=%s boot=%s",
+			 c->storage == STORAGE_DIR ? "dir" : "tmpfs", c->keep ? "yes" : "no",
+			 c->userns ? "yes" : "no", c->network,
+			 c->share == SHARE_USER ? "user" : "session",
+			 c->boot == BOOT_MINIMAL ? "minimal" : "init");
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	off = (size_t)n;
+	for (size_t i = 0; i < c->n_devices; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? "," : " devices=", c->devices[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENAMETOOLONG;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /* The session's first ledger record. 0, or -ENAMETOOLONG when a name does not fit. */
 static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 {
@@ -111,7 +132,11 @@ static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 	e->caller = k->caller;
 	e->started_ms = util_wall_ms();
 	e->started = (time_t)(e->started_ms / 1000);
-	return util_strscpy(e->session, sizeof(e->session), k->session) ?:
+	e->logins = 1;
+	return format_options(&k->cfg, e->options, sizeof(e->options)) ?:
+	       util_strscpy(e->share, sizeof(e->share),
+			    k->cfg.share == SHARE_USER ? "user" : "session") ?:
+	       util_strscpy(e->session, sizeof(e->session), k->session) ?:
 	       util_strscpy(e->user, sizeof(e->user), k->user) ?:
 	       util_strscpy(e->container, sizeof(e->container), k->container) ?:
 	       util_strscpy(e->lxcpath, sizeof(e->lxcpath), k->cfg.lxcpath) ?:
@@ -119,6 +144,17 @@ static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 	       util_strscpy(e->state, sizeof(e->state), "starting") ?:
 	       util_strscpy(e->rhost, sizeof(e->rhost), k->rhost) ?:
 	       util_strscpy(e->service, sizeof(e->service), k->service);
+}
+
+/* share = user: a live copy of this user's that later logins join. */
+static int find_shared(const struct ledger_entry *e, void *data)
+{
+	struct keeper *k = data;
+	if (e->uid != k->uid || strcmp(e->share, "user") != 0 || strcmp(e->state, "stopping") == 0 ||
+	    !util_proc_alive(e->keeper, e->keeper_start))
+		return 0;
+	memcpy(k->join, e->session, sizeof(k->join));
+	return -EEXIST;
 }
 
 /* Reserve a session slot: caps are checked and the record written under the lock. */
@@ -131,6 +167,12 @@ static int reserve_slot(struct keeper *k, char *err)
 		return r;
 	}
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
+	/* Under the lock: two first logins at once still make one copy. */
+	if (lock >= 0 && k->cfg.share == SHARE_USER &&
+	    ledger_foreach(TW_RUNDIR, find_shared, k) == -EEXIST && k->join[0]) {
+		snprintf(err, KEEPER_ERR_MAX, "joining session %s", k->join);
+		return -EEXIST;
+	}
 	if (lock < 0 || (r = ledger_count(TW_RUNDIR, k->uid, &all, &mine)) < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "cannot read the session ledger");
 		return lock < 0 ? lock : r;
@@ -211,7 +253,7 @@ static int create_copy(struct keeper *k, char *err)
 	if (k->debug && util_mkdir_secure(TW_RUNDIR "/log", 0700, NULL) < 0)
 		k->debug = false;
 	struct ctr_params p = { .cfg = &k->cfg, .name = k->container, .session = k->session,
-				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home,
+				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home, .user = k->user,
 				.uid = k->uid, .gid = k->gid, .ret_lower = lower,
 				.logfile = k->debug ? logfile : NULL };
 	int r = ctr_create(&p, &k->c, err, KEEPER_ERR_MAX);
@@ -271,11 +313,12 @@ int keeper_setup(struct keeper *k, char *err)
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
 	leave_caller_cgroup();
-	k->callerfd = util_pidfd_open(k->caller);
-	if (k->callerfd < 0) {
+	int fd = util_pidfd_open(k->caller);
+	if (fd < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the login process is gone");
-		return k->callerfd;
+		return fd;
 	}
+	k->callers[k->n_callers++] = (struct caller){ .pid = k->caller, .fd = fd };
 	if ((r = create_copy(k, err)) < 0 || (r = make_socket(k, err)) < 0)
 		return r;
 	strcpy(k->entry.state, "running");

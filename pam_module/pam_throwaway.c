@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_ext.h>
@@ -181,11 +182,21 @@ static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
 	return r;
 }
 
-/* Wait for "ready"; on "error" copy the keeper's sentence into why. */
+/*
+ * Wait for "ready"; on "error" copy the keeper's sentence into why. On
+ * "join" (share = user, the user has a copy) -EALREADY with its session in why.
+ */
 static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t len)
 {
 	struct proto_msg m;
 	int r = proto_recv(sock, &m, NULL, 0, NULL, (int)(timeout_s * 1000));
+	if (r == 0 && strcmp(m.type, "join") == 0) {
+		const char *s = proto_get(&m, "session");
+		r = s && names_session_valid(s) ? -EALREADY : -EBADMSG;
+		snprintf(why, len, "%s", r == -EALREADY ? s : "bad answer from its helper");
+		proto_free(&m);
+		return r;
+	}
 	if (r == -ETIMEDOUT) {
 		snprintf(why, len, "it did not start within %llu s", timeout_s);
 		return r;
@@ -267,31 +278,85 @@ static int run_destroy(const char *session)
 	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
+/*
+ * share = user: add this login to the user's copy SESSION. Its keeper may
+ * still be starting it (no socket yet): wait for it, up to the deadline.
+ */
+static int join_session(pam_handle_t *pamh, const char *session, uint64_t deadline_ms)
+{
+	struct proto_msg m;
+	const void *rhost = NULL;
+	struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
+	int fd;
+	pam_get_item(pamh, PAM_RHOST, &rhost);
+	while ((fd = proto_connect_session(session)) == -ENOENT && util_now_ms() < deadline_ms)
+		nanosleep(&tick, NULL);
+	if (fd < 0)
+		return fd;
+	int r = proto_begin(&m, "join") ?: proto_putu(&m, "caller", (unsigned long long)getpid()) ?:
+		proto_put(&m, "rhost", rhost);
+	if (r == 0)
+		r = proto_send(fd, &m, NULL, 0);
+	proto_free(&m);
+	uint64_t now = util_now_ms();
+	if (r == 0)
+		r = proto_recv(fd, &m, NULL, 0, NULL, now < deadline_ms ? (int)(deadline_ms - now) : 1);
+	if (r == 0) {
+		r = strcmp(m.type, "ready") == 0 ? 0 : -EIO;
+		proto_free(&m);
+	}
+	close(fd);
+	return r;
+}
+
+/* A new copy from a new keeper; -EALREADY with the session to join in why. */
+static int new_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
+		       const struct config *cfg, const char *session, char *why, size_t len)
+{
+	_cleanup_close_ int sock = -EBADF;
+	int r = spawn_keeper(&sock);
+	if (r < 0) {
+		snprintf(why, len, "cannot start its helper (%s)", strerror(-r));
+		return r;
+	}
+	r = send_request(pamh, sock, pw, session, a);
+	if (r < 0) {
+		snprintf(why, len, "cannot talk to its helper (%s)", strerror(-r));
+		return r;
+	}
+	r = wait_ready(sock, cfg->start_timeout, why, len);
+	/* A keeper that died or hung half way cannot clean up: do it for it. */
+	if (r < 0 && r != -EIO && r != -EALREADY)
+		run_destroy(session);
+	return r;
+}
+
 static int start_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
 			 const struct config *cfg)
 {
 	char session[NAMES_SESSION_LEN + 1], why[512], env[64];
-	_cleanup_close_ int sock = -EBADF;
+	uint64_t deadline = util_now_ms() + cfg->start_timeout * 1000;
 
 	int r = names_session_id(session);
-	if (r >= 0)
-		r = spawn_keeper(&sock);
-	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot start its helper (%s)", strerror(-r));
-		return fail(pamh, pw->pw_name, why);
+	if (r < 0)
+		return fail(pamh, pw->pw_name, "no random session id");
+	/* A copy that ends while we join it: try again, a fresh one the second time. */
+	for (int round = 0; round < 3; round++) {
+		r = new_session(pamh, pw, a, cfg, session, why, sizeof(why));
+		if (r != -EALREADY)
+			break;
+		char shared[NAMES_SESSION_LEN + 1];
+		r = util_strscpy(shared, sizeof(shared), why);
+		if (r == 0)
+			r = join_session(pamh, shared, deadline);
+		if (r == 0) {
+			memcpy(session, shared, sizeof(session));
+			break;
+		}
+		snprintf(why, sizeof(why), "cannot join your running sandbox (%s)", strerror(-r));
 	}
-	r = send_request(pamh, sock, pw, session, a);
-	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot talk to its helper (%s)", strerror(-r));
+	if (r < 0)
 		return fail(pamh, pw->pw_name, why);
-	}
-	r = wait_ready(sock, cfg->start_timeout, why, sizeof(why));
-	if (r < 0) {
-		/* A keeper that died or hung half way cannot clean up: do it for it. */
-		if (r != -EIO)
-			run_destroy(session);
-		return fail(pamh, pw->pw_name, why);
-	}
 	snprintf(env, sizeof(env), "THROWAWAY_SESSION=%s", session);
 	char *copy = strdup(session);
 	if (!copy || pam_set_data(pamh, DATA_SESSION, copy, free_data) != PAM_SUCCESS ||
@@ -342,7 +407,7 @@ PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	const char *session = data;
 	if (!names_session_valid(session))
 		return PAM_IGNORE;
-	int r = proto_close_session(session, NULL, CLOSE_TIMEOUT_MS);
+	int r = proto_close_session(session, NULL, getpid(), CLOSE_TIMEOUT_MS);
 	if (r < 0) {
 		if (a.debug)
 			pam_syslog(pamh, LOG_DEBUG, "keeper of %s did not answer (%s), destroying",

@@ -173,6 +173,13 @@ static void print_banner(const struct proto_msg *m)
 	}
 	fprintf(stderr, "throwaway: you are in %s, a throwaway copy; it is destroyed when you log out%s.\r\n",
 		name, when);
+	if (proto_get(m, "keep"))
+		fprintf(stderr, "throwaway: what you change outside your home is kept for the administrator.\r\n");
+	if (proto_get(m, "addrs")) {
+		char addrs[256];
+		util_sanitize(addrs, sizeof(addrs), proto_get(m, "addrs"));
+		fprintf(stderr, "throwaway: its addresses: %s\r\n", addrs);
+	}
 }
 
 /* Read one keeper message; an exit code, -1 to go on, 255 when the link is gone. */

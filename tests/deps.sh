@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
 libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
-iproute2 psmisc clang libclang-rt-14-dev
+iproute2 psmisc clang libclang-rt-14-dev dnsmasq-base dropbear-bin
 dpkg-dev debhelper fakeroot cppcheck clang-tidy file"
 missing=""
 for p in $PKGS; do

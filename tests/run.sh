@@ -56,6 +56,7 @@ suite_residue() {
 	ls -A /run/lxc/lock/var/lib/lxc /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null |
 		grep -q '^\.tw-test-' && r+="lock-files "
 	find /sys/fs/cgroup -maxdepth 3 -name '*tw-test-*' | grep -q . && r+="cgroups "
+	ls /var/lib/throwaway/kept 2>/dev/null | grep -q '^tw-test-' && r+="kept-data "
 	echo "$r"
 }
 
@@ -65,6 +66,12 @@ done
 for t in tests/integration/test_*.sh; do
 	case "$t" in *"$ONLY"*) run_script "$t" ;; esac
 done
+# Slow tests (make check-slow: SLOW=1 TESTS=slow), e.g. a debootstrapped origin.
+if [ -n "${SLOW:-}" ]; then
+	for t in tests/slow/test_*.sh; do
+		case "$t" in *"$ONLY"*) run_script "$t" ;; esac
+	done
+fi
 # A short pass of every fuzz harness (make fuzz runs them longer).
 case fuzz in *"$ONLY"*) FUZZ_SECONDS=${FUZZ_SECONDS:-3} run_script tests/fuzz/run.sh ;; esac
 

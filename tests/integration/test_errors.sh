@@ -27,7 +27,7 @@ denied "broken config" "^throwaway: cannot create your sandbox: $TW_CONF:3: .*pi
 expect_eq "broken config: other users still log in" "$(hostname)" "$(tw_ssh tw-test-erin hostname)"
 check_clean
 
-tw_config "keep = yes"
+tw_config "pool = 2"
 denied "a value not supported yet" "not supported yet"
 
 tw_config

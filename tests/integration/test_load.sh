@@ -47,7 +47,7 @@ snapshot() {
 	echo "mounts=$(wc -l </proc/mounts) cgroups=$(find /sys/fs/cgroup -maxdepth 2 -type d | wc -l)" \
 		"locks=$(ls -a /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null | wc -l)" \
 		"ledger=$(ls -a /run/throwaway/ledger | wc -l) socks=$(ls /run/throwaway/sock | wc -l)" \
-		"procs=$(ps -eo stat=,args= | awk '$1 !~ /^Z/' | grep -cE 'throwaway-(keeper|hook|shell)|lxc monitor')"
+		"procs=$(ps -eo stat=,args= | awk '$1 !~ /^Z/' | grep -cE 'throwaway-(keeper|hook|shell)|lxc monitor\] /var/lib/throwaway/')"
 }
 # Keepers finish their teardown (and gc children) just after the copy goes.
 flat() { [ "$(snapshot)" = "$before" ]; }

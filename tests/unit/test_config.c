@@ -429,7 +429,7 @@ static void test_config_load_bad_values(void **state)
 		{ "cpu_weight", "10001" },
 		{ "max_sessions", "0" },
 		{ "max_sessions_per_user", "0" },
-		{ "session_timeout", "1d" },
+		{ "session_timeout", "1w" },
 		{ "session_timeout", "-1" },
 		{ "session_timeout", "4294967296" },
 		{ "idle_timeout", "5x" },
@@ -498,10 +498,6 @@ static void test_config_load_bad_bind(void **state)
 static void test_config_load_not_supported_yet(void **state)
 {
 	static const char *const unsupported[][2] = {
-		{ "keep", "yes" },
-		{ "network", "veth:br0" },
-		{ "share", "user" },
-		{ "device", "/dev/fuse" }, { "boot", "minimal" },
 		{ "pool", "2" },
 	};
 	char line[256], want[512];
@@ -683,11 +679,49 @@ static void test_config_load_bind_cap_across_sections(void **state)
 
 static void test_config_load_device_cap(void **state)
 {
+	char text[8192], *p = text;
+	struct config c = { 0 };
+	char err[CONFIG_ERR_MAX];
+	int i;
+
 	(void)state;
-	/* device is not built yet: the first one is refused already, so the
-	 * CONFIG_MAX_DEVICES cap cannot be reached through a file. */
-	expect_global_error("device = /dev/null",
-			    ":3: 'device = /dev/null' is not supported yet");
+	p += sprintf(p, "[global]\norigin = base\n");
+	for (i = 0; i < CONFIG_MAX_DEVICES; i++)
+		p += sprintf(p, "device = /dev/d%d\n", i); /* lines 3..34 */
+	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(c.n_devices, CONFIG_MAX_DEVICES);
+	assert_string_equal(c.devices[CONFIG_MAX_DEVICES - 1], "/dev/d31");
+	config_free(&c);
+	sprintf(p, "device = /dev/one-too-many\n");
+	expect_error(text, ":35: 'device' is repeated too often");
+}
+
+static void test_config_load_ephemeral_options(void **state)
+{
+	struct config c = { 0 };
+
+	(void)state;
+	load_global("storage = dir\nkeep = yes\nnetwork = veth:twbr0\n"
+		    "share = user\ndevice = /dev/fuse\nname = lab-%u-%s\nboot = minimal", &c);
+	assert_int_equal(c.boot, BOOT_MINIMAL);
+	assert_true(c.keep);
+	assert_int_equal(c.storage, STORAGE_DIR);
+	assert_string_equal(c.network, "veth:twbr0");
+	assert_int_equal(c.share, SHARE_USER);
+	assert_int_equal(c.n_devices, 1);
+	assert_string_equal(c.devices[0], "/dev/fuse");
+	assert_string_equal(c.name, "lab-%u-%s");
+	config_free(&c);
+	/* keep needs an upper layer on disk; the error names the keep line */
+	expect_global_error("keep = yes", ":3: 'keep = yes' needs 'storage = dir'");
+	/* resolved per user: alice's own storage undoes the global one */
+	static const char text[] = "[global]\norigin = base\nstorage = dir\nkeep = yes\n"
+				   "[user:alice]\nstorage = tmpfs\n";
+	const struct config_who alice = { .user = "alice" };
+	expect_error_len(text, strlen(text), &alice, ":4: 'keep = yes' needs 'storage = dir'");
+	char err[CONFIG_ERR_MAX];
+	assert_int_equal(load(text, NULL, &c, err), 0);
+	config_free(&c);
 }
 
 static void test_config_load_file_too_large(void **state)
@@ -971,6 +1005,7 @@ static void test_config_parse_duration_valid(void **state)
 		{ "10s", 10 },
 		{ "5m", 300 },
 		{ "2h", 7200 },
+		{ "7d", 604800 },
 		{ "0h", 0 },
 		{ "18446744073709551615", UINT64_MAX },
 		{ "18446744073709551615s", UINT64_MAX },
@@ -991,7 +1026,7 @@ static void test_config_parse_duration_valid(void **state)
 static void test_config_parse_duration_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"",    "-5",  "+5",  "5 ",  " 5",  "1d",  "5ms", "5S",
+		"",    "-5",  "+5",  "5 ",  " 5",  "1w",  "5ms", "5S",
 		"s",   "1.5h", "5M", "18446744073709551616",
 		"307445734561825861m", "5124095576030432h",
 	};
@@ -1247,6 +1282,7 @@ int main(void)
 		T(test_config_load_bind_cap),
 		T(test_config_load_bind_cap_across_sections),
 		T(test_config_load_device_cap),
+		T(test_config_load_ephemeral_options),
 		T(test_config_load_file_too_large),
 		T(test_config_load_file_at_limit),
 		T(test_config_load_other_sections_validated),

@@ -406,7 +406,7 @@ static void test_ledger_read_oversized(void **state)
 {
 	struct fixture *f = *state;
 	struct ledger_entry got;
-	static char big[8192];
+	static char big[16384];
 
 	memset(big, 'x', sizeof(big) - 1);
 	memcpy(big, "session=" SID_A "\nfoo=", 29);
@@ -551,7 +551,7 @@ static void test_ledger_foreach_skips_bad_records(void **state)
 	struct ledger_entry e;
 	struct collected c = { 0 };
 	char p[256];
-	static char big[8192];
+	static char big[16384];
 
 	sample(&e, SID_A, 1000, 1, 1);
 	assert_int_equal(ledger_write(f->rundir, &e), 0);

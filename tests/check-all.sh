@@ -1,0 +1,24 @@
+#!/bin/bash
+# make check-all: every test twice, first built with ASan and UBSan
+# (SANITIZE=1), then as shipped, which leaves the plain build installed.
+# Ends with the sum of both passes: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0 total_fail=0 rc=0
+for flags in "SANITIZE=1" ""; do
+	echo "=== make check $flags"
+	out=$(mktemp)
+	make --no-print-directory check $flags 2>&1 | tee "$out"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		total_fail=$((total_fail + 1)) rc=1
+		continue
+	fi
+	set -- $line
+	total_pass=$((total_pass + $1)) total_fail=$((total_fail + $3))
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && exit $rc
+exit 1

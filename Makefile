@@ -47,7 +47,7 @@ B = build
 # Modules linked into the PAM module (position independent, no liblxc, no libssh).
 PIC_MODS = config names ledger safefs proto log util subid
 # Everything, for the programs.
-ALL_MODS = $(PIC_MODS) keys container gc kept
+ALL_MODS = $(PIC_MODS) keys container container_live gc kept
 
 PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
 LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)
@@ -90,7 +90,7 @@ CTL_SRCS = $(wildcard ctl/*.c)
 $(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS)
 	$(PROG_LINK) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 KEEPER_SRCS = pam_module/keeper.c pam_module/keeper_setup.c pam_module/keeper_loop.c \
-	pam_module/keeper_files.c
+	pam_module/keeper_files.c pam_module/keeper_pool.c
 $(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(PROG_DEPS)
 	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/throwaway-hook: pam_module/hook.c $(PROG_DEPS)

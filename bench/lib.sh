@@ -221,6 +221,21 @@ b_copies() {
 }
 
 # b_wait_copies_gone SECONDS: poll (1 ms) until no copy of our origin is left.
+# b_wait_pool_ready SECONDS N: no session left, and N pooled copies ready.
+b_wait_pool_ready() {
+	local deadline busy pooled
+	b_now
+	deadline=$((B_NOW + $1 * 1000000))
+	while :; do
+		busy=$(grep -L -e '^state=pooled$' /run/throwaway/ledger/* 2>/dev/null | wc -l)
+		pooled=$(grep -l '^state=pooled$' /run/throwaway/ledger/* 2>/dev/null | wc -l)
+		[ "$busy" = 0 ] && [ "$pooled" -ge "$2" ] && { b_now; return 0; }
+		b_now
+		[ "$B_NOW" -ge "$deadline" ] && return 1
+		b_msleep 0.005
+	done
+}
+
 b_wait_copies_gone() {
 	local deadline f any
 	b_now
@@ -328,6 +343,7 @@ b_cleanup() {
 	sshd=$(cat "$B_TMP/sshd.pid" 2>/dev/null)
 	[ -n "$sshd" ] && kill "$sshd" 2>/dev/null
 	pkill -TERM -f "$B_TMP/" 2>/dev/null
+	throwawayctl pool drain >/dev/null 2>&1 # a pool of ours, if the config had one
 	# Sessions still open end with their sshd; give their copies a moment.
 	b_wait_copies_gone 30 || say "   cleanup: copies still there after 30 s, destroying them"
 	for c in $(ls "$B_COPIES" 2>/dev/null | grep "^$B_ORIGIN-"); do

@@ -6,8 +6,8 @@
 # gone, so it is measured on a quiet machine. Two clients, interleaved too:
 # Debian's ssh with its defaults (the figure the target is judged on: what
 # users run), and a light one (curve25519, no GSSAPI; see lib.sh), where the
-# server's share of a login is larger. With a pool (config `pool`), the
-# same again with copies made ahead of logins.
+# server's share of a login is larger. The same again with boot = minimal,
+# and with a pool (config `pool`): copies made ahead of logins.
 #
 #   BENCH_LOGIN_N   logins per user (default 20)
 #   BENCH_POOL      pool size for the pooled pass (default 2), when supported
@@ -41,7 +41,11 @@ series() {
 				continue
 			fi
 			echo "$B_US" >>"$B_TMP/lat.$tag.$u.$c"
-			b_wait_copies_gone 10 || say "   ! a copy outlived its login by 10 s"
+			if [ "$tag" = pool ]; then
+				b_wait_pool_ready 10 "$POOL" || say "   ! the pool was not refilled within 10 s"
+			else
+				b_wait_copies_gone 10 || say "   ! a copy outlived its login by 10 s"
+			fi
 		done
 	done
 	FAILS=$fails
@@ -73,6 +77,15 @@ for c in default light; do
 done
 b_result login.failures "$FAILS"
 
+# boot = minimal: throwaway-init instead of the origin's init and its rcS.
+b_config "max_sessions_per_user = 128" "boot = minimal"
+b_ssh "$S" true </dev/null >/dev/null 2>&1
+b_wait_copies_gone 10
+series minimal
+b_result login.minimal "sandboxed median $SMED_default ms, ratio $RATIO_default (light client: $RATIO_light, $SMED_light / $PMED_light ms)"
+b_result login.minimal.ratio "$RATIO_default"
+b_config "max_sessions_per_user = 128"
+
 # The pool: only when this build's config accepts it.
 {
 	echo "[global]"
@@ -82,12 +95,14 @@ b_result login.failures "$FAILS"
 chmod 0644 "$B_TMP/pool.conf"
 if throwawayctl check-config "$B_TMP/pool.conf" >/dev/null 2>&1; then
 	b_config "max_sessions_per_user = 128" "pool = $POOL"
-	b_ssh "$S" true </dev/null >/dev/null 2>&1 # the first pooled login fills the pool
-	sleep 3
+	throwawayctl pool fill "$B_CONF" >/dev/null 2>&1
+	b_wait_pool_ready 20 "$POOL" || say "   ! the pool did not fill"
 	series pool
 	b_result login.pool "pool = $POOL: sandboxed median $SMED_default ms, ratio $RATIO_default (light client: $RATIO_light)"
 	b_result login.pool.ratio "$RATIO_default"
 	b_config "max_sessions_per_user = 128"
+	throwawayctl pool drain >/dev/null 2>&1
+	b_wait_copies_gone 10
 else
 	say "   pool: not available (this build's config refuses 'pool = $POOL')"
 	b_result login.pool "not available"

@@ -77,6 +77,7 @@ mark() {
 	if [[ " $ONLY " == *" login "* ]]; then
 		echo "| login latency, sandboxed / plain, median, same sshd (Debian ssh client defaults) | $(get login.default.ratio) ($(get login.default.sandboxed.median_ms) / $(get login.default.plain.median_ms) ms; p95 $(get login.default.sandboxed.p95_ms) / $(get login.default.plain.p95_ms) ms) | ≤ 1.10 without a pool | $(mark "$(get login.default.ratio)" "<=" 1.10) |"
 		echo "| same, light client (curve25519, no GSSAPI) | $(get login.light.ratio) ($(get login.light.sandboxed.median_ms) / $(get login.light.plain.median_ms) ms; +$(get login.light.added_ms) ms) | (information) | |"
+		echo "| login latency with boot = minimal (Debian client; ratio to plain) | $(get login.minimal.ratio): $(get login.minimal) | ≤ 1.10 | $(mark "$(get login.minimal.ratio)" "<=" 1.10) |"
 		echo "| login latency with a pool | $(get login.pool) | | |"
 	fi
 	if [[ " $ONLY " == *" cycle "* ]]; then

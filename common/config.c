@@ -306,22 +306,11 @@ static const struct key_def keys[] = {
 	{ .name = "device", .type = T_DEVICE, .valid = valid_device,
 	  .max_repeat = CONFIG_MAX_DEVICES },
 	K_CHOICE(boot, "init", boot_names),
-	K_NUMBER(pool, T_NUMBER, "0", 0, UINT64_MAX),
+	K_NUMBER(pool, T_NUMBER, "0", 0, CONFIG_MAX_POOL),
 	K_BOOL(banner, "yes"),
 };
 
 #define N_KEYS ELEMENTSOF(keys)
-
-/*
- * Keys whose feature is not built yet: only the value given here is
- * accepted (NULL: no value is). Remove a line when its feature lands.
- */
-static const struct not_yet {
-	const char *key;
-	const char *only;
-} not_yet[] = {
-	{ "pool", "0" },
-};
 
 static const struct key_def *find_key(const char *name)
 {
@@ -436,50 +425,6 @@ static void free_value(const struct key_def *k, union value *v)
 		free(v->bind.dst);
 		v->bind = (struct config_bind){ 0 };
 	}
-}
-
-static bool value_equal(const struct key_def *k, const union value *a,
-			const union value *b)
-{
-	switch (k->type) {
-	case T_STRING:
-		return streq(a->s, b->s);
-	case T_SIZE:
-	case T_NUMBER:
-	case T_DURATION:
-		return a->u == b->u;
-	case T_BOOL:
-		return a->b == b->b;
-	case T_CHOICE:
-		return a->e == b->e;
-	case T_BIND:
-	case T_DEVICE:
-		break;
-	}
-	return false;
-}
-
-/* 0 if V is supported, -EOPNOTSUPP if its feature is not built yet. */
-static int check_supported(const struct key_def *k, const union value *v)
-{
-	union value allowed = { 0 };
-	size_t i;
-	bool ok;
-	int r;
-
-	for (i = 0; i < ELEMENTSOF(not_yet); i++) {
-		if (!streq(not_yet[i].key, k->name))
-			continue;
-		if (!not_yet[i].only)
-			return -EOPNOTSUPP;
-		r = parse_value(k, not_yet[i].only, &allowed);
-		if (r < 0)
-			return r;
-		ok = value_equal(k, v, &allowed);
-		free_value(k, &allowed);
-		return ok ? 0 : -EOPNOTSUPP;
-	}
-	return 0;
 }
 
 /* Move V into C (V is left empty). -E2BIG when a list is full. */
@@ -805,13 +750,6 @@ static int handle_entry(struct parser *p, const char *name, const char *value)
 	if (r == -EINVAL)
 		return perr(p, r, "bad value '%s' for '%s'", quote(q, value),
 			    k->name);
-	if (r >= 0)
-		r = check_supported(k, &v);
-	if (r == -EOPNOTSUPP) {
-		free_value(k, &v);
-		return perr(p, -EINVAL, "'%s = %s' is not supported yet",
-			    k->name, quote(q, value));
-	}
 	if (r < 0) {
 		free_value(k, &v);
 		return perr(p, r, "out of memory");

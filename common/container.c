@@ -173,7 +173,11 @@ static bool set_hooks(struct lxc_container *c, const struct ctr_params *p)
 	else
 		snprintf(cmd, sizeof(cmd), "%s %s upper dir", p->hook, p->session);
 	ok = ok && set_item(c, "lxc.hook.pre-mount", cmd);
-	if (ok && cfg->userns) {
+	if (ok && cfg->userns && p->pool) {
+		snprintf(cmd, sizeof(cmd), "%s %s idmap %s %s/%s pool", p->hook, p->session,
+			 p->ret_lower, CTR_LOWER_DIR, p->session);
+		ok = hook_safe(p->ret_lower) && set_item(c, "lxc.hook.pre-start", cmd);
+	} else if (ok && cfg->userns) {
 		snprintf(cmd, sizeof(cmd), "%s %s idmap %s %s/%s %u %u", p->hook, p->session,
 			 p->ret_lower, CTR_LOWER_DIR, p->session, (unsigned)p->uid, (unsigned)p->gid);
 		ok = hook_safe(p->ret_lower) && set_item(c, "lxc.hook.pre-start", cmd);
@@ -196,6 +200,24 @@ static bool set_idmap(struct lxc_container *c, char kind, unsigned id)
 }
 
 /*
+ * A pooled copy does not know its user yet: every ordinary user id
+ * (SUBID_USERS_FIRST ...) passes through, "u 0 BASE 1000", "u 1000 1000
+ * 59000", "u 60000 BASE+60000 5536", so whoever takes it keeps their ids.
+ */
+static bool set_pool_idmap(struct lxc_container *c, char kind)
+{
+	char line[96];
+	const unsigned end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
+	snprintf(line, sizeof(line), "%c 0 %u %u", kind, SUBID_BASE, SUBID_USERS_FIRST);
+	bool ok = set_item(c, "lxc.idmap", line);
+	snprintf(line, sizeof(line), "%c %u %u %u", kind, SUBID_USERS_FIRST, SUBID_USERS_FIRST,
+		 SUBID_USERS_COUNT);
+	ok = ok && set_item(c, "lxc.idmap", line);
+	snprintf(line, sizeof(line), "%c %u %u %u", kind, end, SUBID_BASE + end, SUBID_COUNT - end);
+	return ok && set_item(c, "lxc.idmap", line);
+}
+
+/*
  * An unprivileged copy: its root is SUBID_BASE on the host. The origin is
  * not shifted on disk: the pre-start hook mounts it idmapped (in the
  * monitor's own mount namespace) and that mount is the overlay's lower.
@@ -205,8 +227,9 @@ static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
 	char rootfs[PATH_MAX * 2 + 64];
 	snprintf(rootfs, sizeof(rootfs), "overlay:%s/%s:%s/%s/overlay/delta", CTR_LOWER_DIR,
 		 p->session, c->config_path, c->name);
-	return set_idmap(c, 'u', p->uid) && set_idmap(c, 'g', p->gid) &&
-	       set_item(c, "lxc.monitor.unshare", "1") && set_item(c, "lxc.rootfs.path", rootfs);
+	bool ok = p->pool ? set_pool_idmap(c, 'u') && set_pool_idmap(c, 'g')
+			  : set_idmap(c, 'u', p->uid) && set_idmap(c, 'g', p->gid);
+	return ok && set_item(c, "lxc.monitor.unshare", "1") && set_item(c, "lxc.rootfs.path", rootfs);
 }
 
 /*
@@ -257,9 +280,10 @@ static bool configure(struct lxc_container *c, const struct ctr_params *p)
 		ok = set_userns(c, p);
 	if (ok && p->logfile)
 		ok = set_item(c, "lxc.log.file", p->logfile) && set_item(c, "lxc.log.level", "DEBUG");
-	if (ok && cfg->bind_home)
+	/* A pooled copy gets its user's home and binds when it is taken. */
+	if (ok && cfg->bind_home && !p->pool)
 		ok = add_bind(c, p->home, p->home, false);
-	for (size_t i = 0; ok && i < cfg->n_binds; i++)
+	for (size_t i = 0; ok && !p->pool && i < cfg->n_binds; i++)
 		ok = add_bind(c, cfg->binds[i].src, cfg->binds[i].dst, cfg->binds[i].ro);
 	for (size_t i = 0; ok && i < cfg->n_devices; i++)
 		ok = add_device(c, cfg->devices[i]);
@@ -449,6 +473,11 @@ int ctr_start(struct lxc_container *c, char *why, size_t len)
 		/* liblxc says why a start failed on stderr only: keep it for the log. */
 		dup2(p[1], 2);
 		util_reset_signals();
+		/* With newuidmap on PATH liblxc runs it (and newgidmap) through
+		 * /bin/sh for every copy; as root it writes the maps itself,
+		 * which saves four execs per login. The ranges stay reserved
+		 * for root in /etc/subuid and /etc/subgid. */
+		setenv("PATH", "/usr/sbin:/sbin", 1);
 		c->want_daemonize(c, true);
 		c->want_close_all_fds(c, true);
 		_exit(c->start(c, 0, NULL) ? 0 : 1);

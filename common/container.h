@@ -28,6 +28,7 @@ struct ctr_params {
 	gid_t gid;
 	char *ret_lower;     /* out: the origin's rootfs directory (PATH_MAX) */
 	const char *logfile; /* liblxc's debug log (the module's debug argument), or NULL */
+	bool pool;           /* a copy made ahead of logins: no user yet (see keeper_pool.c) */
 };
 
 /* In a copy's directory: the session id. Only copies carrying it are ours. */
@@ -94,6 +95,18 @@ int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data);
  * wait_ms for a first one (DHCP). -EADDRNOTAVAIL when there is none.
  */
 int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_ms);
+
+/*
+ * For pooled copies, on a running copy (container_live.c): bind SRC from
+ * the host at DST inside it (nosuid, nodev, ro if asked); DST must exist.
+ */
+int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro);
+
+/* Set the running copy's hostname (its UTS namespace). */
+int ctr_set_hostname(struct lxc_container *c, const char *name);
+
+/* The origin's root file system directory (from its lxc.rootfs.path). */
+int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len);
 
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */
 bool ctr_path_exists(struct lxc_container *c, const char *path);

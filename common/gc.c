@@ -23,6 +23,7 @@
 #include "util.h"
 
 #define GC_MAX_LIVE 4096
+#define GC_MAX_POOL 256 /* more than CONFIG_MAX_POOL: stale ones of older configs too */
 
 int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason)
 {
@@ -276,4 +277,55 @@ int gc_run(const char *rundir, const char *const *lxcpaths, bool wait, struct gc
 	if (ret)
 		*ret = st;
 	return r;
+}
+
+struct drain {
+	const char *rundir;
+	const char *keep; /* signature of the copies that stay, NULL: none */
+	struct ledger_entry *list;
+	size_t n, max;
+};
+
+/* Under the ledger lock: no session can take it once it says "draining". */
+static int claim_pooled(const struct ledger_entry *e, void *data)
+{
+	struct drain *d = data;
+	if (strcmp(e->state, "pooled") != 0 || (d->keep && strcmp(e->options, d->keep) == 0) ||
+	    d->n >= d->max)
+		return 0;
+	struct ledger_entry *c = &d->list[d->n];
+	*c = *e;
+	snprintf(c->state, sizeof(c->state), "draining");
+	if (ledger_write(d->rundir, c) == 0)
+		d->n++;
+	return 0;
+}
+
+int gc_drain_pool(const char *rundir, const char *keep)
+{
+	struct drain d = { .rundir = rundir, .keep = keep, .max = GC_MAX_POOL };
+	_cleanup_free_ struct ledger_entry *list = calloc(GC_MAX_POOL, sizeof(*list));
+	int n = 0;
+	if (!list)
+		return -ENOMEM;
+	d.list = list;
+	{
+		_cleanup_close_ int lock = ledger_lock(rundir);
+		if (lock < 0)
+			return lock;
+		ledger_foreach(rundir, claim_pooled, &d);
+	}
+	/* Stopping destroys it; its post-stop hook logs that and drops the record. */
+	for (size_t i = 0; i < d.n; i++) {
+		int r = names_container_valid(list[i].container) && list[i].lxcpath[0] == '/'
+				? ctr_destroy(list[i].lxcpath, list[i].container)
+				: -EINVAL;
+		ledger_remove(rundir, list[i].session);
+		if (r == 0)
+			n++;
+		else
+			log_event(LOG_ERR, "error", "session", list[i].session, "container",
+				  list[i].container, "reason", "draining a pooled copy failed", NULL);
+	}
+	return n;
 }

@@ -24,6 +24,12 @@ struct gc_stats {
 int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason);
 
 /*
+ * Destroy the pooled copies (pool = N) whose configuration signature is not
+ * KEEP (NULL: all of them). Returns how many went, or -errno.
+ */
+int gc_drain_pool(const char *rundir, const char *keep);
+
+/*
  * Collect everything: records of dead keepers, copies under lxcpaths
  * (NULL-terminated) that no live record owns and that carry our staging
  * directory, stale lock files, leftover cgroups, orphan sockets. Only one

@@ -3,9 +3,10 @@
  * Subordinate ids for unprivileged copies. Every copy maps its root to
  * SUBID_BASE on the host (65536 ids), except the session user's own uid and
  * gid, which pass through unchanged so the bound home keeps its ownership.
- * liblxc maps through newuidmap/newgidmap when they are installed, and
- * those insist that root owns the ranges in /etc/subuid and /etc/subgid;
- * owning them also keeps shadow from handing them to a user.
+ * liblxc, run as root without newuidmap on its PATH (see ctr_start), writes
+ * the maps itself; root still owns the ranges in /etc/subuid and
+ * /etc/subgid, which keeps shadow from handing them to a user and lets
+ * liblxc's tools (which use newuidmap) work on the copies too.
  */
 #ifndef THROWAWAY_SUBID_H
 #define THROWAWAY_SUBID_H

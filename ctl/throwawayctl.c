@@ -10,6 +10,8 @@
  *   throwawayctl check-config [FILE]    validate a config, like sshd -t
  *   throwawayctl kept list [USER]       data kept by keep = yes sessions
  *   throwawayctl kept rm USER SESSION   remove kept data (or: rm --older-than DUR)
+ *   throwawayctl pool fill [FILE]       make the pooled copies now (FILE: the config)
+ *   throwawayctl pool drain             destroy the pooled copies
  *   throwawayctl setup-ids              give root the subordinate ids of copies
  *   throwawayctl doctor [FILE]          check that this host is ready for logins
  *
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +46,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
 		"kill --user USER | gc | kept list [USER] | kept rm USER SESSION | "
-		"kept rm --older-than DURATION | check-config [FILE] | setup-ids | doctor [FILE]\n");
+		"kept rm --older-than DURATION | pool fill [FILE] | pool drain | check-config [FILE] | "
+		"setup-ids | doctor [FILE]\n");
 	return 2;
 }
 
@@ -347,6 +351,41 @@ static int cmd_gc(void)
 	return 0;
 }
 
+/*
+ * pool fill: top the pool up now (as every login does in the background),
+ * waiting for it; pool drain: destroy every pooled copy (at shutdown).
+ */
+static int cmd_pool(int argc, char **argv)
+{
+	int st;
+	if (argc == 1 && strcmp(argv[0], "drain") == 0) {
+		int n = gc_drain_pool(TW_RUNDIR, NULL);
+		if (n < 0) {
+			fprintf(stderr, "throwawayctl: cannot drain the pool: %s\n", strerror(-n));
+			return 1;
+		}
+		printf("pool drain: %d copies destroyed\n", n);
+		return 0;
+	}
+	if (argc < 1 || argc > 2 || strcmp(argv[0], "fill") != 0 || (argc == 2 && argv[1][0] != '/'))
+		return usage();
+	const char *config = argc == 2 ? argv[1] : CONFIG_DEFAULT_PATH;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *const args[] = { (char *)"throwaway-keeper", (char *)"--pool-fill", (char *)config,
+				       NULL };
+		char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+		execve(LIBEXECDIR "/throwaway-keeper", args, envp);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "throwawayctl: filling the pool failed (see the system log)\n");
+		return 1;
+	}
+	printf("pool fill: done\n");
+	return 0;
+}
+
 static int cmd_check_config(const char *path)
 {
 	struct config cfg = { 0 };
@@ -399,6 +438,8 @@ int main(int argc, char **argv)
 		return cmd_kill(argc - 2, argv + 2);
 	if (strcmp(cmd, "gc") == 0 && argc == 2)
 		return cmd_gc();
+	if (strcmp(cmd, "pool") == 0)
+		return cmd_pool(argc - 2, argv + 2);
 	if (strcmp(cmd, "kept") == 0)
 		return kept_cmd(argc - 2, argv + 2);
 	if (strcmp(cmd, "setup-ids") == 0 && argc == 2)

@@ -3,7 +3,8 @@
  * throwaway-hook SESSION [ARGS] — run by liblxc (lxc.hook.version = 1: the
  * type is in LXC_HOOK_TYPE and nothing is appended to our arguments).
  *
- * pre-start  idmap LOWER MNT UID GID   (unprivileged copies only; host root,
+ * pre-start  idmap LOWER MNT UID GID | idmap LOWER MNT pool   (unprivileged
+ *     copies only; host root,
  *     in the monitor's own mount namespace, lxc.monitor.unshare = 1):
  *     mount the origin's rootfs LOWER at MNT idmapped with the copy's map,
  *     so the unmodified origin appears owned by the copy's root. The mount
@@ -24,6 +25,8 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,9 @@
 #include "names.h"
 #include "subid.h"
 #include "util.h"
+
+/* Not an id: the map of a pooled copy, where every user's ids pass through. */
+#define POOL_ID UINT32_MAX
 
 static const char *failed_step;
 
@@ -64,12 +70,17 @@ static int parse_id(const char *s, unsigned *ret)
 	return 0;
 }
 
+/* The copy's map (see container.c): the user's id, or (POOL_ID) all users' ids, pass through. */
 static int write_map(pid_t pid, const char *file, unsigned id)
 {
 	char path[64], map[160];
+	const unsigned first = SUBID_USERS_FIRST, end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	int n = snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE, id, id, id,
-			 id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
+	int n = id == POOL_ID ? snprintf(map, sizeof(map), "0 %u %u\n%u %u %u\n%u %u %u\n", SUBID_BASE,
+					 first, first, first, SUBID_USERS_COUNT, end,
+					 SUBID_BASE + end, SUBID_COUNT - end)
+			      : snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE,
+					 id, id, id, id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -112,8 +123,9 @@ static int make_userns(unsigned uid, unsigned gid)
 
 static int idmap_lower(int argc, char **argv)
 {
-	unsigned uid, gid;
-	if (argc != 7 || parse_id(argv[5], &uid) < 0 || parse_id(argv[6], &gid) < 0)
+	unsigned uid = POOL_ID, gid = POOL_ID;
+	bool pool = argc == 6 && strcmp(argv[5], "pool") == 0;
+	if (!pool && (argc != 7 || parse_id(argv[5], &uid) < 0 || parse_id(argv[6], &gid) < 0))
 		return -EINVAL;
 	/* liblxc runs us in the monitor's own mount namespace, already made
 	 * rslave (lxc.monitor.unshare = 1): the mount cannot reach the host. */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -53,16 +54,25 @@ static void sanitize_process(void)
 	}
 }
 
-static int reply(int fd, const char *type, const char *key, const char *value)
+/* A message with one or two key=value pairs (k2 may be NULL). */
+static int reply2(int fd, const char *type, const char *k1, const char *v1, const char *k2,
+		  const char *v2)
 {
 	struct proto_msg m;
 	int r = proto_begin(&m, type);
 	if (r == 0)
-		r = proto_put(&m, key, value);
+		r = proto_put(&m, k1, v1);
+	if (r == 0 && k2)
+		r = proto_put(&m, k2, v2);
 	if (r == 0)
 		r = proto_send(fd, &m, NULL, 0);
 	proto_free(&m);
 	return r;
+}
+
+static int reply(int fd, const char *type, const char *key, const char *value)
+{
+	return reply2(fd, type, key, value, NULL, NULL);
 }
 
 static int destroy_session(const char *session)
@@ -87,6 +97,10 @@ static void spawn_gc(const struct keeper *k)
 	if (pid != 0)
 		return; /* the keeper reaps it with its other children */
 	util_reset_signals();
+	/* Housekeeping: it must not take CPU from the login it follows. */
+	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
+		/* runs at the keeper's priority then */
+	}
 	const char *paths[] = { k->cfg.lxcpath, NULL };
 	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
 }
@@ -118,8 +132,9 @@ static int run_session(void)
 		log_event(LOG_INFO, "ready", "session", k.session, "user", k.user, "rhost", k.rhost,
 			  "container", k.container, "ms", ms,
 			  "keys", k.cfg.bind_home ? "home" : NULL, NULL);
-		/* The module may have given up waiting: then nobody will use the copy. */
-		r = reply(REQUEST_FD, "ready", "container", k.container);
+		/* The module may have given up waiting: then nobody will use the copy.
+		 * A pooled copy brings its own session id: the module takes it. */
+		r = reply2(REQUEST_FD, "ready", "container", k.container, "session", k.session);
 		if (r < 0)
 			snprintf(err, sizeof(err), "the login gave up waiting");
 	}
@@ -136,6 +151,7 @@ static int run_session(void)
 	}
 	close(REQUEST_FD);
 	spawn_gc(&k);
+	keeper_pool_spawn_fill(&k);
 	r = keeper_loop(&k);
 	if (r < 0 && !k.end_reason)
 		k.end_reason = "internal-error";
@@ -150,6 +166,8 @@ int main(int argc, char **argv)
 	log_open(false);
 	if (argc == 3 && strcmp(argv[1], "--destroy") == 0)
 		return destroy_session(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--pool-fill") == 0 && argv[2][0] == '/')
+		return keeper_pool_fill(argv[2]);
 	if (argc != 1 || fcntl(REQUEST_FD, F_GETFD) < 0) {
 		log_event(LOG_ERR, "error", "reason", "throwaway-keeper: bad invocation", NULL);
 		return 2;

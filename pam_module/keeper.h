@@ -50,7 +50,9 @@ struct keeper {
 	bool debug;
 
 	struct config cfg;
-	char container[NAMES_CONTAINER_MAX + 1];
+	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's lxc name */
+	char hostname[NAMES_CONTAINER_MAX + 1];  /* from the name template (= container unless pooled) */
+	bool pooled;                             /* the copy came from the pool */
 	struct lxc_container *c;
 	struct ledger_entry entry;
 	uint64_t t0_ms;
@@ -77,6 +79,18 @@ int keeper_read_request(struct keeper *k, int fd, char *err);
 int keeper_setup(struct keeper *k, char *err);
 /* keeper_files.c: the user's files in the running copy (origin rootfs at lower). */
 int keeper_populate(struct keeper *k, const char *lower, char *err);
+
+/* keeper_pool.c: copies made ahead of logins (pool = N). */
+int keeper_pool_signature(const struct config *c, char *buf, size_t len);
+/* Under the ledger lock: a pooled copy this session may take (1), or none (0). */
+int keeper_pool_find(const struct keeper *k, struct ledger_entry *ret);
+/* Give the taken copy k->container the session's name, files, home and binds. */
+int keeper_pool_adopt(struct keeper *k, char *err);
+void keeper_pool_spawn_fill(const struct keeper *k);
+/* throwaway-keeper --pool-fill CONFIG: 0, or 1 on failure. */
+int keeper_pool_fill(const char *config_path);
+
+void keeper_leave_caller_cgroup(void);
 
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);

@@ -135,6 +135,8 @@ struct files {
 	const char *home;
 	uid_t uid;
 	gid_t gid;
+	const char *dirs[CONFIG_MAX_BINDS + 1]; /* mount points to make (pooled copies) */
+	size_t n_dirs;
 };
 
 /* Replace dir/name atomically: a new file, then rename over the old one. */
@@ -166,6 +168,12 @@ static int write_etc(const struct files *f, int rootfd)
 		r = replace_file(etc, "hosts", f->hosts, strlen(f->hosts), 0644, 0, 0);
 	if (r >= 0)
 		r = replace_file(etc, "hostname", f->hostname, strlen(f->hostname), 0644, 0, 0);
+	for (size_t i = 0; r >= 0 && i < f->n_dirs; i++) {
+		int fd = safefs_mkdirs_beneath(rootfd, f->dirs[i] + strspn(f->dirs[i], "/"), 0755, 0, 0);
+		r = fd < 0 ? fd : 0;
+		if (fd >= 0)
+			close(fd);
+	}
 	return r;
 }
 
@@ -241,8 +249,13 @@ int keeper_populate(struct keeper *k, const char *lower, char *err)
 	}
 	snprintf(f.hosts, sizeof(f.hosts),
 		 "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-		 k->container);
-	snprintf(f.hostname, sizeof(f.hostname), "%s\n", k->container);
+		 k->hostname);
+	snprintf(f.hostname, sizeof(f.hostname), "%s\n", k->hostname);
+	/* A pooled copy had no mount points for the home and the binds made yet. */
+	if (k->pooled && k->cfg.bind_home)
+		f.dirs[f.n_dirs++] = k->home;
+	for (size_t i = 0; k->pooled && i < k->cfg.n_binds; i++)
+		f.dirs[f.n_dirs++] = k->cfg.binds[i].dst;
 	r = ctr_run_as_root(k->c, write_inside, &f);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));

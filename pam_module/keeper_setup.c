@@ -177,13 +177,19 @@ static int reserve_slot(struct keeper *k, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "cannot read the session ledger");
 		return lock < 0 ? lock : r;
 	}
-	if (all >= k->cfg.max_sessions) {
-		snprintf(err, KEEPER_ERR_MAX, "the host already runs its limit of %llu sandboxes",
-			 (unsigned long long)k->cfg.max_sessions);
-		return -EUSERS;
-	}
 	if (mine >= k->cfg.max_sessions_per_user) {
 		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", mine);
+		return -EUSERS;
+	}
+	/* A pooled copy becomes this session's (same id): it is counted already. */
+	struct ledger_entry pooled;
+	if (keeper_pool_find(k, &pooled) == 1) {
+		memcpy(k->session, pooled.session, sizeof(k->session));
+		memcpy(k->container, pooled.container, sizeof(k->container));
+		k->pooled = true;
+	} else if (all >= k->cfg.max_sessions) {
+		snprintf(err, KEEPER_ERR_MAX, "the host already runs its limit of %llu sandboxes",
+			 (unsigned long long)k->cfg.max_sessions);
 		return -EUSERS;
 	}
 	r = fill_entry(k, &k->entry);
@@ -194,8 +200,9 @@ static int reserve_slot(struct keeper *k, char *err)
 	return r;
 }
 
-/* On a systemd host the keeper starts in the user's session scope: leave it. */
-static void leave_caller_cgroup(void)
+/* On a systemd host the keeper starts in the user's session scope (the filler
+ * in a unit's cgroup): leave it. */
+void keeper_leave_caller_cgroup(void)
 {
 	if (!ctr_cgroup_v2())
 		return;
@@ -242,6 +249,30 @@ static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 		log_event(LOG_DEBUG, "debug", "session", k->session, "step", step, "ms", ms, NULL);
 	}
 	*t = now;
+}
+
+/*
+ * The pooled copy could not be adopted: destroy it (its post-stop hook
+ * still finds the record naming it) and make a copy the usual way.
+ */
+static int unpool(struct keeper *k, const char *why)
+{
+	log_event(LOG_WARNING, "error", "session", k->session, "container", k->container,
+		  "reason", why, NULL);
+	if (k->c) {
+		ctr_stop(k->c);
+		lxc_container_put(k->c);
+		k->c = NULL;
+	} else {
+		ctr_destroy(k->cfg.lxcpath, k->container);
+	}
+	if (k->initfd >= 0)
+		close(k->initfd);
+	k->initfd = -EBADF;
+	k->pooled = false;
+	memcpy(k->container, k->hostname, sizeof(k->container));
+	memcpy(k->entry.container, k->container, sizeof(k->container));
+	return ledger_write(TW_RUNDIR, &k->entry);
 }
 
 static int create_copy(struct keeper *k, char *err)
@@ -305,21 +336,25 @@ int keeper_setup(struct keeper *k, char *err)
 	int r = resolve_user(k, err);
 	if (r < 0 || (r = load_config(k, err)) < 0 || (r = check_userns(k, err)) < 0)
 		return r;
-	r = names_container(k->cfg.name, k->cfg.origin, k->user, k->uid, k->session, k->container);
+	r = names_container(k->cfg.name, k->cfg.origin, k->user, k->uid, k->session, k->hostname);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "cannot make a copy name from the template '%s'", k->cfg.name);
 		return r;
 	}
+	memcpy(k->container, k->hostname, sizeof(k->container));
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
-	leave_caller_cgroup();
+	keeper_leave_caller_cgroup();
 	int fd = util_pidfd_open(k->caller);
 	if (fd < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the login process is gone");
 		return fd;
 	}
 	k->callers[k->n_callers++] = (struct caller){ .pid = k->caller, .fd = fd };
-	if ((r = create_copy(k, err)) < 0 || (r = make_socket(k, err)) < 0)
+	/* A pooled copy that cannot be adopted is replaced by a fresh one. */
+	if (k->pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err)) < 0)
+		return r;
+	if ((!k->pooled && (r = create_copy(k, err)) < 0) || (r = make_socket(k, err)) < 0)
 		return r;
 	strcpy(k->entry.state, "running");
 	return ledger_write(TW_RUNDIR, &k->entry);

@@ -183,8 +183,9 @@ static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
 }
 
 /*
- * Wait for "ready"; on "error" copy the keeper's sentence into why. On
- * "join" (share = user, the user has a copy) -EALREADY with its session in why.
+ * Wait for "ready" (its session id, if any, into why); on "error" copy the
+ * keeper's sentence into why. On "join" (share = user, the user has a
+ * copy) -EALREADY with its session in why.
  */
 static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t len)
 {
@@ -208,6 +209,10 @@ static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t 
 	r = strcmp(m.type, "ready") == 0 ? 0 : -EIO;
 	if (r < 0)
 		snprintf(why, len, "%s", proto_get(&m, "msg") ? proto_get(&m, "msg") : "unknown error");
+	/* A pooled copy keeps the session id it was made with: it is the session's now. */
+	const char *s = r == 0 ? proto_get(&m, "session") : NULL;
+	if (s && names_session_valid(s))
+		snprintf(why, len, "%s", s);
 	proto_free(&m);
 	return r;
 }
@@ -309,9 +314,12 @@ static int join_session(pam_handle_t *pamh, const char *session, uint64_t deadli
 	return r;
 }
 
-/* A new copy from a new keeper; -EALREADY with the session to join in why. */
+/*
+ * A new copy from a new keeper; -EALREADY with the session to join in why.
+ * On success session may have changed (a pooled copy's id).
+ */
 static int new_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
-		       const struct config *cfg, const char *session, char *why, size_t len)
+		       const struct config *cfg, char *session, char *why, size_t len)
 {
 	_cleanup_close_ int sock = -EBADF;
 	int r = spawn_keeper(&sock);
@@ -324,10 +332,13 @@ static int new_session(pam_handle_t *pamh, const struct passwd *pw, const struct
 		snprintf(why, len, "cannot talk to its helper (%s)", strerror(-r));
 		return r;
 	}
+	why[0] = '\0';
 	r = wait_ready(sock, cfg->start_timeout, why, len);
 	/* A keeper that died or hung half way cannot clean up: do it for it. */
 	if (r < 0 && r != -EIO && r != -EALREADY)
 		run_destroy(session);
+	if (r == 0 && names_session_valid(why))
+		memcpy(session, why, NAMES_SESSION_LEN + 1);
 	return r;
 }
 

@@ -27,8 +27,8 @@ denied "broken config" "^throwaway: cannot create your sandbox: $TW_CONF:3: .*pi
 expect_eq "broken config: other users still log in" "$(hostname)" "$(tw_ssh tw-test-erin hostname)"
 check_clean
 
-tw_config "pool = 2"
-denied "a value not supported yet" "not supported yet"
+tw_config "storage = tmpfs" "keep = yes"
+denied "keep without storage = dir" "$TW_CONF:4: 'keep = yes' needs 'storage = dir'"
 
 tw_config
 lxc-start -n "$TW_ORIGIN" -d

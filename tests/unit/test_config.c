@@ -495,24 +495,16 @@ static void test_config_load_bad_bind(void **state)
 	}
 }
 
-static void test_config_load_not_supported_yet(void **state)
+static void test_config_load_pool(void **state)
 {
-	static const char *const unsupported[][2] = {
-		{ "pool", "2" },
-	};
-	char line[256], want[512];
-	size_t i;
+	struct config c = { 0 };
 
 	(void)state;
-	for (i = 0; i < ELEMENTSOF(unsupported); i++) {
-		snprintf(line, sizeof(line), "%s = %s", unsupported[i][0],
-			 unsupported[i][1]);
-		snprintf(want, sizeof(want), ":3: '%s' is not supported yet",
-			 line);
-		expect_global_error(line, want);
-	}
+	load_global("pool = 64", &c);
+	assert_int_equal(c.pool, 64);
+	config_free(&c);
+	expect_global_error("pool = 65", ":3: bad value '65' for 'pool'");
 }
-
 static void test_config_load_duplicate_key(void **state)
 {
 	(void)state;
@@ -1268,7 +1260,7 @@ int main(void)
 		T(test_config_load_unknown_key_quoted),
 		T(test_config_load_bad_values),
 		T(test_config_load_bad_bind),
-		T(test_config_load_not_supported_yet),
+		T(test_config_load_pool),
 		T(test_config_load_duplicate_key),
 		T(test_config_load_duplicate_section),
 		T(test_config_load_unknown_section),

@@ -120,6 +120,9 @@ static void sample(struct ledger_entry *e, const char *session, uid_t uid, pid_t
 	e->keeper_start = keeper_start;
 	e->caller = 4242;
 	e->started = 1700000000;
+	snprintf(e->share, sizeof(e->share), "user");
+	e->logins = 3;
+	snprintf(e->options, sizeof(e->options), "storage=dir keep=yes devices=/dev/a,/dev/b");
 }
 
 static void assert_entry_equal(const struct ledger_entry *a, const struct ledger_entry *b)
@@ -137,6 +140,9 @@ static void assert_entry_equal(const struct ledger_entry *a, const struct ledger
 	assert_int_equal(a->keeper_start, b->keeper_start);
 	assert_int_equal(a->caller, b->caller);
 	assert_int_equal(a->started, b->started);
+	assert_string_equal(a->share, b->share);
+	assert_int_equal(a->logins, b->logins);
+	assert_string_equal(a->options, b->options);
 }
 
 static void assert_mode(const char *path, mode_t mode)

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Changing a copy that already runs: what a pooled copy (made before its
+ * user logged in) gets when a session takes it. Each change is made by a
+ * forked child of ours that joins one namespace of the copy's init as
+ * host root, so the copy's dropped capabilities do not stand in its way.
+ */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <lxc/lxccontainer.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+/* Run fn(data) in a child that joined the copy's NSTYPE namespace (ns name NS). */
+static int in_namespace(struct lxc_container *c, const char *ns, int nstype, int (*fn)(const void *),
+			const void *data)
+{
+	char path[64];
+	int st;
+	pid_t init = c->init_pid(c);
+	if (init <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, ns);
+	_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(setns(nsfd, nstype) < 0 ? errno : fn(data));
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
+}
+
+struct bind {
+	int tree;
+	const char *dst;
+};
+
+static int move_tree(const void *data)
+{
+	const struct bind *b = data;
+	/* setns() put us at the copy's root: DST resolves inside it. */
+	return move_mount(b->tree, "", AT_FDCWD, b->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
+}
+
+int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro)
+{
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					    (ro ? MOUNT_ATTR_RDONLY : 0) };
+	/* A detached copy of the host's tree, made here, moved in there. */
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return -errno;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return -errno;
+	struct bind b = { .tree = tree, .dst = dst };
+	return in_namespace(c, "mnt", CLONE_NEWNS, move_tree, &b);
+}
+
+static int set_name(const void *data)
+{
+	const char *name = data;
+	return sethostname(name, strlen(name)) < 0 ? errno : 0;
+}
+
+int ctr_set_hostname(struct lxc_container *c, const char *name)
+{
+	return in_namespace(c, "uts", CLONE_NEWUTS, set_name, name);
+}
+
+int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len)
+{
+	char v[PATH_MAX + 16];
+	struct lxc_container *o = lxc_container_new(cfg->origin, cfg->origin_lxcpath);
+	if (!o)
+		return -ENOMEM;
+	int n = o->is_defined(o) ? o->get_config_item(o, "lxc.rootfs.path", v, sizeof(v)) : -1;
+	lxc_container_put(o);
+	if (n <= 0 || (size_t)n >= sizeof(v))
+		return -ENOENT;
+	/* "dir:/path" or a plain "/path": the only kinds an overlay clone takes */
+	const char *dir = strncmp(v, "dir:", 4) == 0 ? v + 4 : v;
+	if (dir[0] != '/' || strlen(dir) >= len)
+		return -EINVAL;
+	memcpy(buf, dir, strlen(dir) + 1);
+	return 0;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pool = N: copies of the [global] configuration, made and started ahead
+ * of logins, so that a login only has to adopt one.
+ *
+ * A pooled copy is a running copy with a ledger record in state "pooled"
+ * whose keeper field is the copy's init (so gc sees it alive exactly while
+ * the copy runs) and whose options field is the signature of the config
+ * it was made with. It has no user yet, so with userns = yes its map passes
+ * every ordinary user id through (see set_pool_idmap in container.c).
+ *
+ * A session takes one under the ledger lock (its record becomes the
+ * session's, same id), then gives it the session's hostname, the user's
+ * passwd entry and keys, the home and the binds (mounts moved into the
+ * running copy), and refills the pool in the background. A taken copy is a
+ * session's copy like any other: it is destroyed when the session ends.
+ *
+ * The filler (throwaway-keeper --pool-fill CONFIG; one at a time, under
+ * RUNDIR/pool.lock) tops the pool up to N within max_sessions, and drains
+ * pooled copies made from another configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lxc/lxccontainer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "gc.h"
+#include "keeper.h"
+#include "log.h"
+#include "subid.h"
+#include "util.h"
+
+#define POOL_LOCK TW_RUNDIR "/pool.lock"
+#define POOL_NAME "%o-pool-%r"
+
+/* What makes two copies the same, whoever uses them: the keys a copy is made with. */
+int keeper_pool_signature(const struct config *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
+			 "userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu boot=%s",
+			 c->origin, c->origin_lxcpath, c->lxcpath,
+			 c->storage == STORAGE_DIR ? "dir" : "tmpfs", (unsigned long long)c->tmpfs_size,
+			 c->userns ? "yes" : "no", c->network, (unsigned long long)c->pids_max,
+			 (unsigned long long)c->memory_max, (unsigned long long)c->cpu_weight,
+			 c->boot == BOOT_MINIMAL ? "minimal" : "init");
+	for (size_t i = 0; n > 0 && (size_t)n < len && i < c->n_devices; i++) {
+		int m = snprintf(buf + n, len - (size_t)n, " device=%s", c->devices[i]);
+		n = m < 0 ? m : n + m;
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* May this session take a pooled copy at all? */
+static bool usable(const struct keeper *k)
+{
+	const unsigned first = SUBID_USERS_FIRST, end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
+	if (k->cfg.pool == 0 || k->cfg.keep || k->cfg.share != SHARE_SESSION || k->debug)
+		return false;
+	/* A pooled copy passes through only the ordinary user ids. */
+	return !k->cfg.userns || (k->uid >= first && k->uid < end && k->gid >= first && k->gid < end);
+}
+
+struct find {
+	const char *sig;
+	struct ledger_entry *found;
+	bool ok;
+};
+
+static int find_pooled(const struct ledger_entry *e, void *data)
+{
+	struct find *f = data;
+	if (strcmp(e->state, "pooled") != 0 || strcmp(e->options, f->sig) != 0 ||
+	    !util_proc_alive(e->keeper, e->keeper_start))
+		return 0;
+	*f->found = *e;
+	f->ok = true;
+	return -EEXIST; /* stop at the first */
+}
+
+int keeper_pool_find(const struct keeper *k, struct ledger_entry *ret)
+{
+	char sig[LEDGER_OPTIONS_MAX];
+	struct find f = { .sig = sig, .found = ret };
+	if (!usable(k) || keeper_pool_signature(&k->cfg, sig, sizeof(sig)) < 0)
+		return 0;
+	ledger_foreach(TW_RUNDIR, find_pooled, &f);
+	return f.ok ? 1 : 0;
+}
+
+/* Mount points for the home and the binds, made inside as the copy's root. */
+static int adopt_mounts(struct keeper *k)
+{
+	int r = 0;
+	if (k->cfg.bind_home)
+		r = ctr_inject_bind(k->c, k->home, k->home, false);
+	for (size_t i = 0; r == 0 && i < k->cfg.n_binds; i++)
+		r = ctr_inject_bind(k->c, k->cfg.binds[i].src, k->cfg.binds[i].dst, k->cfg.binds[i].ro);
+	return r;
+}
+
+int keeper_pool_adopt(struct keeper *k, char *err)
+{
+	char lower[PATH_MAX];
+	k->c = lxc_container_new(k->container, k->cfg.lxcpath);
+	if (!k->c || !k->c->is_running(k->c)) {
+		snprintf(err, KEEPER_ERR_MAX, "the pooled copy '%s' is not running", k->container);
+		return -ESRCH;
+	}
+	k->initfd = k->c->init_pidfd(k->c);
+	if (k->initfd < 0)
+		k->initfd = util_pidfd_open(k->c->init_pid(k->c));
+	int r = k->initfd < 0 ? -ESRCH : ctr_origin_rootfs(&k->cfg, lower, sizeof(lower));
+	if (r == 0 && (r = ctr_set_hostname(k->c, k->hostname)) < 0)
+		snprintf(err, KEEPER_ERR_MAX, "cannot name the pooled copy (%s)", strerror(-r));
+	if (r == 0)
+		r = keeper_populate(k, lower, err);
+	if (r == 0 && (r = adopt_mounts(k)) < 0)
+		snprintf(err, KEEPER_ERR_MAX, "cannot mount your home into the pooled copy (%s)",
+			 strerror(-r));
+	return r;
+}
+
+/* Start the filler in the background; the keeper reaps it with its other children. */
+void keeper_pool_spawn_fill(const struct keeper *k)
+{
+	if (k->cfg.pool == 0)
+		return;
+	pid_t pid = fork();
+	if (pid != 0)
+		return;
+	char *const argv[] = { (char *)"throwaway-keeper", (char *)"--pool-fill",
+			       (char *)k->config_path, NULL };
+	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	util_reset_signals();
+	util_cloexec_from(3);
+	execve(LIBEXECDIR "/throwaway-keeper", argv, envp);
+	_exit(127);
+}
+
+struct census {
+	const char *sig;
+	unsigned have;
+};
+
+static int count_ours(const struct ledger_entry *e, void *data)
+{
+	struct census *c = data;
+	if ((strcmp(e->state, "pooled") == 0 || strcmp(e->state, "pooling") == 0) &&
+	    strcmp(e->options, c->sig) == 0 && util_proc_alive(e->keeper, e->keeper_start))
+		c->have++;
+	return 0;
+}
+
+/* Under the ledger lock: a record for one more pooled copy, if the pool and the caps allow. */
+static int reserve(const struct config *cfg, const char *sig, struct ledger_entry *e)
+{
+	struct census c = { .sig = sig };
+	unsigned all = 0, mine = 0;
+	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
+	if (lock < 0)
+		return lock;
+	int r = ledger_foreach(TW_RUNDIR, count_ours, &c);
+	if (r == 0)
+		r = ledger_count(TW_RUNDIR, 0, &all, &mine);
+	if (r < 0 || c.have >= cfg->pool || all >= cfg->max_sessions)
+		return r < 0 ? r : 0;
+	memset(e, 0, sizeof(*e));
+	r = names_session_id(e->session);
+	if (r == 0)
+		r = names_container(POOL_NAME, cfg->origin, "pool", 0, e->session, e->container);
+	if (r < 0)
+		return r;
+	e->keeper = getpid();
+	util_proc_starttime(e->keeper, &e->keeper_start);
+	e->started_ms = util_wall_ms();
+	e->started = (time_t)(e->started_ms / 1000);
+	snprintf(e->user, sizeof(e->user), "(pool)");
+	snprintf(e->state, sizeof(e->state), "pooling");
+	snprintf(e->share, sizeof(e->share), "session");
+	snprintf(e->options, sizeof(e->options), "%s", sig);
+	if (util_strscpy(e->lxcpath, sizeof(e->lxcpath), cfg->lxcpath) < 0 ||
+	    util_strscpy(e->origin, sizeof(e->origin), cfg->origin) < 0)
+		return -ENAMETOOLONG;
+	r = ledger_write(TW_RUNDIR, e);
+	return r < 0 ? r : 1;
+}
+
+/* Make and start the copy of record e; on success e says "pooled", its keeper is the copy's init. */
+static int make_one(const struct config *cfg, struct ledger_entry *e)
+{
+	char lower[PATH_MAX], err[256] = "", why[256] = "";
+	struct lxc_container *c = NULL;
+	struct ctr_params p = { .cfg = cfg, .name = e->container, .session = e->session,
+				.hook = LIBEXECDIR "/throwaway-hook", .ret_lower = lower, .pool = true };
+	int r = ctr_create(&p, &c, err, sizeof(err));
+	if (r == 0 && (r = ctr_start(c, why, sizeof(why))) == 0) {
+		e->keeper = c->init_pid(c);
+		r = e->keeper > 0 ? util_proc_starttime(e->keeper, &e->keeper_start) : -ESRCH;
+	}
+	if (r == 0) {
+		snprintf(e->state, sizeof(e->state), "pooled");
+		r = ledger_write(TW_RUNDIR, e);
+	}
+	if (r < 0) {
+		log_event(LOG_ERR, "error", "session", e->session, "container", e->container, "reason",
+			  err[0] ? err : "a pooled copy did not start", "lxc", why[0] ? why : NULL, NULL);
+		if (c)
+			ctr_stop(c);
+		ledger_remove(TW_RUNDIR, e->session);
+	} else {
+		log_event(LOG_INFO, "pooled", "session", e->session, "container", e->container, NULL);
+	}
+	if (c)
+		lxc_container_put(c);
+	return r;
+}
+
+int keeper_pool_fill(const char *config_path)
+{
+	struct config cfg = { 0 };
+	char err[CONFIG_ERR_MAX], sig[LEDGER_OPTIONS_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	if (ledger_init(TW_RUNDIR) < 0)
+		return 1;
+	_cleanup_close_ int lock = open(POOL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return 0; /* another filler is at work */
+	int r = config_open_trusted(config_path, &fd, err);
+	if (r == 0)
+		r = config_load_fd(fd, config_path, NULL, &cfg, err);
+	if (r < 0) {
+		log_event(LOG_ERR, "error", "reason", err, NULL);
+		return 1;
+	}
+	bool fits = !cfg.keep && cfg.share == SHARE_SESSION;
+	keeper_leave_caller_cgroup();
+	r = keeper_pool_signature(&cfg, sig, sizeof(sig));
+	/* Copies made from another configuration, or a pool turned off, go. */
+	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL);
+	struct ledger_entry e;
+	while (r == 0 && fits && (r = reserve(&cfg, sig, &e)) == 1)
+		r = make_one(&cfg, &e) < 0 ? -EIO : 0;
+	config_free(&cfg);
+	return r < 0 ? 1 : 0;
+}

@@ -117,3 +117,27 @@ b_result cycle.ours.median_ms "$omed"
 b_result cycle.stock.median_ms "$smed"
 b_result cycle.ratio "$(b_ratio "$omed" "$smed")"
 b_result cycle.failures "ours $FAILS_OURS, stock $FAILS_STOCK"
+
+# With a pool: ours adopts a started copy; each cycle waits for the refill
+# (made in the background, not timed), interleaved with the stock cycle.
+POOL=${BENCH_POOL:-2}
+b_config "max_sessions_per_user = 128" "pool = $POOL"
+throwawayctl pool fill "$B_CONF" >/dev/null 2>&1
+: >"$B_TMP/cyc.ours"
+: >"$B_TMP/cyc.stock"
+for i in $(seq "$N"); do
+	b_wait_pool_ready 20 "$POOL" || say "   ! the pool was not refilled within 20 s"
+	if [ $((i % 2)) = 1 ]; then ours; stock "p$i"; else stock "p$i"; ours; fi
+done
+# The last refill first, then no pool, then nothing pooled.
+b_wait_pool_ready 20 "$POOL"
+b_config "max_sessions_per_user = 128"
+throwawayctl pool drain >/dev/null 2>&1
+b_wait_copies_gone 10 || say "   ! a copy of ours outlived its session"
+read -r no omed op95 _ < <(b_stats "$B_TMP/cyc.ours")
+read -r ns smed sp95 _ < <(b_stats "$B_TMP/cyc.stock")
+say "   with pool = $POOL: ours n=$no median ${omed} ms p95 ${op95} ms; stock n=$ns median ${smed} ms p95 ${sp95} ms"
+b_result cycle.pool.ours.median_ms "$omed"
+b_result cycle.pool.stock.median_ms "$smed"
+b_result cycle.pool.ratio "$(b_ratio "$omed" "$smed")"
+b_result cycle.pool.failures "ours $FAILS_OURS, stock $FAILS_STOCK"

@@ -916,28 +916,6 @@ static int attach(struct lxc_container *c, lxc_attach_exec_t fn, void *data,
 	return r;
 }
 
-int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data)
-{
-	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
-	pid_t pid;
-	int st;
-
-	o.env_policy = LXC_ATTACH_CLEAR_ENV;
-	o.uid = 0;
-	o.gid = 0;
-	o.initial_cwd = (char *)"/";
-	o.stdin_fd = o.stdout_fd = o.stderr_fd = -1;
-	int r = attach(c, fn, data, &o, &pid);
-	if (r < 0)
-		return r;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(st))
-		return -EIO;
-	return -WEXITSTATUS(st);
-}
-
 int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
 	       int *ret_master)
 {

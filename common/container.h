@@ -83,10 +83,11 @@ unsigned ctr_remove_cgroups(const char *name);
 int ctr_destroy(const char *lxcpath, const char *name);
 
 /*
- * Run fn(data) inside the running copy as its root (uid 0 there, the
- * copy's capabilities), in a forked child: files it makes get owners of
- * the copy's user namespace. fn returns 0 or a positive errno. Returns 0
- * or -errno. The caller must reap nothing else meanwhile.
+ * Run fn(data) as the running copy's root, in a forked child that joined
+ * its user (if any) and mount namespaces, at its root (container_live.c):
+ * paths resolve in the copy, files it makes get owners of the copy's user
+ * namespace. fn returns 0 or a positive errno. Returns 0 or -errno. The
+ * caller must reap nothing else meanwhile.
  */
 int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data);
 

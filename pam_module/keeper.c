@@ -167,7 +167,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--destroy") == 0)
 		return destroy_session(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "--pool-fill") == 0 && argv[2][0] == '/')
-		return keeper_pool_fill(argv[2]);
+		return keeper_pool_fill(argv[2], false);
+	if (argc == 3 && strcmp(argv[1], "--pool-fill-later") == 0 && argv[2][0] == '/')
+		return keeper_pool_fill(argv[2], true);
 	if (argc != 1 || fcntl(REQUEST_FD, F_GETFD) < 0) {
 		log_event(LOG_ERR, "error", "reason", "throwaway-keeper: bad invocation", NULL);
 		return 2;

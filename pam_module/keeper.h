@@ -87,8 +87,8 @@ int keeper_pool_find(const struct keeper *k, struct ledger_entry *ret);
 /* Give the taken copy k->container the session's name, files, home and binds. */
 int keeper_pool_adopt(struct keeper *k, char *err);
 void keeper_pool_spawn_fill(const struct keeper *k);
-/* throwaway-keeper --pool-fill CONFIG: 0, or 1 on failure. */
-int keeper_pool_fill(const char *config_path);
+/* throwaway-keeper --pool-fill[-later] CONFIG: 0, or 1 on failure. */
+int keeper_pool_fill(const char *config_path, bool later);
 
 void keeper_leave_caller_cgroup(void);
 

@@ -5,10 +5,10 @@
  * bind_home = no the user's SSH keys in the copy's fresh home.
  *
  * The keeper prepares them (the origin's files read on the host without
- * symlinks, the user's keys read as the user) and a child attached to the
- * copy as its root writes them right after start: paths resolve inside the
- * copy, ids are the copy's, and the files land in its upper layer whatever
- * namespace mounted it.
+ * symlinks, the user's keys read as the user) and a child that joined the
+ * copy's namespaces as its root (ctr_run_as_root) writes them right after
+ * start: paths resolve inside the copy, ids are the copy's, and the files
+ * land in its upper layer whatever namespace mounted it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -196,7 +196,7 @@ static int open_ssh_dir(const struct files *f, int rootfd)
 }
 
 /*
- * Runs inside the copy as its root (ctr_run_as_root): ids are the copy's,
+ * Runs as the copy's root in its namespaces (ctr_run_as_root): ids are the copy's,
  * and no path can lead out of it. No symlink is followed on the way.
  */
 static int write_inside(void *data)

@@ -15,7 +15,8 @@
  * running copy), and refills the pool in the background. A taken copy is a
  * session's copy like any other: it is destroyed when the session ends.
  *
- * The filler (throwaway-keeper --pool-fill CONFIG; one at a time, under
+ * The filler (throwaway-keeper --pool-fill CONFIG, or --pool-fill-later
+ * from a keeper, 300 ms later; one at a time, under
  * RUNDIR/pool.lock) tops the pool up to N within max_sessions, and drains
  * pooled copies made from another configuration.
  */
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -39,6 +41,7 @@
 
 #define POOL_LOCK TW_RUNDIR "/pool.lock"
 #define POOL_NAME "%o-pool-%r"
+#define FILL_DELAY_MS 300
 
 /* What makes two copies the same, whoever uses them: the keys a copy is made with. */
 int keeper_pool_signature(const struct config *c, char *buf, size_t len)
@@ -128,7 +131,11 @@ int keeper_pool_adopt(struct keeper *k, char *err)
 	return r;
 }
 
-/* Start the filler in the background; the keeper reaps it with its other children. */
+/*
+ * Start the filler in the background; the keeper reaps it with its other
+ * children. It waits FILL_DELAY_MS first: a refill (a clone and a start) is
+ * CPU the login that just took a copy should not have to share.
+ */
 void keeper_pool_spawn_fill(const struct keeper *k)
 {
 	if (k->cfg.pool == 0)
@@ -136,7 +143,7 @@ void keeper_pool_spawn_fill(const struct keeper *k)
 	pid_t pid = fork();
 	if (pid != 0)
 		return;
-	char *const argv[] = { (char *)"throwaway-keeper", (char *)"--pool-fill",
+	char *const argv[] = { (char *)"throwaway-keeper", (char *)"--pool-fill-later",
 			       (char *)k->config_path, NULL };
 	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	util_reset_signals();
@@ -223,16 +230,23 @@ static int make_one(const struct config *cfg, struct ledger_entry *e)
 	return r;
 }
 
-int keeper_pool_fill(const char *config_path)
+int keeper_pool_fill(const char *config_path, bool later)
 {
+	struct timespec delay = { .tv_nsec = FILL_DELAY_MS * 1000000L };
+	if (later)
+		nanosleep(&delay, NULL);
 	struct config cfg = { 0 };
 	char err[CONFIG_ERR_MAX], sig[LEDGER_OPTIONS_MAX];
 	_cleanup_close_ int fd = -EBADF;
 	if (ledger_init(TW_RUNDIR) < 0)
 		return 1;
+	/* A keeper's filler gives way to one at work; throwawayctl's waits for it. */
 	_cleanup_close_ int lock = open(POOL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
-		return 0; /* another filler is at work */
+	if (lock < 0)
+		return 1;
+	while (flock(lock, LOCK_EX | (later ? LOCK_NB : 0)) < 0)
+		if (errno != EINTR)
+			return later ? 0 : 1;
 	int r = config_open_trusted(config_path, &fd, err);
 	if (r == 0)
 		r = config_load_fd(fd, config_path, NULL, &cfg, err);

@@ -76,7 +76,10 @@ fill
 expect_eq "pool = 0: the filler drains the pool" 0 "$(pooled)"
 pool_conf 1
 fill
+pool_conf 0 # a refill still on its way (300 ms after a login) drains instead
 expect_match "pool drain destroys them" "1 copies destroyed" "$("$CTL" pool drain)"
+no_filler() { ! pgrep -f -- '--pool-fill' >/dev/null; }
+check "... no filler is still at work" wait_for 10 no_filler
 check "... and nothing of them is left" wait_for 10 no_copies
 expect_eq "... no record either" 0 "$(ls /run/throwaway/ledger | wc -l)"
 

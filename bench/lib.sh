@@ -360,7 +360,9 @@ b_cleanup() {
 	rm -f "/etc/pam.d/$B_SERVICE"
 	for u in "${B_USERS[@]}"; do
 		pkill -KILL -u "$u" 2>/dev/null
-		userdel -r "$u" >/dev/null 2>&1
+		# SIGKILL takes a moment; zombies nobody reaps would keep it "in use".
+		for _ in $(seq 20); do userdel -r "$u" >/dev/null 2>&1 && break; b_msleep 0.1; done
+		getent passwd "$u" >/dev/null && userdel -r -f "$u" >/dev/null 2>&1
 		for d in /sys/fs/cgroup/*/user/"$u"; do [ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null; done
 	done
 	lxc-destroy -n "$B_ORIGIN" >/dev/null 2>&1

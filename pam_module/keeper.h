@@ -82,8 +82,10 @@ int keeper_populate(struct keeper *k, const char *lower, char *err);
 
 /* keeper_pool.c: copies made ahead of logins (pool = N). */
 int keeper_pool_signature(const struct config *c, char *buf, size_t len);
-/* Under the ledger lock: a pooled copy this session may take (1), or none (0). */
-int keeper_pool_find(const struct keeper *k, struct ledger_entry *ret);
+/* May this login take a pooled copy? Then sig gets the copies' signature. */
+bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len);
+/* Is record e a live pooled copy with signature sig (read under the ledger lock)? */
+bool keeper_pool_match(const char *sig, const struct ledger_entry *e);
 /* Give the taken copy k->container the session's name, files, home and binds. */
 int keeper_pool_adopt(struct keeper *k, char *err);
 void keeper_pool_spawn_fill(const struct keeper *k);

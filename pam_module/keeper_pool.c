@@ -71,31 +71,15 @@ static bool usable(const struct keeper *k)
 	return !k->cfg.userns || (k->uid >= first && k->uid < end && k->gid >= first && k->gid < end);
 }
 
-struct find {
-	const char *sig;
-	struct ledger_entry *found;
-	bool ok;
-};
-
-static int find_pooled(const struct ledger_entry *e, void *data)
+bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len)
 {
-	struct find *f = data;
-	if (strcmp(e->state, "pooled") != 0 || strcmp(e->options, f->sig) != 0 ||
-	    !util_proc_alive(e->keeper, e->keeper_start))
-		return 0;
-	*f->found = *e;
-	f->ok = true;
-	return -EEXIST; /* stop at the first */
+	return usable(k) && keeper_pool_signature(&k->cfg, sig, len) == 0;
 }
 
-int keeper_pool_find(const struct keeper *k, struct ledger_entry *ret)
+bool keeper_pool_match(const char *sig, const struct ledger_entry *e)
 {
-	char sig[LEDGER_OPTIONS_MAX];
-	struct find f = { .sig = sig, .found = ret };
-	if (!usable(k) || keeper_pool_signature(&k->cfg, sig, sizeof(sig)) < 0)
-		return 0;
-	ledger_foreach(TW_RUNDIR, find_pooled, &f);
-	return f.ok ? 1 : 0;
+	return strcmp(e->state, "pooled") == 0 && strcmp(e->options, sig) == 0 &&
+	       util_proc_alive(e->keeper, e->keeper_start);
 }
 
 /* Mount points for the home and the binds, made inside as the copy's root. */

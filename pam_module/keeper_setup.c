@@ -146,48 +146,65 @@ static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 	       util_strscpy(e->service, sizeof(e->service), k->service);
 }
 
-/* share = user: a live copy of this user's that later logins join. */
-static int find_shared(const struct ledger_entry *e, void *data)
+/* What the ledger says for this login, read in one pass under its lock. */
+struct census {
+	struct keeper *k;
+	const char *pool_sig; /* the pool signature this login may take, or NULL */
+	unsigned all, mine;   /* live records: every one, the user's */
+	struct ledger_entry pooled;
+	bool have_pooled;
+};
+
+static int take_census(const struct ledger_entry *e, void *data)
 {
-	struct keeper *k = data;
-	if (e->uid != k->uid || strcmp(e->share, "user") != 0 || strcmp(e->state, "stopping") == 0 ||
-	    !util_proc_alive(e->keeper, e->keeper_start))
+	struct census *c = data;
+	struct keeper *k = c->k;
+	/* A record whose keeper is gone does not hold a slot; gc removes it. */
+	if (!util_proc_alive(e->keeper, e->keeper_start))
 		return 0;
-	memcpy(k->join, e->session, sizeof(k->join));
-	return -EEXIST;
+	c->all++;
+	c->mine += e->uid == k->uid;
+	/* share = user: a live copy of this user's that later logins join. */
+	if (k->cfg.share == SHARE_USER && !k->join[0] && e->uid == k->uid &&
+	    strcmp(e->share, "user") == 0 && strcmp(e->state, "stopping") != 0)
+		memcpy(k->join, e->session, sizeof(k->join));
+	if (c->pool_sig && !c->have_pooled && keeper_pool_match(c->pool_sig, e)) {
+		c->pooled = *e;
+		c->have_pooled = true;
+	}
+	return 0;
 }
 
 /* Reserve a session slot: caps are checked and the record written under the lock. */
 static int reserve_slot(struct keeper *k, char *err)
 {
-	unsigned all = 0, mine = 0;
 	int r = ledger_init(TW_RUNDIR);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "cannot prepare %s (%s)", TW_RUNDIR, strerror(-r));
 		return r;
 	}
+	char sig[LEDGER_OPTIONS_MAX];
+	struct census c = { .k = k, .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
-	/* Under the lock: two first logins at once still make one copy. */
-	if (lock >= 0 && k->cfg.share == SHARE_USER &&
-	    ledger_foreach(TW_RUNDIR, find_shared, k) == -EEXIST && k->join[0]) {
-		snprintf(err, KEEPER_ERR_MAX, "joining session %s", k->join);
-		return -EEXIST;
-	}
-	if (lock < 0 || (r = ledger_count(TW_RUNDIR, k->uid, &all, &mine)) < 0) {
+	if (lock < 0 || (r = ledger_foreach(TW_RUNDIR, take_census, &c)) < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "cannot read the session ledger");
 		return lock < 0 ? lock : r;
 	}
-	if (mine >= k->cfg.max_sessions_per_user) {
-		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", mine);
+	/* Under the lock: two first logins at once still make one copy. */
+	if (k->join[0]) {
+		snprintf(err, KEEPER_ERR_MAX, "joining session %s", k->join);
+		return -EEXIST;
+	}
+	if (c.mine >= k->cfg.max_sessions_per_user) {
+		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", c.mine);
 		return -EUSERS;
 	}
 	/* A pooled copy becomes this session's (same id): it is counted already. */
-	struct ledger_entry pooled;
-	if (keeper_pool_find(k, &pooled) == 1) {
-		memcpy(k->session, pooled.session, sizeof(k->session));
-		memcpy(k->container, pooled.container, sizeof(k->container));
+	if (c.have_pooled) {
+		memcpy(k->session, c.pooled.session, sizeof(k->session));
+		memcpy(k->container, c.pooled.container, sizeof(k->container));
 		k->pooled = true;
-	} else if (all >= k->cfg.max_sessions) {
+	} else if (c.all >= k->cfg.max_sessions) {
 		snprintf(err, KEEPER_ERR_MAX, "the host already runs its limit of %llu sandboxes",
 			 (unsigned long long)k->cfg.max_sessions);
 		return -EUSERS;

@@ -406,11 +406,17 @@ static int check_host(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen)
+int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char *err, size_t errlen)
 {
-	struct lxc_container *o = NULL;
-	int r = check_host(p->cfg, err, errlen);
-	if (r < 0 || (r = open_origin(p->cfg, &o, err, errlen)) < 0)
+	int r = check_host(cfg, err, errlen);
+	return r < 0 ? r : open_origin(cfg, ret_origin, err, errlen);
+}
+
+int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
+	       char *err, size_t errlen)
+{
+	int r = o ? 0 : ctr_check(p->cfg, &o, err, errlen);
+	if (r < 0)
 		return r;
 	struct lxc_container *c = o->clone(o, p->name, p->cfg->lxcpath,
 					   LXC_CLONE_SNAPSHOT | LXC_CLONE_KEEPNAME, "overlay",
@@ -460,7 +466,35 @@ static void last_line(const char *buf, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(end - start), start);
 }
 
-int ctr_start(struct lxc_container *c, char *why, size_t len)
+/*
+ * A start that failed leaves liblxc's monitor destroying the ephemeral
+ * copy, and taking its lock (a file) to do it: let it finish, or the
+ * caller's cleanup races it and the lock file stays behind.
+ */
+static void settle_failed_start(struct lxc_container *c)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	for (int i = 0; i < 200 && c->is_defined(c) && !c->is_running(c); i++)
+		nanosleep(&tick, NULL);
+}
+
+/* Wait for PID at most timeout_ms; past it, kill it and say so. */
+static int wait_child_until(pid_t pid, unsigned timeout_ms)
+{
+	int fd = util_pidfd_open(pid);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = 1;
+	while (fd >= 0 && (n = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (fd >= 0)
+		close(fd);
+	if (n == 0)
+		kill(pid, SIGKILL);
+	int r = wait_child(pid);
+	return n == 0 ? -ETIMEDOUT : r;
+}
+
+int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t len)
 {
 	int p[2];
 	char buf[8192] = "";
@@ -483,15 +517,19 @@ int ctr_start(struct lxc_container *c, char *why, size_t len)
 		_exit(c->start(c, 0, NULL) ? 0 : 1);
 	}
 	close(p[1]);
-	int r = wait_child(pid);
+	int r = wait_child_until(pid, timeout_ms);
+	if (r == -ETIMEDOUT && why)
+		snprintf(why, len, "it did not start within %u s", timeout_ms / 1000);
 	if (r == 0 && !c->is_running(c))
 		r = -EIO;
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);
 	buf[n > 0 ? n : 0] = '\0';
-	if (r < 0 && why)
+	if (r < 0 && r != -ETIMEDOUT && why)
 		last_line(buf, why, len);
+	if (r < 0)
+		settle_failed_start(c);
 	return r;
 }
 

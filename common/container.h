@@ -49,20 +49,30 @@ uid_t ctr_root_uid(const struct config *cfg);
 bool ctr_cgroup_v2(void);
 
 /*
- * Clone cfg->origin into cfg->lxcpath as NAME and write its hardened
+ * What a copy needs that can be checked before making it: the devices and
+ * the bridge the config names, and an origin that exists and is stopped
+ * (opened into *ret_origin). err gets a sentence for the user.
+ */
+int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char *err, size_t errlen);
+
+/*
+ * Clone the origin (o, from ctr_check, taken over; NULL: checked and
+ * opened here) into cfg->lxcpath as NAME and write its hardened
  * configuration. On failure the half-made copy is removed. err gets a
  * sentence for the user. Returns 0 / -errno with *ret set on success.
  */
-int ctr_create(const struct ctr_params *p, struct lxc_container **ret, char *err, size_t errlen);
+int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
+	       char *err, size_t errlen);
 
 /* The copy's own directory (<lxcpath>/<name>), copied into buf. */
 int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 
 /*
- * Start c daemonized from a forked child (whose cgroup liblxc takes). On
- * failure why (may be NULL) gets liblxc's last complaint.
+ * Start c daemonized from a forked child (whose cgroup liblxc takes),
+ * killed if it takes longer than timeout_ms. On failure why (may be NULL)
+ * gets liblxc's last complaint.
  */
-int ctr_start(struct lxc_container *c, char *why, size_t len);
+int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t len);
 
 /*
  * Stop c from a forked child while this process reaps every child of its

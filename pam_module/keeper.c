@@ -105,12 +105,47 @@ static void spawn_gc(const struct keeper *k)
 	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
 }
 
+/* Log the failure, and tell the module if it still listens. */
+static void report_failure(const struct keeper *k, const char *err, bool tell)
+{
+	char uid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)k->uid);
+	log_event(LOG_ERR, "error", "session", k->session, "user", k->user, "uid", uid,
+		  "rhost", k->rhost, "container", k->container[0] ? k->container : NULL,
+		  "reason", err, NULL);
+	if (tell)
+		reply(REQUEST_FD, "error", "msg", err);
+}
+
+/*
+ * The login goes on while the copy is made ("accepted": the session id,
+ * a pooled copy's own), unless the module waits for "ready" (its wait
+ * argument). Either way its socket exists already: a shell that comes
+ * early waits for the copy, or hears why there is none.
+ */
+static int accept_login(struct keeper *k, char *err)
+{
+	if (k->wait)
+		return 0;
+	int r = reply(REQUEST_FD, "accepted", "session", k->session);
+	if (r < 0)
+		snprintf(err, KEEPER_ERR_MAX, "the login gave up waiting");
+	return r;
+}
+
+static void log_ready(const struct keeper *k)
+{
+	char ms[32];
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->t0_ms));
+	log_event(LOG_INFO, "ready", "session", k->session, "user", k->user, "rhost", k->rhost,
+		  "container", k->container, "ms", ms, "keys", k->cfg.bind_home ? "home" : NULL, NULL);
+}
+
 static int run_session(void)
 {
 	struct keeper k = { .initfd = -EBADF, .listenfd = -EBADF,
 			    .sigfd = -EBADF, .timerfd = -EBADF };
 	char err[KEEPER_ERR_MAX] = "";
-	char ms[32];
 
 	k.t0_ms = util_now_ms();
 	int r = keeper_read_request(&k, REQUEST_FD, err);
@@ -127,24 +162,28 @@ static int run_session(void)
 		config_free(&k.cfg);
 		return 0;
 	}
+	if (r >= 0)
+		r = accept_login(&k, err);
+	if (r < 0) {
+		report_failure(&k, err, true);
+		keeper_abort(&k);
+		config_free(&k.cfg);
+		return 1;
+	}
+	r = keeper_make_copy(&k, err);
 	if (r >= 0) {
-		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k.t0_ms));
-		log_event(LOG_INFO, "ready", "session", k.session, "user", k.user, "rhost", k.rhost,
-			  "container", k.container, "ms", ms,
-			  "keys", k.cfg.bind_home ? "home" : NULL, NULL);
-		/* The module may have given up waiting: then nobody will use the copy.
-		 * A pooled copy brings its own session id: the module takes it. */
-		r = reply2(REQUEST_FD, "ready", "container", k.container, "session", k.session);
-		if (r < 0)
+		log_ready(&k);
+		/* A module that waits may have given up: then nobody will use the copy. */
+		if (k.wait && reply2(REQUEST_FD, "ready", "container", k.container, "session", k.session) < 0) {
 			snprintf(err, sizeof(err), "the login gave up waiting");
+			r = -EPIPE;
+		}
 	}
 	if (r < 0) {
-		char uid[16];
-		snprintf(uid, sizeof(uid), "%u", (unsigned)k.uid);
-		log_event(LOG_ERR, "error", "session", k.session, "user", k.user, "uid", uid,
-			  "rhost", k.rhost, "container", k.container[0] ? k.container : NULL,
-			  "reason", err, NULL);
-		reply(REQUEST_FD, "error", "msg", err);
+		report_failure(&k, err, k.wait);
+		keeper_abort_copy(&k);
+		if (!k.wait)
+			keeper_serve_failure(&k, err);
 		keeper_abort(&k);
 		config_free(&k.cfg);
 		return 1;

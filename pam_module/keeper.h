@@ -48,11 +48,13 @@ struct keeper {
 	char auth_info[8192];
 	char config_path[PATH_MAX];
 	bool debug;
+	bool wait; /* the module waits for "ready" (PAM argument wait) */
 
 	struct config cfg;
 	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's lxc name */
 	char hostname[NAMES_CONTAINER_MAX + 1];  /* from the name template (= container unless pooled) */
 	bool pooled;                             /* the copy came from the pool */
+	struct lxc_container *origin; /* opened by keeper_setup, until the clone */
 	struct lxc_container *c;
 	struct ledger_entry entry;
 	uint64_t t0_ms;
@@ -76,7 +78,10 @@ struct keeper {
 
 /* keeper_setup.c: everything between the request and "ready". */
 int keeper_read_request(struct keeper *k, int fd, char *err);
+/* Up to "accepted": what can fail for the login's own reasons, and the socket. */
 int keeper_setup(struct keeper *k, char *err);
+/* The running copy: cloned and started, or taken from the pool. */
+int keeper_make_copy(struct keeper *k, char *err);
 /* keeper_files.c: the user's files in the running copy (origin rootfs at lower). */
 int keeper_populate(struct keeper *k, const char *lower, char *err);
 
@@ -96,9 +101,13 @@ void keeper_leave_caller_cgroup(void);
 
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);
+/* Only the copy (and the opened origin): the socket and the record stay. */
+void keeper_abort_copy(struct keeper *k);
 
 /* keeper_loop.c: serve the session until it ends, then tear down. */
 int keeper_loop(struct keeper *k);
+/* The copy could not be made after the login went on: tell its shells why. */
+void keeper_serve_failure(struct keeper *k, const char *why);
 void keeper_teardown(struct keeper *k);
 
 #endif

@@ -582,3 +582,67 @@ void keeper_teardown(struct keeper *k)
 		close_client(k, i);
 	}
 }
+
+#define FAILURE_LINGER_MS 30000
+
+/* One message in the failure loop: a shell hears why; root's close ends it. */
+static bool on_failed_client(struct keeper *k, size_t i, const char *msg)
+{
+	struct client *cl = &k->clients[i];
+	struct proto_msg m;
+	int fds[PROTO_MAX_FDS];
+	size_t n_fds = 0;
+	bool done = false;
+
+	if (proto_recv(cl->fd, &m, fds, PROTO_MAX_FDS, &n_fds, 0) < 0) {
+		close_client(k, i);
+		return false;
+	}
+	for (size_t f = 0; f < n_fds; f++)
+		close(fds[f]);
+	if (strcmp(m.type, "close") == 0 && cl->uid == 0) {
+		send_simple(cl->fd, "closed", "reason", "failed");
+		done = true;
+	} else if (strcmp(m.type, "run") == 0 || strcmp(m.type, "join") == 0) {
+		send_error(cl->fd, msg, NULL);
+	}
+	proto_free(&m);
+	close_client(k, i);
+	return done;
+}
+
+/*
+ * The copy failed after the login went on (the module returned at
+ * "accepted"): the login's shell is on its way, and hears why instead of
+ * getting a program. Ends when the login closes or its process goes, or
+ * after FAILURE_LINGER_MS.
+ */
+void keeper_serve_failure(struct keeper *k, const char *why)
+{
+	char msg[KEEPER_ERR_MAX + 64];
+	struct pollfd p[1 + KEEPER_MAX_CALLERS + KEEPER_MAX_CLIENTS];
+	uint64_t end = util_now_ms() + FAILURE_LINGER_MS, now;
+	bool done = false;
+
+	snprintf(msg, sizeof(msg), "cannot create your sandbox: %s", why);
+	while (!done && (now = util_now_ms()) < end) {
+		size_t n_callers = k->n_callers, n_clients = k->n_clients;
+		p[0] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
+		for (size_t i = 0; i < n_callers; i++)
+			p[1 + i] = (struct pollfd){ .fd = k->callers[i].fd, .events = POLLIN };
+		for (size_t i = 0; i < n_clients; i++)
+			p[1 + n_callers + i] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
+		int n = poll(p, 1 + n_callers + n_clients, (int)(end - now));
+		if (n < 0 && errno != EINTR)
+			break;
+		for (size_t i = 0; n > 0 && i < n_callers; i++)
+			done = done || p[1 + i].revents;
+		for (size_t i = n_clients; n > 0 && i-- > 0;)
+			if (p[1 + n_callers + i].revents)
+				done = on_failed_client(k, i, msg) || done;
+		if (n > 0 && p[0].revents)
+			on_accept(k);
+	}
+	while (k->n_clients > 0)
+		close_client(k, k->n_clients - 1);
+}

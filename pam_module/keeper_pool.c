@@ -191,8 +191,8 @@ static int make_one(const struct config *cfg, struct ledger_entry *e)
 	struct lxc_container *c = NULL;
 	struct ctr_params p = { .cfg = cfg, .name = e->container, .session = e->session,
 				.hook = LIBEXECDIR "/throwaway-hook", .ret_lower = lower, .pool = true };
-	int r = ctr_create(&p, &c, err, sizeof(err));
-	if (r == 0 && (r = ctr_start(c, why, sizeof(why))) == 0) {
+	int r = ctr_create(&p, NULL, &c, err, sizeof(err));
+	if (r == 0 && (r = ctr_start(c, (unsigned)cfg->start_timeout * 1000, why, sizeof(why))) == 0) {
 		e->keeper = c->init_pid(c);
 		r = e->keeper > 0 ? util_proc_starttime(e->keeper, &e->keeper_start) : -ESRCH;
 	}

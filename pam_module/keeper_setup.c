@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * From the PAM module's request to a running copy: config, caps, ledger
- * record, clone, staged files for the pre-mount hook, start, socket.
+ * From the PAM module's request to a running copy. keeper_setup: config,
+ * caps, ledger record, the origin, the socket (then the login may go on);
+ * keeper_make_copy: clone, start, the session's files (or a pooled copy).
  * Runs as root with a clean environment; the request comes from the PAM
  * module (root) and is trusted, the user's files are not.
  */
@@ -64,6 +65,7 @@ int keeper_read_request(struct keeper *k, int fd, char *err)
 	copy_field(k->service, sizeof(k->service), proto_get(&m, "service"));
 	copy_field(k->auth_info, sizeof(k->auth_info), proto_get(&m, "auth_info"));
 	k->debug = proto_get(&m, "debug") != NULL;
+	k->wait = proto_get(&m, "wait") != NULL;
 	proto_free(&m);
 	return 0;
 }
@@ -304,12 +306,14 @@ static int create_copy(struct keeper *k, char *err)
 				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home, .user = k->user,
 				.uid = k->uid, .gid = k->gid, .ret_lower = lower,
 				.logfile = k->debug ? logfile : NULL };
-	int r = ctr_create(&p, &k->c, err, KEEPER_ERR_MAX);
+	struct lxc_container *origin = k->origin;
+	k->origin = NULL;
+	int r = ctr_create(&p, origin, &k->c, err, KEEPER_ERR_MAX);
 	if (r < 0)
 		return r;
 	step_done(k, "clone", &t);
 	char why[256] = "";
-	r = ctr_start(k->c, why, sizeof(why));
+	r = ctr_start(k->c, (unsigned)k->cfg.start_timeout * 1000, why, sizeof(why));
 	step_done(k, "start", &t);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
@@ -368,24 +372,44 @@ int keeper_setup(struct keeper *k, char *err)
 		return fd;
 	}
 	k->callers[k->n_callers++] = (struct caller){ .pid = k->caller, .fd = fd };
+	/* What makes most logins fail is known now, while the login still waits. */
+	if (!k->pooled && (r = ctr_check(&k->cfg, &k->origin, err, KEEPER_ERR_MAX)) < 0)
+		return r;
+	return make_socket(k, err);
+}
+
+int keeper_make_copy(struct keeper *k, char *err)
+{
+	int r;
 	/* A pooled copy that cannot be adopted is replaced by a fresh one. */
 	if (k->pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err)) < 0)
 		return r;
-	if ((!k->pooled && (r = create_copy(k, err)) < 0) || (r = make_socket(k, err)) < 0)
+	if (!k->pooled && (r = create_copy(k, err)) < 0)
 		return r;
 	strcpy(k->entry.state, "running");
 	return ledger_write(TW_RUNDIR, &k->entry);
 }
 
-void keeper_abort(struct keeper *k)
+void keeper_abort_copy(struct keeper *k)
 {
+	if (k->origin)
+		lxc_container_put(k->origin);
+	k->origin = NULL;
 	if (k->c) {
 		ctr_stop(k->c);
 		lxc_container_put(k->c);
 		k->c = NULL;
+		/* A start that failed half way leaves its cgroups to whoever made it. */
+		ctr_remove_cgroups(k->container);
 	} else if (k->container[0] && k->cfg.lxcpath) {
 		ctr_destroy(k->cfg.lxcpath, k->container);
 	}
+	k->container[0] = '\0';
+}
+
+void keeper_abort(struct keeper *k)
+{
+	keeper_abort_copy(k);
 	if (k->sockpath[0])
 		unlink(k->sockpath);
 	if (k->entry.session[0])

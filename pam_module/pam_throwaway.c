@@ -2,12 +2,18 @@
 /*
  * pam_throwaway: session module. Decides whether the user is sandboxed
  * (before any config is read, so a broken config never locks out admins),
- * starts the session's keeper and waits until its copy is ready, and asks
- * the keeper to tear the copy down at close. Runs as root inside the host
+ * starts the session's keeper and waits until it has accepted the login
+ * (with wait: until its copy is ready), and asks the keeper to tear the
+ * copy down at close. Runs as root inside the host
  * program (sshd's monitor, login, su): it never calls liblxc, never prints,
  * never changes the host's syslog ident, and leaves no child behind.
  *
- *   session required pam_throwaway.so [config=/path] [force] [debug]
+ *   session required pam_throwaway.so [config=/path] [force] [wait] [debug]
+ *
+ * Without wait the copy is made while the host program finishes the login
+ * (for sshd: the client's channel and command requests, the session's
+ * process), and the shell waits for it; a copy that fails then is reported
+ * by the shell.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +50,7 @@
 struct args {
 	const char *config;
 	bool force;
+	bool wait;
 	bool debug;
 };
 
@@ -57,6 +64,8 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 			a->force = true;
 		else if (strcmp(argv[i], "debug") == 0)
 			a->debug = true;
+		else if (strcmp(argv[i], "wait") == 0)
+			a->wait = true;
 		else {
 			pam_syslog(pamh, LOG_ERR, "unknown or bad module argument '%s'", argv[i]);
 			return -EINVAL;
@@ -175,7 +184,7 @@ static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
 		    proto_put(&m, "config", a->config) ?: proto_put(&m, "rhost", rhost) ?:
 		    proto_put(&m, "service", service) ?:
 		    proto_put(&m, "auth_info", pam_getenv(pamh, "SSH_AUTH_INFO_0")) ?:
-		    proto_put(&m, "debug", a->debug ? "1" : NULL);
+		    proto_put(&m, "debug", a->debug ? "1" : NULL) ?: proto_put(&m, "wait", a->wait ? "1" : NULL);
 	if (r == 0)
 		r = proto_send(sock, &m, NULL, 0);
 	proto_free(&m);
@@ -183,7 +192,8 @@ static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
 }
 
 /*
- * Wait for "ready" (its session id, if any, into why); on "error" copy the
+ * Wait for "accepted" or, with the wait argument, "ready" (either's session
+ * id, if any, into why); on "error" copy the
  * keeper's sentence into why. On "join" (share = user, the user has a
  * copy) -EALREADY with its session in why.
  */
@@ -206,7 +216,7 @@ static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t 
 		snprintf(why, len, "its helper failed (%s)", strerror(-r));
 		return r;
 	}
-	r = strcmp(m.type, "ready") == 0 ? 0 : -EIO;
+	r = strcmp(m.type, "ready") == 0 || strcmp(m.type, "accepted") == 0 ? 0 : -EIO;
 	if (r < 0)
 		snprintf(why, len, "%s", proto_get(&m, "msg") ? proto_get(&m, "msg") : "unknown error");
 	/* A pooled copy keeps the session id it was made with: it is the session's now. */
@@ -307,7 +317,7 @@ static int join_session(pam_handle_t *pamh, const char *session, uint64_t deadli
 	if (r == 0)
 		r = proto_recv(fd, &m, NULL, 0, NULL, now < deadline_ms ? (int)(deadline_ms - now) : 1);
 	if (r == 0) {
-		r = strcmp(m.type, "ready") == 0 ? 0 : -EIO;
+		r = strcmp(m.type, "ready") == 0 || strcmp(m.type, "accepted") == 0 ? 0 : -EIO;
 		proto_free(&m);
 	}
 	close(fd);
@@ -376,7 +386,8 @@ static int start_session(pam_handle_t *pamh, const struct passwd *pw, const stru
 		return fail(pamh, pw->pw_name, "out of memory");
 	}
 	if (a->debug)
-		pam_syslog(pamh, LOG_DEBUG, "session %s ready for '%s'", session, pw->pw_name);
+		pam_syslog(pamh, LOG_DEBUG, "session %s %s for '%s'", session,
+			   a->wait ? "ready" : "accepted", pw->pw_name);
 	return PAM_SUCCESS;
 }
 

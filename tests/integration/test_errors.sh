@@ -36,6 +36,21 @@ denied "origin running" "^throwaway: cannot create your sandbox: the origin cont
 lxc-stop -k -n "$TW_ORIGIN"
 check_clean
 
+# A copy that fails to start after the login went on (the module returns
+# at "accepted"): the shell says why, nothing runs, nothing is left.
+cp "/var/lib/lxc/$TW_ORIGIN/config" "$TW_TMP/origin.config"
+echo "lxc.init.cmd = /tw-no-such-init" >>"/var/lib/lxc/$TW_ORIGIN/config"
+denied "a copy that does not start" "^throwaway: cannot create your sandbox: the copy '$TW_ORIGIN-$D-[a-z0-9]*' did not start"
+check_clean
+tw_pam_service "wait"
+denied "a copy that does not start, PAM argument wait" \
+	"^throwaway: cannot create your sandbox: the copy '$TW_ORIGIN-$D-[a-z0-9]*' did not start"
+check_clean
+cp "$TW_TMP/origin.config" "/var/lib/lxc/$TW_ORIGIN/config"
+expect_match "wait: logins work" "^$TW_ORIGIN-$D-" "$(tw_ssh $D hostname)"
+tw_pam_service
+check_clean
+
 tw_pam_service "frobnicate"
 denied "unknown PAM argument" "^throwaway: the sandbox service is misconfigured"
 expect_match "unknown PAM argument: sshd logs the failed session" "pam_open_session\(\): Error in service module" \

@@ -418,7 +418,7 @@ expect_eq "unknown argument: at authpriv.err" 83 "$(pri "$bl")"
 expect_eq "unknown argument: no keeper ran, nothing logged as throwaway" "" \
 	"$(since "$m" | grep -E '^<[0-9]+>.{15} throwaway\[')"
 
-# debug: the module's ready line under sshd's ident, the keeper's step timings.
+# debug: the module's accepted line under sshd's ident, the keeper's step timings.
 had_logdir=no
 [ -d /run/throwaway/log ] && had_logdir=yes
 tw_pam_service debug
@@ -426,9 +426,9 @@ m=$(mark)
 out=$(tw_ssh $L hostname)
 wait_session "$m" $L
 wait_for 20 has_event "$SID" destroy
-dl=$(since "$m" | grep "pam_throwaway(.*session $SID ready" | head -1)
-expect_eq "debug: the module's ready line names the keeper's session" \
-	"pam_throwaway($TW_SERVICE:session): session $SID ready for '$L'" "$(msg "$dl")"
+dl=$(since "$m" | grep "pam_throwaway(.*session $SID accepted" | head -1)
+expect_eq "debug: the module's accepted line names the keeper's session" \
+	"pam_throwaway($TW_SERVICE:session): session $SID accepted for '$L'" "$(msg "$dl")"
 expect_eq "debug: under sshd's ident, at authpriv.debug" "$TW_SERVICE 87" "$(ident "$dl") $(pri "$dl")"
 expect_line "debug: the keeper logs each step's time" "$(sline "$SID" debug)" 87 "session=$SID" "step=[a-z-]+" "ms=[0-9]+"
 expect_eq "debug: and the session's events as usual" "open ready enter close destroy" \

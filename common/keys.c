@@ -18,9 +18,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dlfcn.h>
 #include <libssh/libssh.h>
 
 #include "cleanup.h"
+
+/*
+ * libssh is loaded when keys are first parsed, not when a program that may
+ * parse them starts: with what it pulls in (libcrypto, GSSAPI, Kerberos)
+ * it cost every keeper start 1.5 ms, and only bind_home = no sessions
+ * parse keys.
+ */
+static struct {
+	__typeof__(ssh_key_free) *key_free;
+	__typeof__(ssh_string_free_char) *string_free_char;
+	__typeof__(ssh_get_publickey_hash) *get_publickey_hash;
+	__typeof__(ssh_get_fingerprint_hash) *get_fingerprint_hash;
+	__typeof__(ssh_clean_pubkey_hash) *clean_pubkey_hash;
+	__typeof__(ssh_key_type_from_name) *key_type_from_name;
+	__typeof__(ssh_pki_import_pubkey_base64) *pki_import_pubkey_base64;
+	__typeof__(ssh_key_type_to_char) *key_type_to_char;
+	__typeof__(ssh_key_type) *key_type;
+	__typeof__(ssh_pki_export_pubkey_base64) *pki_export_pubkey_base64;
+} lib;
+
+#define LIBSSH_SONAME "libssh.so.4"
+
+static int load_libssh(void)
+{
+	static int loaded; /* 1: done, -1: failed */
+	if (loaded)
+		return loaded > 0 ? 0 : -ENOSYS;
+	loaded = -1;
+	void *h = dlopen(LIBSSH_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!h)
+		return -ENOSYS;
+	struct { void **ptr; const char *name; } syms[] = {
+		{ (void **)&lib.key_free, "ssh_key_free" },
+		{ (void **)&lib.string_free_char, "ssh_string_free_char" },
+		{ (void **)&lib.get_publickey_hash, "ssh_get_publickey_hash" },
+		{ (void **)&lib.get_fingerprint_hash, "ssh_get_fingerprint_hash" },
+		{ (void **)&lib.clean_pubkey_hash, "ssh_clean_pubkey_hash" },
+		{ (void **)&lib.key_type_from_name, "ssh_key_type_from_name" },
+		{ (void **)&lib.pki_import_pubkey_base64, "ssh_pki_import_pubkey_base64" },
+		{ (void **)&lib.key_type_to_char, "ssh_key_type_to_char" },
+		{ (void **)&lib.key_type, "ssh_key_type" },
+		{ (void **)&lib.pki_export_pubkey_base64, "ssh_pki_export_pubkey_base64" },
+	};
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if (!(*syms[i].ptr = dlsym(h, syms[i].name)))
+			return -ENOSYS;
+	loaded = 1;
+	return 0;
+}
 
 #define KEYS_MAX_LINE (16 * 1024)
 #define KEYS_MAX_AUTH_INFO (64 * 1024)
@@ -32,13 +82,13 @@
 static void cleanup_ssh_keyp(ssh_key *k)
 {
 	if (*k)
-		ssh_key_free(*k);
+		lib.key_free(*k);
 }
 
 static void cleanup_ssh_charp(char **s)
 {
 	if (*s)
-		ssh_string_free_char(*s);
+		lib.string_free_char(*s);
 }
 
 static void entry_clear(struct key_entry *e)
@@ -106,10 +156,10 @@ static int key_fingerprint(ssh_key key, char fp[static KEYS_FP_MAX])
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
 
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0)
+	if (lib.get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0)
 		return -EINVAL;
-	s = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	ssh_clean_pubkey_hash(&hash);
+	s = lib.get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	lib.clean_pubkey_hash(&hash);
 	if (!s)
 		return -EINVAL;
 
@@ -180,16 +230,16 @@ static int key_check(const char *type, const char *b64, struct key_entry *e)
 {
 	_cleanup_(cleanup_ssh_keyp) ssh_key key = NULL;
 	_cleanup_(cleanup_ssh_charp) char *canon = NULL;
-	enum ssh_keytypes_e t = ssh_key_type_from_name(type);
+	enum ssh_keytypes_e t = lib.key_type_from_name(type);
 
 	if (t == SSH_KEYTYPE_UNKNOWN || !blob_declares(b64, type))
 		return -EINVAL;
-	if (ssh_pki_import_pubkey_base64(b64, t, &key) != SSH_OK)
+	if (lib.pki_import_pubkey_base64(b64, t, &key) != SSH_OK)
 		return -EINVAL;
-	const char *name = ssh_key_type_to_char(ssh_key_type(key));
+	const char *name = lib.key_type_to_char(lib.key_type(key));
 	if (!name || strcmp(name, type) != 0)
 		return -EINVAL;
-	if (ssh_pki_export_pubkey_base64(key, &canon) != SSH_OK ||
+	if (lib.pki_export_pubkey_base64(key, &canon) != SSH_OK ||
 	    strcmp(canon, b64) != 0)
 		return -EINVAL;
 
@@ -221,7 +271,7 @@ static bool starts_with_key_type(const char *p)
 		return false;
 	memcpy(name, p, n);
 	name[n] = '\0';
-	return ssh_key_type_from_name(name) != SSH_KEYTYPE_UNKNOWN;
+	return lib.key_type_from_name(name) != SSH_KEYTYPE_UNKNOWN;
 }
 
 /*
@@ -305,6 +355,9 @@ int keys_parse(const char *buf, size_t len, struct key_list *ret)
 {
 	_cleanup_(keys_free) struct key_list l = { 0 };
 
+	if (load_libssh() < 0)
+		return -ENOSYS;
+
 	if (len > KEYS_MAX_FILE)
 		return -EFBIG;
 	if (!ret || (len > 0 && !buf))
@@ -362,6 +415,9 @@ static int add_auth_line(struct key_list *l, const char *s, size_t n)
 int keys_from_auth_info(const char *info, struct key_list *ret)
 {
 	_cleanup_(keys_free) struct key_list l = { 0 };
+
+	if (load_libssh() < 0)
+		return -ENOSYS;
 
 	if (!ret)
 		return -EINVAL;

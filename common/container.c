@@ -149,41 +149,15 @@ uid_t ctr_root_uid(const struct config *cfg)
 	return cfg->userns ? SUBID_BASE : 0;
 }
 
-/* A path liblxc will hand to sh -c in a hook line: no blanks, no shell syntax. */
-static bool hook_safe(const char *s)
-{
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/+@";
-	return *s && strspn(s, ok) == strlen(s);
-}
-
 /*
- * Hooks get their arguments on the command line (lxc.hook.version = 1:
- * nothing appended, the type in LXC_HOOK_TYPE), so the pre-mount hook,
- * which runs as the copy's root in a user namespace, reads no file of ours.
+ * The post-stop hook gets its arguments on the command line
+ * (lxc.hook.version = 1: nothing appended, the type in LXC_HOOK_TYPE).
  */
 static bool set_hooks(struct lxc_container *c, const struct ctr_params *p)
 {
-	char cmd[PATH_MAX * 3 + 128];
-	const struct config *cfg = p->cfg;
-	bool ok = set_item(c, "lxc.hook.version", "1");
-
-	if (cfg->storage == STORAGE_TMPFS)
-		snprintf(cmd, sizeof(cmd), "%s %s upper tmpfs %llu", p->hook, p->session,
-			 (unsigned long long)cfg->tmpfs_size);
-	else
-		snprintf(cmd, sizeof(cmd), "%s %s upper dir", p->hook, p->session);
-	ok = ok && set_item(c, "lxc.hook.pre-mount", cmd);
-	if (ok && cfg->userns && p->pool) {
-		snprintf(cmd, sizeof(cmd), "%s %s idmap %s %s/%s pool", p->hook, p->session,
-			 p->ret_lower, CTR_LOWER_DIR, p->session);
-		ok = hook_safe(p->ret_lower) && set_item(c, "lxc.hook.pre-start", cmd);
-	} else if (ok && cfg->userns) {
-		snprintf(cmd, sizeof(cmd), "%s %s idmap %s %s/%s %u %u", p->hook, p->session,
-			 p->ret_lower, CTR_LOWER_DIR, p->session, (unsigned)p->uid, (unsigned)p->gid);
-		ok = hook_safe(p->ret_lower) && set_item(c, "lxc.hook.pre-start", cmd);
-	}
+	char cmd[PATH_MAX + 64];
 	snprintf(cmd, sizeof(cmd), "%s %s", p->hook, p->session);
-	return ok && set_item(c, "lxc.hook.post-stop", cmd);
+	return set_item(c, "lxc.hook.version", "1") && set_item(c, "lxc.hook.post-stop", cmd);
 }
 
 /* "u 0 BASE uid", "u uid uid 1", "u uid+1 BASE+uid+1 rest": the user passes through. */
@@ -219,8 +193,8 @@ static bool set_pool_idmap(struct lxc_container *c, char kind)
 
 /*
  * An unprivileged copy: its root is SUBID_BASE on the host. The origin is
- * not shifted on disk: the pre-start hook mounts it idmapped (in the
- * monitor's own mount namespace) and that mount is the overlay's lower.
+ * not shifted on disk: it is mounted idmapped before the start (see
+ * copy_mounts.c) and that mount is the overlay's lower.
  */
 static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
 {
@@ -385,6 +359,32 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	return r;
 }
 
+/* The upper layer's tmpfs and the idmapped lower, in our own mount namespace. */
+static int copy_mounts(struct lxc_container *c, const struct ctr_params *p)
+{
+	char dir[PATH_MAX], mnt[PATH_MAX];
+	const struct config *cfg = p->cfg;
+	int r = ctr_mount_namespace();
+	if (r < 0 || (r = ctr_dir(c, dir, sizeof(dir))) < 0)
+		return r;
+	if (cfg->storage == STORAGE_TMPFS &&
+	    (r = ctr_mount_upper(dir, (unsigned long long)cfg->tmpfs_size, ctr_root_uid(cfg))) < 0)
+		return r;
+	if (!cfg->userns)
+		return 0;
+	snprintf(mnt, sizeof(mnt), "%s/%s", CTR_LOWER_DIR, p->session);
+	return p->pool ? ctr_mount_lower(p->ret_lower, mnt, CTR_POOL_ID, CTR_POOL_ID)
+		       : ctr_mount_lower(p->ret_lower, mnt, (unsigned)p->uid, (unsigned)p->gid);
+}
+
+/* Before destroying a copy here: our mounts of it would keep its directory busy. */
+static void release_mounts(struct lxc_container *c)
+{
+	char dir[PATH_MAX];
+	if (ctr_dir(c, dir, sizeof(dir)) == 0)
+		ctr_release_mounts(dir, NULL);
+}
+
 /* What the config names on the host must be there: say which is not. */
 static int check_host(const struct config *cfg, char *err, size_t errlen)
 {
@@ -426,8 +426,10 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 		snprintf(err, errlen, "cloning the origin '%s' failed", p->cfg->origin);
 		return -EIO;
 	}
-	if (lower_of(c, p->ret_lower, PATH_MAX) < 0 || !configure(c, p) || prepare_dirs(c, p) < 0) {
+	if (lower_of(c, p->ret_lower, PATH_MAX) < 0 || !configure(c, p) || prepare_dirs(c, p) < 0 ||
+	    copy_mounts(c, p) < 0) {
 		snprintf(err, errlen, "configuring the copy '%s' failed", p->name);
+		release_mounts(c);
 		c->destroy(c);
 		lxc_container_put(c);
 		return -EIO;
@@ -593,8 +595,10 @@ int ctr_stop(struct lxc_container *c)
 		kill_cgroup_processes("lxc.monitor.", c->name);
 		kill_cgroup_processes("lxc.payload.", c->name);
 	}
-	if (c->is_defined(c) && !c->is_running(c))
+	if (c->is_defined(c) && !c->is_running(c)) {
+		release_mounts(c);
 		c->destroy(c);
+	}
 	remove_lock(c->config_path, c->name);
 	return c->is_defined(c) ? -EBUSY : r;
 }

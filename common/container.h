@@ -39,8 +39,22 @@ struct ctr_params {
 #define CTR_INIT_REL ".throwaway-init"
 #define CTR_INIT_INSIDE "/" CTR_INIT_REL
 
-/* Where a userns copy's idmapped lower layer is mounted (monitor's namespace only). */
+/* Where a userns copy's idmapped lower layer is mounted (copy_mounts.c). */
 #define CTR_LOWER_DIR "/run/throwaway/lower"
+
+/* Not an id: the map of a pooled copy, where every user's ids pass through. */
+#define CTR_POOL_ID 0xffffffffU
+
+/*
+ * copy_mounts.c: a copy's upper tmpfs and idmapped lower, made in a mount
+ * namespace of the calling process's own (ctr_mount_namespace, once)
+ * before the copy starts; ctr_release_mounts undoes them there (before a
+ * destroy in this process, and in the post-stop hook).
+ */
+int ctr_mount_namespace(void);
+int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root);
+int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned gid);
+void ctr_release_mounts(const char *copydir, const char *session);
 
 /* Host uid/gid of a copy's root: SUBID_BASE with userns, else 0. */
 uid_t ctr_root_uid(const struct config *cfg);

@@ -36,7 +36,6 @@
 #define CGROUP_DEPTH_MAX 8 /* liblxc nests attached processes one or two levels down */
 #define PIDS_MAX 65536	   /* more than any pids_max a copy runs with */
 #define PROCS_FILE_MAX (1024 * 1024)
-#define COPY_CONFIG_MAX (1024 * 1024)
 
 struct pid_list {
 	pid_t *pids;
@@ -209,28 +208,13 @@ static int find_init(struct pid_list *l, pid_t *ret_pid)
 }
 
 /*
- * Does the copy keep its upper layer on a tmpfs of its own? Its pre-mount
- * hook says so ("... upper tmpfs SIZE"). With storage = dir the upper layer
+ * Does the copy keep its upper layer on a tmpfs of its own? Its record's
+ * options say so ("storage=tmpfs ..."). With storage = dir the upper layer
  * is a directory on the host's file system, whose statfs says nothing of it.
  */
 static bool upper_on_tmpfs(const struct ledger_entry *e)
 {
-	char p[PATH_MAX];
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	snprintf(p, sizeof(p), "%s/%s/config", e->lxcpath, e->container);
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || safefs_read_fd(fd, COPY_CONFIG_MAX, &text, &len) < 0)
-		return false;
-	for (char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		char hook[PATH_MAX], session[64], what[16], type[16];
-		if (strncmp(l, "lxc.hook.pre-mount", 18) == 0 &&
-		    sscanf(l, "lxc.hook.pre-mount = %4095s %63s %15s %15s", hook, session, what,
-			   type) == 4 &&
-		    strcmp(what, "upper") == 0 && strcmp(type, "tmpfs") == 0)
-			return true;
-	}
-	return false;
+	return strncmp(e->options, "storage=tmpfs", 13) == 0;
 }
 
 /* Bytes used on the file system of the init's root: the overlay's upper one. */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The mounts a copy starts on, made by the process that makes the copy (a
+ * keeper, or the pool's filler) in a mount namespace of its own, before
+ * liblxc starts it: the lxc monitor and the copy inherit them from there.
+ *
+ *  - the upper layer's tmpfs, over <copy>/overlay: size-capped, and gone
+ *    with the last namespace that holds it, so a dead keeper cannot leak it;
+ *  - with userns, the origin's rootfs mounted idmapped with the copy's map
+ *    at CTR_LOWER_DIR/<session>: the overlay's lower layer.
+ *
+ * Doing this here rather than in liblxc hooks saves each copy two runs of
+ * sh and of throwaway-hook. The namespace is a slave of the host's: host
+ * mounts still reach us, ours never reach the host. Whoever destroys a
+ * copy in such a namespace releases its mounts first (ctr_release_mounts),
+ * as the post-stop hook does in the monitor's.
+ */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "subid.h"
+#include "util.h"
+
+int ctr_mount_namespace(void)
+{
+	static bool done;
+	if (done)
+		return 0;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return -errno;
+	done = true;
+	return 0;
+}
+
+/* The copy's map (see container.c): the user's id, or (CTR_POOL_ID) all users' ids, pass through. */
+static int write_map(pid_t pid, const char *file, unsigned id)
+{
+	char path[64], map[160];
+	const unsigned first = SUBID_USERS_FIRST, end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int n = id == CTR_POOL_ID ? snprintf(map, sizeof(map), "0 %u %u\n%u %u %u\n%u %u %u\n", SUBID_BASE,
+					     first, first, first, SUBID_USERS_COUNT, end,
+					     SUBID_BASE + end, SUBID_COUNT - end)
+				  : snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE,
+					     id, id, id, id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return util_write_all(fd, map, (size_t)n);
+}
+
+/* A user namespace with the copy's map, held by a child for as long as we open it. */
+static int make_userns(unsigned uid, unsigned gid)
+{
+	int go[2], ready[2];
+	char c = 0, path[64];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(go[1]); /* or our own copy would keep the read below from ever ending */
+		close(ready[0]);
+		if (unshare(CLONE_NEWUSER) < 0 || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		_exit(read(go[0], &c, 1) < 0); /* until the parent is done */
+	}
+	close(ready[1]);
+	close(go[0]);
+	int r = pid < 0 ? -errno : read(ready[0], &c, 1) == 1 ? 0 : -ECHILD;
+	if (r == 0)
+		r = write_map(pid, "uid_map", uid);
+	if (r == 0)
+		r = write_map(pid, "gid_map", gid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	int fd = r < 0 ? r : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && r == 0)
+		r = -errno;
+	close(go[1]);
+	close(ready[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return r < 0 ? r : fd;
+}
+
+int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned gid)
+{
+	_cleanup_close_ int ns = make_userns(uid, gid);
+	if (ns < 0)
+		return ns;
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY |
+					       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+				   .userns_fd = (uint64_t)ns };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
+	    move_mount(tree, "", AT_FDCWD, mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root)
+{
+	char path[PATH_MAX], delta[PATH_MAX], opts[160];
+	unsigned long long inodes = size / 4096 < 1024 ? 1024 : size / 4096;
+	if ((size_t)snprintf(path, sizeof(path), "%s/overlay", copydir) >= sizeof(path) ||
+	    (size_t)snprintf(delta, sizeof(delta), "%s/delta", path) >= sizeof(delta))
+		return -ENAMETOOLONG;
+	/* Owned by the copy's root, who makes overlayfs's work directory in it. */
+	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0755,uid=%u,gid=%u", size, inodes,
+		 (unsigned)root, (unsigned)root);
+	if (mount("throwaway", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return -errno;
+	if (mkdir(delta, 0755) < 0 || chown(delta, root, root) < 0)
+		return -errno;
+	return 0;
+}
+
+void ctr_release_mounts(const char *copydir, const char *session)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/overlay", copydir);
+	umount2(p, MNT_DETACH);
+	if (session) {
+		snprintf(p, sizeof(p), "%s/%s", CTR_LOWER_DIR, session);
+		umount2(p, MNT_DETACH);
+	}
+}

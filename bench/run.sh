@@ -90,6 +90,7 @@ mark() {
 			echo "| $n simultaneous logins | $(get "conc.$n") | | |"
 			[ "$(get "conc.$n.plain")" != - ] && echo "| $n simultaneous logins, plain user | $(get "conc.$n.plain") | (reference) | |"
 		done
+		[ "$(get conc.minimal)" != - ] && echo "| the largest burst again, boot = minimal | $(get conc.minimal) | (information) | |"
 		ok100=$(get conc.100.ok)
 		p99=$(get conc.100.p99_ms)
 		if [ "$ok100" = - ]; then m="no figure"

@@ -24,6 +24,7 @@
 
 #define GC_MAX_LIVE 4096
 #define GC_MAX_POOL 256 /* more than CONFIG_MAX_POOL: stale ones of older configs too */
+#define GC_DEBUG_LOG_KEEP_S (24 * 3600)
 
 int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason)
 {
@@ -226,6 +227,36 @@ static void collect_session_entries(struct live *l, const char *dir, int flags)
 	closedir(d);
 }
 
+/*
+ * The debug argument's liblxc logs (<rundir>/log/<copy>.log): kept a day
+ * after their copy is gone, for whoever looks into a failed login, then
+ * removed.
+ */
+static void collect_debug_logs(struct live *l)
+{
+	char dir[PATH_MAX], name[NAMES_CONTAINER_MAX + 1];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s/log", l->rundir);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n <= 4 || n - 4 > NAMES_CONTAINER_MAX || strcmp(de->d_name + n - 4, ".log") != 0)
+			continue;
+		memcpy(name, de->d_name, n - 4);
+		name[n - 4] = '\0';
+		if (!names_container_valid(name) || is_live(l, name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    time(NULL) - st.st_mtime < GC_DEBUG_LOG_KEEP_S)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			l->st->logs++;
+	}
+	closedir(d);
+}
+
 static void collect_sockets(struct live *l)
 {
 	char dir[PATH_MAX];
@@ -273,6 +304,7 @@ int gc_run(const char *rundir, const char *const *lxcpaths, bool wait, struct gc
 	if (r >= 0) {
 		collect_cgroups(lxcpaths, l);
 		collect_sockets(l);
+		collect_debug_logs(l);
 	}
 	if (ret)
 		*ret = st;

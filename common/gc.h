@@ -15,6 +15,7 @@ struct gc_stats {
 	unsigned locks;    /* stale liblxc lock files */
 	unsigned cgroups;  /* leftover lxc.monitor/payload cgroups */
 	unsigned sockets;  /* session sockets without a record */
+	unsigned logs;     /* debug logs of copies gone for a day */
 };
 
 /*

@@ -346,8 +346,8 @@ static int cmd_gc(void)
 		fprintf(stderr, "throwawayctl: gc failed: %s\n", strerror(-r));
 		return 1;
 	}
-	printf("gc: %u dead sessions, %u copies, %u lock files, %u cgroups, %u sockets removed\n",
-	       st.records, st.copies, st.locks, st.cgroups, st.sockets);
+	printf("gc: %u dead sessions, %u copies, %u lock files, %u cgroups, %u sockets, %u debug logs removed\n",
+	       st.records, st.copies, st.locks, st.cgroups, st.sockets, st.logs);
 	return 0;
 }
 

@@ -181,12 +181,22 @@ expect_match "show says the keeper is gone" "keeper: +[0-9]+ \(gone\)" "$("$CTL"
 out=$("$CTL" gc)
 rc=$?
 expect_match "gc reports what it removed, in one line" \
-	"^gc: [0-9]+ dead sessions, [0-9]+ copies, [0-9]+ lock files, [0-9]+ cgroups, [0-9]+ sockets removed\$" "$out"
+	"^gc: [0-9]+ dead sessions, [0-9]+ copies, [0-9]+ lock files, [0-9]+ cgroups, [0-9]+ sockets, [0-9]+ debug logs removed\$" "$out"
 expect_eq "gc exits 0" 0 "$rc"
 check "gc removed the orphan's copy" copy_gone "$COPY"
 check "and its record" [ ! -e "/run/throwaway/ledger/$SID" ]
 wait "$CLIENT" 2>/dev/null
 check_clean "after gc nothing is left"
+
+# The debug argument's liblxc logs go a day after their copy.
+mkdir -p /run/throwaway/log
+OLD=/run/throwaway/log/$TW_ORIGIN-gc-old.log NEW=/run/throwaway/log/$TW_ORIGIN-gc-new.log
+echo old >"$OLD" && touch -d '2 days ago' "$OLD"
+echo new >"$NEW"
+expect_match "gc removes a day-old debug log of a copy that is gone" ", 1 debug logs removed\$" "$("$CTL" gc)"
+check "the old log is gone" [ ! -e "$OLD" ]
+check "a fresh one stays" [ -e "$NEW" ]
+rm -f "$NEW"
 
 # --- check-config -------------------------------------------------------
 

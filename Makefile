@@ -47,7 +47,7 @@ B = build
 # Modules linked into the PAM module (position independent, no liblxc, no libssh).
 PIC_MODS = config names ledger safefs proto log util subid
 # Everything, for the programs.
-ALL_MODS = $(PIC_MODS) keys container container_live copy_mounts gc kept
+ALL_MODS = $(PIC_MODS) keys container container_attach container_live copy_mounts gc kept
 
 PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
 LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)

@@ -159,4 +159,13 @@ struct ctr_exec {
 int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
 	       int *ret_master);
 
+/*
+ * A spare: a process attached as who->uid (who's gid and groups) ahead of
+ * the first program, waiting on *ret_sock for what to run; its pid is our
+ * child's. ctr_spare_run hands it x (x's ids are the spare's) and, with
+ * x->pty, gets the terminal's master. Either way the socket is then spent.
+ */
+int ctr_spare(struct lxc_container *c, const struct ctr_exec *who, pid_t *ret_pid, int *ret_sock);
+int ctr_spare_run(int sock, const struct ctr_exec *x, int *ret_master);
+
 #endif

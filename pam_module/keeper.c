@@ -143,8 +143,8 @@ static void log_ready(const struct keeper *k)
 
 static int run_session(void)
 {
-	struct keeper k = { .initfd = -EBADF, .listenfd = -EBADF,
-			    .sigfd = -EBADF, .timerfd = -EBADF };
+	struct keeper k = { .initfd = -EBADF, .listenfd = -EBADF, .sigfd = -EBADF,
+			    .timerfd = -EBADF, .spare_fd = -EBADF };
 	char err[KEEPER_ERR_MAX] = "";
 
 	k.t0_ms = util_now_ms();

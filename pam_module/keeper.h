@@ -63,6 +63,8 @@ struct keeper {
 	size_t n_callers;
 	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
 	int initfd;   /* pidfd of the copy's init */
+	pid_t spare_pid; /* a process attached ahead of the first program (ctr_spare) */
+	int spare_fd;    /* its socket, or -EBADF once spent */
 	int listenfd;
 	int sigfd;
 	int timerfd;

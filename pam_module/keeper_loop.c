@@ -238,7 +238,31 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 			      .n_groups = k->n_groups, .cwd = k->home, .path = k->cfg.shell,
 			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] },
 			      .pty = pty, .rows = (unsigned short)rows, .cols = (unsigned short)cols };
+	if (k->spare_fd >= 0) {
+		int sock = k->spare_fd;
+		k->spare_fd = -EBADF;
+		r = ctr_spare_run(sock, &x, ret_master);
+		close(sock);
+		if (r == 0) {
+			cl->pid = k->spare_pid;
+			return 0;
+		}
+		kill(k->spare_pid, SIGKILL); /* it is reaped with the others; attach anew */
+	}
 	return ctr_attach(k->c, &x, &cl->pid, ret_master);
+}
+
+/*
+ * The first program's attach, made now: the copy is ready before an ssh
+ * client has asked for its channel (see container_attach.c). Without a
+ * spare the first program is attached as every other one.
+ */
+static void make_spare(struct keeper *k)
+{
+	struct ctr_exec who = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
+				.n_groups = k->n_groups };
+	if (ctr_spare(k->c, &who, &k->spare_pid, &k->spare_fd) < 0)
+		k->spare_fd = -EBADF;
 }
 
 static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, int *fds, size_t n_fds)
@@ -393,12 +417,13 @@ static bool copy_stopping(struct keeper *k, int status)
 static void report_exit(struct keeper *k, pid_t pid, int status)
 {
 	char v[16];
-	if (k->end_reason || copy_stopping(k, status))
-		return; /* teardown tells every client why */
 	for (size_t i = 0; i < k->n_clients; i++) {
 		struct client *cl = &k->clients[i];
 		if (cl->pid != pid)
 			continue;
+		/* (a pid no client ran, a spare's, is not waited on for init) */
+		if (k->end_reason || copy_stopping(k, status))
+			return; /* teardown tells every client why */
 		cl->pid = 0;
 		if (WIFSIGNALED(status)) {
 			snprintf(v, sizeof(v), "%d", WTERMSIG(status));
@@ -520,6 +545,7 @@ int keeper_loop(struct keeper *k)
 	int r = setup_signals(k);
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
+	make_spare(k);
 	while (!k->end_reason) {
 		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
 		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };
@@ -571,6 +597,9 @@ void keeper_teardown(struct keeper *k)
 			  "reason", "stopping the copy failed", NULL);
 	lxc_container_put(k->c);
 	k->c = NULL;
+	if (k->spare_fd >= 0)
+		close(k->spare_fd);
+	k->spare_fd = -EBADF;
 	ledger_remove(TW_RUNDIR, k->session);
 	for (size_t i = k->n_clients; i-- > 0;) {
 		struct client *cl = &k->clients[i];

@@ -143,6 +143,33 @@ check "share: the copy is still there" [ "$(tw_copies)" = 1 ]
 kill $second
 wait_for 10 gone $S && ok "share: the last logout destroys it" || not_ok "share: the last logout destroys it"
 wait "$first" "$second" 2>/dev/null
+# The first program is attached ahead of time (a spare process of the
+# user's, waiting in the copy). One killed before it was used: the next
+# program is attached as usual. (A login without a command, ssh -N, makes
+# the copy and its spare and runs nothing; a joining login runs the program.)
+tw_ssh_bg $S -N >/dev/null 2>&1
+holder=$!
+wait_for 20 running $S || not_ok "spare: the login without a command started"
+spare_of() { pgrep -u "$S" -x throwaway-keepe; }
+wait_for 10 spare_of && ok "spare: a process of the user's waits in the copy" ||
+	not_ok "spare: a process of the user's waits in the copy"
+# Not dumpable: another process of the user's in the copy (here one that
+# lxc-attach puts there) may not read its memory or trace it.
+sid=$(tw_session_of $S)
+nspid=$(awk '/^NSpid/ { print $NF }' "/proc/$(spare_of)/status")
+read_inside() {
+	lxc-attach -n "$(tw_field "$sid" container)" -P "$(tw_field "$sid" lxcpath)" --clear-env \
+		--uid "$(id -u $S)" --gid "$(id -g $S)" -- cat "/proc/$1/environ" >/dev/null 2>&1
+}
+not_readable() { ! read_inside "$1"; }
+check "spare: the user's programs in the copy cannot read its memory" not_readable "$nspid"
+check "spare: (they can read their own)" read_inside self
+kill -KILL $(spare_of) 2>/dev/null
+out=$(tw_ssh $S 'echo ran; id -un' 2>&1)
+expect_eq "spare: killed, the next program is attached anew" "ran $S" "$(echo $out)"
+kill $holder
+wait_for 10 gone $S
+wait "$holder" 2>/dev/null
 # Three first logins at once still make one copy.
 for i in 1 2 3; do tw_ssh $S 'hostname; sleep 2' >"$TW_TMP/shr.$i" 2>&1 & done
 wait

@@ -130,7 +130,7 @@ if [ -n "$RESULTS" ]; then
 		echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
 			"kernel $(uname -r), load average at start $LOAD;" \
 			"commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes');" \
-			"ssh client ${BENCH_CLIENT:-light}; N: login ${BENCH_LOGIN_N:-20}, cycle ${BENCH_CYCLE_N:-20}," \
+			"ssh client ${BENCH_CLIENT:-light}; N: login ${BENCH_LOGIN_N:-40}, cycle ${BENCH_CYCLE_N:-20}," \
 			"idle $BENCH_IDLE_N, teardown ${BENCH_TEARDOWN_N:-20}; ${ELAPSED} s."
 		echo
 		cat "$SUM"

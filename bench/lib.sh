@@ -367,6 +367,7 @@ b_cleanup() {
 	done
 	lxc-destroy -n "$B_ORIGIN" >/dev/null 2>&1
 	rm -f "/run/lxc/lock/var/lib/lxc/.$B_ORIGIN"
+	rm -f /run/throwaway/log/"$B_ORIGIN"-*.log # liblxc's logs of the debug argument (profile)
 	b_log_stop
 	exec {B_SLEEPFD}<&-
 	rm -rf "$B_TMP"
@@ -384,6 +385,7 @@ b_residue() {
 	[ -e "/etc/pam.d/$B_SERVICE" ] && out+="pam-service "
 	[ -e "$B_TMP" ] && out+="tmp "
 	pgrep -f "lxc monitor.*$B_ORIGIN-" >/dev/null && out+="monitors "
+	compgen -G "/run/throwaway/log/$B_ORIGIN-*.log" >/dev/null && out+="debug-logs "
 	echo "$out"
 }
 

@@ -22,24 +22,47 @@
 
 #include "cleanup.h"
 
-/* Run fn(data) in a child that joined the copy's NSTYPE namespace (ns name NS). */
-static int in_namespace(struct lxc_container *c, const char *ns, int nstype, int (*fn)(const void *),
-			const void *data)
+/* Does our user namespace differ from the copy's (userns = yes)? */
+static bool other_userns(int nsfd)
+{
+	struct stat a, b;
+	return fstat(nsfd, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
+	       (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
+}
+
+static int open_ns(pid_t init, const char *ns)
 {
 	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, ns);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Run fn(data) in a child that joined the copy's NSTYPE namespace (ns name
+ * NS). as_root: first its user namespace, if it has one of its own, whose
+ * root the child becomes (then NS may be one that namespace owns).
+ */
+static int in_copy(struct lxc_container *c, bool as_root, const char *ns, int nstype,
+		   int (*fn)(void *), void *data)
+{
 	int st;
 	pid_t init = c->init_pid(c);
 	if (init <= 0)
 		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, ns);
-	_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
+	_cleanup_close_ int userns = as_root ? open_ns(init, "user") : -EBADF;
+	_cleanup_close_ int nsfd = open_ns(init, ns);
+	if (nsfd < 0 || (as_root && userns < 0))
 		return -errno;
+	bool join_user = as_root && other_userns(userns);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
-		_exit(setns(nsfd, nstype) < 0 ? errno : fn(data));
+	if (pid == 0) {
+		if ((join_user && setns(userns, CLONE_NEWUSER) < 0) || setns(nsfd, nstype) < 0 ||
+		    (as_root && (chdir("/") < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)))
+			_exit(errno ? errno : EPERM);
+		_exit(fn(data));
+	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
@@ -51,7 +74,7 @@ struct bind {
 	const char *dst;
 };
 
-static int move_tree(const void *data)
+static int move_tree(void *data)
 {
 	const struct bind *b = data;
 	/* setns() put us at the copy's root: DST resolves inside it. */
@@ -69,10 +92,10 @@ int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, b
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
 		return -errno;
 	struct bind b = { .tree = tree, .dst = dst };
-	return in_namespace(c, "mnt", CLONE_NEWNS, move_tree, &b);
+	return in_copy(c, false, "mnt", CLONE_NEWNS, move_tree, &b);
 }
 
-static int set_name(const void *data)
+static int set_name(void *data)
 {
 	const char *name = data;
 	return sethostname(name, strlen(name)) < 0 ? errno : 0;
@@ -80,7 +103,7 @@ static int set_name(const void *data)
 
 int ctr_set_hostname(struct lxc_container *c, const char *name)
 {
-	return in_namespace(c, "uts", CLONE_NEWUTS, set_name, name);
+	return in_copy(c, false, "uts", CLONE_NEWUTS, set_name, (void *)name);
 }
 
 int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len)
@@ -101,14 +124,6 @@ int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len)
 	return 0;
 }
 
-/* Does our user namespace differ from the copy's (userns = yes)? */
-static bool other_userns(int nsfd)
-{
-	struct stat a, b;
-	return fstat(nsfd, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
-	       (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
-}
-
 /*
  * Not an lxc attach (cgroups, LSM, seccomp, capabilities: ~4 ms): a child
  * that joins the copy's user namespace (if it has one) and mount namespace
@@ -117,30 +132,5 @@ static bool other_userns(int nsfd)
  */
 int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data)
 {
-	char path[64];
-	int st;
-	pid_t init = c->init_pid(c);
-	if (init <= 0)
-		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)init);
-	_cleanup_close_ int userns = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)init);
-	_cleanup_close_ int mntns = open(path, O_RDONLY | O_CLOEXEC);
-	if (userns < 0 || mntns < 0)
-		return -errno;
-	bool join_user = other_userns(userns);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* The user namespace first: its root may then enter the mounts it owns. */
-		if ((join_user && setns(userns, CLONE_NEWUSER) < 0) || setns(mntns, CLONE_NEWNS) < 0 ||
-		    chdir("/") < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			_exit(errno ? errno : EPERM);
-		_exit(fn(data));
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
+	return in_copy(c, true, "mnt", CLONE_NEWNS, fn, data);
 }

@@ -6,7 +6,7 @@
  * authorized_keys, or sshd's SSH_AUTH_INFO_0, which carries a key the client
  * chose). Nothing here is trusted until libssh has imported the key and
  * re-encoded it to exactly the bytes that were written.
- * Privileges: none needed; no files, no syscalls beyond memory allocation.
+ * Privileges: none needed; no files but libssh itself, loaded on first use.
  * Leaves behind: only the returned key_list (release with keys_free()).
  */
 #include "keys.h"
@@ -65,7 +65,7 @@ static int load_libssh(void)
 		{ (void **)&lib.key_type, "ssh_key_type" },
 		{ (void **)&lib.pki_export_pubkey_base64, "ssh_pki_export_pubkey_base64" },
 	};
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(syms); i++)
 		if (!(*syms[i].ptr = dlsym(h, syms[i].name)))
 			return -ENOSYS;
 	loaded = 1;

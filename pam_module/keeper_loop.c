@@ -421,7 +421,8 @@ static void report_exit(struct keeper *k, pid_t pid, int status)
 		struct client *cl = &k->clients[i];
 		if (cl->pid != pid)
 			continue;
-		/* (a pid no client ran, a spare's, is not waited on for init) */
+		/* Only a client's program may be the first sign of a stopped
+		 * copy; another child (a spare killed unused) is just reaped. */
 		if (k->end_reason || copy_stopping(k, status))
 			return; /* teardown tells every client why */
 		cl->pid = 0;
@@ -539,6 +540,17 @@ static void on_tick(struct keeper *k)
 
 enum { P_SIG, P_INIT, P_LISTEN, P_TIMER, P_CALLERS };
 
+/* The callers' pidfds, then the clients' sockets, into p; how many. */
+static size_t poll_peers(const struct keeper *k, struct pollfd *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < k->n_callers; i++)
+		p[n++] = (struct pollfd){ .fd = k->callers[i].fd, .events = POLLIN };
+	for (size_t i = 0; i < k->n_clients; i++)
+		p[n++] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
+	return n;
+}
+
 int keeper_loop(struct keeper *k)
 {
 	struct pollfd p[P_CALLERS + KEEPER_MAX_CALLERS + KEEPER_MAX_CLIENTS];
@@ -553,11 +565,7 @@ int keeper_loop(struct keeper *k)
 		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
 		size_t n_callers = k->n_callers, n_clients = k->n_clients;
 		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
-		for (size_t i = 0; i < n_callers; i++)
-			pc[i] = (struct pollfd){ .fd = k->callers[i].fd, .events = POLLIN };
-		for (size_t i = 0; i < n_clients; i++)
-			pk[i] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
-		if (poll(p, P_CALLERS + n_callers + n_clients, -1) < 0) {
+		if (poll(p, P_CALLERS + poll_peers(k, pc), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -657,11 +665,7 @@ void keeper_serve_failure(struct keeper *k, const char *why)
 	while (!done && (now = util_now_ms()) < end) {
 		size_t n_callers = k->n_callers, n_clients = k->n_clients;
 		p[0] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
-		for (size_t i = 0; i < n_callers; i++)
-			p[1 + i] = (struct pollfd){ .fd = k->callers[i].fd, .events = POLLIN };
-		for (size_t i = 0; i < n_clients; i++)
-			p[1 + n_callers + i] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
-		int n = poll(p, 1 + n_callers + n_clients, (int)(end - now));
+		int n = poll(p, 1 + poll_peers(k, p + 1), (int)(end - now));
 		if (n < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0; n > 0 && i < n_callers; i++)

@@ -278,13 +278,7 @@ static int unpool(struct keeper *k, const char *why)
 {
 	log_event(LOG_WARNING, "error", "session", k->session, "container", k->container,
 		  "reason", why, NULL);
-	if (k->c) {
-		ctr_stop(k->c);
-		lxc_container_put(k->c);
-		k->c = NULL;
-	} else {
-		ctr_destroy(k->cfg.lxcpath, k->container);
-	}
+	keeper_abort_copy(k);
 	if (k->initfd >= 0)
 		close(k->initfd);
 	k->initfd = -EBADF;

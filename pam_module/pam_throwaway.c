@@ -4,9 +4,9 @@
  * (before any config is read, so a broken config never locks out admins),
  * starts the session's keeper and waits until it has accepted the login
  * (with wait: until its copy is ready), and asks the keeper to tear the
- * copy down at close. Runs as root inside the host
- * program (sshd's monitor, login, su): it never calls liblxc, never prints,
- * never changes the host's syslog ident, and leaves no child behind.
+ * copy down at close. Runs as root inside the host program (sshd's
+ * monitor, login, su): it never calls liblxc, never prints, never changes
+ * the host's syslog ident, and leaves no child behind.
  *
  *   session required pam_throwaway.so [config=/path] [force] [wait] [debug]
  *
@@ -193,9 +193,9 @@ static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
 
 /*
  * Wait for "accepted" or, with the wait argument, "ready" (either's session
- * id, if any, into why); on "error" copy the
- * keeper's sentence into why. On "join" (share = user, the user has a
- * copy) -EALREADY with its session in why.
+ * id, if any, into why); on "error" copy the keeper's sentence into why.
+ * On "join" (share = user, the user has a copy) -EALREADY with its session
+ * in why.
  */
 static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t len)
 {

@@ -285,24 +285,6 @@ static int open_origin(const struct config *cfg, struct lxc_container **ret, cha
 	return 0;
 }
 
-/* The origin's rootfs directory, from a fresh clone's lxc.rootfs.path. */
-static int lower_of(struct lxc_container *c, char *buf, size_t len)
-{
-	char v[PATH_MAX * 2 + 32];
-	if (c->get_config_item(c, "lxc.rootfs.path", v, sizeof(v)) <= 0)
-		return -EINVAL;
-	/* overlay:<lower>:<upper> (liblxc also accepts "overlayfs:") */
-	char *lower = strchr(v, ':');
-	char *upper = lower ? strchr(lower + 1, ':') : NULL;
-	if (!lower || !upper || strncmp(v, "overlay", 7) != 0)
-		return -EINVAL;
-	*upper = '\0';
-	if (strlen(lower + 1) >= len)
-		return -ENAMETOOLONG;
-	memcpy(buf, lower + 1, strlen(lower + 1) + 1);
-	return 0;
-}
-
 /* keep = yes: what the copy's upper layer is kept as when it stops. */
 static int mark_kept(int dfd, const struct ctr_params *p)
 {
@@ -412,25 +394,115 @@ int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char 
 	return r < 0 ? r : open_origin(cfg, ret_origin, err, errlen);
 }
 
+int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len)
+{
+	char v[PATH_MAX + 16];
+	int n = o->get_config_item(o, "lxc.rootfs.path", v, sizeof(v));
+	if (n <= 0 || (size_t)n >= sizeof(v))
+		return -ENOENT;
+	/* "dir:/path" or a plain "/path": the kinds an overlay takes as its lower */
+	const char *dir = strncmp(v, "dir:", 4) == 0 ? v + 4 : v;
+	if (dir[0] != '/' || strlen(dir) >= len)
+		return -EINVAL;
+	memcpy(buf, dir, strlen(dir) + 1);
+	return 0;
+}
+
+/* What make_copy makes in the copy's directory, children first. */
+static const char *const skeleton[] = { "overlay/work", "overlay/delta", "overlay", "rootfs" };
+
+/* A copy that never got going: nothing of it stays (best effort, every step). */
+static void remove_skeleton(const char *lxcpath, const char *name)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", lxcpath, name);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	unlinkat(dfd, "config", 0);
+	unlinkat(dfd, CTR_MARKER, 0);
+	unlinkat(dfd, KEPT_MARKER, 0);
+	for (size_t i = 0; i < ELEMENTSOF(skeleton); i++)
+		unlinkat(dfd, skeleton[i], AT_REMOVEDIR);
+	rmdir(dir);
+}
+
+/* An origin's config is the admin's: no cap a real one comes near. */
+#define ORIGIN_CONFIG_MAX (1 << 20)
+
+/* The copy's directory, liblxc's layout for an overlay clone, and the origin's config. */
+static int make_skeleton(struct lxc_container *o, const char *dir)
+{
+	_cleanup_free_ char *origin_config = o->config_file_name(o), *text = NULL;
+	size_t len;
+	if (!origin_config)
+		return -ENOMEM;
+	_cleanup_close_ int cfd = open(origin_config, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int r = cfd < 0 ? -errno : safefs_read_fd(cfd, ORIGIN_CONFIG_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0770) < 0)
+		return -errno; /* EEXIST too: a name is never reused */
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	for (size_t i = ELEMENTSOF(skeleton); i > 0; i--)
+		if (mkdirat(dfd, skeleton[i - 1], 0755) < 0)
+			return -errno;
+	return safefs_write_beneath(dfd, "config", text, len, 0640, 0, 0, 0);
+}
+
+/*
+ * The copy's directory and config, made here rather than by liblxc's
+ * clone(): that forks a child to mount the new rootfs (for clone hooks and
+ * a new hostname, which copies do not use), writes the config four times,
+ * and records the copy in the origin's lxc_snapshots under the origin's
+ * lock, which every login and every destroy then take in turn. Measured:
+ * 1.8 ms against 0.2 ms, and the ephemeral destroy 0.8 against 0.3 ms.
+ * The copy is opened from its own config file, so liblxc names that file
+ * to the hooks (LXC_CONFIG_FILE), as it does for a clone.
+ */
+static struct lxc_container *make_copy(struct lxc_container *o, const struct ctr_params *p)
+{
+	char dir[PATH_MAX], rootfs[PATH_MAX * 2 + 32];
+	int n = snprintf(dir, sizeof(dir), "%s/%s", p->cfg->lxcpath, p->name);
+	if (n < 0 || (size_t)n >= sizeof(dir) || ctr_origin_dir(o, p->ret_lower, PATH_MAX) < 0)
+		return NULL;
+	int r = make_skeleton(o, dir);
+	struct lxc_container *c = r == 0 ? lxc_container_new(p->name, p->cfg->lxcpath) : NULL;
+	snprintf(rootfs, sizeof(rootfs), "overlay:%s:%s/overlay/delta", p->ret_lower, dir);
+	/* A copy logs where the module's debug argument says, never into the origin's log. */
+	if (c && c->is_defined(c) && set_item(c, "lxc.rootfs.path", rootfs) &&
+	    c->clear_config_item(c, "lxc.log.file") && c->clear_config_item(c, "lxc.log.level"))
+		return c;
+	if (c)
+		lxc_container_put(c);
+	if (r != -EEXIST)
+		remove_skeleton(p->cfg->lxcpath, p->name);
+	return NULL;
+}
+
+static void remove_lock(const char *lxcpath, const char *name);
+
 int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
 	       char *err, size_t errlen)
 {
 	int r = o ? 0 : ctr_check(p->cfg, &o, err, errlen);
 	if (r < 0)
 		return r;
-	struct lxc_container *c = o->clone(o, p->name, p->cfg->lxcpath,
-					   LXC_CLONE_SNAPSHOT | LXC_CLONE_KEEPNAME, "overlay",
-					   NULL, 0, NULL);
+	struct lxc_container *c = make_copy(o, p);
 	lxc_container_put(o);
 	if (!c) {
-		snprintf(err, errlen, "cloning the origin '%s' failed", p->cfg->origin);
+		snprintf(err, errlen, "copying the origin '%s' failed", p->cfg->origin);
 		return -EIO;
 	}
-	if (lower_of(c, p->ret_lower, PATH_MAX) < 0 || !configure(c, p) || prepare_dirs(c, p) < 0 ||
-	    copy_mounts(c, p) < 0) {
+	if (!configure(c, p) || prepare_dirs(c, p) < 0 || copy_mounts(c, p) < 0) {
 		snprintf(err, errlen, "configuring the copy '%s' failed", p->name);
 		release_mounts(c);
-		c->destroy(c);
+		if (c->is_defined(c))
+			c->destroy(c);
+		remove_skeleton(p->cfg->lxcpath, p->name);
+		remove_lock(p->cfg->lxcpath, p->name);
 		lxc_container_put(c);
 		return -EIO;
 	}

@@ -70,9 +70,9 @@ bool ctr_cgroup_v2(void);
 int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char *err, size_t errlen);
 
 /*
- * Clone the origin (o, from ctr_check, taken over; NULL: checked and
- * opened here) into cfg->lxcpath as NAME and write its hardened
- * configuration. On failure the half-made copy is removed. err gets a
+ * Copy the origin (o, from ctr_check, taken over; NULL: checked and
+ * opened here) into cfg->lxcpath as NAME, an overlay over the origin's
+ * rootfs, and write its hardened configuration. On failure the half-made copy is removed. err gets a
  * sentence for the user. Returns 0 / -errno with *ret set on success.
  */
 int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
@@ -132,6 +132,9 @@ int ctr_set_hostname(struct lxc_container *c, const char *name);
 
 /* The origin's root file system directory (from its lxc.rootfs.path). */
 int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len);
+
+/* Same, of the origin o already open: "dir:/path" or "/path", else -EINVAL. */
+int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len);
 
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */
 bool ctr_path_exists(struct lxc_container *c, const char *path);

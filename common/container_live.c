@@ -108,20 +108,12 @@ int ctr_set_hostname(struct lxc_container *c, const char *name)
 
 int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len)
 {
-	char v[PATH_MAX + 16];
 	struct lxc_container *o = lxc_container_new(cfg->origin, cfg->origin_lxcpath);
 	if (!o)
 		return -ENOMEM;
-	int n = o->is_defined(o) ? o->get_config_item(o, "lxc.rootfs.path", v, sizeof(v)) : -1;
+	int r = o->is_defined(o) ? ctr_origin_dir(o, buf, len) : -ENOENT;
 	lxc_container_put(o);
-	if (n <= 0 || (size_t)n >= sizeof(v))
-		return -ENOENT;
-	/* "dir:/path" or a plain "/path": the only kinds an overlay clone takes */
-	const char *dir = strncmp(v, "dir:", 4) == 0 ? v + 4 : v;
-	if (dir[0] != '/' || strlen(dir) >= len)
-		return -EINVAL;
-	memcpy(buf, dir, strlen(dir) + 1);
-	return 0;
+	return r;
 }
 
 /*

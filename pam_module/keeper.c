@@ -105,6 +105,12 @@ static void spawn_gc(const struct keeper *k)
 	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
 }
 
+void keeper_housekeeping(const struct keeper *k)
+{
+	spawn_gc(k);
+	keeper_pool_spawn_fill(k);
+}
+
 /* Log the failure, and tell the module if it still listens. */
 static void report_failure(const struct keeper *k, const char *err, bool tell)
 {
@@ -189,8 +195,6 @@ static int run_session(void)
 		return 1;
 	}
 	close(REQUEST_FD);
-	spawn_gc(&k);
-	keeper_pool_spawn_fill(&k);
 	r = keeper_loop(&k);
 	if (r < 0 && !k.end_reason)
 		k.end_reason = "internal-error";

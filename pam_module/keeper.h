@@ -108,6 +108,9 @@ void keeper_abort_copy(struct keeper *k);
 
 /* keeper_loop.c: serve the session until it ends, then tear down. */
 int keeper_loop(struct keeper *k);
+
+/* keeper.c: what the session does for the host (gc, the pool's refill), once the copy is in use. */
+void keeper_housekeeping(const struct keeper *k);
 /* The copy could not be made after the login went on: tell its shells why. */
 void keeper_serve_failure(struct keeper *k, const char *why);
 void keeper_teardown(struct keeper *k);

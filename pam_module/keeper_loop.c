@@ -558,6 +558,8 @@ int keeper_loop(struct keeper *k)
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
 	make_spare(k);
+	/* Housekeeping waits until nothing is pending: a shell that asked already comes first. */
+	bool housekeeping = true;
 	while (!k->end_reason) {
 		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
 		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };
@@ -565,10 +567,16 @@ int keeper_loop(struct keeper *k)
 		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
 		size_t n_callers = k->n_callers, n_clients = k->n_clients;
 		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
-		if (poll(p, P_CALLERS + poll_peers(k, pc), -1) < 0) {
+		int n = poll(p, P_CALLERS + poll_peers(k, pc), housekeeping ? 0 : -1);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (n == 0) {
+			keeper_housekeeping(k);
+			housekeeping = false;
+			continue;
 		}
 		if (p[P_SIG].revents)
 			on_signal(k);
@@ -586,6 +594,8 @@ int keeper_loop(struct keeper *k)
 		if (p[P_LISTEN].revents)
 			on_accept(k);
 	}
+	if (housekeeping) /* a session that was never idle */
+		keeper_housekeeping(k);
 	return 0;
 }
 

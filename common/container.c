@@ -471,9 +471,7 @@ static struct lxc_container *make_copy(struct lxc_container *o, const struct ctr
 	int r = make_skeleton(o, dir);
 	struct lxc_container *c = r == 0 ? lxc_container_new(p->name, p->cfg->lxcpath) : NULL;
 	snprintf(rootfs, sizeof(rootfs), "overlay:%s:%s/overlay/delta", p->ret_lower, dir);
-	/* A copy logs where the module's debug argument says, never into the origin's log. */
-	if (c && c->is_defined(c) && set_item(c, "lxc.rootfs.path", rootfs) &&
-	    c->clear_config_item(c, "lxc.log.file") && c->clear_config_item(c, "lxc.log.level"))
+	if (c && c->is_defined(c) && set_item(c, "lxc.rootfs.path", rootfs))
 		return c;
 	if (c)
 		lxc_container_put(c);

@@ -84,6 +84,8 @@ tw_ssh $A 'sleep 2' &
 sleep 1
 init_uid=$(ps -o uid= -p "$(lxc-info -P /var/lib/throwaway/containers -n "$(ls /var/lib/throwaway/containers | head -1)" -pH)" | tr -d ' ')
 expect_eq "on the host, the copy's init runs as 1879048192" 1879048192 "$init_uid"
+expect_eq "a running copy is not recorded in the origin's directory (no lxc_snapshots)" "config rootfs" \
+	"$(ls "/var/lib/lxc/$TW_ORIGIN" | tr "\n" " " | sed "s/ $//")"
 wait
 expect_eq "the origin is not modified (owners and modes)" "$before" "$(origin_state)"
 

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -648,6 +649,17 @@ static int reap_until(pid_t stopper)
 	return r;
 }
 
+/* After the monitor is gone: what liblxc may leave (the copy itself, its lock). */
+static int finish_stop(struct lxc_container *c, int r)
+{
+	if (c->is_defined(c) && !c->is_running(c)) {
+		release_mounts(c);
+		c->destroy(c);
+	}
+	remove_lock(c->config_path, c->name);
+	return c->is_defined(c) ? -EBUSY : r;
+}
+
 int ctr_stop(struct lxc_container *c)
 {
 	pid_t pid = fork();
@@ -665,12 +677,90 @@ int ctr_stop(struct lxc_container *c)
 		kill_cgroup_processes("lxc.monitor.", c->name);
 		kill_cgroup_processes("lxc.payload.", c->name);
 	}
-	if (c->is_defined(c) && !c->is_running(c)) {
-		release_mounts(c);
-		c->destroy(c);
+	return finish_stop(c, r);
+}
+
+/* "Key:\t<number>" from a /proc status-like file; -1 if absent. */
+static long proc_number(const char *path, const char *key)
+{
+	char buf[4096];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	size_t kl = strlen(key);
+	for (const char *l = buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, kl) == 0 && l[kl] == ':')
+			return strtol(l + kl + 1, NULL, 10);
+	return -1;
+}
+
+int ctr_monitor_pidfd(int initfd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", initfd);
+	long init = proc_number(path, "Pid");
+	if (init <= 0)
+		return -ESRCH;
+	/* The copy's init is the monitor's child: on the host its parent is the monitor. */
+	snprintf(path, sizeof(path), "/proc/%ld/status", init);
+	long monitor = proc_number(path, "PPid");
+	int fd = monitor > 1 ? util_pidfd_open((pid_t)monitor) : -ESRCH;
+	/* The pid could have been reused between the two reads only if init had died. */
+	if (fd >= 0 && proc_number(path, "PPid") != monitor) {
+		close(fd);
+		return -ESRCH;
 	}
-	remove_lock(c->config_path, c->name);
-	return c->is_defined(c) ? -EBUSY : r;
+	return fd;
+}
+
+/*
+ * Until the monitor (monitorfd) exits or the deadline passes, reap every
+ * child, told of each by a signalfd: the copy's init cannot finish while
+ * processes of ours in it wait to be reaped (DESIGN.md, "Deadlock at stop").
+ */
+static int reap_until_gone(int monitorfd)
+{
+	sigset_t chld, old;
+	uint64_t deadline = util_now_ms() + STOP_TIMEOUT_MS;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	_cleanup_close_ int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	int r = -ETIMEDOUT;
+	for (uint64_t now = util_now_ms(); now < deadline; now = util_now_ms()) {
+		struct signalfd_siginfo si;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		struct pollfd p[2] = { { .fd = monitorfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		int n = poll(p, sfd >= 0 ? 2 : 1, sfd >= 0 ? (int)(deadline - now) : 50);
+		if (n > 0 && p[0].revents) {
+			r = 0;
+			break;
+		}
+		while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+			;
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd)
+{
+	if (initfd < 0 || monitorfd < 0)
+		return ctr_stop(c);
+	/* What liblxc's stop() asks the monitor to do, without the round trip. */
+	if (syscall(SYS_pidfd_send_signal, initfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return ctr_stop(c);
+	int r = reap_until_gone(monitorfd);
+	if (r == -ETIMEDOUT) {
+		kill_cgroup_processes("lxc.monitor.", c->name);
+		kill_cgroup_processes("lxc.payload.", c->name);
+	}
+	return finish_stop(c, r);
 }
 
 /* SIGKILL every process listed in the cgroup.procs of dir; how many. */

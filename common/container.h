@@ -96,6 +96,17 @@ int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t le
  */
 int ctr_stop(struct lxc_container *c);
 
+/* A pidfd of the lxc monitor of the copy whose init initfd is (its parent on the host). */
+int ctr_monitor_pidfd(int initfd);
+
+/*
+ * Stop c as ctr_stop does, by SIGKILL to its init (initfd, a pidfd), which
+ * is all liblxc's stop() has the monitor do, and wait for the monitor
+ * (monitorfd) to finish: post-stop hook, ephemeral destroy, exit. Saves
+ * the stopper process and the command round trip. Either fd < 0: ctr_stop.
+ */
+int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd);
+
 /* Remove the empty lxc.monitor/lxc.payload cgroups of copy NAME; how many went. */
 unsigned ctr_remove_cgroups(const char *name);
 

@@ -149,7 +149,7 @@ static void log_ready(const struct keeper *k)
 
 static int run_session(void)
 {
-	struct keeper k = { .initfd = -EBADF, .listenfd = -EBADF, .sigfd = -EBADF,
+	struct keeper k = { .initfd = -EBADF, .monitorfd = -EBADF, .listenfd = -EBADF, .sigfd = -EBADF,
 			    .timerfd = -EBADF, .spare_fd = -EBADF };
 	char err[KEEPER_ERR_MAX] = "";
 

@@ -62,7 +62,8 @@ struct keeper {
 	struct caller callers[KEEPER_MAX_CALLERS]; /* the first is the PAM caller */
 	size_t n_callers;
 	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
-	int initfd;   /* pidfd of the copy's init */
+	int initfd;    /* pidfd of the copy's init */
+	int monitorfd; /* pidfd of its lxc monitor, or -EBADF: stopped through liblxc then */
 	pid_t spare_pid; /* a process attached ahead of the first program (ctr_spare) */
 	int spare_fd;    /* its socket, or -EBADF once spent */
 	int listenfd;
@@ -100,6 +101,9 @@ void keeper_pool_spawn_fill(const struct keeper *k);
 int keeper_pool_fill(const char *config_path, bool later);
 
 void keeper_leave_caller_cgroup(void);
+
+/* Open pidfds of the running copy's init and monitor: 0, or -ESRCH when init is gone. */
+int keeper_open_init(struct keeper *k);
 
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);

@@ -609,7 +609,7 @@ void keeper_teardown(struct keeper *k)
 	ledger_write(TW_RUNDIR, &k->entry);
 	unlink(k->sockpath);
 	k->sockpath[0] = '\0';
-	int r = ctr_stop(k->c);
+	int r = ctr_stop_init(k->c, k->initfd, k->monitorfd);
 	if (r < 0)
 		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
 			  "reason", "stopping the copy failed", NULL);

@@ -101,10 +101,9 @@ int keeper_pool_adopt(struct keeper *k, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "the pooled copy '%s' is not running", k->container);
 		return -ESRCH;
 	}
-	k->initfd = k->c->init_pidfd(k->c);
-	if (k->initfd < 0)
-		k->initfd = util_pidfd_open(k->c->init_pid(k->c));
-	int r = k->initfd < 0 ? -ESRCH : ctr_origin_rootfs(&k->cfg, lower, sizeof(lower));
+	int r = keeper_open_init(k);
+	if (r == 0)
+		r = ctr_origin_rootfs(&k->cfg, lower, sizeof(lower));
 	if (r == 0 && (r = ctr_set_hostname(k->c, k->hostname)) < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot name the pooled copy (%s)", strerror(-r));
 	if (r == 0)

@@ -258,6 +258,17 @@ fail:
 	return -EIO;
 }
 
+int keeper_open_init(struct keeper *k)
+{
+	k->initfd = k->c->init_pidfd(k->c);
+	if (k->initfd < 0)
+		k->initfd = util_pidfd_open(k->c->init_pid(k->c));
+	if (k->initfd < 0)
+		return -ESRCH;
+	k->monitorfd = ctr_monitor_pidfd(k->initfd);
+	return 0;
+}
+
 /* With the module's debug argument: how long each step of the start took. */
 static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 {
@@ -281,7 +292,9 @@ static int unpool(struct keeper *k, const char *why)
 	keeper_abort_copy(k);
 	if (k->initfd >= 0)
 		close(k->initfd);
-	k->initfd = -EBADF;
+	if (k->monitorfd >= 0)
+		close(k->monitorfd);
+	k->initfd = k->monitorfd = -EBADF;
 	k->pooled = false;
 	memcpy(k->container, k->hostname, sizeof(k->container));
 	memcpy(k->entry.container, k->container, sizeof(k->container));
@@ -315,10 +328,7 @@ static int create_copy(struct keeper *k, char *err)
 			  "reason", "liblxc could not start the copy", "lxc", why, NULL);
 		return r;
 	}
-	k->initfd = k->c->init_pidfd(k->c);
-	if (k->initfd < 0)
-		k->initfd = util_pidfd_open(k->c->init_pid(k->c));
-	if (k->initfd < 0) {
+	if (keeper_open_init(k) < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' stopped right after start", k->container);
 		return -ESRCH;
 	}

@@ -748,12 +748,17 @@ static int reap_until_gone(int monitorfd)
 	return r;
 }
 
-int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd)
+int ctr_kill_init(int initfd)
 {
-	if (initfd < 0 || monitorfd < 0)
-		return ctr_stop(c);
 	/* What liblxc's stop() asks the monitor to do, without the round trip. */
 	if (syscall(SYS_pidfd_send_signal, initfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd)
+{
+	if (initfd < 0 || monitorfd < 0 || ctr_kill_init(initfd) < 0)
 		return ctr_stop(c);
 	int r = reap_until_gone(monitorfd);
 	if (r == -ETIMEDOUT) {

@@ -99,6 +99,9 @@ int ctr_stop(struct lxc_container *c);
 /* A pidfd of the lxc monitor of the copy whose init initfd is (its parent on the host). */
 int ctr_monitor_pidfd(int initfd);
 
+/* SIGKILL to the copy's init (initfd, a pidfd); an init already gone is no error. */
+int ctr_kill_init(int initfd);
+
 /*
  * Stop c as ctr_stop does, by SIGKILL to its init (initfd, a pidfd), which
  * is all liblxc's stop() has the monitor do, and wait for the monitor

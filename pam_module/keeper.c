@@ -88,14 +88,14 @@ static int destroy_session(const char *session)
 }
 
 /*
- * At each session open, cheaply and off the login path: a child collects
+ * Once per session (keeper_housekeeping), off the login path: a child collects
  * what sessions whose keeper died left behind. Skipped while another runs.
  */
 static void spawn_gc(const struct keeper *k)
 {
 	pid_t pid = fork();
 	if (pid != 0)
-		return; /* the keeper reaps it with its other children */
+		return; /* reaped with the keeper's other children, or by init after its end */
 	util_reset_signals();
 	/* Housekeeping: it must not take CPU from the login it follows. */
 	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
@@ -105,8 +105,11 @@ static void spawn_gc(const struct keeper *k)
 	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
 }
 
-void keeper_housekeeping(const struct keeper *k)
+void keeper_housekeeping(struct keeper *k)
 {
+	if (k->housekept)
+		return;
+	k->housekept = true;
 	spawn_gc(k);
 	keeper_pool_spawn_fill(k);
 }
@@ -199,6 +202,7 @@ static int run_session(void)
 	if (r < 0 && !k.end_reason)
 		k.end_reason = "internal-error";
 	keeper_teardown(&k);
+	keeper_housekeeping(&k); /* a session that ended before it had a quiet moment */
 	config_free(&k.cfg);
 	return 0;
 }

@@ -64,6 +64,7 @@ struct keeper {
 	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
 	int initfd;    /* pidfd of the copy's init */
 	int monitorfd; /* pidfd of its lxc monitor, or -EBADF: stopped through liblxc then */
+	bool housekept; /* keeper_housekeeping has run */
 	pid_t spare_pid; /* a process attached ahead of the first program (ctr_spare) */
 	int spare_fd;    /* its socket, or -EBADF once spent */
 	int listenfd;
@@ -113,8 +114,11 @@ void keeper_abort_copy(struct keeper *k);
 /* keeper_loop.c: serve the session until it ends, then tear down. */
 int keeper_loop(struct keeper *k);
 
-/* keeper.c: what the session does for the host (gc, the pool's refill), once the copy is in use. */
-void keeper_housekeeping(const struct keeper *k);
+/*
+ * keeper.c: what a session does for the host (the at-open gc, the pool's
+ * refill), once: at the session's first quiet moment, or after its end.
+ */
+void keeper_housekeeping(struct keeper *k);
 /* The copy could not be made after the login went on: tell its shells why. */
 void keeper_serve_failure(struct keeper *k, const char *why);
 void keeper_teardown(struct keeper *k);

@@ -551,6 +551,8 @@ static size_t poll_peers(const struct keeper *k, struct pollfd *p)
 	return n;
 }
 
+#define HOUSEKEEPING_QUIET_MS 50
+
 int keeper_loop(struct keeper *k)
 {
 	struct pollfd p[P_CALLERS + KEEPER_MAX_CALLERS + KEEPER_MAX_CLIENTS];
@@ -558,8 +560,6 @@ int keeper_loop(struct keeper *k)
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
 	make_spare(k);
-	/* Housekeeping waits until nothing is pending: a shell that asked already comes first. */
-	bool housekeeping = true;
 	while (!k->end_reason) {
 		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
 		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };
@@ -567,7 +567,8 @@ int keeper_loop(struct keeper *k)
 		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
 		size_t n_callers = k->n_callers, n_clients = k->n_clients;
 		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
-		int n = poll(p, P_CALLERS + poll_peers(k, pc), housekeeping ? 0 : -1);
+		/* Housekeeping waits for a quiet moment: the first programs come first. */
+		int n = poll(p, P_CALLERS + poll_peers(k, pc), k->housekept ? -1 : HOUSEKEEPING_QUIET_MS);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -575,7 +576,6 @@ int keeper_loop(struct keeper *k)
 		}
 		if (n == 0) {
 			keeper_housekeeping(k);
-			housekeeping = false;
 			continue;
 		}
 		if (p[P_SIG].revents)
@@ -594,14 +594,15 @@ int keeper_loop(struct keeper *k)
 		if (p[P_LISTEN].revents)
 			on_accept(k);
 	}
-	if (housekeeping) /* a session that was never idle */
-		keeper_housekeeping(k);
 	return 0;
 }
 
 void keeper_teardown(struct keeper *k)
 {
 	char ms[32];
+	/* The copy dies while the end is logged and recorded. */
+	if (k->initfd >= 0 && k->monitorfd >= 0)
+		ctr_kill_init(k->initfd);
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->t0_ms));
 	log_event(LOG_INFO, "close", "session", k->session, "user", k->user, "rhost", k->rhost,
 		  "container", k->container, "ms", ms, "reason", k->end_reason, NULL);

@@ -231,11 +231,16 @@ struct count_ctx {
 	unsigned all, user;
 };
 
+bool ledger_entry_live(const struct ledger_entry *e)
+{
+	/* A record whose keeper is gone does not hold a slot; gc removes it. */
+	return util_proc_alive(e->keeper, e->keeper_start);
+}
+
 static int count_one(const struct ledger_entry *e, void *data)
 {
 	struct count_ctx *c = data;
-	/* A record whose keeper is gone does not hold a slot; gc removes it. */
-	if (!util_proc_alive(e->keeper, e->keeper_start))
+	if (!ledger_entry_live(e))
 		return 0;
 	c->all++;
 	if (e->uid == c->uid)

@@ -7,6 +7,7 @@
 #ifndef THROWAWAY_LEDGER_H
 #define THROWAWAY_LEDGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -48,6 +49,9 @@ int ledger_remove(const char *rundir, const char *session);
 
 /* Count live records: all, and those of uid. */
 int ledger_count(const char *rundir, uid_t uid, unsigned *ret_all, unsigned *ret_user);
+
+/* Does the record's keeper still run (the same process: pid and start time)? */
+bool ledger_entry_live(const struct ledger_entry *e);
 
 /* Call fn for every record (unreadable ones are skipped). Stops on fn < 0. */
 int ledger_foreach(const char *rundir, int (*fn)(const struct ledger_entry *e, void *data),

@@ -206,6 +206,16 @@ static size_t take_fds(struct msghdr *mh, int *fds, size_t max_fds)
 	return got;
 }
 
+int proto_send_simple(int sock, const char *type, const char *k1, const char *v1, const char *k2,
+		      const char *v2)
+{
+	struct proto_msg m;
+	int r = proto_begin(&m, type) ?: proto_put(&m, k1, v1) ?: (k2 ? proto_put(&m, k2, v2) : 0) ?:
+		proto_send(sock, &m, NULL, 0);
+	proto_free(&m);
+	return r;
+}
+
 int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *ret_n_fds,
 	       int timeout_ms)
 {

@@ -50,6 +50,10 @@ void proto_free(struct proto_msg *m);
 /* Send m with up to PROTO_MAX_FDS fds. 0 or -errno. */
 int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds);
 
+/* A message of TYPE with one or two key=value pairs (k2 may be NULL) and no fds. */
+int proto_send_simple(int sock, const char *type, const char *k1, const char *v1, const char *k2,
+		      const char *v2);
+
 /*
  * Receive and parse one message. Received fds are close-on-exec; unwanted
  * ones (beyond max_fds) are closed. -EPIPE on orderly EOF. timeout_ms < 0

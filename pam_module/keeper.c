@@ -54,25 +54,9 @@ static void sanitize_process(void)
 	}
 }
 
-/* A message with one or two key=value pairs (k2 may be NULL). */
-static int reply2(int fd, const char *type, const char *k1, const char *v1, const char *k2,
-		  const char *v2)
-{
-	struct proto_msg m;
-	int r = proto_begin(&m, type);
-	if (r == 0)
-		r = proto_put(&m, k1, v1);
-	if (r == 0 && k2)
-		r = proto_put(&m, k2, v2);
-	if (r == 0)
-		r = proto_send(fd, &m, NULL, 0);
-	proto_free(&m);
-	return r;
-}
-
 static int reply(int fd, const char *type, const char *key, const char *value)
 {
-	return reply2(fd, type, key, value, NULL, NULL);
+	return proto_send_simple(fd, type, key, value, NULL, NULL);
 }
 
 static int destroy_session(const char *session)
@@ -183,7 +167,7 @@ static int run_session(void)
 	if (r >= 0) {
 		log_ready(&k);
 		/* A module that waits may have given up: then nobody will use the copy. */
-		if (k.wait && reply2(REQUEST_FD, "ready", "container", k.container, "session", k.session) < 0) {
+		if (k.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.container, "session", k.session) < 0) {
 			snprintf(err, sizeof(err), "the login gave up waiting");
 			r = -EPIPE;
 		}

@@ -57,19 +57,12 @@ static void close_client(struct keeper *k, size_t i)
 
 static void send_simple(int fd, const char *type, const char *key, const char *value)
 {
-	struct proto_msg m;
-	if (proto_begin(&m, type) == 0 && proto_put(&m, key, value) == 0)
-		proto_send(fd, &m, NULL, 0);
-	proto_free(&m);
+	proto_send_simple(fd, type, key, value, NULL, NULL);
 }
 
 static void send_error(int fd, const char *msg, const char *code)
 {
-	struct proto_msg m;
-	if (proto_begin(&m, "error") == 0 && proto_put(&m, "msg", msg) == 0 &&
-	    proto_put(&m, "code", code) == 0)
-		proto_send(fd, &m, NULL, 0);
-	proto_free(&m);
+	proto_send_simple(fd, "error", "msg", msg, "code", code);
 }
 
 /*

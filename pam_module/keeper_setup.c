@@ -161,8 +161,7 @@ static int take_census(const struct ledger_entry *e, void *data)
 {
 	struct census *c = data;
 	struct keeper *k = c->k;
-	/* A record whose keeper is gone does not hold a slot; gc removes it. */
-	if (!util_proc_alive(e->keeper, e->keeper_start))
+	if (!ledger_entry_live(e))
 		return 0;
 	c->all++;
 	c->mine += e->uid == k->uid;

@@ -772,6 +772,32 @@ static void test_proto_send_closed_peer(void **state)
 	close(sv[0]);
 }
 
+/* proto_send_simple: one or two pairs; a NULL second key or value leaves it out. */
+static void test_proto_send_simple(void **state)
+{
+	struct proto_msg m;
+	size_t n_fds = 0;
+	int sv[2];
+
+	(void)state;
+	seqpacket_pair(sv);
+	assert_int_equal(proto_send_simple(sv[0], "ready", "container", "c1", "session", "s1"), 0);
+	assert_int_equal(proto_recv(sv[1], &m, NULL, 0, &n_fds, 1000), 0);
+	assert_string_equal(m.type, "ready");
+	assert_string_equal(proto_get(&m, "container"), "c1");
+	assert_string_equal(proto_get(&m, "session"), "s1");
+	proto_free(&m);
+	assert_int_equal(proto_send_simple(sv[0], "exit", "status", "3", NULL, NULL), 0);
+	assert_int_equal(proto_recv(sv[1], &m, NULL, 0, &n_fds, 1000), 0);
+	assert_string_equal(m.type, "exit");
+	assert_string_equal(proto_get(&m, "status"), "3");
+	assert_null(proto_get(&m, "session"));
+	proto_free(&m);
+	close(sv[1]);
+	assert_int_equal(proto_send_simple(sv[0], "x", "k", "v", NULL, NULL), -EPIPE);
+	close(sv[0]);
+}
+
 static void test_proto_send_too_big_for_socket(void **state)
 {
 	struct proto_msg m = { 0 };
@@ -830,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_proto_recv_bad_socket),
 		cmocka_unit_test(test_proto_send_closed_peer),
 		cmocka_unit_test(test_proto_send_too_big_for_socket),
+		cmocka_unit_test(test_proto_send_simple),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -204,7 +204,7 @@ static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
 		 p->session, c->config_path, c->name);
 	bool ok = p->pool ? set_pool_idmap(c, 'u') && set_pool_idmap(c, 'g')
 			  : set_idmap(c, 'u', p->uid) && set_idmap(c, 'g', p->gid);
-	return ok && set_item(c, "lxc.monitor.unshare", "1") && set_item(c, "lxc.rootfs.path", rootfs);
+	return ok && set_item(c, "lxc.rootfs.path", rootfs);
 }
 
 /*

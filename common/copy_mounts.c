@@ -2,7 +2,9 @@
 /*
  * The mounts a copy starts on, made by the process that makes the copy (a
  * keeper, or the pool's filler) in a mount namespace of its own, before
- * liblxc starts it: the lxc monitor and the copy inherit them from there.
+ * liblxc starts it: the lxc monitor shares that namespace (no
+ * lxc.monitor.unshare: ours is private already) and the copy's is made
+ * from it.
  *
  *  - the upper layer's tmpfs, over <copy>/overlay: size-capped, and gone
  *    with the last namespace that holds it, so a dead keeper cannot leak it;
@@ -13,7 +15,7 @@
  * sh and of throwaway-hook. The namespace is a slave of the host's: host
  * mounts still reach us, ours never reach the host. Whoever destroys a
  * copy in such a namespace releases its mounts first (ctr_release_mounts),
- * as the post-stop hook does in the monitor's.
+ * as the post-stop hook does, run by the monitor.
  */
 #include "container.h"
 

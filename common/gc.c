@@ -140,7 +140,7 @@ static void collect_locks(const char *lxcpath, struct live *l)
 			continue;
 		snprintf(copy, sizeof(copy), "%s/%s", lxcpath, name);
 		struct stat st;
-		/* liblxc may take the lock of a copy it is about to clone: young ones stay. */
+		/* A lock of a copy still being made or started: young ones stay. */
 		if (access(copy, F_OK) == 0 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    time(NULL) - st.st_mtime < 60)
 			continue;

@@ -359,8 +359,8 @@ static void config_origins(const struct doctor *d, struct origin_set *s)
 		add_origin(s, d->cfg.origin, d->cfg.origin_lxcpath, "global");
 }
 
-/* The origin's rootfs must be a directory whose path holds its name (liblxc's clone). */
-static int origin_rootfs(struct lxc_container *c, const struct origin_ref *o, char *why, size_t len)
+/* The origin's rootfs must be a directory: the lower layer of its copies' overlay. */
+static int origin_rootfs(struct lxc_container *c, char *why, size_t len)
 {
 	char v[PATH_MAX + 32];
 	struct stat st;
@@ -380,13 +380,6 @@ static int origin_rootfs(struct lxc_container *c, const struct origin_ref *o, ch
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(why, len, "has no rootfs directory %s", path);
 		return -ENOENT;
-	}
-	if (!strstr(path, o->name)) {
-		snprintf(why, len,
-			 "has its rootfs at %s, a path without its name, which its copies' "
-			 "overlay clone needs",
-			 path);
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -408,7 +401,7 @@ static void origin_running(struct doctor *d, const struct origin_ref *o)
 	snprintf(fix, sizeof(fix),
 		 "lxc-stop -P %s -n %s (and read the guide's 'Updating an origin safely')",
 		 o->lxcpath, o->name);
-	say(d, V_FAIL, "origin", fix, "'%s' %s is running: logins cannot clone it", o->name,
+	say(d, V_FAIL, "origin", fix, "'%s' %s is running: logins cannot copy it", o->name,
 	    o->section);
 	ledger_foreach(TW_RUNDIR, count_copies, &oc);
 	if (oc.copies == 0)
@@ -433,7 +426,7 @@ static void check_one_origin(struct doctor *d, const struct origin_ref *o)
 		    o->lxcpath);
 	} else if (copystat_running(o->name)) {
 		origin_running(d, o);
-	} else if (origin_rootfs(c, o, why, sizeof(why)) < 0) {
+	} else if (origin_rootfs(c, why, sizeof(why)) < 0) {
 		say(d, V_FAIL, "origin",
 		    "give it a directory rootfs at <origin_lxcpath>/<name>/rootfs", "'%s' %s %s",
 		    o->name, o->section, why);

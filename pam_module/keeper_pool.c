@@ -116,7 +116,7 @@ int keeper_pool_adopt(struct keeper *k, char *err)
 
 /*
  * Start the filler in the background; the keeper reaps it with its other
- * children. It waits FILL_DELAY_MS first: a refill (a clone and a start) is
+ * children. It waits FILL_DELAY_MS first: a refill (a copy and a start) is
  * CPU the login that just took a copy should not have to share.
  */
 void keeper_pool_spawn_fill(const struct keeper *k)

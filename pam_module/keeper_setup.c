@@ -2,7 +2,7 @@
 /*
  * From the PAM module's request to a running copy. keeper_setup: config,
  * caps, ledger record, the origin, the socket (then the login may go on);
- * keeper_make_copy: clone, start, the session's files (or a pooled copy).
+ * keeper_make_copy: copy, start, the session's files (or a pooled copy).
  * Runs as root with a clean environment; the request comes from the PAM
  * module (root) and is trusted, the user's files are not.
  */

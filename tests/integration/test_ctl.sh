@@ -269,5 +269,19 @@ out=$("$CTL" doctor "$TW_TMP/absent.conf")
 expect_match "doctor: a missing config fails" "^fail +config +$TW_TMP/absent.conf: .*No such file" "$out"
 expect_match "doctor: and says how to write one" "^ +fix: write it" "$out"
 
+# An origin whose rootfs lies on a path without its name: the keeper makes
+# each copy itself (liblxc's clone() would have needed the name there).
+ELSEWHERE=/var/lib/tw-test-rootfs$TW_ID
+OCONF=/var/lib/lxc/$TW_ORIGIN/config
+mv "/var/lib/lxc/$TW_ORIGIN/rootfs" "$ELSEWHERE" &&
+	sed -i "s|^lxc.rootfs.path = .*|lxc.rootfs.path = dir:$ELSEWHERE|" "$OCONF"
+out=$("$CTL" doctor "$TW_CONF")
+expect_match "doctor: a rootfs on a path without the origin's name is fine" \
+	"^ok +origin +'$TW_ORIGIN' \[global\] exists in /var/lib/lxc, is stopped" "$out"
+expect_match "and a login lands in a copy of that origin" "^$TW_ORIGIN-$A-" "$(tw_ssh $A hostname)"
+check "and the copy is gone after it" wait_for 5 no_copies
+mv "$ELSEWHERE" "/var/lib/lxc/$TW_ORIGIN/rootfs" &&
+	sed -i "s|^lxc.rootfs.path = .*|lxc.rootfs.path = dir:/var/lib/lxc/$TW_ORIGIN/rootfs|" "$OCONF"
+
 check_clean
 tw_finish

@@ -619,39 +619,55 @@ static void remove_lock(const char *lxcpath, const char *name)
 static void kill_cgroup_processes(const char *prefix, const char *name);
 
 /*
- * Reap every child until the stopper exits: the copy's init waits for its
- * processes to be reaped, and those are ours (DESIGN.md, "Deadlock at
- * stop"). SIGCHLD is blocked meanwhile so each exit wakes us at once.
- * Returns the stopper's result, or -ETIMEDOUT.
+ * Reap every child until the process of pidfd fd has ended, or the
+ * deadline passes: the copy's init waits for its processes to be reaped,
+ * and those are ours (DESIGN.md, "Deadlock at stop"). A signalfd tells of
+ * each exit. If that process is our child (watch), its exit status is the
+ * result: 0 for 0, else -EIO. -ETIMEDOUT past the deadline.
  */
-static int reap_until(pid_t stopper)
+static int reap_until_gone(int fd, pid_t watch)
 {
 	sigset_t chld, old;
-	struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
 	uint64_t deadline = util_now_ms() + STOP_TIMEOUT_MS;
-	int r = -ETIMEDOUT;
-
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &old);
-	while (r == -ETIMEDOUT && util_now_ms() < deadline) {
+	_cleanup_close_ int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	int r = -ETIMEDOUT;
+	for (uint64_t now = util_now_ms(); r == -ETIMEDOUT && now < deadline; now = util_now_ms()) {
+		struct signalfd_siginfo si;
 		int st;
 		pid_t w;
 		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-			if (w == stopper)
+			if (w == watch)
 				r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
-		if (w < 0 && errno == ECHILD)
-			r = r == -ETIMEDOUT ? -ECHILD : r;
-		if (r == -ETIMEDOUT)
-			sigtimedwait(&chld, NULL, &tick);
+		if (r != -ETIMEDOUT)
+			break;
+		/* Without a signalfd, look again every 50 ms. */
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		int n = poll(p, 2, sfd >= 0 ? (int)(deadline - now) : 50);
+		if (n > 0 && p[0].revents && watch <= 0)
+			r = 0;
+		while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+			;
 	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 
-/* After the monitor is gone: what liblxc may leave (the copy itself, its lock). */
+/*
+ * After the monitor is gone, or past the deadline (a wedged monitor: end
+ * it and the copy's processes by their cgroups): what liblxc may leave,
+ * the copy itself and its lock.
+ */
 static int finish_stop(struct lxc_container *c, int r)
 {
+	if (r == -ETIMEDOUT) {
+		kill_cgroup_processes("lxc.monitor.", c->name);
+		kill_cgroup_processes("lxc.payload.", c->name);
+	}
 	if (c->is_defined(c) && !c->is_running(c)) {
 		release_mounts(c);
 		c->destroy(c);
@@ -669,13 +685,11 @@ int ctr_stop(struct lxc_container *c)
 		util_reset_signals();
 		_exit(c->stop(c) ? 0 : 1);
 	}
-	int r = reap_until(pid);
+	_cleanup_close_ int fd = util_pidfd_open(pid);
+	int r = reap_until_gone(fd, pid);
 	if (r == -ETIMEDOUT) {
-		/* A wedged monitor: end it and the copy's processes by their cgroups. */
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		kill_cgroup_processes("lxc.monitor.", c->name);
-		kill_cgroup_processes("lxc.payload.", c->name);
 	}
 	return finish_stop(c, r);
 }
@@ -715,39 +729,6 @@ int ctr_monitor_pidfd(int initfd)
 	return fd;
 }
 
-/*
- * Until the monitor (monitorfd) exits or the deadline passes, reap every
- * child, told of each by a signalfd: the copy's init cannot finish while
- * processes of ours in it wait to be reaped (DESIGN.md, "Deadlock at stop").
- */
-static int reap_until_gone(int monitorfd)
-{
-	sigset_t chld, old;
-	uint64_t deadline = util_now_ms() + STOP_TIMEOUT_MS;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &old);
-	_cleanup_close_ int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-	int r = -ETIMEDOUT;
-	for (uint64_t now = util_now_ms(); now < deadline; now = util_now_ms()) {
-		struct signalfd_siginfo si;
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		struct pollfd p[2] = { { .fd = monitorfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		int n = poll(p, sfd >= 0 ? 2 : 1, sfd >= 0 ? (int)(deadline - now) : 50);
-		if (n > 0 && p[0].revents) {
-			r = 0;
-			break;
-		}
-		while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
-			;
-	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return r;
-}
-
 int ctr_kill_init(int initfd)
 {
 	/* What liblxc's stop() asks the monitor to do, without the round trip. */
@@ -760,12 +741,7 @@ int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd)
 {
 	if (initfd < 0 || monitorfd < 0 || ctr_kill_init(initfd) < 0)
 		return ctr_stop(c);
-	int r = reap_until_gone(monitorfd);
-	if (r == -ETIMEDOUT) {
-		kill_cgroup_processes("lxc.monitor.", c->name);
-		kill_cgroup_processes("lxc.payload.", c->name);
-	}
-	return finish_stop(c, r);
+	return finish_stop(c, reap_until_gone(monitorfd, 0));
 }
 
 /* SIGKILL every process listed in the cgroup.procs of dir; how many. */

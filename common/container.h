@@ -72,8 +72,9 @@ int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char 
 /*
  * Copy the origin (o, from ctr_check, taken over; NULL: checked and
  * opened here) into cfg->lxcpath as NAME, an overlay over the origin's
- * rootfs, and write its hardened configuration. On failure the half-made copy is removed. err gets a
- * sentence for the user. Returns 0 / -errno with *ret set on success.
+ * rootfs, and write its hardened configuration. On failure the half-made
+ * copy is removed. err gets a sentence for the user. Returns 0 / -errno
+ * with *ret set on success.
  */
 int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
 	       char *err, size_t errlen);

@@ -54,6 +54,12 @@ int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds
 int proto_send_simple(int sock, const char *type, const char *k1, const char *v1, const char *k2,
 		      const char *v2);
 
+/* The same with one pair. */
+static inline int proto_send_pair(int sock, const char *type, const char *key, const char *value)
+{
+	return proto_send_simple(sock, type, key, value, NULL, NULL);
+}
+
 /*
  * Receive and parse one message. Received fds are close-on-exec; unwanted
  * ones (beyond max_fds) are closed. -EPIPE on orderly EOF. timeout_ms < 0

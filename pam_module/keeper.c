@@ -54,11 +54,6 @@ static void sanitize_process(void)
 	}
 }
 
-static int reply(int fd, const char *type, const char *key, const char *value)
-{
-	return proto_send_simple(fd, type, key, value, NULL, NULL);
-}
-
 static int destroy_session(const char *session)
 {
 	struct ledger_entry e;
@@ -107,7 +102,7 @@ static void report_failure(const struct keeper *k, const char *err, bool tell)
 		  "rhost", k->rhost, "container", k->container[0] ? k->container : NULL,
 		  "reason", err, NULL);
 	if (tell)
-		reply(REQUEST_FD, "error", "msg", err);
+		proto_send_pair(REQUEST_FD, "error", "msg", err);
 }
 
 /*
@@ -120,7 +115,7 @@ static int accept_login(struct keeper *k, char *err)
 {
 	if (k->wait)
 		return 0;
-	int r = reply(REQUEST_FD, "accepted", "session", k->session);
+	int r = proto_send_pair(REQUEST_FD, "accepted", "session", k->session);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "the login gave up waiting");
 	return r;
@@ -151,7 +146,7 @@ static int run_session(void)
 	}
 	if (r == -EEXIST && k.join[0]) {
 		/* share = user and the user has a copy: the module joins it instead. */
-		reply(REQUEST_FD, "join", "session", k.join);
+		proto_send_pair(REQUEST_FD, "join", "session", k.join);
 		config_free(&k.cfg);
 		return 0;
 	}
@@ -167,7 +162,8 @@ static int run_session(void)
 	if (r >= 0) {
 		log_ready(&k);
 		/* A module that waits may have given up: then nobody will use the copy. */
-		if (k.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.container, "session", k.session) < 0) {
+		if (k.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.container, "session",
+						k.session) < 0) {
 			snprintf(err, sizeof(err), "the login gave up waiting");
 			r = -EPIPE;
 		}

@@ -54,7 +54,7 @@ struct keeper {
 	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's lxc name */
 	char hostname[NAMES_CONTAINER_MAX + 1];  /* from the name template (= container unless pooled) */
 	bool pooled;                             /* the copy came from the pool */
-	struct lxc_container *origin; /* opened by keeper_setup, until the clone */
+	struct lxc_container *origin; /* opened by keeper_setup, until the copy is made */
 	struct lxc_container *c;
 	struct ledger_entry entry;
 	uint64_t t0_ms;
@@ -84,7 +84,7 @@ struct keeper {
 int keeper_read_request(struct keeper *k, int fd, char *err);
 /* Up to "accepted": what can fail for the login's own reasons, and the socket. */
 int keeper_setup(struct keeper *k, char *err);
-/* The running copy: cloned and started, or taken from the pool. */
+/* The running copy: made and started, or taken from the pool. */
 int keeper_make_copy(struct keeper *k, char *err);
 /* keeper_files.c: the user's files in the running copy (origin rootfs at lower). */
 int keeper_populate(struct keeper *k, const char *lower, char *err);

@@ -55,11 +55,6 @@ static void close_client(struct keeper *k, size_t i)
 	k->clients[i] = k->clients[--k->n_clients];
 }
 
-static void send_simple(int fd, const char *type, const char *key, const char *value)
-{
-	proto_send_simple(fd, type, key, value, NULL, NULL);
-}
-
 static void send_error(int fd, const char *msg, const char *code)
 {
 	proto_send_simple(fd, "error", "msg", msg, "code", code);
@@ -335,7 +330,7 @@ static void on_join(struct keeper *k, struct client *cl, const struct proto_msg 
 	snprintf(n, sizeof(n), "%zu", k->n_callers);
 	log_event(LOG_INFO, "join", "session", k->session, "user", k->user, "rhost",
 		  proto_get(m, "rhost"), "container", k->container, "logins", n, NULL);
-	send_simple(cl->fd, "ready", "container", k->container);
+	proto_send_pair(cl->fd, "ready", "container", k->container);
 }
 
 /*
@@ -353,7 +348,7 @@ static void on_close(struct keeper *k, struct client *cl, const struct proto_msg
 		for (size_t i = 0; i < k->n_callers; i++)
 			if (k->callers[i].pid == (pid_t)pid) {
 				drop_caller(k, i);
-				send_simple(cl->fd, "closed", "reason", "left");
+				proto_send_pair(cl->fd, "closed", "reason", "left");
 				return;
 			}
 	}
@@ -421,10 +416,10 @@ static void report_exit(struct keeper *k, pid_t pid, int status)
 		cl->pid = 0;
 		if (WIFSIGNALED(status)) {
 			snprintf(v, sizeof(v), "%d", WTERMSIG(status));
-			send_simple(cl->fd, "exit", "signal", v);
+			proto_send_pair(cl->fd, "exit", "signal", v);
 		} else {
 			snprintf(v, sizeof(v), "%d", WEXITSTATUS(status));
-			send_simple(cl->fd, "exit", "status", v);
+			proto_send_pair(cl->fd, "exit", "status", v);
 		}
 		close_client(k, i);
 		return;
@@ -485,7 +480,7 @@ static void warn_clients(struct keeper *k, uint64_t left_ms, const char *why)
 		 (unsigned long long)((left_ms + 999) / 1000), why);
 	for (size_t i = 0; i < k->n_clients; i++)
 		if (k->clients[i].pid > 0)
-			send_simple(k->clients[i].fd, "warn", "msg", msg);
+			proto_send_pair(k->clients[i].fd, "warn", "msg", msg);
 }
 
 /* How long before a timeout the user is warned: 60 s, or half a short one. */
@@ -616,9 +611,9 @@ void keeper_teardown(struct keeper *k)
 	for (size_t i = k->n_clients; i-- > 0;) {
 		struct client *cl = &k->clients[i];
 		if (cl->closer)
-			send_simple(cl->fd, "closed", "reason", k->end_reason);
+			proto_send_pair(cl->fd, "closed", "reason", k->end_reason);
 		else
-			send_simple(cl->fd, "end", "reason", k->end_reason);
+			proto_send_pair(cl->fd, "end", "reason", k->end_reason);
 		cl->pid = 0;
 		close_client(k, i);
 	}
@@ -642,7 +637,7 @@ static bool on_failed_client(struct keeper *k, size_t i, const char *msg)
 	for (size_t f = 0; f < n_fds; f++)
 		close(fds[f]);
 	if (strcmp(m.type, "close") == 0 && cl->uid == 0) {
-		send_simple(cl->fd, "closed", "reason", "failed");
+		proto_send_pair(cl->fd, "closed", "reason", "failed");
 		done = true;
 	} else if (strcmp(m.type, "run") == 0 || strcmp(m.type, "join") == 0) {
 		send_error(cl->fd, msg, NULL);

@@ -230,9 +230,10 @@ static bool keeps_net_admin(const struct config *cfg)
 static bool configure(struct lxc_container *c, const struct ctr_params *p)
 {
 	const struct config *cfg = p->cfg;
-	/* No network unless configured: the origin's interfaces are dropped. */
+	/* No network unless configured: the origin's interfaces are dropped.
+	 * Not ephemeral: the post-stop hook destroys the copy (hook.c). */
 	bool ok = c->clear_config_item(c, "lxc.net") && set_network(c, cfg->network) &&
-		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "1") &&
+		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "0") &&
 		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
 		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
 		  /* /proc/sys and /sys read-only, whatever the origin says; a
@@ -540,9 +541,8 @@ static void last_line(const char *buf, char *out, size_t len)
 }
 
 /*
- * A start that failed leaves liblxc's monitor destroying the ephemeral
- * copy, and taking its lock (a file) to do it: let it finish, or the
- * caller's cleanup races it and the lock file stays behind.
+ * A start that failed leaves liblxc's monitor running the post-stop hook,
+ * which removes the copy: let it finish, or the caller's cleanup races it.
  */
 static void settle_failed_start(struct lxc_container *c)
 {
@@ -551,28 +551,38 @@ static void settle_failed_start(struct lxc_container *c)
 		nanosleep(&tick, NULL);
 }
 
-/* Wait for PID at most timeout_ms; past it, kill it and say so. */
-static int wait_child_until(pid_t pid, unsigned timeout_ms)
+/*
+ * Wait for the starting child's word (one byte on fd) that start()
+ * returned true: 0 then, without waiting for the child to exit, which
+ * costs a process teardown on the login's path (whoever reaps children
+ * reaps it). Its exit without a word: -EIO; past timeout_ms: -ETIMEDOUT.
+ */
+static int wait_started(pid_t pid, int fd, unsigned timeout_ms)
 {
-	int fd = util_pidfd_open(pid);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int n = 1;
-	while (fd >= 0 && (n = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
+	char b;
+	int n;
+	while ((n = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
 		;
-	if (fd >= 0)
-		close(fd);
+	if (n > 0 && read(fd, &b, 1) == 1)
+		return 0;
 	if (n == 0)
 		kill(pid, SIGKILL);
 	int r = wait_child(pid);
-	return n == 0 ? -ETIMEDOUT : r;
+	return n == 0 ? -ETIMEDOUT : r < 0 ? r : -EIO;
 }
 
 int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t len)
 {
-	int p[2];
+	int p[2], s[2];
 	char buf[8192] = "";
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	if (pipe2(s, O_CLOEXEC) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -587,14 +597,15 @@ int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t le
 		setenv("PATH", "/usr/sbin:/sbin", 1);
 		c->want_daemonize(c, true);
 		c->want_close_all_fds(c, true);
-		_exit(c->start(c, 0, NULL) ? 0 : 1);
+		bool ok = c->start(c, 0, NULL);
+		_exit(ok && write(s[1], "", 1) == 1 ? 0 : 1);
 	}
 	close(p[1]);
-	int r = wait_child_until(pid, timeout_ms);
+	close(s[1]);
+	int r = wait_started(pid, s[0], timeout_ms);
+	close(s[0]);
 	if (r == -ETIMEDOUT && why)
 		snprintf(why, len, "it did not start within %u s", timeout_ms / 1000);
-	if (r == 0 && !c->is_running(c))
-		r = -EIO;
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);

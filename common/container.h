@@ -2,7 +2,7 @@
 /*
  * Copy lifecycle with liblxc: clone the origin as an overlay snapshot,
  * harden and configure the copy, start it from a short-lived child, attach
- * programs as the user, stop it (which destroys it: lxc.ephemeral = 1).
+ * programs as the user, stop it (which destroys it: the post-stop hook).
  * Callers must have reset signal dispositions and the mask (liblxc breaks
  * with SIGCHLD ignored) and run as root.
  */
@@ -92,8 +92,8 @@ int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t le
 /*
  * Stop c from a forked child while this process reaps every child of its
  * own (attached processes must be reaped for the copy's init to finish).
- * Stopping destroys the copy (ephemeral). Then remove what liblxc leaves:
- * the copy if still defined, and its lock file.
+ * Stopping destroys the copy (the post-stop hook). Then remove what is
+ * left: the copy if still defined (with liblxc), and its lock file.
  */
 int ctr_stop(struct lxc_container *c);
 
@@ -106,7 +106,7 @@ int ctr_kill_init(int initfd);
 /*
  * Stop c as ctr_stop does, by SIGKILL to its init (initfd, a pidfd), which
  * is all liblxc's stop() has the monitor do, and wait for the monitor
- * (monitorfd) to finish: post-stop hook, ephemeral destroy, exit. Saves
+ * (monitorfd) to finish: cgroups, post-stop hook (the destroy), exit. Saves
  * the stopper process and the command round trip. Either fd < 0: ctr_stop.
  */
 int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd);
@@ -122,13 +122,15 @@ unsigned ctr_remove_cgroups(const char *name);
 int ctr_destroy(const char *lxcpath, const char *name);
 
 /*
- * Run fn(data) as the running copy's root, in a forked child that joined
+ * Start fn(data) as the running copy's root, in a forked child that joined
  * its user (if any) and mount namespaces, at its root (container_live.c):
  * paths resolve in the copy, files it makes get owners of the copy's user
- * namespace. fn returns 0 or a positive errno. Returns 0 or -errno. The
- * caller must reap nothing else meanwhile.
+ * namespace. fn returns 0 or a positive errno. Returns 0 or -errno, and
+ * the child in *ret_pid, which the caller may not reap otherwise:
+ * ctr_run_end(pid) waits for it and gives 0 or fn's -errno.
  */
-int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data);
+int ctr_run_as_root_begin(struct lxc_container *c, int (*fn)(void *), void *data, pid_t *ret_pid);
+int ctr_run_end(pid_t pid);
 
 /*
  * The copy's global addresses, space separated, into buf; waits up to

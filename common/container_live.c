@@ -38,14 +38,15 @@ static int open_ns(pid_t init, const char *ns)
 }
 
 /*
- * Run fn(data) in a child that joined the copy's NSTYPE namespace (ns name
- * NS). as_root: first its user namespace, if it has one of its own, whose
- * root the child becomes (then NS may be one that namespace owns).
+ * Start fn(data) in a child that joined the copy's NSTYPE namespace (ns
+ * name NS); its pid in *ret_pid (ctr_run_end waits for it). as_root: first
+ * its user namespace, if it has one of its own, whose root the child
+ * becomes (then NS may be one that namespace owns).
  */
-static int in_copy(struct lxc_container *c, bool as_root, const char *ns, int nstype,
-		   int (*fn)(void *), void *data)
+static int in_copy_begin(struct lxc_container *c, bool as_root, const char *ns, int nstype,
+			 int (*fn)(void *), void *data, pid_t *ret_pid)
 {
-	int st;
+	*ret_pid = -1;
 	pid_t init = c->init_pid(c);
 	if (init <= 0)
 		return -ESRCH;
@@ -63,10 +64,25 @@ static int in_copy(struct lxc_container *c, bool as_root, const char *ns, int ns
 			_exit(errno ? errno : EPERM);
 		_exit(fn(data));
 	}
+	*ret_pid = pid;
+	return 0;
+}
+
+int ctr_run_end(pid_t pid)
+{
+	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
+}
+
+static int in_copy(struct lxc_container *c, bool as_root, const char *ns, int nstype,
+		   int (*fn)(void *), void *data)
+{
+	pid_t pid = -1;
+	int r = in_copy_begin(c, as_root, ns, nstype, fn, data, &pid);
+	return r < 0 ? r : ctr_run_end(pid);
 }
 
 struct bind {
@@ -122,7 +138,7 @@ int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len)
  * and becomes its root, which is all fn needs to write a few files as the
  * copy's root. It never runs code of the copy's.
  */
-int ctr_run_as_root(struct lxc_container *c, int (*fn)(void *), void *data)
+int ctr_run_as_root_begin(struct lxc_container *c, int (*fn)(void *), void *data, pid_t *ret_pid)
 {
-	return in_copy(c, true, "mnt", CLONE_NEWNS, fn, data);
+	return in_copy_begin(c, true, "mnt", CLONE_NEWNS, fn, data, ret_pid);
 }

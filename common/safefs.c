@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "safefs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -196,4 +197,52 @@ int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_
 	if (r < 0)
 		return r;
 	return close(TAKE_FD(fd)) < 0 ? -errno : 0;
+}
+
+/* Empty the directory fd (ours, closed here) of everything on device dev but except. */
+static int remove_contents(int fd, dev_t dev, const char *except, unsigned depth)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (util_dot_or_dotdot(de->d_name) || (except && strcmp(de->d_name, except) == 0))
+			continue;
+		int q = safefs_remove_tree(dirfd(d), de->d_name, dev, depth + 1);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	closedir(d);
+	return r;
+}
+
+int safefs_empty_dir(int dirfd, dev_t dev, const char *except)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : remove_contents(fd, dev, except, 0);
+}
+
+int safefs_remove_tree(int dirfd, const char *name, dev_t dev, unsigned depth)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	/* Another file system mounted here is not ours to empty. */
+	if (st.st_dev != dev)
+		return -EXDEV;
+	if (depth >= SAFEFS_TREE_DEPTH_MAX)
+		return -ELOOP;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = remove_contents(fd, dev, NULL, depth);
+	if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
 }

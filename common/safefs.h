@@ -40,4 +40,15 @@ int safefs_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode, uid_t uid
 int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len,
 			 mode_t mode, uid_t uid, gid_t gid, int replace);
 
+/*
+ * Remove NAME beneath dirfd and, if a directory, all it holds, without
+ * following a symlink or entering another file system than dev (-EXDEV
+ * there) or going deeper than SAFEFS_TREE_DEPTH_MAX levels (-ELOOP). Goes
+ * on past a failure; the first one is returned. Gone already: 0.
+ */
+#define SAFEFS_TREE_DEPTH_MAX 256
+int safefs_remove_tree(int dirfd, const char *name, dev_t dev, unsigned depth);
+/* The same for everything in the directory dirfd but the entry named except (or NULL). */
+int safefs_empty_dir(int dirfd, dev_t dev, const char *except);
+
 #endif

@@ -88,6 +88,12 @@ int keeper_setup(struct keeper *k, char *err);
 int keeper_make_copy(struct keeper *k, char *err);
 /* keeper_files.c: the user's files in the running copy (origin rootfs at lower). */
 int keeper_populate(struct keeper *k, const char *lower, char *err);
+/* The same in two halves: a child writes them while the keeper goes on. */
+int keeper_populate_begin(struct keeper *k, const char *lower, pid_t *ret_pid, char *err);
+int keeper_populate_end(pid_t pid, char *err);
+
+/* keeper_loop.c: the first program's attach, made ahead of its request. */
+void keeper_make_spare(struct keeper *k);
 
 /* keeper_pool.c: copies made ahead of logins (pool = N). */
 int keeper_pool_signature(const struct config *c, char *buf, size_t len);

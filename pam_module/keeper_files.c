@@ -232,7 +232,7 @@ static int keys_text(struct keeper *k, char **ret, size_t *ret_len)
 	return r;
 }
 
-int keeper_populate(struct keeper *k, const char *lower, char *err)
+int keeper_populate_begin(struct keeper *k, const char *lower, pid_t *ret_pid, char *err)
 {
 	struct files f = { .home = k->home, .uid = k->uid, .gid = k->gid };
 	_cleanup_close_ int lowerfd = open(lower, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -256,7 +256,8 @@ int keeper_populate(struct keeper *k, const char *lower, char *err)
 		f.dirs[f.n_dirs++] = k->home;
 	for (size_t i = 0; k->pooled && i < k->cfg.n_binds; i++)
 		f.dirs[f.n_dirs++] = k->cfg.binds[i].dst;
-	r = ctr_run_as_root(k->c, write_inside, &f);
+	/* The child has its own copy of f: ours can go once it is forked. */
+	r = ctr_run_as_root_begin(k->c, write_inside, &f, ret_pid);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
 out:
@@ -264,4 +265,19 @@ out:
 	free(f.group);
 	free(f.keys);
 	return r;
+}
+
+int keeper_populate_end(pid_t pid, char *err)
+{
+	int r = ctr_run_end(pid);
+	if (r < 0)
+		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
+	return r;
+}
+
+int keeper_populate(struct keeper *k, const char *lower, char *err)
+{
+	pid_t pid = -1;
+	int r = keeper_populate_begin(k, lower, &pid, err);
+	return r < 0 ? r : keeper_populate_end(pid, err);
 }

@@ -245,7 +245,7 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
  * client has asked for its channel (see container_attach.c). Without a
  * spare the first program is attached as every other one.
  */
-static void make_spare(struct keeper *k)
+void keeper_make_spare(struct keeper *k)
 {
 	struct ctr_exec who = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
 				.n_groups = k->n_groups };
@@ -547,7 +547,8 @@ int keeper_loop(struct keeper *k)
 	int r = setup_signals(k);
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
-	make_spare(k);
+	if (k->spare_fd < 0)
+		keeper_make_spare(k);
 	while (!k->end_reason) {
 		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
 		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };

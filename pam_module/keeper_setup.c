@@ -331,7 +331,13 @@ static int create_copy(struct keeper *k, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' stopped right after start", k->container);
 		return -ESRCH;
 	}
-	r = keeper_populate(k, lower, err);
+	/* The user's files are written while the spare is attached (2 cores). */
+	pid_t writer = -1;
+	r = keeper_populate_begin(k, lower, &writer, err);
+	if (r < 0)
+		return r;
+	keeper_make_spare(k);
+	r = keeper_populate_end(writer, err);
 	step_done(k, "populate", &t);
 	return r;
 }

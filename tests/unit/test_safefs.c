@@ -880,6 +880,89 @@ static void test_safefs_write_beneath_hardlink(void **state)
 	assert_stat(f, "elsewhere", S_IFREG, 0644, 0, 0);
 }
 
+/* safefs_remove_tree / safefs_empty_dir ---------------------------------- */
+
+static dev_t dev_of(const struct fixture *f)
+{
+	struct stat st;
+	assert_int_equal(fstat(f->dfd, &st), 0);
+	return st.st_dev;
+}
+
+static void test_safefs_remove_tree_nested(void **state)
+{
+	struct fixture *f = *state;
+
+	make_dir(f, "t", 0755, 0);
+	make_dir(f, "t/a", 0, NOBODY); /* mode 0: root removes it all the same */
+	make_dir(f, "t/a/b", 0700, NOBODY);
+	make_file(f, "t/a/b/file", "x", 0, NOBODY, NOBODY);
+	make_file(f, "t/top", "y", 0644, 0, 0);
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), 0);
+	assert_false(exists(f, "t"));
+	/* Gone already is no error. */
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), 0);
+}
+
+static void test_safefs_remove_tree_symlink(void **state)
+{
+	struct fixture *f = *state;
+
+	make_dir(f, "keep", 0755, 0);
+	make_file(f, "keep/file", "precious", 0644, 0, 0);
+	make_dir(f, "t", 0755, 0);
+	make_link(f, "../keep", "t/link");
+	make_link(f, "../keep/file", "t/flink");
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), 0);
+	assert_false(exists(f, "t"));
+	assert_content(f, "keep/file", "precious");
+}
+
+static void test_safefs_remove_tree_other_device(void **state)
+{
+	struct fixture *f = *state;
+
+	make_dir(f, "t", 0755, 0);
+	make_file(f, "t/file", "x", 0644, 0, 0);
+	/* A device that is not the tree's: nothing of it is entered. */
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f) + 1, 0), -EXDEV);
+	assert_content(f, "t/file", "x");
+}
+
+static void test_safefs_remove_tree_too_deep(void **state)
+{
+	struct fixture *f = *state;
+	char rel[4 * (SAFEFS_TREE_DEPTH_MAX + 2)] = "t";
+
+	make_dir(f, "t", 0755, 0);
+	for (int i = 0; i < SAFEFS_TREE_DEPTH_MAX + 1; i++) {
+		strcat(rel, "/d");
+		make_dir(f, rel, 0755, 0);
+	}
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), -ELOOP);
+	/* What is left is there for liblxc's destroy: the top stays. */
+	assert_true(exists(f, "t"));
+}
+
+static void test_safefs_empty_dir_except(void **state)
+{
+	struct fixture *f = *state;
+
+	make_dir(f, "c", 0755, 0);
+	make_file(f, "c/config", "lxc.uts.name = x\n", 0640, 0, 0);
+	make_dir(f, "c/rootfs", 0755, 0);
+	make_dir(f, "c/overlay", 0755, 0);
+	make_dir(f, "c/overlay/delta", 0755, NOBODY);
+	make_file(f, "c/overlay/delta/data", "user's", 0600, NOBODY, NOBODY);
+	int c = openat(f->dfd, "c", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(c >= 0);
+	assert_int_equal(safefs_empty_dir(c, dev_of(f), "config"), 0);
+	close(c);
+	assert_content(f, "c/config", "lxc.uts.name = x\n");
+	assert_false(exists(f, "c/rootfs"));
+	assert_false(exists(f, "c/overlay"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -933,6 +1016,11 @@ int main(void)
 		T(test_safefs_write_beneath_directory),
 		T(test_safefs_write_beneath_fifo),
 		T(test_safefs_write_beneath_hardlink),
+		T(test_safefs_remove_tree_nested),
+		T(test_safefs_remove_tree_symlink),
+		T(test_safefs_remove_tree_other_device),
+		T(test_safefs_remove_tree_too_deep),
+		T(test_safefs_empty_dir_except),
 	};
 #undef T
 

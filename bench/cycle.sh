@@ -4,6 +4,8 @@
 #   ours  = one session through the real PAM stack: tests' pam_harness opens
 #           it (keeper, clone, start), runs `throwaway-shell -c true` as the
 #           user (attach), and closes it (stop, which destroys the copy).
+#           Three series: our defaults (userns = yes), userns = no (a
+#           privileged copy, as the stock tools' is), and pool = 2.
 #   stock = lxc-copy -e -d (ephemeral overlay copy, daemonized start),
 #           lxc-attach -- true, lxc-stop -k (which destroys it).
 # The stock stop is `lxc-stop -k`, which is what the keeper does (liblxc's
@@ -118,26 +120,46 @@ b_result cycle.stock.median_ms "$smed"
 b_result cycle.ratio "$(b_ratio "$omed" "$smed")"
 b_result cycle.failures "ours $FAILS_OURS, stock $FAILS_STOCK"
 
+# series TAG WAIT: N cycles of ours (the config as set) and stock, interleaved;
+# before each, WAIT (a command, or :).
+series() {
+	: >"$B_TMP/cyc.ours"
+	: >"$B_TMP/cyc.stock"
+	for i in $(seq "$N"); do
+		$2
+		if [ $((i % 2)) = 1 ]; then ours; stock "$1$i"; else stock "$1$i"; ours; fi
+	done
+}
+
+# report KEY WHAT: the last series' medians, as cycle.KEY.*
+report() {
+	read -r no omed op95 _ < <(b_stats "$B_TMP/cyc.ours")
+	read -r ns smed sp95 _ < <(b_stats "$B_TMP/cyc.stock")
+	say "   $2: ours n=$no median ${omed} ms p95 ${op95} ms; stock n=$ns median ${smed} ms p95 ${sp95} ms"
+	b_result "cycle.$1.ours.median_ms" "$omed"
+	b_result "cycle.$1.stock.median_ms" "$smed"
+	b_result "cycle.$1.ratio" "$(b_ratio "$omed" "$smed")"
+	b_result "cycle.$1.failures" "ours $FAILS_OURS, stock $FAILS_STOCK"
+}
+
+# Like for like: the stock tools' copy is privileged (no user namespace),
+# and so is ours with userns = no (which keeps the rest of its hardening:
+# seccomp, capability drops, limits, the device list).
+b_config "max_sessions_per_user = 128" "userns = no"
+series u :
+b_wait_copies_gone 5 || say "   ! a copy of ours outlived its session"
+report privileged "with userns = no"
+
 # With a pool: ours adopts a started copy; each cycle waits for the refill
 # (made in the background, not timed), interleaved with the stock cycle.
 POOL=${BENCH_POOL:-2}
+pool_ready() { b_wait_pool_ready 20 "$POOL" || say "   ! the pool was not refilled within 20 s"; }
 b_config "max_sessions_per_user = 128" "pool = $POOL"
 throwawayctl pool fill "$B_CONF" >/dev/null 2>&1
-: >"$B_TMP/cyc.ours"
-: >"$B_TMP/cyc.stock"
-for i in $(seq "$N"); do
-	b_wait_pool_ready 20 "$POOL" || say "   ! the pool was not refilled within 20 s"
-	if [ $((i % 2)) = 1 ]; then ours; stock "p$i"; else stock "p$i"; ours; fi
-done
+series p pool_ready
 # The last refill first, then no pool, then nothing pooled.
 b_wait_pool_ready 20 "$POOL"
 b_config "max_sessions_per_user = 128"
 throwawayctl pool drain >/dev/null 2>&1
 b_wait_copies_gone 10 || say "   ! a copy of ours outlived its session"
-read -r no omed op95 _ < <(b_stats "$B_TMP/cyc.ours")
-read -r ns smed sp95 _ < <(b_stats "$B_TMP/cyc.stock")
-say "   with pool = $POOL: ours n=$no median ${omed} ms p95 ${op95} ms; stock n=$ns median ${smed} ms p95 ${sp95} ms"
-b_result cycle.pool.ours.median_ms "$omed"
-b_result cycle.pool.stock.median_ms "$smed"
-b_result cycle.pool.ratio "$(b_ratio "$omed" "$smed")"
-b_result cycle.pool.failures "ours $FAILS_OURS, stock $FAILS_STOCK"
+report pool "with pool = $POOL"

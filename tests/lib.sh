@@ -92,11 +92,16 @@ session required pam_throwaway.so config=$TW_CONF $args
 PAM
 }
 
+# A port below the kernel's ephemeral range (32768 and up here), where a
+# client's local port could take it between this check and sshd's bind; no
+# socket in any state on it.
 tw_free_port() {
-	local p
+	local p low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$low" -gt 21000 ] || low=40000
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+		p=$((20000 + RANDOM % (low - 20000)))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
 	return 1
 }

@@ -331,12 +331,15 @@ static int create_copy(struct keeper *k, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' stopped right after start", k->container);
 		return -ESRCH;
 	}
-	/* The user's files are written while the spare is attached (2 cores). */
+	/* The user's files are written while the spare is attached (2 cores),
+	 * unless the login waits for ready: then the spare comes after it, while
+	 * sshd finishes the login. */
 	pid_t writer = -1;
 	r = keeper_populate_begin(k, lower, &writer, err);
 	if (r < 0)
 		return r;
-	keeper_make_spare(k);
+	if (!k->wait)
+		keeper_make_spare(k);
 	r = keeper_populate_end(writer, err);
 	step_done(k, "populate", &t);
 	return r;

@@ -12,6 +12,8 @@ export LC_ALL=C # EPOCHREALTIME and awk with a '.' decimal point
 
 B_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 B_BUILD=$B_ROOT/build
+# shellcheck source=tests/sshd.sh
+source "$B_ROOT/tests/sshd.sh"
 B_SHELL=/usr/local/bin/throwaway-shell
 B_KEEPER=/usr/local/libexec/throwaway/throwaway-keeper
 B_ID=$$
@@ -115,66 +117,18 @@ b_user() {
 }
 
 b_pam_lines() {
-	cat <<PAM
-# throwaway benchmark service (removed by the benchmark)
-auth required pam_deny.so
-account required pam_permit.so
-session required pam_permit.so
-session required pam_throwaway.so config=$B_CONF ${1:-}
-PAM
+	sshd_pam_lines "throwaway benchmark service (removed by the benchmark)" "$B_CONF" "${1:-}"
 }
 
-# A port below the kernel's ephemeral range (32768 and up here), where a
-# client's local port could take it between this check and sshd's bind; no
-# socket in any state on it.
-b_free_port() {
-	local p low
-	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-	[ "$low" -gt 21000 ] || low=40000
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % (low - 20000)))
-		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
-
-# b_sshd_start [PAM ARGS]: a loopback sshd whose PAM service is $B_SERVICE.
+# b_sshd_start [PAM ARGS]: a loopback sshd whose PAM service is $B_SERVICE;
+# with B_SSHD_LOGGED=1 its sessions log to B_LOG (see b_logged).
 b_sshd_start() {
+	local runner=()
 	b_pam_lines "${1:-}" >"/etc/pam.d/$B_SERVICE"
-	B_PORT=$(b_free_port) || return 1
-	ssh-keygen -q -t ed25519 -N '' -f "$B_TMP/hostkey"
-	mkdir -p /run/sshd
-	cat >"$B_TMP/sshd_config" <<CFG
-Port $B_PORT
-ListenAddress 127.0.0.1
-HostKey $B_TMP/hostkey
-PidFile $B_TMP/sshd.pid
-UsePAM yes
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AuthorizedKeysFile .ssh/authorized_keys
-UseDNS no
-MaxStartups 200:30:300
-MaxSessions 100
-LogLevel ERROR
-Subsystem sftp /usr/lib/openssh/sftp-server
-Match User tw-bench-*
-	DisableForwarding yes
-	PermitUserRC no
-CFG
-	# sshd takes its PAM service name from its program name.
-	ln -sf /usr/sbin/sshd "$B_TMP/$B_SERVICE"
-	# B_SSHD_LOGGED=1: its sessions log to B_LOG (see b_logged).
-	if [ "${B_SSHD_LOGGED:-0}" = 1 ]; then
-		b_logged "$B_TMP/$B_SERVICE" -f "$B_TMP/sshd_config" -E "$B_TMP/sshd.log" || return 1
-	else
-		"$B_TMP/$B_SERVICE" -f "$B_TMP/sshd_config" -E "$B_TMP/sshd.log" || return 1
-	fi
-	for _ in $(seq 100); do
-		[ -s "$B_TMP/sshd.pid" ] && ss -Hltn "sport = :$B_PORT" | grep -q . && return 0
-		b_msleep 0.05
-	done
+	B_PORT=$(sshd_free_port) || return 1
+	[ "${B_SSHD_LOGGED:-0}" = 1 ] && runner=(b_logged)
+	sshd_start "$B_TMP" "$B_SERVICE" "$B_PORT" 'tw-bench-*' ERROR .ssh/authorized_keys \
+		"${runner[@]}" && return 0
 	say "   sshd did not start"
 	return 1
 }

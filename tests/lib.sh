@@ -6,6 +6,8 @@ set -u
 
 TW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TW_BUILD=$TW_ROOT/build
+# shellcheck source=tests/sshd.sh
+source "$TW_ROOT/tests/sshd.sh"
 TW_SHELL=/usr/local/bin/throwaway-shell
 TW_ID=$$
 TW_TMP=$(mktemp -d /run/tw-test.XXXXXX) # root-owned parents: config trust holds
@@ -82,61 +84,16 @@ tw_user() {
 }
 
 tw_pam_service() {
-	local args=${1:-}
-	cat >"/etc/pam.d/$TW_SERVICE" <<PAM
-# throwaway test service (removed by the test)
-auth required pam_deny.so
-account required pam_permit.so
-session required pam_permit.so
-session required pam_throwaway.so config=$TW_CONF $args
-PAM
-}
-
-# A port below the kernel's ephemeral range (32768 and up here), where a
-# client's local port could take it between this check and sshd's bind; no
-# socket in any state on it.
-tw_free_port() {
-	local p low
-	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-	[ "$low" -gt 21000 ] || low=40000
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % (low - 20000)))
-		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
+	sshd_pam_lines "throwaway test service (removed by the test)" "$TW_CONF" "${1:-}" \
+		>"/etc/pam.d/$TW_SERVICE"
 }
 
 # tw_sshd_start [PAM ARGS]: a loopback sshd whose PAM service is $TW_SERVICE.
 tw_sshd_start() {
 	tw_pam_service "${1:-}"
-	TW_PORT=$(tw_free_port) || return 1
-	ssh-keygen -q -t ed25519 -N '' -f "$TW_TMP/hostkey"
-	mkdir -p /run/sshd
-	cat >"$TW_TMP/sshd_config" <<CFG
-Port $TW_PORT
-ListenAddress 127.0.0.1
-HostKey $TW_TMP/hostkey
-PidFile $TW_TMP/sshd.pid
-UsePAM yes
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AuthorizedKeysFile .ssh/authorized_keys $TW_TMP/authkeys/%u
-MaxStartups 200:30:300
-MaxSessions 100
-LogLevel VERBOSE
-Subsystem sftp /usr/lib/openssh/sftp-server
-Match User tw-test-*
-	DisableForwarding yes
-	PermitUserRC no
-CFG
-	# sshd takes its PAM service name from its program name.
-	ln -sf /usr/sbin/sshd "$TW_TMP/$TW_SERVICE"
-	"$TW_TMP/$TW_SERVICE" -f "$TW_TMP/sshd_config" -E "$TW_TMP/sshd.log" || return 1
-	for _ in $(seq 100); do
-		[ -s "$TW_TMP/sshd.pid" ] && ss -Hltn "sport = :$TW_PORT" | grep -q . && return 0
-		sleep 0.05
-	done
+	TW_PORT=$(sshd_free_port) || return 1
+	sshd_start "$TW_TMP" "$TW_SERVICE" "$TW_PORT" 'tw-test-*' VERBOSE \
+		".ssh/authorized_keys $TW_TMP/authkeys/%u" && return 0
 	echo "# sshd did not start" >&2
 	return 1
 }

@@ -33,46 +33,32 @@
 #include "proto.h"
 #include "util.h"
 
-/* Send fd over sock as SCM_RIGHTS with a one-byte payload. */
-static int send_fd(int sock, int fd)
+/* The terminal's master, to the keeper: a "pty" message carrying it. */
+static int send_master(int sock, int master)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u = { 0 };
-	char byte = 'm';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	struct proto_msg m;
+	int r = proto_begin(&m, "pty");
+	if (r == 0)
+		r = proto_send(sock, &m, &master, 1);
+	proto_free(&m);
+	return r;
 }
 
-static int recv_fd(int sock, int timeout_ms)
+static int recv_master(int sock, int timeout_ms)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-	if (poll(&p, 1, timeout_ms) <= 0)
-		return -ETIMEDOUT;
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
-		return -EIO;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EIO;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
+	struct proto_msg m;
+	int fd = -EBADF;
+	size_t n = 0;
+	int r = proto_recv(sock, &m, &fd, 1, &n, timeout_ms);
+	if (r < 0)
+		return r;
+	bool ok = m.type && strcmp(m.type, "pty") == 0 && n == 1;
+	proto_free(&m);
+	if (ok)
+		return fd;
+	if (n == 1)
+		close(fd);
+	return -EIO;
 }
 
 struct inside {
@@ -98,7 +84,7 @@ static int open_pty_inside(const struct inside *in, char *name, size_t len)
 		ioctl(slave, TIOCSWINSZ, &ws);
 	if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
 		return -1;
-	return send_fd(in->pty_sock, master);
+	return send_master(in->pty_sock, master);
 }
 
 /* envp plus SSH_TTY=name, in storage that lives until exec. */
@@ -215,7 +201,7 @@ int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid
 	if (sv[1] >= 0)
 		close(sv[1]);
 	if (r == 0 && x->pty) {
-		int master = recv_fd(sv[0], 5000);
+		int master = recv_master(sv[0], 5000);
 		if (master < 0) {
 			kill(pid, SIGKILL);
 			r = master;
@@ -318,7 +304,7 @@ int ctr_spare_run(int sock, const struct ctr_exec *x, int *ret_master)
 		r = proto_send(sock, &m, x->pty ? NULL : x->fds, x->pty ? 0 : 3);
 	proto_free(&m);
 	if (r == 0 && x->pty) {
-		int master = recv_fd(sock, 5000);
+		int master = recv_master(sock, 5000);
 		if (master < 0)
 			return master;
 		*ret_master = master;

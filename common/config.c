@@ -1158,38 +1158,43 @@ int config_open_trusted(const char *path, int *ret_fd, char *err)
 	return 0;
 }
 
-#define USER_MAX_GROUPS 64
-
-/* The names of the groups USER is in (primary first), for section matching. */
-static size_t group_names(const char *user, gid_t gid, char **names, size_t max)
+size_t config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, size_t max)
 {
-	gid_t gids[USER_MAX_GROUPS];
-	int n = USER_MAX_GROUPS;
-	size_t got = 0;
+	gid_t all[CONFIG_USER_MAX_GROUPS];
+	int n = CONFIG_USER_MAX_GROUPS;
 
-	if (getgrouplist(user, gid, gids, &n) < 0)
-		n = USER_MAX_GROUPS; /* more than we keep: the first ones count */
+	if (getgrouplist(user, gid, all, &n) < 0)
+		n = CONFIG_USER_MAX_GROUPS; /* more than we keep: the first ones count */
+	size_t got = 0;
 	for (int i = 0; i < n && got < max; i++) {
 		struct group gr, *res = NULL;
 		char buf[4096];
-		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &res) == 0 && res &&
-		    (names[got] = strdup(res->gr_name)))
-			got++;
+		bool named = getgrgid_r(all[i], &gr, buf, sizeof(buf), &res) == 0 && res &&
+			     strlen(res->gr_name) <= CONFIG_GROUP_NAME_MAX;
+		names[got] = strdup(named ? res->gr_name : "");
+		if (!names[got])
+			break;
+		gids[got++] = all[i];
 	}
 	return got;
+}
+
+int config_load_trusted(const char *path, const struct config_who *who, struct config *ret,
+			char *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r = config_open_trusted(path, &fd, err);
+	return r < 0 ? r : config_load_fd(fd, path, who, ret, err);
 }
 
 int config_load_user(const char *path, const char *user, gid_t gid, struct config *ret,
 		     char *err)
 {
-	char *names[USER_MAX_GROUPS];
-	_cleanup_close_ int fd = -EBADF;
-	int r = config_open_trusted(path, &fd, err);
-	if (r < 0)
-		return r;
-	size_t n = group_names(user, gid, names, USER_MAX_GROUPS);
+	gid_t gids[CONFIG_USER_MAX_GROUPS];
+	char *names[CONFIG_USER_MAX_GROUPS];
+	size_t n = config_user_groups(user, gid, gids, names, CONFIG_USER_MAX_GROUPS);
 	struct config_who who = { .user = user, .groups = (const char *const *)names, .n_groups = n };
-	r = config_load_fd(fd, path, &who, ret, err);
+	int r = config_load_trusted(path, &who, ret, err);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	return r;

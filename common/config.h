@@ -99,6 +99,19 @@ int config_open_trusted(const char *path, int *ret_fd, char *err);
 int config_load_user(const char *path, const char *user, gid_t gid, struct config *ret,
 		     char *err);
 
+/* The same steps apart: the trusted file loaded for WHO, and a user's groups. */
+int config_load_trusted(const char *path, const struct config_who *who, struct config *ret,
+			char *err);
+/*
+ * The groups USER (primary group gid) is in, primary first, at most max:
+ * ids into gids[], names into names[] (malloc'd; "" for a group without
+ * one, or with one longer than CONFIG_GROUP_NAME_MAX, which no section can
+ * name; free them). How many.
+ */
+#define CONFIG_USER_MAX_GROUPS 64
+#define CONFIG_GROUP_NAME_MAX 256 /* as a [group:NAME] section may be */
+size_t config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, size_t max);
+
 void config_free(struct config *c);
 
 /* "1G" -> bytes; "10s"/"5m"/"2h"/"7d" -> seconds. 0 or -EINVAL. */

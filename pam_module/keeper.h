@@ -40,6 +40,7 @@ struct keeper {
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[KEEPER_MAX_GROUPS];
+	char *group_names[KEEPER_MAX_GROUPS]; /* "" when unnamed */
 	size_t n_groups;
 	char home[PATH_MAX];
 	pid_t caller;

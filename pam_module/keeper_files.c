@@ -81,10 +81,10 @@ static int build_group(struct keeper *k, int lowerfd, char **ret, size_t *ret_le
 	for (size_t i = 0; i < k->n_groups; i++) {
 		char pat[32];
 		snprintf(pat, sizeof(pat), ":%u:", (unsigned)k->groups[i]);
-		struct group *g = getgrgid(k->groups[i]);
-		if (!g || strlen(g->gr_name) > 64 || strstr(out, pat))
+		const char *name = k->group_names[i];
+		if (!name[0] || strlen(name) > 64 || strstr(out, pat))
 			continue;
-		o += sprintf(o, "%s:x:%u:%s\n", g->gr_name, (unsigned)k->groups[i], k->user);
+		o += sprintf(o, "%s:x:%u:%s\n", name, (unsigned)k->groups[i], k->user);
 	}
 	*ret = out;
 	*ret_len = (size_t)(o - out);

@@ -8,9 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <lxc/lxccontainer.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +39,43 @@ static int copy_field(char *dst, size_t max, const char *v)
 	return 0;
 }
 
+/* One "GID:NAME" of the request's groups. */
+static int read_group(struct keeper *k, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	uint64_t gid;
+	char num[16];
+	if (!colon || (size_t)(colon - v) >= sizeof(num) || strlen(colon + 1) > CONFIG_GROUP_NAME_MAX)
+		return -EBADMSG;
+	memcpy(num, v, (size_t)(colon - v));
+	num[colon - v] = '\0';
+	if (util_parse_u64(num, UINT32_MAX - 1, NULL, &gid) < 0 || k->n_groups >= KEEPER_MAX_GROUPS)
+		return -EBADMSG;
+	if (!(k->group_names[k->n_groups] = strdup(colon + 1)))
+		return -ENOMEM;
+	k->groups[k->n_groups++] = (gid_t)gid;
+	return 0;
+}
+
+/*
+ * The user's gid, home and groups (primary first), looked up by the module
+ * where NSS is loaded already, and so not again here, on the login's path.
+ */
+static int read_ids(struct keeper *k, const struct proto_msg *m)
+{
+	unsigned long long gid;
+	if (proto_getu(m, "gid", UINT32_MAX - 1, &gid) < 0 ||
+	    copy_field(k->home, sizeof(k->home), proto_get(m, "home")) < 0)
+		return -EBADMSG;
+	for (size_t i = 0; i < m->n; i++) {
+		int r = strcmp(m->keys[i], "group") == 0 ? read_group(k, m->vals[i]) : 0;
+		if (r < 0)
+			return r;
+	}
+	k->gid = (gid_t)gid;
+	return k->n_groups > 0 && k->groups[0] == k->gid ? 0 : -EBADMSG;
+}
+
 int keeper_read_request(struct keeper *k, int fd, char *err)
 {
 	struct proto_msg m;
@@ -66,8 +101,11 @@ int keeper_read_request(struct keeper *k, int fd, char *err)
 	copy_field(k->auth_info, sizeof(k->auth_info), proto_get(&m, "auth_info"));
 	k->debug = proto_get(&m, "debug") != NULL;
 	k->wait = proto_get(&m, "wait") != NULL;
+	r = read_ids(k, &m);
 	proto_free(&m);
-	return 0;
+	if (r < 0)
+		snprintf(err, KEEPER_ERR_MAX, "malformed request from the PAM module");
+	return r;
 }
 
 /* A home we put into a mount entry: absolute, plain characters, no "..". */
@@ -79,28 +117,19 @@ static bool home_ok(const char *h)
 	       !(n >= 3 && strcmp(h + n - 3, "/..") == 0);
 }
 
-static int resolve_user(struct keeper *k, char *err)
+static int check_home(struct keeper *k, char *err)
 {
-	struct passwd *pw = getpwnam(k->user);
-	if (!pw || pw->pw_uid != k->uid) {
-		snprintf(err, KEEPER_ERR_MAX, "the user is not known to the host");
-		return -ENOENT;
-	}
-	k->gid = pw->pw_gid;
-	if (!home_ok(pw->pw_dir) || util_strscpy(k->home, sizeof(k->home), pw->pw_dir) < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", pw->pw_dir);
-		return -EINVAL;
-	}
-	int n = KEEPER_MAX_GROUPS;
-	if (getgrouplist(k->user, k->gid, k->groups, &n) < 0)
-		n = KEEPER_MAX_GROUPS; /* more than we keep: the first ones count */
-	k->n_groups = (size_t)n;
-	return 0;
+	if (home_ok(k->home))
+		return 0;
+	snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", k->home);
+	return -EINVAL;
 }
 
 static int load_config(struct keeper *k, char *err)
 {
-	return config_load_user(k->config_path, k->user, k->gid, &k->cfg, err);
+	struct config_who who = { .user = k->user, .groups = (const char *const *)k->group_names,
+				  .n_groups = k->n_groups };
+	return config_load_trusted(k->config_path, &who, &k->cfg, err);
 }
 
 /* "storage=dir keep=yes network=veth:br0 …": what throwawayctl show prints. */
@@ -366,7 +395,7 @@ static int check_userns(struct keeper *k, char *err)
 
 int keeper_setup(struct keeper *k, char *err)
 {
-	int r = resolve_user(k, err);
+	int r = check_home(k, err);
 	if (r < 0 || (r = load_config(k, err)) < 0 || (r = check_userns(k, err)) < 0)
 		return r;
 	r = names_container(k->cfg.name, k->cfg.origin, k->user, k->uid, k->session, k->hostname);

@@ -170,9 +170,41 @@ static int spawn_keeper(int *ret_sock)
 	return 0;
 }
 
-static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
+/*
+ * Who logs in: the passwd entry and the groups, looked up once, here, where
+ * the host program's NSS is loaded already; the keeper gets them with the
+ * request instead of looking them up again on the login's path.
+ */
+struct user {
+	const struct passwd *pw;
+	gid_t gids[CONFIG_USER_MAX_GROUPS];
+	char *names[CONFIG_USER_MAX_GROUPS];
+	size_t n;
+};
+
+static void user_free(struct user *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->names[i]);
+	u->n = 0;
+}
+
+/* "gid=", "home=" and one "group=GID:NAME" per group. */
+static int put_ids(struct proto_msg *m, const struct user *u)
+{
+	char g[16 + CONFIG_GROUP_NAME_MAX];
+	int r = proto_putu(m, "gid", u->pw->pw_gid) ?: proto_put(m, "home", u->pw->pw_dir);
+	for (size_t i = 0; r == 0 && i < u->n; i++) {
+		int n = snprintf(g, sizeof(g), "%u:%s", (unsigned)u->gids[i], u->names[i]);
+		r = n > 0 && (size_t)n < sizeof(g) ? proto_put(m, "group", g) : -ENAMETOOLONG;
+	}
+	return r;
+}
+
+static int send_request(pam_handle_t *pamh, int sock, const struct user *u,
 			const char *session, const struct args *a)
 {
+	const struct passwd *pw = u->pw;
 	struct proto_msg m;
 	const void *rhost = NULL, *service = NULL;
 	pam_get_item(pamh, PAM_RHOST, &rhost);
@@ -184,7 +216,8 @@ static int send_request(pam_handle_t *pamh, int sock, const struct passwd *pw,
 		    proto_put(&m, "config", a->config) ?: proto_put(&m, "rhost", rhost) ?:
 		    proto_put(&m, "service", service) ?:
 		    proto_put(&m, "auth_info", pam_getenv(pamh, "SSH_AUTH_INFO_0")) ?:
-		    proto_put(&m, "debug", a->debug ? "1" : NULL) ?: proto_put(&m, "wait", a->wait ? "1" : NULL);
+		    proto_put(&m, "debug", a->debug ? "1" : NULL) ?: proto_put(&m, "wait", a->wait ? "1" : NULL) ?:
+		    put_ids(&m, u);
 	if (r == 0)
 		r = proto_send(sock, &m, NULL, 0);
 	proto_free(&m);
@@ -328,7 +361,7 @@ static int join_session(pam_handle_t *pamh, const char *session, uint64_t deadli
  * A new copy from a new keeper; -EALREADY with the session to join in why.
  * On success session may have changed (a pooled copy's id).
  */
-static int new_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
+static int new_session(pam_handle_t *pamh, const struct user *u, const struct args *a,
 		       const struct config *cfg, char *session, char *why, size_t len)
 {
 	_cleanup_close_ int sock = -EBADF;
@@ -337,7 +370,7 @@ static int new_session(pam_handle_t *pamh, const struct passwd *pw, const struct
 		snprintf(why, len, "cannot start its helper (%s)", strerror(-r));
 		return r;
 	}
-	r = send_request(pamh, sock, pw, session, a);
+	r = send_request(pamh, sock, u, session, a);
 	if (r < 0) {
 		snprintf(why, len, "cannot talk to its helper (%s)", strerror(-r));
 		return r;
@@ -352,9 +385,10 @@ static int new_session(pam_handle_t *pamh, const struct passwd *pw, const struct
 	return r;
 }
 
-static int start_session(pam_handle_t *pamh, const struct passwd *pw, const struct args *a,
+static int start_session(pam_handle_t *pamh, const struct user *u, const struct args *a,
 			 const struct config *cfg)
 {
+	const struct passwd *pw = u->pw;
 	char session[NAMES_SESSION_LEN + 1], why[512], env[64];
 	uint64_t deadline = util_now_ms() + cfg->start_timeout * 1000;
 
@@ -363,7 +397,7 @@ static int start_session(pam_handle_t *pamh, const struct passwd *pw, const stru
 		return fail(pamh, pw->pw_name, "no random session id");
 	/* A copy that ends while we join it: try again, a fresh one the second time. */
 	for (int round = 0; round < 3; round++) {
-		r = new_session(pamh, pw, a, cfg, session, why, sizeof(why));
+		r = new_session(pamh, u, a, cfg, session, why, sizeof(why));
 		if (r != -EALREADY)
 			break;
 		char shared[NAMES_SESSION_LEN + 1];
@@ -408,11 +442,19 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	if (!sandboxed(pw, &a))
 		return PAM_IGNORE;
 	scrub_env(pamh);
+	struct user u = { .pw = pw };
+	u.n = config_user_groups(pw->pw_name, pw->pw_gid, u.gids, u.names, CONFIG_USER_MAX_GROUPS);
 	/* Resolved for this user: their sections may set start_timeout, even origin. */
-	if (config_load_user(a.config, pw->pw_name, pw->pw_gid, &cfg, err) < 0)
+	struct config_who who = { .user = pw->pw_name, .groups = (const char *const *)u.names,
+				  .n_groups = u.n };
+	int r = config_load_trusted(a.config, &who, &cfg, err);
+	if (r < 0) {
+		user_free(&u);
 		return fail(pamh, pw->pw_name, err);
-	int r = start_session(pamh, pw, &a, &cfg);
+	}
+	r = start_session(pamh, &u, &a, &cfg);
 	config_free(&cfg);
+	user_free(&u);
 	return r;
 }
 

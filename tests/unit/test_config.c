@@ -1243,6 +1243,60 @@ static void test_config_open_trusted_bad_path(void **state)
 	expect_untrusted(fifo, -EINVAL, ": not a regular file, refusing it");
 }
 
+/* config_load_trusted and config_user_groups --------------------------- */
+
+static void test_config_load_trusted_who(void **state)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *groups[] = { "tw-none", "staff" };
+	struct config_who who = { .user = "tw-nobody", .groups = groups, .n_groups = 2 };
+	char err[CONFIG_ERR_MAX];
+	struct config c = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_true(asprintf(&path, "%s/who.conf", trusted_dir) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[global]\norigin = base\n[group:staff]\norigin = staffs\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(config_load_trusted(path, &who, &c, err), 0);
+	assert_string_equal(c.origin, "staffs");
+	config_free(&c);
+	/* The same file through config_load_user, for a user in none of them. */
+	assert_int_equal(config_load_user(path, "root", 0, &c, err), 0);
+	assert_string_equal(c.origin, "base");
+	config_free(&c);
+	/* Untrusted: refused as config_open_trusted refuses it. */
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(config_load_trusted(path, &who, &c, err), -EPERM);
+}
+
+static void test_config_user_groups_root(void **state)
+{
+	gid_t gids[CONFIG_USER_MAX_GROUPS];
+	char *names[CONFIG_USER_MAX_GROUPS];
+	size_t n;
+
+	(void)state;
+	n = config_user_groups("root", 0, gids, names, CONFIG_USER_MAX_GROUPS);
+	assert_true(n >= 1);
+	/* The primary group first, named. */
+	assert_int_equal(gids[0], 0);
+	assert_string_equal(names[0], "root");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	/* At most max. */
+	assert_int_equal(config_user_groups("root", 0, gids, names, 1), 1);
+	free(names[0]);
+	/* An unknown user still has the primary group it was given. */
+	n = config_user_groups("tw-no-such-user", 0, gids, names, CONFIG_USER_MAX_GROUPS);
+	assert_int_equal(n, 1);
+	assert_int_equal(gids[0], 0);
+	free(names[0]);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test(f)
@@ -1300,6 +1354,8 @@ int main(void)
 		TT(test_config_open_trusted_tmp),
 		TT(test_config_open_trusted_symlink),
 		TT(test_config_open_trusted_bad_path),
+		TT(test_config_load_trusted_who),
+		T(test_config_user_groups_root),
 	};
 #undef T
 #undef TT

@@ -74,11 +74,15 @@ fill
 pool_conf 0
 fill
 expect_eq "pool = 0: the filler drains the pool" 0 "$(pooled)"
+no_filler() { ! pgrep -f -- '--pool-fill' >/dev/null; }
 pool_conf 1
 fill
+# A filler still at work (a refill after an earlier login, or the at-open
+# one) would drain the copy itself once the config says pool = 0.
+wait_for 10 no_filler
+expect_eq "pool = 1 holds one copy" 1 "$(pooled)"
 pool_conf 0 # a refill still on its way (300 ms after a login) drains instead
 expect_match "pool drain destroys them" "1 copies destroyed" "$("$CTL" pool drain)"
-no_filler() { ! pgrep -f -- '--pool-fill' >/dev/null; }
 check "... no filler is still at work" wait_for 10 no_filler
 check "... and nothing of them is left" wait_for 10 no_copies
 expect_eq "... no record either" 0 "$(ls /run/throwaway/ledger | wc -l)"

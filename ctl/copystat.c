@@ -195,6 +195,9 @@ static int compare_pids(const void *a, const void *b)
 static int find_init(struct pid_list *l, pid_t *ret_pid)
 {
 	char p[32];
+	/* A cgroup being emptied (a copy that stops) lists no pid, and no array. */
+	if (l->n == 0)
+		return -ESRCH;
 	qsort(l->pids, l->n, sizeof(*l->pids), compare_pids);
 	for (size_t i = 0; i < l->n; i++) {
 		snprintf(p, sizeof(p), "/proc/%d", (int)l->pids[i]);

@@ -31,7 +31,7 @@
 #include "safefs.h"
 #include "util.h"
 
-/* keep = yes: move the upper layer aside before liblxc's destroy removes it. */
+/* keep = yes: move the upper layer aside before remove_copy removes the rest. */
 static void keep_upper(const char *copydir, const char *session, const char *name)
 {
 	struct kept_entry k;

@@ -42,14 +42,10 @@ static int copy_field(char *dst, size_t max, const char *v)
 /* One "GID:NAME" of the request's groups. */
 static int read_group(struct keeper *k, const char *v)
 {
-	const char *colon = strchr(v, ':');
+	const char *colon;
 	uint64_t gid;
-	char num[16];
-	if (!colon || (size_t)(colon - v) >= sizeof(num) || strlen(colon + 1) > CONFIG_GROUP_NAME_MAX)
-		return -EBADMSG;
-	memcpy(num, v, (size_t)(colon - v));
-	num[colon - v] = '\0';
-	if (util_parse_u64(num, UINT32_MAX - 1, NULL, &gid) < 0 || k->n_groups >= KEEPER_MAX_GROUPS)
+	if (util_parse_u64(v, UINT32_MAX - 1, &colon, &gid) < 0 || *colon != ':' ||
+	    strlen(colon + 1) > CONFIG_GROUP_NAME_MAX || k->n_groups >= KEEPER_MAX_GROUPS)
 		return -EBADMSG;
 	if (!(k->group_names[k->n_groups] = strdup(colon + 1)))
 		return -ENOMEM;

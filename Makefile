@@ -27,10 +27,10 @@ else
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
 CFLAGS_COMMON = -std=gnu11 $(WARN) $(HARDEN) $(OPT) -D_GNU_SOURCE \
-	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DDATADIR='"$(DATADIR)"' -Icommon
+	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DDATADIR='"$(DATADIR)"'
 CFLAGS_BASE = $(CFLAGS_COMMON) $(SAN_FLAGS)
 LDFLAGS_BASE = -Wl,-z,relro,-z,now $(SAN_FLAGS)
-# The PAM module and the copy of common/ linked into it.
+# The PAM module and the copy of the base layer linked into it.
 CFLAGS_PIC = $(CFLAGS_COMMON) $(PAM_SAN_FLAGS) -fPIC -fvisibility=hidden
 LDFLAGS_PIC = -Wl,-z,relro,-z,now $(PAM_SAN_FLAGS)
 
@@ -44,13 +44,30 @@ PAM_LIBS := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 B = build
-# Modules linked into the PAM module (position independent, no liblxc, no libssh).
-PIC_MODS = config names ledger safefs proto log util subid
-# Everything, for the programs.
-ALL_MODS = $(PIC_MODS) keys container container_attach container_live copy_mounts gc kept
 
-PIC_OBJS = $(PIC_MODS:%=$(B)/pic/%.o)
-LIB_OBJS = $(ALL_MODS:%=$(B)/lib/%.o)
+# The library, in three layers (docs/hacking.md). Each is a folder and a
+# static library, and sees only its own headers and those below it:
+#   common/base  config, names, protocol, util: no liblxc, libssh or
+#                syslog; the only layer the PAM module links.
+#   common/host  root-side host state: safe file access, ledger, kept
+#                data, subordinate ids, syslog events, keys (libssh).
+#   common/copy  the copy driver interface and gc; common/copy/lxc, the
+#                liblxc driver, is the only code that includes liblxc.
+BASE_MODS = config names proto util
+HOST_MODS = safefs ledger kept subid log keys
+COPY_MODS = gc lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts
+INC_BASE = -Icommon/base
+INC_HOST = $(INC_BASE) -Icommon/host
+INC_COPY = $(INC_HOST) -Icommon/copy
+INC_LXC = $(INC_COPY) -Icommon/copy/lxc
+
+BASE_PIC_OBJS = $(BASE_MODS:%=$(B)/base-pic/%.o)
+BASE_OBJS = $(BASE_MODS:%=$(B)/base/%.o)
+HOST_OBJS = $(HOST_MODS:%=$(B)/host/%.o)
+COPY_OBJS = $(COPY_MODS:%=$(B)/copy/%.o)
+LIB_BASE = $(B)/libtw-base.a
+LIB_HOST = $(B)/libtw-host.a
+LIB_COPY = $(B)/libtw-copy.a
 PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell \
 	$(B)/throwawayctl $(B)/throwaway-init
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -67,61 +84,80 @@ $(FLAGS): FORCE | $(B)
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 FORCE:
 
-$(B)/pic/%.o: common/%.c common/*.h $(FLAGS) | $(B)/pic
-	$(CC) $(CFLAGS_PIC) $(INIH_CFLAGS) -c $< -o $@
-$(B)/lib/%.o: common/%.c common/*.h $(FLAGS) | $(B)/lib
-	$(CC) $(CFLAGS_BASE) -fPIE $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS) -c $< -o $@
-$(B)/san_options.o: common/san_options.c $(FLAGS) | $(B)
+BASE_H = $(wildcard common/base/*.h)
+HOST_H = $(BASE_H) $(wildcard common/host/*.h)
+COPY_H = $(HOST_H) $(wildcard common/copy/*.h common/copy/*/*.h)
+$(B)/base-pic/%.o: common/base/%.c $(BASE_H) $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_PIC) $(INC_BASE) $(INIH_CFLAGS) -c $< -o $@
+$(B)/base/%.o: common/base/%.c $(BASE_H) $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIE $(INC_BASE) $(INIH_CFLAGS) -c $< -o $@
+$(B)/host/%.o: common/host/%.c $(HOST_H) $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIE $(INC_HOST) $(SSH_CFLAGS) -c $< -o $@
+$(B)/copy/%.o: common/copy/%.c $(COPY_H) $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIE $(INC_LXC) $(LXC_CFLAGS) -c $< -o $@
+$(B)/san_options.o: common/base/san_options.c $(FLAGS) | $(B)
 	$(CC) $(CFLAGS_BASE) -fPIE -c $< -o $@
-$(B)/libthrowaway-pic.a: $(PIC_OBJS)
+$(B)/libtw-base-pic.a: $(BASE_PIC_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
-$(B)/libthrowaway.a: $(LIB_OBJS)
+$(LIB_BASE): $(BASE_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIB_HOST): $(HOST_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIB_COPY): $(COPY_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libthrowaway-pic.a $(FLAGS)
-	$(CC) $(CFLAGS_PIC) -shared $(LDFLAGS_PIC) \
+# The PAM module: the base layer only (a test checks its symbols).
+$(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libtw-base-pic.a $(FLAGS)
+	$(CC) $(CFLAGS_PIC) $(INC_BASE) -shared $(LDFLAGS_PIC) \
 		-Wl,--version-script=pam_module/pam_throwaway.map -o $@ $< \
-		$(B)/libthrowaway-pic.a $(INIH_LIBS) $(PAM_LIBS)
+		$(B)/libtw-base-pic.a $(INIH_LIBS) $(PAM_LIBS)
 
-PROG_LINK = $(CC) $(CFLAGS_BASE) -fPIE -pie $(LDFLAGS_BASE) $(LXC_CFLAGS) $(SSH_CFLAGS)
-PROG_DEPS = $(B)/libthrowaway.a $(SAN_OPTS) $(FLAGS)
+PROG_LINK = $(CC) $(CFLAGS_BASE) -fPIE -pie $(LDFLAGS_BASE)
+STATIC_LINK = $(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE)
+# Who links what: the root-side programs all three layers, the shell the base.
+LIBS_ALL = $(LIB_COPY) $(LIB_HOST) $(LIB_BASE)
+PROG_DEPS = $(LIBS_ALL) $(SAN_OPTS) $(FLAGS)
 # throwawayctl's own modules (ctl/*.c) beside its command line.
 CTL_SRCS = $(wildcard ctl/*.c)
-$(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS)
-	$(PROG_LINK) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
-KEEPER_SRCS = pam_module/keeper.c pam_module/keeper_setup.c pam_module/keeper_loop.c \
-	pam_module/keeper_files.c pam_module/keeper_pool.c
-$(B)/throwaway-keeper: $(KEEPER_SRCS) pam_module/keeper.h $(PROG_DEPS)
-	$(PROG_LINK) -o $@ $(KEEPER_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a $(LXC_LIBS) $(INIH_LIBS)
+$(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS) $(COPY_H)
+	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(LIBS_ALL) \
+		$(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+KEEPER_SRCS = $(wildcard pam_module/keeper/*.c)
+$(B)/throwaway-keeper: $(KEEPER_SRCS) $(wildcard pam_module/keeper/*.h) $(PROG_DEPS) $(COPY_H)
+	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) -Ipam_module/keeper -o $@ $(KEEPER_SRCS) $(SAN_OPTS) \
+		$(LIBS_ALL) $(LXC_LIBS) $(INIH_LIBS)
 # Static: liblxc runs it (through sh) two or three times per copy, and a
 # loader resolving libc for each run was half of what it cost.
-$(B)/throwaway-hook: pam_module/hook.c $(PROG_DEPS)
-	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) $(LXC_CFLAGS) \
-		-o $@ $< $(SAN_OPTS) $(B)/libthrowaway.a
+$(B)/throwaway-hook: pam_module/hook/hook.c $(PROG_DEPS) $(COPY_H)
+	$(STATIC_LINK) $(INC_LXC) $(LXC_CFLAGS) -o $@ $< $(SAN_OPTS) $(LIBS_ALL)
 # Static: the shell runs as the user on the host, and the login's PAM stack
 # may have put LD_PRELOAD & co. from the user's own files into its
 # environment (pam_env user_readenv); a static binary has no loader to obey.
 # ASan cannot link statically: a SANITIZE=1 shell is -pie, and obeys it.
 SHELL_SRCS = shell/throwaway-shell.c shell/sftp_refuse.c
-$(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(PROG_DEPS)
-	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) -Ishell -o $@ \
-		$(SHELL_SRCS) $(SAN_OPTS) $(B)/libthrowaway.a
+$(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(LIB_BASE) $(SAN_OPTS) $(FLAGS) $(BASE_H)
+	$(STATIC_LINK) $(INC_BASE) -Ishell -o $@ $(SHELL_SRCS) $(SAN_OPTS) $(LIB_BASE)
 
 # boot = minimal: PID 1 of the copies, bound into them, so static (any origin).
 $(B)/throwaway-init: init/throwaway-init.c $(FLAGS) | $(B)
-	$(CC) $(CFLAGS_BASE) -fPIE $(if $(SANITIZE),-pie,-static-pie) $(LDFLAGS_BASE) -o $@ $<
+	$(STATIC_LINK) -o $@ $<
 
 # Unit tests: no san_options.o, so LeakSanitizer stays on.
-$(B)/tests/%: tests/unit/%.c $(B)/libthrowaway.a $(FLAGS) | $(B)/tests
-	$(PROG_LINK) -Wno-missing-prototypes -o $@ $< $(B)/libthrowaway.a $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+$(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(FLAGS) | $(B)/tests
+	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) $(SSH_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		$(LIBS_ALL) $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/tests/pam_harness: tests/pam_harness.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SAN_OPTS) $(PAM_LIBS)
 $(B)/tests/logsink: tests/logsink.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SAN_OPTS)
 $(B)/tests/ssh_client: tests/ssh_client.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
-	$(PROG_LINK) -o $@ $< $(SAN_OPTS) $(SSH_LIBS)
+	$(PROG_LINK) $(SSH_CFLAGS) -o $@ $< $(SAN_OPTS) $(SSH_LIBS)
 
-$(B) $(B)/pic $(B)/lib $(B)/tests:
+$(B) $(B)/tests:
 	mkdir -p $@
 
 tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client $(B)/tests/logsink
@@ -205,18 +241,22 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
 
 # Every C file of the programs and the library; .clang-tidy adds our headers.
-LINT_SRCS = common/*.c pam_module/*.c shell/*.c ctl/*.c init/*.c
+LINT_SRCS = $(wildcard common/*/*.c common/copy/*/*.c pam_module/*.c pam_module/*/*.c) \
+	shell/*.c ctl/*.c init/*.c
+LINT_INC = $(INC_LXC) -Ipam_module/keeper -Ishell -Ictl
 # cppcheck cannot see __attribute__((cleanup)) frees (memleak), and takes
 # NULL as a variadic sentinel for undefined behaviour (it is a pointer here).
 lint: deps
 	cppcheck --quiet --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --suppress=memleak --suppress=varFuncNullUB \
-		-D_GNU_SOURCE -Icommon --std=c11 --error-exitcode=1 common pam_module shell ctl init
+		-D_GNU_SOURCE $(LINT_INC) --std=c11 --error-exitcode=1 common pam_module shell ctl init
 	clang-tidy --quiet $(LINT_SRCS) -- -std=gnu11 -D_GNU_SOURCE -DLIBEXECDIR='"x"' \
-		-DDATADIR='"x"' -Icommon -Ishell $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS)
+		-DDATADIR='"x"' $(LINT_INC) $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS)
 
+FORMAT_SRCS = $(wildcard common/*/*.[ch] common/copy/*/*.[ch] pam_module/*.[ch] pam_module/*/*.[ch] \
+	shell/*.[ch] ctl/*.[ch] init/*.c tests/*.c tests/unit/*.c tests/fuzz/*.c)
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] pam_module/*.[ch] shell/*.[ch] ctl/*.c init/*.c tests/*.c tests/unit/*.c
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(B)

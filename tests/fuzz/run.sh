@@ -5,7 +5,7 @@
 # (N runs)" or "not ok - fuzz_X" per harness, then "# N passed, N failed",
 # and exits non-zero on any failure. A failing run's crash input and log are
 # kept in the temporary directory it names. Installs clang with apt-get when
-# it is missing. Does not use the Makefile: it compiles common/*.c directly.
+# it is missing. Does not use the Makefile: it compiles the library's sources directly.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -13,7 +13,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-10}
 CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 # shellcheck disable=SC2054 # the commas are part of -fsanitize=
-CFLAGS=(-std=gnu11 -Wall -Wextra -g -O1 -D_GNU_SOURCE -Icommon
+CFLAGS=(-std=gnu11 -Wall -Wextra -g -O1 -D_GNU_SOURCE -Icommon/base -Icommon/host
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer)
 PASS=0
@@ -21,11 +21,11 @@ FAIL=0
 
 # The common/ sources and pkg-config packages each harness links.
 declare -A SRCS=(
-	[fuzz_config]="common/config.c"
-	[fuzz_keys]="common/keys.c"
-	[fuzz_names]="common/names.c common/log.c common/util.c"
-	[fuzz_proto]="common/proto.c"
-	[fuzz_ledger]="common/ledger.c common/names.c common/safefs.c common/util.c"
+	[fuzz_config]="common/base/config.c"
+	[fuzz_keys]="common/host/keys.c"
+	[fuzz_names]="common/base/names.c common/host/log.c common/base/util.c"
+	[fuzz_proto]="common/base/proto.c"
+	[fuzz_ledger]="common/host/ledger.c common/base/names.c common/host/safefs.c common/base/util.c"
 )
 declare -A PKGS=([fuzz_config]=inih [fuzz_keys]=libssh)
 HARNESSES=(fuzz_config fuzz_keys fuzz_names fuzz_proto fuzz_ledger)

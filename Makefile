@@ -53,7 +53,7 @@ B = build
 #                data, subordinate ids, syslog events, keys (libssh).
 #   common/copy  the copy driver interface and gc; common/copy/lxc, the
 #                liblxc driver, is the only code that includes liblxc.
-BASE_MODS = config names proto util
+BASE_MODS = config err names proto util
 HOST_MODS = safefs ledger kept subid log keys
 COPY_MODS = gc lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts
 INC_BASE = -Icommon/base

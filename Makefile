@@ -55,7 +55,8 @@ B = build
 #                liblxc driver, is the only code that includes liblxc.
 BASE_MODS = config err names proto util
 HOST_MODS = safefs ledger kept subid log keys
-COPY_MODS = gc lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts
+COPY_MODS = copy copy_retire gc lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
+	lxc/files lxc/retire
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy
@@ -128,12 +129,12 @@ $(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS) $(COPY_H)
 		$(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 KEEPER_SRCS = $(wildcard pam_module/keeper/*.c)
 $(B)/throwaway-keeper: $(KEEPER_SRCS) $(wildcard pam_module/keeper/*.h) $(PROG_DEPS) $(COPY_H)
-	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) -Ipam_module/keeper -o $@ $(KEEPER_SRCS) $(SAN_OPTS) \
+	$(PROG_LINK) $(INC_COPY) -Ipam_module/keeper -o $@ $(KEEPER_SRCS) $(SAN_OPTS) \
 		$(LIBS_ALL) $(LXC_LIBS) $(INIH_LIBS)
 # Static: liblxc runs it (through sh) two or three times per copy, and a
 # loader resolving libc for each run was half of what it cost.
 $(B)/throwaway-hook: pam_module/hook/hook.c $(PROG_DEPS) $(COPY_H)
-	$(STATIC_LINK) $(INC_LXC) $(LXC_CFLAGS) -o $@ $< $(SAN_OPTS) $(LIBS_ALL)
+	$(STATIC_LINK) $(INC_COPY) -o $@ $< $(SAN_OPTS) $(LIBS_ALL)
 # Static: the shell runs as the user on the host, and the login's PAM stack
 # may have put LD_PRELOAD & co. from the user's own files into its
 # environment (pam_env user_readenv); a static binary has no loader to obey.

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <lxc/lxccontainer.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "container.h"
 #include "gc.h"
 #include "keeper.h"
 #include "log.h"
@@ -131,8 +129,7 @@ static void log_ready(const struct keeper *k)
 
 static int run_session(void)
 {
-	struct keeper k = { .initfd = -EBADF, .monitorfd = -EBADF, .listenfd = -EBADF, .sigfd = -EBADF,
-			    .timerfd = -EBADF, .spare_fd = -EBADF };
+	struct keeper k = { .listenfd = -EBADF, .sigfd = -EBADF, .timerfd = -EBADF };
 	char err[KEEPER_ERR_MAX] = "";
 
 	k.t0_ms = util_now_ms();

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "copy.h"
 #include "ledger.h"
 #include "names.h"
 
@@ -16,8 +17,6 @@
 #define KEEPER_MAX_GROUPS 64
 #define KEEPER_ERR_MAX 512
 #define KEEPER_MAX_CALLERS 32 /* logins sharing one copy (share = user) */
-
-struct lxc_container;
 
 struct client {
 	int fd;
@@ -55,19 +54,16 @@ struct keeper {
 	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's lxc name */
 	char hostname[NAMES_CONTAINER_MAX + 1];  /* from the name template (= container unless pooled) */
 	bool pooled;                             /* the copy came from the pool */
-	struct lxc_container *origin; /* opened by keeper_setup, until the copy is made */
-	struct lxc_container *c;
+	const struct copy_driver *drv;
+	struct copy_spec spec; /* what the copy is made from (points into this struct) */
+	struct copy *copy;     /* prepared by keeper_setup, made by keeper_make_copy */
 	struct ledger_entry entry;
 	uint64_t t0_ms;
 
 	struct caller callers[KEEPER_MAX_CALLERS]; /* the first is the PAM caller */
 	size_t n_callers;
 	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
-	int initfd;    /* pidfd of the copy's init */
-	int monitorfd; /* pidfd of its lxc monitor, or -EBADF: stopped through liblxc then */
 	bool housekept; /* keeper_housekeeping has run */
-	pid_t spare_pid; /* a process attached ahead of the first program (ctr_spare) */
-	int spare_fd;    /* its socket, or -EBADF once spent */
 	int listenfd;
 	int sigfd;
 	int timerfd;
@@ -87,11 +83,11 @@ int keeper_read_request(struct keeper *k, int fd, char *err);
 int keeper_setup(struct keeper *k, char *err);
 /* The running copy: made and started, or taken from the pool. */
 int keeper_make_copy(struct keeper *k, char *err);
-/* keeper_files.c: the user's files in the running copy (origin rootfs at lower). */
-int keeper_populate(struct keeper *k, const char *lower, char *err);
-/* The same in two halves: a child writes them while the keeper goes on. */
-int keeper_populate_begin(struct keeper *k, const char *lower, pid_t *ret_pid, char *err);
-int keeper_populate_end(pid_t pid, char *err);
+/* keeper_files.c: the user's files in the running copy. */
+int keeper_populate(struct keeper *k, char *err);
+/* The same in two halves: the driver writes them while the keeper goes on. */
+int keeper_populate_begin(struct keeper *k, int *ret_job, char *err);
+int keeper_populate_end(struct keeper *k, int job, char *err);
 
 /* keeper_loop.c: the first program's attach, made ahead of its request. */
 void keeper_make_spare(struct keeper *k);
@@ -109,9 +105,6 @@ void keeper_pool_spawn_fill(const struct keeper *k);
 int keeper_pool_fill(const char *config_path, bool later);
 
 void keeper_leave_caller_cgroup(void);
-
-/* Open pidfds of the running copy's init and monitor: 0, or -ESRCH when init is gone. */
-int keeper_open_init(struct keeper *k);
 
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);

@@ -4,17 +4,14 @@
  * with the user's entries, /etc/hostname, /etc/hosts, and with
  * bind_home = no the user's SSH keys in the copy's fresh home.
  *
- * The keeper prepares them (the origin's files read on the host without
- * symlinks, the user's keys read as the user) and a child that joined the
- * copy's namespaces as its root (ctr_run_as_root) writes them right after
- * start: paths resolve inside the copy, ids are the copy's, and the files
- * land in its upper layer whatever namespace mounted it.
+ * The keeper prepares them (the origin's files through the copy driver,
+ * the user's keys read as the user) and the driver writes them into the
+ * running copy (copy_write_begin), beside whatever the keeper does next.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <lxc/lxccontainer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "container.h"
+#include "copy.h"
 #include "keeper.h"
 #include "keys.h"
 #include "log.h"
@@ -33,11 +30,11 @@
 #define ETC_MAX (1024 * 1024)
 
 /* The copy's /etc/passwd: the origin's, minus any entry for this name or uid, plus ours. */
-static int build_passwd(struct keeper *k, int lowerfd, char **ret, size_t *ret_len)
+static int build_passwd(struct keeper *k, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *orig = NULL;
 	size_t len = 0;
-	int r = safefs_read_beneath(lowerfd, "etc/passwd", ETC_MAX, &orig, &len);
+	int r = copy_read_origin(k->copy, "/etc/passwd", ETC_MAX, &orig, &len);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	size_t cap = len + strlen(k->user) + strlen(k->home) + strlen(k->cfg.shell) + 64;
@@ -63,11 +60,11 @@ static int build_passwd(struct keeper *k, int lowerfd, char **ret, size_t *ret_l
 }
 
 /* The copy's /etc/group: the origin's, plus each of the user's groups it lacks. */
-static int build_group(struct keeper *k, int lowerfd, char **ret, size_t *ret_len)
+static int build_group(struct keeper *k, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *orig = NULL;
 	size_t len = 0;
-	int r = safefs_read_beneath(lowerfd, "etc/group", ETC_MAX, &orig, &len);
+	int r = copy_read_origin(k->copy, "/etc/group", ETC_MAX, &orig, &len);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	/* Per group "NAME:x:GID:USER\n": NAME is at most 64, GID 10 digits. */
@@ -126,98 +123,6 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 	return r;
 }
 
-/* What goes into the copy, prepared by the keeper and written from inside. */
-struct files {
-	char *passwd, *group, *keys;
-	size_t plen, glen, klen;
-	char hosts[256];
-	char hostname[NAMES_CONTAINER_MAX + 2];
-	const char *home;
-	uid_t uid;
-	gid_t gid;
-	const char *dirs[CONFIG_MAX_BINDS + 1]; /* mount points to make (pooled copies) */
-	size_t n_dirs;
-};
-
-/* Replace dir/name atomically: a new file, then rename over the old one. */
-static int replace_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-			uid_t uid, gid_t gid)
-{
-	char tmp[NAME_MAX + 1];
-	snprintf(tmp, sizeof(tmp), ".throwaway-%.200s", name);
-	unlinkat(dirfd, tmp, 0);
-	int r = safefs_write_beneath(dirfd, tmp, data, len, mode, uid, gid, 0);
-	if (r < 0)
-		return r;
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		r = -errno;
-		unlinkat(dirfd, tmp, 0);
-	}
-	return r;
-}
-
-static int write_etc(const struct files *f, int rootfd)
-{
-	_cleanup_close_ int etc = safefs_mkdirs_beneath(rootfd, "etc", 0755, 0, 0);
-	if (etc < 0)
-		return etc;
-	int r = replace_file(etc, "passwd", f->passwd, f->plen, 0644, 0, 0);
-	if (r >= 0)
-		r = replace_file(etc, "group", f->group, f->glen, 0644, 0, 0);
-	if (r >= 0)
-		r = replace_file(etc, "hosts", f->hosts, strlen(f->hosts), 0644, 0, 0);
-	if (r >= 0)
-		r = replace_file(etc, "hostname", f->hostname, strlen(f->hostname), 0644, 0, 0);
-	for (size_t i = 0; r >= 0 && i < f->n_dirs; i++) {
-		int fd = safefs_mkdirs_beneath(rootfd, f->dirs[i] + strspn(f->dirs[i], "/"), 0755, 0, 0);
-		r = fd < 0 ? fd : 0;
-		if (fd >= 0)
-			close(fd);
-	}
-	return r;
-}
-
-/* ~/.ssh: missing parents of the home belong to root, the home and .ssh to the user. */
-static int open_ssh_dir(const struct files *f, int rootfd)
-{
-	char parent[PATH_MAX], rel[PATH_MAX + 8];
-	const char *home = f->home + strspn(f->home, "/");
-	const char *slash = strrchr(home, '/');
-
-	if (slash) {
-		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - home), home);
-		int r = safefs_mkdirs_beneath(rootfd, parent, 0755, 0, 0);
-		if (r < 0)
-			return r;
-		close(r);
-	}
-	snprintf(rel, sizeof(rel), "%s/.ssh", home);
-	return safefs_mkdirs_beneath(rootfd, rel, 0700, f->uid, f->gid);
-}
-
-/*
- * Runs as the copy's root in its namespaces (ctr_run_as_root): ids are the copy's,
- * and no path can lead out of it. No symlink is followed on the way.
- */
-static int write_inside(void *data)
-{
-	const struct files *f = data;
-	_cleanup_close_ int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		_exit(errno);
-	int r = write_etc(f, rootfd);
-	if (r >= 0 && f->keys) {
-		_cleanup_close_ int ssh = open_ssh_dir(f, rootfd);
-		/* The key file is written as the user: a privileged copy's root may
-		 * not write into the user's directories (no dac_override). */
-		if (ssh >= 0 && (setgroups(0, NULL) < 0 || setresgid(f->gid, f->gid, f->gid) < 0 ||
-				 setresuid(f->uid, f->uid, f->uid) < 0))
-			_exit(EPERM);
-		r = ssh < 0 ? ssh : replace_file(ssh, "authorized_keys", f->keys, f->klen, 0600, f->uid, f->gid);
-	}
-	_exit(r < 0 ? -r : 0);
-}
-
 /* The keys for a fresh home, as authorized_keys text; logged by fingerprint. */
 static int keys_text(struct keeper *k, char **ret, size_t *ret_len)
 {
@@ -232,52 +137,87 @@ static int keys_text(struct keeper *k, char **ret, size_t *ret_len)
 	return r;
 }
 
-int keeper_populate_begin(struct keeper *k, const char *lower, pid_t *ret_pid, char *err)
+/* Everything a session puts into its copy: the root's files first, the user's last. */
+#define FILES_MAX (4 + CONFIG_MAX_BINDS + 2)
+
+struct files {
+	struct copy_file f[FILES_MAX];
+	size_t n;
+	char *passwd, *group, *keys;
+	char hosts[256];
+	char hostname[NAMES_CONTAINER_MAX + 2];
+	char keyfile[PATH_MAX];
+};
+
+static void add(struct files *w, const char *path, const char *data, size_t len, mode_t mode)
 {
-	struct files f = { .home = k->home, .uid = k->uid, .gid = k->gid };
-	_cleanup_close_ int lowerfd = open(lower, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int r = lowerfd < 0 ? -errno : build_passwd(k, lowerfd, &f.passwd, &f.plen);
+	w->f[w->n++] = (struct copy_file){ .path = path, .data = data, .len = len, .mode = mode };
+}
+
+static int prepare(struct keeper *k, struct files *w, char *err)
+{
+	size_t plen, glen, klen = 0;
+	int r = build_passwd(k, &w->passwd, &plen);
 	if (r >= 0)
-		r = build_group(k, lowerfd, &f.group, &f.glen);
+		r = build_group(k, &w->group, &glen);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "cannot read the origin's /etc (%s)", strerror(-r));
-		goto out;
+		return r;
 	}
-	if ((r = keys_text(k, &f.keys, &f.klen)) < 0) {
+	if ((r = keys_text(k, &w->keys, &klen)) < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "cannot read your SSH keys (%s)", strerror(-r));
-		goto out;
+		return r;
 	}
-	snprintf(f.hosts, sizeof(f.hosts),
+	snprintf(w->hosts, sizeof(w->hosts),
 		 "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 		 k->hostname);
-	snprintf(f.hostname, sizeof(f.hostname), "%s\n", k->hostname);
+	snprintf(w->hostname, sizeof(w->hostname), "%s\n", k->hostname);
+	add(w, "/etc/passwd", w->passwd, plen, 0644);
+	add(w, "/etc/group", w->group, glen, 0644);
+	add(w, "/etc/hosts", w->hosts, strlen(w->hosts), 0644);
+	add(w, "/etc/hostname", w->hostname, strlen(w->hostname), 0644);
 	/* A pooled copy had no mount points for the home and the binds made yet. */
 	if (k->pooled && k->cfg.bind_home)
-		f.dirs[f.n_dirs++] = k->home;
+		add(w, k->home, NULL, 0, 0755);
 	for (size_t i = 0; k->pooled && i < k->cfg.n_binds; i++)
-		f.dirs[f.n_dirs++] = k->cfg.binds[i].dst;
-	/* The child has its own copy of f: ours can go once it is forked. */
-	r = ctr_run_as_root_begin(k->c, write_inside, &f, ret_pid);
-	if (r < 0)
+		add(w, k->cfg.binds[i].dst, NULL, 0, 0755);
+	if (w->keys) {
+		snprintf(w->keyfile, sizeof(w->keyfile), "%s/.ssh/authorized_keys", k->home);
+		add(w, w->keyfile, w->keys, klen, 0600);
+		w->f[w->n - 1].uid = k->uid;
+		w->f[w->n - 1].gid = k->gid;
+		w->f[w->n - 1].owned_below = k->home;
+	}
+	return 0;
+}
+
+int keeper_populate_begin(struct keeper *k, int *ret_job, char *err)
+{
+	struct files *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	int r = prepare(k, w, err);
+	/* The driver keeps what it needs of w: ours can go once it has begun. */
+	if (r >= 0 && (r = copy_write_begin(k->copy, w->f, w->n, ret_job)) < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
-out:
-	free(f.passwd);
-	free(f.group);
-	free(f.keys);
+	free(w->passwd);
+	free(w->group);
+	free(w->keys);
+	free(w);
 	return r;
 }
 
-int keeper_populate_end(pid_t pid, char *err)
+int keeper_populate_end(struct keeper *k, int job, char *err)
 {
-	int r = ctr_run_end(pid);
+	int r = copy_write_end(k->copy, job);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
 	return r;
 }
 
-int keeper_populate(struct keeper *k, const char *lower, char *err)
+int keeper_populate(struct keeper *k, char *err)
 {
-	pid_t pid = -1;
-	int r = keeper_populate_begin(k, lower, &pid, err);
-	return r < 0 ? r : keeper_populate_end(pid, err);
+	int job = -1;
+	int r = keeper_populate_begin(k, &job, err);
+	return r < 0 ? r : keeper_populate_end(k, job, err);
 }

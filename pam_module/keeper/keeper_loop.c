@@ -7,7 +7,6 @@
  * sends is bounded and validated before it reaches an attached program.
  */
 #include <errno.h>
-#include <lxc/lxccontainer.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "container.h"
+#include "copy.h"
 #include "keeper.h"
 #include "log.h"
 #include "proto.h"
@@ -70,7 +69,7 @@ static const char *addresses(struct keeper *k, bool pty)
 	if (strcmp(k->cfg.network, "none") == 0 || !pty || !k->cfg.banner)
 		return NULL;
 	if (!k->addrs[0])
-		ctr_addresses(k->c, k->addrs, sizeof(k->addrs), k->addrs_tried ? 0 : ADDR_WAIT_MS);
+		copy_addresses(k->copy, k->addrs, sizeof(k->addrs), k->addrs_tried ? 0 : ADDR_WAIT_MS);
 	k->addrs_tried = true;
 	return k->addrs[0] ? k->addrs : NULL;
 }
@@ -179,7 +178,7 @@ static int check_sftp(struct keeper *k, const char *cmd, char *why, size_t len)
 		return 0;
 	memcpy(prog, cmd, n);
 	prog[n] = '\0';
-	if (strcmp(base_name(prog), "sftp-server") != 0 || ctr_path_exists(k->c, prog))
+	if (strcmp(base_name(prog), "sftp-server") != 0 || copy_path_exists(k->copy, prog))
 		return 0;
 	snprintf(why, len, "this sandbox has no sftp server: %.128s is missing from the origin '%s'",
 		 prog, k->cfg.origin);
@@ -222,35 +221,23 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 	bool pty = proto_get(m, "pty") != NULL;
 	if (pty && (proto_getu(m, "rows", 4096, &rows) < 0 || proto_getu(m, "cols", 4096, &cols) < 0))
 		return -EBADMSG;
-	struct ctr_exec x = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
+	struct copy_exec x = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
 			      .n_groups = k->n_groups, .cwd = k->home, .path = k->cfg.shell,
 			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] },
 			      .pty = pty, .rows = (unsigned short)rows, .cols = (unsigned short)cols };
-	if (k->spare_fd >= 0) {
-		int sock = k->spare_fd;
-		k->spare_fd = -EBADF;
-		r = ctr_spare_run(sock, &x, ret_master);
-		close(sock);
-		if (r == 0) {
-			cl->pid = k->spare_pid;
-			return 0;
-		}
-		kill(k->spare_pid, SIGKILL); /* it is reaped with the others; attach anew */
-	}
-	return ctr_attach(k->c, &x, &cl->pid, ret_master);
+	return copy_enter(k->copy, &x, &cl->pid, ret_master);
 }
 
 /*
- * The first program's attach, made now: the copy is ready before an ssh
- * client has asked for its channel (see container_attach.c). Without a
- * spare the first program is attached as every other one.
+ * The first program's entry, made ready now: the copy is ready before an
+ * ssh client has asked for its channel. If it cannot be, the first program
+ * enters as every other one.
  */
 void keeper_make_spare(struct keeper *k)
 {
-	struct ctr_exec who = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
-				.n_groups = k->n_groups };
-	if (ctr_spare(k->c, &who, &k->spare_pid, &k->spare_fd) < 0)
-		k->spare_fd = -EBADF;
+	struct copy_exec who = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
+				 .n_groups = k->n_groups };
+	copy_enter_ahead(k->copy, &who);
 }
 
 static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, int *fds, size_t n_fds)
@@ -393,7 +380,7 @@ static void on_client(struct keeper *k, size_t i)
  */
 static bool copy_stopping(struct keeper *k, int status)
 {
-	struct pollfd p = { .fd = k->initfd, .events = POLLIN };
+	struct pollfd p = { .fd = copy_stopped_fd(k->copy), .events = POLLIN };
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
 		return false;
 	if (poll(&p, 1, 200) <= 0)
@@ -547,11 +534,10 @@ int keeper_loop(struct keeper *k)
 	int r = setup_signals(k);
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
-	if (k->spare_fd < 0)
-		keeper_make_spare(k);
+	keeper_make_spare(k);
 	while (!k->end_reason) {
 		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
-		p[P_INIT] = (struct pollfd){ .fd = k->initfd, .events = POLLIN };
+		p[P_INIT] = (struct pollfd){ .fd = copy_stopped_fd(k->copy), .events = POLLIN };
 		p[P_LISTEN] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
 		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
 		size_t n_callers = k->n_callers, n_clients = k->n_clients;
@@ -590,8 +576,7 @@ void keeper_teardown(struct keeper *k)
 {
 	char ms[32];
 	/* The copy dies while the end is logged and recorded. */
-	if (k->initfd >= 0 && k->monitorfd >= 0)
-		ctr_kill_init(k->initfd);
+	copy_kill(k->copy);
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->t0_ms));
 	log_event(LOG_INFO, "close", "session", k->session, "user", k->user, "rhost", k->rhost,
 		  "container", k->container, "ms", ms, "reason", k->end_reason, NULL);
@@ -599,15 +584,12 @@ void keeper_teardown(struct keeper *k)
 	ledger_write(TW_RUNDIR, &k->entry);
 	unlink(k->sockpath);
 	k->sockpath[0] = '\0';
-	int r = ctr_stop_init(k->c, k->initfd, k->monitorfd);
+	int r = copy_stop(k->copy);
 	if (r < 0)
 		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
 			  "reason", "stopping the copy failed", NULL);
-	lxc_container_put(k->c);
-	k->c = NULL;
-	if (k->spare_fd >= 0)
-		close(k->spare_fd);
-	k->spare_fd = -EBADF;
+	copy_free(k->copy);
+	k->copy = NULL;
 	ledger_remove(TW_RUNDIR, k->session);
 	for (size_t i = k->n_clients; i-- > 0;) {
 		struct client *cl = &k->clients[i];

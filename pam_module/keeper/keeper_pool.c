@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <lxc/lxccontainer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "container.h"
+#include "copy.h"
 #include "gc.h"
 #include "keeper.h"
 #include "log.h"
@@ -87,27 +86,24 @@ static int adopt_mounts(struct keeper *k)
 {
 	int r = 0;
 	if (k->cfg.bind_home)
-		r = ctr_inject_bind(k->c, k->home, k->home, false);
+		r = copy_inject_bind(k->copy, k->home, k->home, false);
 	for (size_t i = 0; r == 0 && i < k->cfg.n_binds; i++)
-		r = ctr_inject_bind(k->c, k->cfg.binds[i].src, k->cfg.binds[i].dst, k->cfg.binds[i].ro);
+		r = copy_inject_bind(k->copy, k->cfg.binds[i].src, k->cfg.binds[i].dst, k->cfg.binds[i].ro);
 	return r;
 }
 
 int keeper_pool_adopt(struct keeper *k, char *err)
 {
-	char lower[PATH_MAX];
-	k->c = lxc_container_new(k->container, k->cfg.lxcpath);
-	if (!k->c || !k->c->is_running(k->c)) {
-		snprintf(err, KEEPER_ERR_MAX, "the pooled copy '%s' is not running", k->container);
-		return -ESRCH;
+	struct tw_err e = { 0 };
+	int r = copy_open(k->drv, &k->spec, &k->copy, &e);
+	if (r < 0) {
+		snprintf(err, KEEPER_ERR_MAX, "%.400s", e.msg);
+		return r;
 	}
-	int r = keeper_open_init(k);
-	if (r == 0)
-		r = ctr_origin_rootfs(&k->cfg, lower, sizeof(lower));
-	if (r == 0 && (r = ctr_set_hostname(k->c, k->hostname)) < 0)
+	if ((r = copy_set_hostname(k->copy, k->hostname)) < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot name the pooled copy (%s)", strerror(-r));
 	if (r == 0)
-		r = keeper_populate(k, lower, err);
+		r = keeper_populate(k, err);
 	if (r == 0 && (r = adopt_mounts(k)) < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot mount your home into the pooled copy (%s)",
 			 strerror(-r));
@@ -183,33 +179,36 @@ static int reserve(const struct config *cfg, const char *sig, struct ledger_entr
 	return r < 0 ? r : 1;
 }
 
-/* Make and start the copy of record e; on success e says "pooled", its keeper is the copy's init. */
+/* Make and start the copy of record e; on success e says "pooled", its keeper is the copy's owner. */
 static int make_one(const struct config *cfg, struct ledger_entry *e)
 {
-	char lower[PATH_MAX], err[256] = "", why[256] = "";
-	struct lxc_container *c = NULL;
-	struct ctr_params p = { .cfg = cfg, .name = e->container, .session = e->session,
-				.hook = LIBEXECDIR "/throwaway-hook", .ret_lower = lower, .pool = true };
-	int r = ctr_create(&p, NULL, &c, err, sizeof(err));
-	if (r == 0 && (r = ctr_start(c, (unsigned)cfg->start_timeout * 1000, why, sizeof(why))) == 0) {
-		e->keeper = c->init_pid(c);
-		r = e->keeper > 0 ? util_proc_starttime(e->keeper, &e->keeper_start) : -ESRCH;
-	}
+	const struct copy_driver *drv = copy_driver_of(cfg);
+	struct copy_spec spec = { .cfg = cfg, .name = e->container, .session = e->session, .pool = true };
+	struct tw_err err = { 0 };
+	struct copy *c = NULL;
+	int r = copy_prepare(drv, &spec, &c, &err);
+	if (r == 0)
+		r = copy_make(c, &err);
+	if (r == 0)
+		r = copy_start(c, (unsigned)cfg->start_timeout * 1000, &err);
+	/* A driver with no local owner to watch cannot keep a pool. */
+	if (r == 0 && (r = copy_owner(c, &e->keeper, &e->keeper_start)) < 0)
+		tw_err_set(&err, r, "a pooled copy needs a process to watch");
 	if (r == 0) {
 		snprintf(e->state, sizeof(e->state), "pooled");
 		r = ledger_write(TW_RUNDIR, e);
 	}
 	if (r < 0) {
 		log_event(LOG_ERR, "error", "session", e->session, "container", e->container, "reason",
-			  err[0] ? err : "a pooled copy did not start", "lxc", why[0] ? why : NULL, NULL);
+			  err.msg[0] ? err.msg : "a pooled copy did not start", NULL);
 		if (c)
-			ctr_stop(c);
+			copy_stop(c);
 		ledger_remove(TW_RUNDIR, e->session);
 	} else {
 		log_event(LOG_INFO, "pooled", "session", e->session, "container", e->container, NULL);
 	}
 	if (c)
-		lxc_container_put(c);
+		copy_free(c);
 	return r;
 }
 

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <lxc/lxccontainer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "container.h"
+#include "copy.h"
 #include "keeper.h"
 #include "keys.h"
 #include "log.h"
@@ -28,8 +27,6 @@
 #include "safefs.h"
 #include "subid.h"
 #include "util.h"
-
-#define ETC_MAX (1024 * 1024)
 
 static int copy_field(char *dst, size_t max, const char *v)
 {
@@ -247,8 +244,8 @@ static int reserve_slot(struct keeper *k, char *err)
  * in a unit's cgroup): leave it. */
 void keeper_leave_caller_cgroup(void)
 {
-	if (!ctr_cgroup_v2())
-		return;
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)
+		return; /* not the unified layout */
 	if (mkdir("/sys/fs/cgroup/throwaway", 0755) < 0 && errno != EEXIST)
 		return;
 	int fd = open("/sys/fs/cgroup/throwaway/cgroup.procs", O_WRONLY | O_CLOEXEC);
@@ -282,17 +279,6 @@ fail:
 	return -EIO;
 }
 
-int keeper_open_init(struct keeper *k)
-{
-	k->initfd = k->c->init_pidfd(k->c);
-	if (k->initfd < 0)
-		k->initfd = util_pidfd_open(k->c->init_pid(k->c));
-	if (k->initfd < 0)
-		return -ESRCH;
-	k->monitorfd = ctr_monitor_pidfd(k->initfd);
-	return 0;
-}
-
 /* With the module's debug argument: how long each step of the start took. */
 static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 {
@@ -314,58 +300,53 @@ static int unpool(struct keeper *k, const char *why)
 	log_event(LOG_WARNING, "error", "session", k->session, "container", k->container,
 		  "reason", why, NULL);
 	keeper_abort_copy(k);
-	if (k->initfd >= 0)
-		close(k->initfd);
-	if (k->monitorfd >= 0)
-		close(k->monitorfd);
-	k->initfd = k->monitorfd = -EBADF;
 	k->pooled = false;
 	memcpy(k->container, k->hostname, sizeof(k->container));
 	memcpy(k->entry.container, k->container, sizeof(k->container));
 	return ledger_write(TW_RUNDIR, &k->entry);
 }
 
+/* A pooled copy that could not be adopted: now made like any other. */
+static int prepare_copy(struct keeper *k, char *err)
+{
+	struct tw_err e = { 0 };
+	int r = copy_prepare(k->drv, &k->spec, &k->copy, &e);
+	if (r < 0)
+		snprintf(err, KEEPER_ERR_MAX, "%s", e.msg);
+	return r;
+}
+
 static int create_copy(struct keeper *k, char *err)
 {
 	uint64_t t = util_now_ms();
-	char lower[PATH_MAX], logfile[PATH_MAX];
-	/* With the module's debug argument liblxc logs each start in full. */
-	snprintf(logfile, sizeof(logfile), "%s/log/%s.log", TW_RUNDIR, k->container);
-	if (k->debug && util_mkdir_secure(TW_RUNDIR "/log", 0700, NULL) < 0)
-		k->debug = false;
-	struct ctr_params p = { .cfg = &k->cfg, .name = k->container, .session = k->session,
-				.hook = LIBEXECDIR "/throwaway-hook", .home = k->home, .user = k->user,
-				.uid = k->uid, .gid = k->gid, .ret_lower = lower,
-				.logfile = k->debug ? logfile : NULL };
-	struct lxc_container *origin = k->origin;
-	k->origin = NULL;
-	int r = ctr_create(&p, origin, &k->c, err, KEEPER_ERR_MAX);
-	if (r < 0)
-		return r;
+	struct tw_err e = { 0 };
+	if (!k->copy && prepare_copy(k, err) < 0)
+		return -EIO;
+	int r = copy_make(k->copy, &e);
 	step_done(k, "clone", &t);
-	char why[256] = "";
-	r = ctr_start(k->c, (unsigned)k->cfg.start_timeout * 1000, why, sizeof(why));
-	step_done(k, "start", &t);
 	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
-		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
-			  "reason", "liblxc could not start the copy", "lxc", why, NULL);
+		snprintf(err, KEEPER_ERR_MAX, "%s", e.msg);
 		return r;
 	}
-	if (keeper_open_init(k) < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' stopped right after start", k->container);
-		return -ESRCH;
+	r = copy_start(k->copy, (unsigned)k->cfg.start_timeout * 1000, &e);
+	step_done(k, "start", &t);
+	if (r < 0) {
+		/* The user hears that it failed; the admin's log says why. */
+		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
+		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
+			  "reason", e.msg, NULL);
+		return r;
 	}
 	/* The user's files are written while the spare is attached (2 cores),
 	 * unless the login waits for ready: then the spare comes after it, while
 	 * sshd finishes the login. */
-	pid_t writer = -1;
-	r = keeper_populate_begin(k, lower, &writer, err);
+	int job = -1;
+	r = keeper_populate_begin(k, &job, err);
 	if (r < 0)
 		return r;
 	if (!k->wait)
 		keeper_make_spare(k);
-	r = keeper_populate_end(writer, err);
+	r = keeper_populate_end(k, job, err);
 	step_done(k, "populate", &t);
 	return r;
 }
@@ -400,6 +381,10 @@ int keeper_setup(struct keeper *k, char *err)
 		return r;
 	}
 	memcpy(k->container, k->hostname, sizeof(k->container));
+	k->drv = copy_driver_of(&k->cfg);
+	k->spec = (struct copy_spec){ .cfg = &k->cfg, .name = k->container, .session = k->session,
+				      .home = k->home, .user = k->user, .uid = k->uid, .gid = k->gid,
+				      .debug = k->debug };
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
 	keeper_leave_caller_cgroup();
@@ -410,7 +395,7 @@ int keeper_setup(struct keeper *k, char *err)
 	}
 	k->callers[k->n_callers++] = (struct caller){ .pid = k->caller, .fd = fd };
 	/* What makes most logins fail is known now, while the login still waits. */
-	if (!k->pooled && (r = ctr_check(&k->cfg, &k->origin, err, KEEPER_ERR_MAX)) < 0)
+	if (!k->pooled && (r = prepare_copy(k, err)) < 0)
 		return r;
 	return make_socket(k, err);
 }
@@ -429,17 +414,12 @@ int keeper_make_copy(struct keeper *k, char *err)
 
 void keeper_abort_copy(struct keeper *k)
 {
-	if (k->origin)
-		lxc_container_put(k->origin);
-	k->origin = NULL;
-	if (k->c) {
-		ctr_stop(k->c);
-		lxc_container_put(k->c);
-		k->c = NULL;
-		/* A start that failed half way leaves its cgroups to whoever made it. */
-		ctr_remove_cgroups(k->container);
-	} else if (k->container[0] && k->cfg.lxcpath) {
-		ctr_destroy(k->cfg.lxcpath, k->container);
+	if (k->copy) {
+		copy_stop(k->copy);
+		copy_free(k->copy);
+		k->copy = NULL;
+	} else if (k->drv && k->container[0] && k->cfg.lxcpath) {
+		k->drv->destroy(k->cfg.lxcpath, k->container);
 	}
 	k->container[0] = '\0';
 }

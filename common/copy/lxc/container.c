@@ -58,19 +58,44 @@ bool ctr_cgroup_v2(void)
 	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
 }
 
-static bool set_item(struct lxc_container *c, const char *key, const char *value)
+/*
+ * A copy's configuration as it is written: the first key liblxc refuses
+ * is kept with its value, so that the error names it.
+ */
+struct conf {
+	struct lxc_container *lxc;
+	struct tw_err *err;
+};
+
+static bool refused(struct conf *c, const char *what, const char *key, const char *value)
 {
-	return c->set_config_item(c, key, value);
+	tw_err_set(c->err, EINVAL, "liblxc refused %s %s = '%.200s'", what, key, value ? value : "");
+	return false;
 }
 
-static bool set_itemu(struct lxc_container *c, const char *key, unsigned long long v)
+static bool set_item(struct conf *c, const char *key, const char *value)
+{
+	return c->lxc->set_config_item(c->lxc, key, value) || refused(c, "setting", key, value);
+}
+
+static bool clear_item(struct conf *c, const char *key)
+{
+	return c->lxc->clear_config_item(c->lxc, key) || refused(c, "clearing", key, NULL);
+}
+
+static bool save(struct conf *c)
+{
+	return c->lxc->save_config(c->lxc, NULL) || refused(c, "saving", "the config", c->lxc->name);
+}
+
+static bool set_itemu(struct conf *c, const char *key, unsigned long long v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%llu", v);
 	return set_item(c, key, buf);
 }
 
-static bool set_limits_v1(struct lxc_container *c, const struct config *cfg)
+static bool set_limits_v1(struct conf *c, const struct config *cfg)
 {
 	bool ok = set_item(c, "lxc.cgroup.devices.deny", "a");
 	for (size_t i = 0; ok && i < ELEMENTSOF(allowed_devices); i++)
@@ -85,7 +110,7 @@ static bool set_limits_v1(struct lxc_container *c, const struct config *cfg)
 	return ok;
 }
 
-static bool set_limits_v2(struct lxc_container *c, const struct config *cfg)
+static bool set_limits_v2(struct conf *c, const struct config *cfg)
 {
 	bool ok = set_item(c, "lxc.cgroup2.devices.deny", "a");
 	for (size_t i = 0; ok && i < ELEMENTSOF(allowed_devices); i++)
@@ -100,12 +125,12 @@ static bool set_limits_v2(struct lxc_container *c, const struct config *cfg)
  * device = /dev/X: the host's node bound in (without nodev) and its
  * major:minor allowed in the devices cgroup of either layout.
  */
-static bool add_device(struct lxc_container *c, const char *dev)
+static bool add_device(struct conf *c, const char *dev)
 {
 	struct stat st;
 	char rule[64], entry[PATH_MAX * 2 + 64];
 	if (stat(dev, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
-		return false;
+		return tw_err_set(c->err, ENODEV, "the device %s is not a device on this host", dev), false;
 	snprintf(rule, sizeof(rule), "%c %u:%u rwm", S_ISCHR(st.st_mode) ? 'c' : 'b',
 		 major(st.st_rdev), minor(st.st_rdev));
 	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,create=file 0 0", dev, dev + 1);
@@ -116,7 +141,7 @@ static bool add_device(struct lxc_container *c, const char *dev)
 }
 
 /* network = veth:BRIDGE: one interface on the bridge, a fresh MAC each time. */
-static bool set_network(struct lxc_container *c, const char *network)
+static bool set_network(struct conf *c, const char *network)
 {
 	/* flags = up on an empty network brings the loopback up: without
 	 * net_admin the copy's init (systemd) cannot do it itself. */
@@ -137,7 +162,7 @@ static const char *rel(const char *abs)
 	return abs;
 }
 
-static bool add_bind(struct lxc_container *c, const char *src, const char *dst, bool ro)
+static bool add_bind(struct conf *c, const char *src, const char *dst, bool ro)
 {
 	char entry[PATH_MAX * 2 + 128];
 	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,nodev%s,create=dir 0 0",
@@ -154,7 +179,7 @@ uid_t ctr_root_uid(const struct config *cfg)
  * The post-stop hook gets its arguments on the command line
  * (lxc.hook.version = 1: nothing appended, the type in LXC_HOOK_TYPE).
  */
-static bool set_hooks(struct lxc_container *c, const struct ctr_params *p)
+static bool set_hooks(struct conf *c, const struct ctr_params *p)
 {
 	char cmd[PATH_MAX + 64];
 	snprintf(cmd, sizeof(cmd), "%s %s", p->hook, p->session);
@@ -162,7 +187,7 @@ static bool set_hooks(struct lxc_container *c, const struct ctr_params *p)
 }
 
 /* "u 0 BASE uid", "u uid uid 1", "u uid+1 BASE+uid+1 rest": the user passes through. */
-static bool set_idmap(struct lxc_container *c, char kind, unsigned id)
+static bool set_idmap(struct conf *c, char kind, unsigned id)
 {
 	char line[96];
 	snprintf(line, sizeof(line), "%c 0 %u %u", kind, SUBID_BASE, id);
@@ -179,7 +204,7 @@ static bool set_idmap(struct lxc_container *c, char kind, unsigned id)
  * (SUBID_USERS_FIRST ...) passes through, "u 0 BASE 1000", "u 1000 1000
  * 59000", "u 60000 BASE+60000 5536", so whoever takes it keeps their ids.
  */
-static bool set_pool_idmap(struct lxc_container *c, char kind)
+static bool set_pool_idmap(struct conf *c, char kind)
 {
 	char line[96];
 	const unsigned end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
@@ -197,11 +222,11 @@ static bool set_pool_idmap(struct lxc_container *c, char kind)
  * not shifted on disk: it is mounted idmapped before the start (see
  * copy_mounts.c) and that mount is the overlay's lower.
  */
-static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
+static bool set_userns(struct conf *c, const struct ctr_params *p)
 {
 	char rootfs[PATH_MAX * 2 + 64];
 	snprintf(rootfs, sizeof(rootfs), "overlay:%s/%s:%s/%s/overlay/delta", CTR_LOWER_DIR,
-		 p->session, c->config_path, c->name);
+		 p->session, c->lxc->config_path, c->lxc->name);
 	bool ok = p->pool ? set_pool_idmap(c, 'u') && set_pool_idmap(c, 'g')
 			  : set_idmap(c, 'u', p->uid) && set_idmap(c, 'g', p->gid);
 	return ok && set_item(c, "lxc.rootfs.path", rootfs);
@@ -212,13 +237,13 @@ static bool set_userns(struct lxc_container *c, const struct ctr_params *p)
  * the mount creates in the copy's upper layer; the origin's init and its
  * services never run.
  */
-static bool set_boot(struct lxc_container *c, const struct config *cfg)
+static bool set_boot(struct conf *c, const struct config *cfg)
 {
 	if (cfg->boot != BOOT_MINIMAL)
 		return true;
 	return set_item(c, "lxc.mount.entry",
 			CTR_INIT " " CTR_INIT_REL " none bind,ro,nosuid,nodev,create=file 0 0") &&
-	       c->clear_config_item(c, "lxc.init.cmd") && set_item(c, "lxc.init.cmd", CTR_INIT_INSIDE);
+	       clear_item(c, "lxc.init.cmd") && set_item(c, "lxc.init.cmd", CTR_INIT_INSIDE);
 }
 
 static bool keeps_net_admin(const struct config *cfg)
@@ -227,18 +252,18 @@ static bool keeps_net_admin(const struct config *cfg)
 }
 
 /* Everything a copy gets on top of the origin's configuration. */
-static bool configure(struct lxc_container *c, const struct ctr_params *p)
+static bool configure(struct conf *c, const struct ctr_params *p)
 {
 	const struct config *cfg = p->cfg;
 	/* No network unless configured: the origin's interfaces are dropped.
 	 * Not ephemeral: the post-stop hook destroys the copy (hook.c). */
-	bool ok = c->clear_config_item(c, "lxc.net") && set_network(c, cfg->network) &&
+	bool ok = clear_item(c, "lxc.net") && set_network(c, cfg->network) &&
 		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "0") &&
 		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
 		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
 		  /* /proc/sys and /sys read-only, whatever the origin says; a
 		   * privileged copy may not write its own cgroup limits either */
-		  c->clear_config_item(c, "lxc.mount.auto") &&
+		  clear_item(c, "lxc.mount.auto") &&
 		  set_item(c, "lxc.mount.auto", cfg->userns ? "proc:mixed sys:ro cgroup:mixed"
 							    : "proc:mixed sys:ro cgroup:ro") &&
 		  /* Nesting mounts a writable /proc and /sys under /dev/.lxc, which
@@ -263,25 +288,22 @@ static bool configure(struct lxc_container *c, const struct ctr_params *p)
 		ok = add_bind(c, cfg->binds[i].src, cfg->binds[i].dst, cfg->binds[i].ro);
 	for (size_t i = 0; ok && i < cfg->n_devices; i++)
 		ok = add_device(c, cfg->devices[i]);
-	return ok && c->save_config(c, NULL);
+	return ok && save(c);
 }
 
-static int open_origin(const struct config *cfg, struct lxc_container **ret, char *err,
-		       size_t errlen)
+static int open_origin(const struct config *cfg, struct lxc_container **ret, struct tw_err *err)
 {
 	struct lxc_container *o = lxc_container_new(cfg->origin, cfg->origin_lxcpath);
 	if (!o || !o->is_defined(o)) {
-		snprintf(err, errlen, "the origin container '%s' does not exist in %s",
-			 cfg->origin, cfg->origin_lxcpath);
 		if (o)
 			lxc_container_put(o);
-		return -ENOENT;
+		return tw_err_set(err, ENOENT, "the origin container '%s' does not exist in %s",
+				  cfg->origin, cfg->origin_lxcpath);
 	}
 	/* An overlay over a lower layer that changes under it is undefined. */
 	if (o->is_running(o)) {
-		snprintf(err, errlen, "the origin container '%s' is running", cfg->origin);
 		lxc_container_put(o);
-		return -EBUSY;
+		return tw_err_set(err, EBUSY, "the origin container '%s' is running", cfg->origin);
 	}
 	*ret = o;
 	return 0;
@@ -370,30 +392,30 @@ static void release_mounts(struct lxc_container *c)
 }
 
 /* What the config names on the host must be there: say which is not. */
-static int check_host(const struct config *cfg, char *err, size_t errlen)
+static int check_host(const struct config *cfg, struct tw_err *err)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	for (size_t i = 0; i < cfg->n_devices; i++) {
 		if (stat(cfg->devices[i], &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
-			snprintf(err, errlen, "the device %s is not a device on this host", cfg->devices[i]);
-			return -ENODEV;
+			return tw_err_set(err, ENODEV, "the device %s is not a device on this host",
+					  cfg->devices[i]);
 		}
 	}
 	if (strncmp(cfg->network, "veth:", 5) != 0)
 		return 0;
 	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", cfg->network + 5);
 	if (access(path, F_OK) < 0) {
-		snprintf(err, errlen, "the bridge %s does not exist on this host", cfg->network + 5);
-		return -ENODEV;
+		return tw_err_set(err, ENODEV, "the bridge %s does not exist on this host",
+				  cfg->network + 5);
 	}
 	return 0;
 }
 
-int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char *err, size_t errlen)
+int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, struct tw_err *err)
 {
-	int r = check_host(cfg, err, errlen);
-	return r < 0 ? r : open_origin(cfg, ret_origin, err, errlen);
+	int r = check_host(cfg, err);
+	return r < 0 ? r : open_origin(cfg, ret_origin, err);
 }
 
 int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len)
@@ -473,7 +495,7 @@ static struct lxc_container *make_copy(struct lxc_container *o, const struct ctr
 	int r = make_skeleton(o, dir);
 	struct lxc_container *c = r == 0 ? lxc_container_new(p->name, p->cfg->lxcpath) : NULL;
 	snprintf(rootfs, sizeof(rootfs), "overlay:%s:%s/overlay/delta", p->ret_lower, dir);
-	if (c && c->is_defined(c) && set_item(c, "lxc.rootfs.path", rootfs))
+	if (c && c->is_defined(c) && c->set_config_item(c, "lxc.rootfs.path", rootfs))
 		return c;
 	if (c)
 		lxc_container_put(c);
@@ -485,26 +507,32 @@ static struct lxc_container *make_copy(struct lxc_container *o, const struct ctr
 static void remove_lock(const char *lxcpath, const char *name);
 
 int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
-	       char *err, size_t errlen)
+	       struct tw_err *err)
 {
-	int r = o ? 0 : ctr_check(p->cfg, &o, err, errlen);
+	int r = o ? 0 : ctr_check(p->cfg, &o, err);
 	if (r < 0)
 		return r;
 	struct lxc_container *c = make_copy(o, p);
 	lxc_container_put(o);
 	if (!c) {
-		snprintf(err, errlen, "copying the origin '%s' failed", p->cfg->origin);
-		return -EIO;
+		return tw_err_set(err, EIO, "copying the origin '%s' failed", p->cfg->origin);
 	}
-	if (!configure(c, p) || prepare_dirs(c, p) < 0 || copy_mounts(c, p) < 0) {
-		snprintf(err, errlen, "configuring the copy '%s' failed", p->name);
+	struct conf conf = { .lxc = c, .err = err };
+	tw_err_clear(err);
+	if (!configure(&conf, p))
+		r = err && err->code ? -err->code
+				     : tw_err_set(err, ENAMETOOLONG, "a path in its configuration is too long");
+	else if ((r = prepare_dirs(c, p)) < 0 || (r = copy_mounts(c, p)) < 0)
+		tw_err_set(err, r, "preparing its directory and mounts failed (%s)", strerror(-r));
+	if (r < 0) {
+		tw_err_wrap(err, "configuring the copy '%s'", p->name);
 		release_mounts(c);
 		if (c->is_defined(c))
 			c->destroy(c);
 		remove_skeleton(p->cfg->lxcpath, p->name);
 		remove_lock(p->cfg->lxcpath, p->name);
 		lxc_container_put(c);
-		return -EIO;
+		return r;
 	}
 	*ret = c;
 	return 0;
@@ -572,48 +600,54 @@ static int wait_started(pid_t pid, int fd, unsigned timeout_ms)
 	return n == 0 ? -ETIMEDOUT : r < 0 ? r : -EIO;
 }
 
-int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t len)
+/* The starting child: liblxc's start() from a process of its own, which it keeps. */
+static _Noreturn void start_child(struct lxc_container *c, int errfd, int wordfd)
 {
-	int p[2], s[2];
-	char buf[8192] = "";
+	/* liblxc says why a start failed on stderr only: keep it for the log. */
+	dup2(errfd, 2);
+	util_reset_signals();
+	/* With newuidmap on PATH liblxc runs it (and newgidmap) through
+	 * /bin/sh for every copy; as root it writes the maps itself,
+	 * which saves four execs per login. The ranges stay reserved
+	 * for root in /etc/subuid and /etc/subgid. */
+	setenv("PATH", "/usr/sbin:/sbin", 1);
+	c->want_daemonize(c, true);
+	c->want_close_all_fds(c, true);
+	bool ok = c->start(c, 0, NULL);
+	_exit(ok && write(wordfd, "", 1) == 1 ? 0 : 1);
+}
+
+int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err)
+{
+	_cleanup_close_ int err_r = -EBADF, err_w = -EBADF, word_r = -EBADF, word_w = -EBADF;
+	int p[2];
+	char buf[8192] = "", why[256] = "";
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(s, O_CLOEXEC) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
+		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name, strerror(errno));
+	err_r = p[0], err_w = p[1];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name, strerror(errno));
+	word_r = p[0], word_w = p[1];
 	pid_t pid = fork();
 	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* liblxc says why a start failed on stderr only: keep it for the log. */
-		dup2(p[1], 2);
-		util_reset_signals();
-		/* With newuidmap on PATH liblxc runs it (and newgidmap) through
-		 * /bin/sh for every copy; as root it writes the maps itself,
-		 * which saves four execs per login. The ranges stay reserved
-		 * for root in /etc/subuid and /etc/subgid. */
-		setenv("PATH", "/usr/sbin:/sbin", 1);
-		c->want_daemonize(c, true);
-		c->want_close_all_fds(c, true);
-		bool ok = c->start(c, 0, NULL);
-		_exit(ok && write(s[1], "", 1) == 1 ? 0 : 1);
-	}
-	close(p[1]);
-	close(s[1]);
-	int r = wait_started(pid, s[0], timeout_ms);
-	close(s[0]);
-	if (r == -ETIMEDOUT && why)
-		snprintf(why, len, "it did not start within %u s", timeout_ms / 1000);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
-	close(p[0]);
+		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name, strerror(errno));
+	if (pid == 0)
+		start_child(c, err_w, word_w);
+	close(TAKE_FD(err_w));
+	close(TAKE_FD(word_w));
+	int r = wait_started(pid, word_r, timeout_ms);
+	if (r == -ETIMEDOUT)
+		snprintf(why, sizeof(why), "it did not start within %u s", timeout_ms / 1000);
+	fcntl(err_r, F_SETFL, O_NONBLOCK);
+	ssize_t n = read(err_r, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
-	if (r < 0 && r != -ETIMEDOUT && why)
-		last_line(buf, why, len);
-	if (r < 0)
+	if (r < 0 && r != -ETIMEDOUT)
+		last_line(buf, why, sizeof(why));
+	if (r < 0) {
 		settle_failed_start(c);
+		tw_err_set(err, r, "the copy '%s' did not start: %s", c->name,
+			   why[0] ? why : "liblxc gave no reason");
+	}
 	return r;
 }
 

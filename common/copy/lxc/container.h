@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "copy.h"
 
 struct lxc_container;
 
@@ -67,7 +68,7 @@ bool ctr_cgroup_v2(void);
  * the bridge the config names, and an origin that exists and is stopped
  * (opened into *ret_origin). err gets a sentence for the user.
  */
-int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char *err, size_t errlen);
+int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, struct tw_err *err);
 
 /*
  * Copy the origin (o, from ctr_check, taken over; NULL: checked and
@@ -77,17 +78,17 @@ int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, char 
  * with *ret set on success.
  */
 int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
-	       char *err, size_t errlen);
+	       struct tw_err *err);
 
 /* The copy's own directory (<lxcpath>/<name>), copied into buf. */
 int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 
 /*
  * Start c daemonized from a forked child (whose cgroup liblxc takes),
- * killed if it takes longer than timeout_ms. On failure why (may be NULL)
- * gets liblxc's last complaint.
+ * killed if it takes longer than timeout_ms. On failure err says so, with
+ * liblxc's last complaint.
  */
-int ctr_start(struct lxc_container *c, unsigned timeout_ms, char *why, size_t len);
+int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err);
 
 /*
  * Stop c from a forked child while this process reaps every child of its
@@ -133,6 +134,16 @@ int ctr_run_as_root_begin(struct lxc_container *c, int (*fn)(void *), void *data
 int ctr_run_end(pid_t pid);
 
 /*
+ * Write files (copy.h) into the running copy from a child that is its root
+ * (ctr_run_as_root_begin); ctr_run_end(*ret_pid) waits for it (files.c).
+ */
+int ctr_write_files_begin(struct lxc_container *c, const struct copy_file *f, size_t n,
+			  pid_t *ret_pid);
+
+/* The post-stop hook's work (retire.c): the copy_driver retire operation. */
+int ctr_retire(int argc, char **argv, struct copy_retired *ret, struct tw_err *err);
+
+/*
  * The copy's global addresses, space separated, into buf; waits up to
  * wait_ms for a first one (DHCP). -EADDRNOTAVAIL when there is none.
  */
@@ -156,19 +167,6 @@ int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len);
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */
 bool ctr_path_exists(struct lxc_container *c, const char *path);
 
-struct ctr_exec {
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	size_t n_groups;
-	const char *cwd;
-	const char *path;  /* program to execute inside */
-	char *const *argv;
-	char *const *envp;
-	int fds[3];        /* stdin, stdout, stderr (unused with a pty) */
-	bool pty;          /* allocate a terminal inside the copy */
-	unsigned short rows, cols;
-};
 
 /*
  * Run a program inside the running copy as x->uid, in a session of its
@@ -176,7 +174,7 @@ struct ctr_exec {
  * terminal from the copy's own devpts as its controlling terminal and
  * stdio, and *ret_master receives the master side (close-on-exec).
  */
-int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
+int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid,
 	       int *ret_master);
 
 /*
@@ -185,7 +183,7 @@ int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid
  * child's. ctr_spare_run hands it x (x's ids are the spare's) and, with
  * x->pty, gets the terminal's master. Either way the socket is then spent.
  */
-int ctr_spare(struct lxc_container *c, const struct ctr_exec *who, pid_t *ret_pid, int *ret_sock);
-int ctr_spare_run(int sock, const struct ctr_exec *x, int *ret_master);
+int ctr_spare(struct lxc_container *c, const struct copy_exec *who, pid_t *ret_pid, int *ret_sock);
+int ctr_spare_run(int sock, const struct copy_exec *x, int *ret_master);
 
 #endif

@@ -62,7 +62,7 @@ static int recv_master(int sock, int timeout_ms)
 }
 
 struct inside {
-	const struct ctr_exec *x;
+	const struct copy_exec *x;
 	int pty_sock; /* where the master goes, or -1 */
 };
 
@@ -104,7 +104,7 @@ static char **env_with_tty(char *const *envp, const char *name)
 static int exec_inside(void *payload)
 {
 	const struct inside *in = payload;
-	const struct ctr_exec *x = in->x;
+	const struct copy_exec *x = in->x;
 	char *const *envp = x->envp;
 	char name[64];
 
@@ -171,18 +171,18 @@ static int attach(struct lxc_container *c, lxc_attach_exec_t fn, void *data,
 }
 
 /* Every namespace and cgroup of the copy, its LSM and seccomp, as x's user with no_new_privs. */
-static void as_user(lxc_attach_options_t *o, const struct ctr_exec *x)
+static void as_user(lxc_attach_options_t *o, const struct copy_exec *x)
 {
 	o->attach_flags = LXC_ATTACH_DEFAULT | LXC_ATTACH_NO_NEW_PRIVS | LXC_ATTACH_SETGROUPS;
 	o->env_policy = LXC_ATTACH_CLEAR_ENV;
 	o->uid = x->uid;
 	o->gid = x->gid;
 	o->groups.size = x->n_groups;
-	o->groups.list = x->groups;
+	o->groups.list = (gid_t *)x->groups; /* liblxc copies the list */
 	o->initial_cwd = (char *)"/";
 }
 
-int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid,
+int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid,
 	       int *ret_master)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
@@ -220,7 +220,7 @@ int ctr_attach(struct lxc_container *c, const struct ctr_exec *x, pid_t *ret_pid
 #define SPARE_MAX_ENV 64
 
 struct spare_exec {
-	struct ctr_exec x;
+	struct copy_exec x;
 	char *argv[SPARE_MAX_ARGS + 1];
 	char *envp[SPARE_MAX_ENV + 1];
 };
@@ -270,7 +270,7 @@ static int spare_inside(void *payload)
 	return exec_inside(&in);
 }
 
-int ctr_spare(struct lxc_container *c, const struct ctr_exec *who, pid_t *ret_pid, int *ret_sock)
+int ctr_spare(struct lxc_container *c, const struct copy_exec *who, pid_t *ret_pid, int *ret_sock)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
 	int sv[2];
@@ -290,7 +290,7 @@ int ctr_spare(struct lxc_container *c, const struct ctr_exec *who, pid_t *ret_pi
 	return 0;
 }
 
-int ctr_spare_run(int sock, const struct ctr_exec *x, int *ret_master)
+int ctr_spare_run(int sock, const struct copy_exec *x, int *ret_master)
 {
 	struct proto_msg m;
 	int r = proto_begin(&m, "run") ?: proto_put(&m, "path", x->path) ?: proto_put(&m, "cwd", x->cwd);

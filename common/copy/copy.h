@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The copy driver interface: everything the keeper, the hook, gc and
+ * throwawayctl may ask of a session's copy, whatever makes it. One driver
+ * per kind of copy (common/copy/<driver>/), one table of operations each,
+ * as lxc's storage backends do (struct lxc_storage_ops).
+ *
+ * Written for a driver whose copies may run on another machine: a caller
+ * never sees a host path, a pid or a pidfd of a copy. What it gets is a
+ * handle (struct copy), a name and a place (where copies of this driver
+ * live, in the driver's own terms: an lxcpath for lxc), a pollable fd that
+ * reports the copy's end, and, for a program run inside, a local process
+ * that stands for it: its exit status is the program's, and a signal sent
+ * to its process group reaches the program.
+ *
+ * Callers run as root with signal dispositions and the mask reset, and
+ * reap their children (a driver may run helpers as children). Every
+ * operation that can fail for a reason worth telling fills a struct tw_err.
+ */
+#ifndef THROWAWAY_COPY_H
+#define THROWAWAY_COPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "err.h"
+
+struct copy;
+
+/* What a copy is made from. Strings are borrowed for the handle's life. */
+struct copy_spec {
+	const struct config *cfg;
+	const char *name;    /* the copy's name, also its hostname */
+	const char *session; /* the session it belongs to (its marker) */
+	const char *home;    /* the user's home (validated), bound when cfg->bind_home */
+	const char *user;    /* the user's name, for kept data (keep = yes) */
+	uid_t uid;           /* the session's user, passed through with userns */
+	gid_t gid;
+	bool debug;          /* the driver keeps a full log of this copy */
+	bool pool;           /* made ahead of logins: no user yet */
+};
+
+/* A program to run inside, as a user. */
+struct copy_exec {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+	const char *cwd;
+	const char *path;   /* program to execute inside */
+	char *const *argv;
+	char *const *envp;
+	int fds[3];         /* stdin, stdout, stderr (unused with a pty) */
+	bool pty;           /* a terminal of the copy's own */
+	unsigned short rows, cols;
+};
+
+/* A file (or with data NULL, a directory) to put into the running copy. */
+struct copy_file {
+	const char *path;   /* absolute, inside the copy */
+	const char *data;
+	size_t len;
+	mode_t mode;
+	uid_t uid;          /* its owner; directories made for it at or below */
+	gid_t gid;          /* owned_below get this owner too, those above root */
+	const char *owned_below;
+};
+
+/* What the driver's end-of-copy step found (copy_retire). */
+struct copy_retired {
+	char session[32];
+	char name[64];
+	bool removed;       /* nothing of the copy is left */
+	bool kept;          /* keep = yes: its data were kept */
+	char kept_user[256];
+};
+
+/* One copy a driver finds in a place (copy_list). */
+struct copy_found {
+	const char *name;
+	const char *session; /* the session its marker names */
+};
+
+struct copy_driver {
+	const char *name;
+
+	/* What can be checked before making it (origin, devices, bridge). */
+	int (*prepare)(const struct copy_spec *s, struct copy **ret, struct tw_err *err);
+	/* Make it from the prepared handle; on failure nothing of it is left. */
+	int (*make)(struct copy *c, struct tw_err *err);
+	int (*start)(struct copy *c, unsigned timeout_ms, struct tw_err *err);
+	/* A running copy by name (a pooled copy being taken). */
+	int (*open)(const struct copy_spec *s, struct copy **ret, struct tw_err *err);
+	void (*free)(struct copy *c);
+
+	/* A file of the origin, at most max bytes. */
+	int (*read_origin)(struct copy *c, const char *path, size_t max, char **ret_buf,
+			   size_t *ret_len);
+	/* Files into the running copy, in a job of their own: *ret_job for end. */
+	int (*write_begin)(struct copy *c, const struct copy_file *f, size_t n, int *ret_job);
+	int (*write_end)(struct copy *c, int job);
+	int (*inject_bind)(struct copy *c, const char *src, const char *dst, bool ro);
+	int (*set_hostname)(struct copy *c, const char *name);
+
+	/* Make ready the next enter as who (its ids), ahead of its request. */
+	int (*enter_ahead)(struct copy *c, const struct copy_exec *who);
+	int (*enter)(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master);
+	bool (*path_exists)(struct copy *c, const char *path);
+	int (*addresses)(struct copy *c, char *buf, size_t len, unsigned wait_ms);
+
+	/* Readable (POLLIN) once the copy has stopped, whoever stopped it. */
+	int (*stopped_fd)(struct copy *c);
+	/* A local process whose life is the copy's (pool records); -EOPNOTSUPP. */
+	int (*owner)(struct copy *c, pid_t *ret_pid, uint64_t *ret_start);
+	/* Begin the end now; stop waits for it (and destroys the copy). */
+	int (*kill)(struct copy *c);
+	int (*stop)(struct copy *c);
+
+	/* By name, no handle: the cleanup paths and throwawayctl. */
+	int (*destroy)(const char *place, const char *name);
+	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);
+	/* What copies that are gone left behind (locks, cgroups); how much went. */
+	unsigned (*sweep)(const char *place, bool (*live)(const char *name, void *data), void *data);
+};
+
+/*
+ * The end-of-copy step that DRIVER's engine runs on the host when a copy
+ * has stopped (lxc: the post-stop hook, throwaway-hook), from its
+ * arguments and environment: remove what the copy was made of, keep its
+ * data if asked. Not in the table above: the hook is a small static
+ * program and must link no engine library (copy_retire.c).
+ */
+int copy_retire(const char *driver, int argc, char **argv, struct copy_retired *ret,
+		struct tw_err *err);
+
+/* The driver of a config (cfg->backend; "lxc" today). */
+const struct copy_driver *copy_driver_of(const struct config *cfg);
+/* By name; NULL when there is none. */
+const struct copy_driver *copy_driver_named(const char *name);
+
+/* Every handle starts with this, so the calls below find their driver. */
+struct copy {
+	const struct copy_driver *drv;
+};
+
+/* The calls, for reading: copy_enter(c, …) is c->drv->enter(c, …). */
+int copy_prepare(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,
+		 struct tw_err *err);
+int copy_open(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,
+	      struct tw_err *err);
+int copy_make(struct copy *c, struct tw_err *err);
+int copy_start(struct copy *c, unsigned timeout_ms, struct tw_err *err);
+void copy_free(struct copy *c);
+int copy_read_origin(struct copy *c, const char *path, size_t max, char **ret_buf, size_t *ret_len);
+int copy_write_begin(struct copy *c, const struct copy_file *f, size_t n, int *ret_job);
+int copy_write_end(struct copy *c, int job);
+int copy_inject_bind(struct copy *c, const char *src, const char *dst, bool ro);
+int copy_set_hostname(struct copy *c, const char *name);
+int copy_enter_ahead(struct copy *c, const struct copy_exec *who);
+int copy_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master);
+bool copy_path_exists(struct copy *c, const char *path);
+int copy_addresses(struct copy *c, char *buf, size_t len, unsigned wait_ms);
+int copy_stopped_fd(struct copy *c);
+int copy_owner(struct copy *c, pid_t *ret_pid, uint64_t *ret_start);
+int copy_kill(struct copy *c);
+int copy_stop(struct copy *c);
+
+#endif

@@ -56,7 +56,7 @@ B = build
 BASE_MODS = config err names proto util
 HOST_MODS = safefs ledger kept subid log keys
 COPY_MODS = copy copy_retire gc lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
-	lxc/files lxc/retire
+	lxc/files lxc/origin lxc/retire
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy

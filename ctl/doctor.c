@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <lxc/lxccontainer.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -26,7 +25,7 @@
 
 #include "cleanup.h"
 #include "config.h"
-#include "container.h"
+#include "copy.h"
 #include "ctl.h"
 #include "names.h"
 #include "safefs.h"
@@ -224,7 +223,7 @@ static void check_cgroups(struct doctor *d)
 	char missing[128];
 	struct statfs sf;
 	const char *layout;
-	if (ctr_cgroup_v2()) {
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) { /* unified */
 		layout = "cgroup v2 (unified)";
 		missing_v2(missing, sizeof(missing));
 	} else {
@@ -359,31 +358,6 @@ static void config_origins(const struct doctor *d, struct origin_set *s)
 		add_origin(s, d->cfg.origin, d->cfg.origin_lxcpath, "global");
 }
 
-/* The origin's rootfs must be a directory: the lower layer of its copies' overlay. */
-static int origin_rootfs(struct lxc_container *c, char *why, size_t len)
-{
-	char v[PATH_MAX + 32];
-	struct stat st;
-	if (c->get_config_item(c, "lxc.rootfs.path", v, sizeof(v)) <= 0) {
-		snprintf(why, len, "has no lxc.rootfs.path");
-		return -EINVAL;
-	}
-	const char *path = v;
-	if (v[0] != '/') {
-		size_t t = strcspn(v, ":");
-		if (t != 3 || strncmp(v, "dir", 3) != 0 || v[t] != ':') {
-			snprintf(why, len, "has a '%.*s' rootfs, not a directory", (int)t, v);
-			return -EINVAL;
-		}
-		path = v + t + 1;
-	}
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(why, len, "has no rootfs directory %s", path);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static int count_copies(const struct ledger_entry *e, void *data)
 {
 	struct origin_count *o = data;
@@ -393,14 +367,11 @@ static int count_copies(const struct ledger_entry *e, void *data)
 }
 
 /* A running origin: logins fail, and with copies it changes under them. */
-static void origin_running(struct doctor *d, const struct origin_ref *o)
+static void origin_running(struct doctor *d, const struct origin_ref *o, const char *fix)
 {
 	struct origin_count oc = { .copies = 0 };
-	char fix[2 * PATH_MAX + 128], msg[512];
+	char msg[512];
 	snprintf(oc.name, sizeof(oc.name), "%s", o->name);
-	snprintf(fix, sizeof(fix),
-		 "lxc-stop -P %s -n %s (and read the guide's 'Updating an origin safely')",
-		 o->lxcpath, o->name);
 	say(d, V_FAIL, "origin", fix, "'%s' %s is running: logins cannot copy it", o->name,
 	    o->section);
 	ledger_foreach(TW_RUNDIR, count_copies, &oc);
@@ -412,37 +383,22 @@ static void origin_running(struct doctor *d, const struct origin_ref *o)
 
 static void check_one_origin(struct doctor *d, const struct origin_ref *o)
 {
-	char why[2 * PATH_MAX + 128], fix[2 * PATH_MAX + 128], net[64] = "";
+	static const enum verdict verdicts[] = { [COPY_OK] = V_OK, [COPY_WARN] = V_WARN,
+						 [COPY_FAIL] = V_FAIL, [COPY_RUNNING] = V_FAIL };
+	struct copy_finding f[COPY_FINDINGS_MAX];
 	if (!names_container_valid(o->name)) {
 		say(d, V_FAIL, "origin", "name an existing container",
 		    "'%s' %s is not a valid container name", o->name, o->section);
 		return;
 	}
-	struct lxc_container *c = lxc_container_new(o->name, o->lxcpath);
-	if (!c || !c->is_defined(c)) {
-		snprintf(fix, sizeof(fix), "create it (lxc-create -P %s -n %s) or correct 'origin'",
-			 o->lxcpath, o->name);
-		say(d, V_FAIL, "origin", fix, "'%s' %s does not exist in %s", o->name, o->section,
-		    o->lxcpath);
-	} else if (copystat_running(o->name)) {
-		origin_running(d, o);
-	} else if (origin_rootfs(c, why, sizeof(why)) < 0) {
-		say(d, V_FAIL, "origin",
-		    "give it a directory rootfs at <origin_lxcpath>/<name>/rootfs", "'%s' %s %s",
-		    o->name, o->section, why);
-	} else {
-		say(d, V_OK, "origin", NULL,
-		    "'%s' %s exists in %s, is stopped, has a directory rootfs", o->name, o->section,
-		    o->lxcpath);
-		if (c->get_config_item(c, "lxc.net.0.type", net, sizeof(net)) > 0 && net[0] &&
-		    strcmp(net, "empty") != 0) {
-			snprintf(fix, sizeof(fix), "set lxc.net.0.type = empty in %s/%s/config",
-				 o->lxcpath, o->name);
-			say(d, V_WARN, "origin", fix, "'%s' has lxc.net.0.type = %s", o->name, net);
-		}
+	size_t n = copy_driver_of(&d->cfg)->check_origin(o->lxcpath, o->name, f);
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].verdict == COPY_RUNNING)
+			origin_running(d, o, f[i].fix);
+		else
+			say(d, verdicts[f[i].verdict], "origin", f[i].fix[0] ? f[i].fix : NULL,
+			    "'%s'%s%s %s", o->name, i ? "" : " ", i ? "" : o->section, f[i].msg);
 	}
-	if (c)
-		lxc_container_put(c);
 }
 
 static void check_origins(struct doctor *d)

@@ -20,6 +20,7 @@
 #ifndef THROWAWAY_COPY_H
 #define THROWAWAY_COPY_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +85,15 @@ struct copy_found {
 	const char *session; /* the session its marker names */
 };
 
+/* What a driver found of an origin, for throwawayctl doctor. */
+enum copy_verdict { COPY_OK, COPY_WARN, COPY_FAIL, COPY_RUNNING };
+#define COPY_FINDINGS_MAX 2
+struct copy_finding {
+	enum copy_verdict verdict; /* COPY_RUNNING: the origin runs (its copies would break) */
+	char msg[2 * PATH_MAX + 128]; /* after the origin's name: "does not exist in …" */
+	char fix[2 * PATH_MAX + 128]; /* one line for the admin, "" with COPY_OK */
+};
+
 struct copy_driver {
 	const char *name;
 
@@ -122,6 +132,9 @@ struct copy_driver {
 	/* By name, no handle: the cleanup paths and throwawayctl. */
 	int (*destroy)(const char *place, const char *name);
 	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);
+	/* The origin ORIGIN in PLACE, for doctor: findings into ret; how many. */
+	size_t (*check_origin)(const char *place, const char *origin,
+			       struct copy_finding ret[COPY_FINDINGS_MAX]);
 	/* What copies that are gone left behind (locks, cgroups); how much went. */
 	unsigned (*sweep)(const char *place, bool (*live)(const char *name, void *data), void *data);
 };

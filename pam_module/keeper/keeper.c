@@ -78,15 +78,15 @@ static void spawn_gc(const struct keeper *k)
 	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
 		/* runs at the keeper's priority then */
 	}
-	const char *paths[] = { k->cfg.lxcpath, NULL };
+	const char *paths[] = { k->s.cfg.lxcpath, NULL };
 	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
 }
 
 void keeper_housekeeping(struct keeper *k)
 {
-	if (k->housekept)
+	if (k->s.housekept)
 		return;
-	k->housekept = true;
+	k->s.housekept = true;
 	spawn_gc(k);
 	keeper_pool_spawn_fill(k);
 }
@@ -95,9 +95,9 @@ void keeper_housekeeping(struct keeper *k)
 static void report_failure(const struct keeper *k, const char *err, bool tell)
 {
 	char uid[16];
-	snprintf(uid, sizeof(uid), "%u", (unsigned)k->uid);
-	log_event(LOG_ERR, "error", "session", k->session, "user", k->user, "uid", uid,
-		  "rhost", k->rhost, "container", k->container[0] ? k->container : NULL,
+	snprintf(uid, sizeof(uid), "%u", (unsigned)k->req.uid);
+	log_event(LOG_ERR, "error", "session", k->req.session, "user", k->req.user, "uid", uid,
+		  "rhost", k->req.rhost, "container", k->s.container[0] ? k->s.container : NULL,
 		  "reason", err, NULL);
 	if (tell)
 		proto_send_pair(REQUEST_FD, "error", "msg", err);
@@ -111,9 +111,9 @@ static void report_failure(const struct keeper *k, const char *err, bool tell)
  */
 static int accept_login(struct keeper *k, char *err)
 {
-	if (k->wait)
+	if (k->req.wait)
 		return 0;
-	int r = proto_send_pair(REQUEST_FD, "accepted", "session", k->session);
+	int r = proto_send_pair(REQUEST_FD, "accepted", "session", k->req.session);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "the login gave up waiting");
 	return r;
@@ -122,29 +122,29 @@ static int accept_login(struct keeper *k, char *err)
 static void log_ready(const struct keeper *k)
 {
 	char ms[32];
-	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->t0_ms));
-	log_event(LOG_INFO, "ready", "session", k->session, "user", k->user, "rhost", k->rhost,
-		  "container", k->container, "ms", ms, "keys", k->cfg.bind_home ? "home" : NULL, NULL);
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->s.t0_ms));
+	log_event(LOG_INFO, "ready", "session", k->req.session, "user", k->req.user, "rhost", k->req.rhost,
+		  "container", k->s.container, "ms", ms, "keys", k->s.cfg.bind_home ? "home" : NULL, NULL);
 }
 
 static int run_session(void)
 {
-	struct keeper k = { .listenfd = -EBADF, .sigfd = -EBADF, .timerfd = -EBADF };
+	struct keeper k = { .s = { .listenfd = -EBADF, .sigfd = -EBADF, .timerfd = -EBADF } };
 	char err[KEEPER_ERR_MAX] = "";
 
-	k.t0_ms = util_now_ms();
+	k.s.t0_ms = util_now_ms();
 	int r = keeper_read_request(&k, REQUEST_FD, err);
 	if (r >= 0) {
 		char uid[16];
-		snprintf(uid, sizeof(uid), "%u", (unsigned)k.uid);
-		log_event(LOG_INFO, "open", "session", k.session, "user", k.user, "uid", uid,
-			  "rhost", k.rhost, "service", k.service, NULL);
+		snprintf(uid, sizeof(uid), "%u", (unsigned)k.req.uid);
+		log_event(LOG_INFO, "open", "session", k.req.session, "user", k.req.user, "uid", uid,
+			  "rhost", k.req.rhost, "service", k.req.service, NULL);
 		r = keeper_setup(&k, err);
 	}
-	if (r == -EEXIST && k.join[0]) {
+	if (r == -EEXIST && k.s.join[0]) {
 		/* share = user and the user has a copy: the module joins it instead. */
-		proto_send_pair(REQUEST_FD, "join", "session", k.join);
-		config_free(&k.cfg);
+		proto_send_pair(REQUEST_FD, "join", "session", k.s.join);
+		config_free(&k.s.cfg);
 		return 0;
 	}
 	if (r >= 0)
@@ -152,35 +152,35 @@ static int run_session(void)
 	if (r < 0) {
 		report_failure(&k, err, true);
 		keeper_abort(&k);
-		config_free(&k.cfg);
+		config_free(&k.s.cfg);
 		return 1;
 	}
 	r = keeper_make_copy(&k, err);
 	if (r >= 0) {
 		log_ready(&k);
 		/* A module that waits may have given up: then nobody will use the copy. */
-		if (k.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.container, "session",
-						k.session) < 0) {
+		if (k.req.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.s.container, "session",
+						k.req.session) < 0) {
 			snprintf(err, sizeof(err), "the login gave up waiting");
 			r = -EPIPE;
 		}
 	}
 	if (r < 0) {
-		report_failure(&k, err, k.wait);
+		report_failure(&k, err, k.req.wait);
 		keeper_abort_copy(&k);
-		if (!k.wait)
+		if (!k.req.wait)
 			keeper_serve_failure(&k, err);
 		keeper_abort(&k);
-		config_free(&k.cfg);
+		config_free(&k.s.cfg);
 		return 1;
 	}
 	close(REQUEST_FD);
 	r = keeper_loop(&k);
-	if (r < 0 && !k.end_reason)
-		k.end_reason = "internal-error";
+	if (r < 0 && !k.s.end_reason)
+		k.s.end_reason = "internal-error";
 	keeper_teardown(&k);
 	keeper_housekeeping(&k); /* a session that ended before it had a quiet moment */
-	config_free(&k.cfg);
+	config_free(&k.s.cfg);
 	return 0;
 }
 

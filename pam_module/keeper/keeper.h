@@ -32,8 +32,12 @@ struct caller {
 	int fd; /* its pidfd */
 };
 
-struct keeper {
-	/* the request, from the PAM module */
+/*
+ * What the PAM module's request carries (request.c). Read once; only the
+ * session id changes after (a pooled copy's becomes the session's), and
+ * the groups (userns = yes keeps the primary one).
+ */
+struct request {
 	char session[NAMES_SESSION_LEN + 1];
 	char user[LEDGER_FIELD_MAX];
 	uid_t uid;
@@ -49,13 +53,16 @@ struct keeper {
 	char config_path[PATH_MAX];
 	bool debug;
 	bool wait; /* the module waits for "ready" (PAM argument wait) */
+};
 
+/* What a session holds: its config, its copy and record, its logins, its clocks. */
+struct session {
 	struct config cfg;
-	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's lxc name */
+	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's name */
 	char hostname[NAMES_CONTAINER_MAX + 1];  /* from the name template (= container unless pooled) */
 	bool pooled;                             /* the copy came from the pool */
 	const struct copy_driver *drv;
-	struct copy_spec spec; /* what the copy is made from (points into this struct) */
+	struct copy_spec spec; /* what the copy is made from (points into the keeper) */
 	struct copy *copy;     /* prepared by keeper_setup, made by keeper_make_copy */
 	struct ledger_entry entry;
 	uint64_t t0_ms;
@@ -68,14 +75,25 @@ struct keeper {
 	int sigfd;
 	int timerfd;
 	char sockpath[PATH_MAX];
-	struct client clients[KEEPER_MAX_CLIENTS];
-	size_t n_clients;
 	const char *end_reason;
 	uint64_t last_activity_ms; /* terminal I/O, for idle_timeout */
 	char addrs[256];           /* the copy's addresses (network = veth:…), once known */
 	bool addrs_tried;
 	bool warned_timeout, warned_idle;
 };
+
+/* What the session's clients (shells, the PAM module, throwawayctl) hold. */
+struct clients {
+	struct client c[KEEPER_MAX_CLIENTS];
+	size_t n;
+};
+
+struct keeper {
+	struct request req;
+	struct session s;
+	struct clients cl;
+};
+
 
 /* keeper_setup.c: everything between the request and "ready". */
 int keeper_read_request(struct keeper *k, int fd, char *err);

@@ -34,26 +34,26 @@ static int build_passwd(struct keeper *k, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *orig = NULL;
 	size_t len = 0;
-	int r = copy_read_origin(k->copy, "/etc/passwd", ETC_MAX, &orig, &len);
+	int r = copy_read_origin(k->s.copy, "/etc/passwd", ETC_MAX, &orig, &len);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	size_t cap = len + strlen(k->user) + strlen(k->home) + strlen(k->cfg.shell) + 64;
+	size_t cap = len + strlen(k->req.user) + strlen(k->req.home) + strlen(k->s.cfg.shell) + 64;
 	char *out = malloc(cap), *o = out;
 	if (!out)
 		return -ENOMEM;
 	char uidpfx[32];
-	snprintf(uidpfx, sizeof(uidpfx), ":%u:", (unsigned)k->uid);
+	snprintf(uidpfx, sizeof(uidpfx), ":%u:", (unsigned)k->req.uid);
 	for (char *save = NULL, *l = orig ? strtok_r(orig, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(l, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		bool same_name = c1 && (size_t)(c1 - l) == strlen(k->user) && !strncmp(l, k->user, strlen(k->user));
+		bool same_name = c1 && (size_t)(c1 - l) == strlen(k->req.user) && !strncmp(l, k->req.user, strlen(k->req.user));
 		bool same_uid = c2 && !strncmp(c2, uidpfx, strlen(uidpfx));
 		if (!same_name && !same_uid)
 			o += sprintf(o, "%s\n", l);
 	}
-	o += sprintf(o, "%s:x:%u:%u::%s:%s\n", k->user, (unsigned)k->uid, (unsigned)k->gid, k->home,
-		     k->cfg.shell);
+	o += sprintf(o, "%s:x:%u:%u::%s:%s\n", k->req.user, (unsigned)k->req.uid, (unsigned)k->req.gid, k->req.home,
+		     k->s.cfg.shell);
 	*ret = out;
 	*ret_len = (size_t)(o - out);
 	return 0;
@@ -64,24 +64,24 @@ static int build_group(struct keeper *k, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *orig = NULL;
 	size_t len = 0;
-	int r = copy_read_origin(k->copy, "/etc/group", ETC_MAX, &orig, &len);
+	int r = copy_read_origin(k->s.copy, "/etc/group", ETC_MAX, &orig, &len);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	/* Per group "NAME:x:GID:USER\n": NAME is at most 64, GID 10 digits. */
-	size_t cap = len + 2 + k->n_groups * (64 + 3 + 10 + 1 + strlen(k->user) + 1);
+	size_t cap = len + 2 + k->req.n_groups * (64 + 3 + 10 + 1 + strlen(k->req.user) + 1);
 	char *out = malloc(cap), *o = out;
 	if (!out)
 		return -ENOMEM;
 	o += sprintf(o, "%s", orig ? orig : "");
 	if (o > out && o[-1] != '\n')
 		*o++ = '\n', *o = '\0';
-	for (size_t i = 0; i < k->n_groups; i++) {
+	for (size_t i = 0; i < k->req.n_groups; i++) {
 		char pat[32];
-		snprintf(pat, sizeof(pat), ":%u:", (unsigned)k->groups[i]);
-		const char *name = k->group_names[i];
+		snprintf(pat, sizeof(pat), ":%u:", (unsigned)k->req.groups[i]);
+		const char *name = k->req.group_names[i];
 		if (!name[0] || strlen(name) > 64 || strstr(out, pat))
 			continue;
-		o += sprintf(o, "%s:x:%u:%s\n", name, (unsigned)k->groups[i], k->user);
+		o += sprintf(o, "%s:x:%u:%s\n", name, (unsigned)k->req.groups[i], k->req.user);
 	}
 	*ret = out;
 	*ret_len = (size_t)(o - out);
@@ -95,11 +95,11 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 	size_t len;
 
 	memset(keys, 0, sizeof(*keys));
-	if (k->cfg.bind_home || k->cfg.ssh_keys == SSH_KEYS_NONE)
+	if (k->s.cfg.bind_home || k->s.cfg.ssh_keys == SSH_KEYS_NONE)
 		return 0;
-	if (k->cfg.ssh_keys == SSH_KEYS_USED)
-		return keys_from_auth_info(k->auth_info, keys);
-	int r = safefs_read_as_user(k->uid, k->gid, k->home, ".ssh/authorized_keys", KEYS_MAX_FILE,
+	if (k->s.cfg.ssh_keys == SSH_KEYS_USED)
+		return keys_from_auth_info(k->req.auth_info, keys);
+	int r = safefs_read_as_user(k->req.uid, k->req.gid, k->req.home, ".ssh/authorized_keys", KEYS_MAX_FILE,
 				    &buf, &len);
 	if (r == -ENOMEM)
 		return r;
@@ -108,7 +108,7 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 		char why[64];
 		snprintf(why, sizeof(why), "%s", strerror(-r));
 		if (r != -ENOENT)
-			log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "reason",
+			log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "reason",
 				  "authorized_keys not used, ignoring", "errno", why, NULL);
 		return 0;
 	}
@@ -117,7 +117,7 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 		char n[24], line[24];
 		snprintf(n, sizeof(n), "%zu", keys->skipped);
 		snprintf(line, sizeof(line), "%zu", keys->first_bad_line);
-		log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "reason",
+		log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "reason",
 			  "authorized_keys lines skipped, ignoring", "skipped", n, "line", line, NULL);
 	}
 	return r;
@@ -131,8 +131,8 @@ static int keys_text(struct keeper *k, char **ret, size_t *ret_len)
 	if (r == 0 && keys.n > 0)
 		r = keys_format(&keys, ret, ret_len);
 	for (size_t i = 0; r == 0 && i < keys.n; i++)
-		log_event(LOG_INFO, "open", "session", k->session, "user", k->user, "container",
-			  k->container, "key", keys.keys[i].fp, NULL);
+		log_event(LOG_INFO, "open", "session", k->req.session, "user", k->req.user, "container",
+			  k->s.container, "key", keys.keys[i].fp, NULL);
 	keys_free(&keys);
 	return r;
 }
@@ -170,23 +170,23 @@ static int prepare(struct keeper *k, struct files *w, char *err)
 	}
 	snprintf(w->hosts, sizeof(w->hosts),
 		 "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-		 k->hostname);
-	snprintf(w->hostname, sizeof(w->hostname), "%s\n", k->hostname);
+		 k->s.hostname);
+	snprintf(w->hostname, sizeof(w->hostname), "%s\n", k->s.hostname);
 	add(w, "/etc/passwd", w->passwd, plen, 0644);
 	add(w, "/etc/group", w->group, glen, 0644);
 	add(w, "/etc/hosts", w->hosts, strlen(w->hosts), 0644);
 	add(w, "/etc/hostname", w->hostname, strlen(w->hostname), 0644);
 	/* A pooled copy had no mount points for the home and the binds made yet. */
-	if (k->pooled && k->cfg.bind_home)
-		add(w, k->home, NULL, 0, 0755);
-	for (size_t i = 0; k->pooled && i < k->cfg.n_binds; i++)
-		add(w, k->cfg.binds[i].dst, NULL, 0, 0755);
+	if (k->s.pooled && k->s.cfg.bind_home)
+		add(w, k->req.home, NULL, 0, 0755);
+	for (size_t i = 0; k->s.pooled && i < k->s.cfg.n_binds; i++)
+		add(w, k->s.cfg.binds[i].dst, NULL, 0, 0755);
 	if (w->keys) {
-		snprintf(w->keyfile, sizeof(w->keyfile), "%s/.ssh/authorized_keys", k->home);
+		snprintf(w->keyfile, sizeof(w->keyfile), "%s/.ssh/authorized_keys", k->req.home);
 		add(w, w->keyfile, w->keys, klen, 0600);
-		w->f[w->n - 1].uid = k->uid;
-		w->f[w->n - 1].gid = k->gid;
-		w->f[w->n - 1].owned_below = k->home;
+		w->f[w->n - 1].uid = k->req.uid;
+		w->f[w->n - 1].gid = k->req.gid;
+		w->f[w->n - 1].owned_below = k->req.home;
 	}
 	return 0;
 }
@@ -198,7 +198,7 @@ int keeper_populate_begin(struct keeper *k, int *ret_job, char *err)
 		return -ENOMEM;
 	int r = prepare(k, w, err);
 	/* The driver keeps what it needs of w: ours can go once it has begun. */
-	if (r >= 0 && (r = copy_write_begin(k->copy, w->f, w->n, ret_job)) < 0)
+	if (r >= 0 && (r = copy_write_begin(k->s.copy, w->f, w->n, ret_job)) < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
 	free(w->passwd);
 	free(w->group);
@@ -209,7 +209,7 @@ int keeper_populate_begin(struct keeper *k, int *ret_job, char *err)
 
 int keeper_populate_end(struct keeper *k, int job, char *err)
 {
-	int r = copy_write_end(k->copy, job);
+	int r = copy_write_end(k->s.copy, job);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
 	return r;

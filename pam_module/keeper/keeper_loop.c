@@ -45,13 +45,13 @@ static void drain(int fd)
 
 static void close_client(struct keeper *k, size_t i)
 {
-	struct client *cl = &k->clients[i];
+	struct client *cl = &k->cl.c[i];
 	/* The shell went away: its program goes too, like a hung-up login. */
 	if (cl->pid > 0)
 		kill(-cl->pid, SIGKILL);
 	drain(cl->fd);
 	close(cl->fd);
-	k->clients[i] = k->clients[--k->n_clients];
+	k->cl.c[i] = k->cl.c[--k->cl.n];
 }
 
 static void send_error(int fd, const char *msg, const char *code)
@@ -66,12 +66,12 @@ static void send_error(int fd, const char *msg, const char *code)
  */
 static const char *addresses(struct keeper *k, bool pty)
 {
-	if (strcmp(k->cfg.network, "none") == 0 || !pty || !k->cfg.banner)
+	if (strcmp(k->s.cfg.network, "none") == 0 || !pty || !k->s.cfg.banner)
 		return NULL;
-	if (!k->addrs[0])
-		copy_addresses(k->copy, k->addrs, sizeof(k->addrs), k->addrs_tried ? 0 : ADDR_WAIT_MS);
-	k->addrs_tried = true;
-	return k->addrs[0] ? k->addrs : NULL;
+	if (!k->s.addrs[0])
+		copy_addresses(k->s.copy, k->s.addrs, sizeof(k->s.addrs), k->s.addrs_tried ? 0 : ADDR_WAIT_MS);
+	k->s.addrs_tried = true;
+	return k->s.addrs[0] ? k->s.addrs : NULL;
 }
 
 /* "started": the copy's name, the banner, and the terminal's master side. */
@@ -80,13 +80,13 @@ static void send_started(struct keeper *k, struct client *cl, int master)
 	struct proto_msg m;
 	int r = proto_begin(&m, "started");
 	if (r == 0)
-		r = proto_put(&m, "container", k->container) ?:
-		    proto_put(&m, "banner", k->cfg.banner ? "1" : NULL) ?:
-		    proto_put(&m, "keep", k->cfg.keep ? "1" : NULL) ?:
+		r = proto_put(&m, "container", k->s.container) ?:
+		    proto_put(&m, "banner", k->s.cfg.banner ? "1" : NULL) ?:
+		    proto_put(&m, "keep", k->s.cfg.keep ? "1" : NULL) ?:
 		    proto_put(&m, "addrs", addresses(k, master >= 0));
 	/* When a session_timeout will end it: the wall-clock time, for the banner. */
-	if (r == 0 && k->cfg.session_timeout)
-		r = proto_putu(&m, "ends", (unsigned long long)k->entry.started + k->cfg.session_timeout);
+	if (r == 0 && k->s.cfg.session_timeout)
+		r = proto_putu(&m, "ends", (unsigned long long)k->s.entry.started + k->s.cfg.session_timeout);
 	if (r == 0)
 		proto_send(cl->fd, &m, master >= 0 ? &master : NULL, master >= 0 ? 1 : 0);
 	proto_free(&m);
@@ -96,15 +96,15 @@ static void on_accept(struct keeper *k)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd = accept4(k->listenfd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(k->s.listenfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != k->uid && cred.uid != 0) || k->n_clients >= KEEPER_MAX_CLIENTS) {
+	    (cred.uid != k->req.uid && cred.uid != 0) || k->cl.n >= KEEPER_MAX_CLIENTS) {
 		close(fd);
 		return;
 	}
-	k->clients[k->n_clients++] = (struct client){ .fd = fd, .uid = cred.uid };
+	k->cl.c[k->cl.n++] = (struct client){ .fd = fd, .uid = cred.uid };
 }
 
 /* TERM: at most 64 of [A-Za-z0-9._+-]; LANG/LC_*: at most 64 of [A-Za-z0-9._@-]. */
@@ -138,11 +138,11 @@ static bool env_hint_ok(const char *kv)
 static int build_env(struct keeper *k, const struct proto_msg *m, char **env, char *store, size_t max)
 {
 	size_t n = 0, off = 0;
-	const char *base = k->cfg.shell;
+	const char *base = k->s.cfg.shell;
 	char line[PATH_MAX + 32];
-	const char *fixed[] = { "HOME", k->home, "USER", k->user, "LOGNAME", k->user, "SHELL", base,
-				"PATH", DEFAULT_PATH, "THROWAWAY_SESSION", k->session,
-				"THROWAWAY_CONTAINER", k->container };
+	const char *fixed[] = { "HOME", k->req.home, "USER", k->req.user, "LOGNAME", k->req.user, "SHELL", base,
+				"PATH", DEFAULT_PATH, "THROWAWAY_SESSION", k->req.session,
+				"THROWAWAY_CONTAINER", k->s.container };
 
 	for (size_t i = 0; i + 1 < ELEMENTSOF(fixed); i += 2) {
 		int len = snprintf(line, sizeof(line), "%s=%s", fixed[i], fixed[i + 1]);
@@ -178,10 +178,10 @@ static int check_sftp(struct keeper *k, const char *cmd, char *why, size_t len)
 		return 0;
 	memcpy(prog, cmd, n);
 	prog[n] = '\0';
-	if (strcmp(base_name(prog), "sftp-server") != 0 || copy_path_exists(k->copy, prog))
+	if (strcmp(base_name(prog), "sftp-server") != 0 || copy_path_exists(k->s.copy, prog))
 		return 0;
 	snprintf(why, len, "this sandbox has no sftp server: %.128s is missing from the origin '%s'",
-		 prog, k->cfg.origin);
+		 prog, k->s.cfg.origin);
 	return -ENOPKG;
 }
 
@@ -193,11 +193,11 @@ static int build_argv(const struct keeper *k, const struct proto_msg *m, char **
 	const char *cmd = proto_get(m, "cmd");
 
 	if (mode && strcmp(mode, "cmd") == 0 && cmd) {
-		argv[0] = (char *)base_name(k->cfg.shell);
+		argv[0] = (char *)base_name(k->s.cfg.shell);
 		argv[1] = (char *)"-c";
 		argv[2] = (char *)cmd;
 	} else if (mode && strcmp(mode, "login") == 0) {
-		snprintf(login, len, "-%s", base_name(k->cfg.shell));
+		snprintf(login, len, "-%s", base_name(k->s.cfg.shell));
 		argv[0] = login;
 	} else {
 		return -EBADMSG;
@@ -205,7 +205,7 @@ static int build_argv(const struct keeper *k, const struct proto_msg *m, char **
 	return 0;
 }
 
-static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m, int *fds,
+static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m, const int *fds,
 		       int *ret_master, char *why, size_t len)
 {
 	unsigned long long rows = 0, cols = 0;
@@ -221,11 +221,11 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 	bool pty = proto_get(m, "pty") != NULL;
 	if (pty && (proto_getu(m, "rows", 4096, &rows) < 0 || proto_getu(m, "cols", 4096, &cols) < 0))
 		return -EBADMSG;
-	struct copy_exec x = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
-			      .n_groups = k->n_groups, .cwd = k->home, .path = k->cfg.shell,
+	struct copy_exec x = { .uid = k->req.uid, .gid = k->req.gid, .groups = k->req.groups,
+			      .n_groups = k->req.n_groups, .cwd = k->req.home, .path = k->s.cfg.shell,
 			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] },
 			      .pty = pty, .rows = (unsigned short)rows, .cols = (unsigned short)cols };
-	return copy_enter(k->copy, &x, &cl->pid, ret_master);
+	return copy_enter(k->s.copy, &x, &cl->pid, ret_master);
 }
 
 /*
@@ -235,117 +235,151 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
  */
 void keeper_make_spare(struct keeper *k)
 {
-	struct copy_exec who = { .uid = k->uid, .gid = k->gid, .groups = k->groups,
-				 .n_groups = k->n_groups };
-	copy_enter_ahead(k->copy, &who);
+	struct copy_exec who = { .uid = k->req.uid, .gid = k->req.gid, .groups = k->req.groups,
+				 .n_groups = k->req.n_groups };
+	copy_enter_ahead(k->s.copy, &who);
 }
 
-static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, int *fds, size_t n_fds)
+static void on_run(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+		   size_t n_fds)
 {
-	struct client *cl = &k->clients[i];
+	struct client *cl = &k->cl.c[i];
 	char why[256] = "";
 	int r = -EBADMSG, master = -EBADF;
 
-	if (cl->uid == k->uid && cl->pid == 0 && n_fds == 3)
+	/* One program per connection, with its three fds. */
+	if (cl->pid == 0 && n_fds == 3)
 		r = run_program(k, cl, m, fds, &master, why, sizeof(why));
 	if (r < 0) {
 		if (!why[0])
 			snprintf(why, sizeof(why), "cannot run the program in your sandbox (%s)", strerror(-r));
-		log_event(LOG_WARNING, "error", "session", k->session, "user", k->user, "container",
-			  k->container, "reason", why, NULL);
+		log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "container",
+			  k->s.container, "reason", why, NULL);
 		send_error(cl->fd, why, r == -ENOPKG ? "no-sftp" : NULL);
 		close_client(k, i);
 		return;
 	}
 	cl->pty = master >= 0;
-	k->last_activity_ms = util_now_ms();
-	log_event(LOG_INFO, "enter", "session", k->session, "user", k->user, "container",
-		  k->container, "mode", proto_get(m, "mode"), "pty", master >= 0 ? "yes" : "no", NULL);
+	k->s.last_activity_ms = util_now_ms();
+	log_event(LOG_INFO, "enter", "session", k->req.session, "user", k->req.user, "container",
+		  k->s.container, "mode", proto_get(m, "mode"), "pty", master >= 0 ? "yes" : "no", NULL);
 	send_started(k, cl, master);
 	if (master >= 0)
 		close(master);
 }
 
-static void on_signal_request(struct keeper *k, struct client *cl, const struct proto_msg *m)
+static void on_signal_request(struct keeper *k, size_t i, const struct proto_msg *m,
+			      const int *fds, size_t n_fds)
 {
+	const struct client *cl = &k->cl.c[i];
+	(void)fds, (void)n_fds;
 	static const int allowed[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH, SIGCONT };
 	unsigned long long sig;
 	if (cl->pid <= 0 || proto_getu(m, "sig", 64, &sig) < 0)
 		return;
-	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
-		if ((int)sig == allowed[i])
+	for (size_t a = 0; a < ELEMENTSOF(allowed); a++)
+		if ((int)sig == allowed[a])
 			kill(-cl->pid, (int)sig);
-	(void)k;
+}
+
+/* Terminal I/O a shell saw: the session is not idle. */
+static void on_activity(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+			size_t n_fds)
+{
+	(void)i, (void)m, (void)fds, (void)n_fds;
+	k->s.last_activity_ms = util_now_ms();
+	k->s.warned_idle = false;
 }
 
 /* A login of this copy ended: the copy goes with the last one. */
 static void drop_caller(struct keeper *k, size_t i)
 {
 	char n[16];
-	close(k->callers[i].fd);
-	k->callers[i] = k->callers[--k->n_callers];
-	if (k->n_callers == 0)
+	close(k->s.callers[i].fd);
+	k->s.callers[i] = k->s.callers[--k->s.n_callers];
+	if (k->s.n_callers == 0)
 		return;
-	k->entry.logins = (unsigned)k->n_callers;
-	ledger_write(TW_RUNDIR, &k->entry);
-	snprintf(n, sizeof(n), "%zu", k->n_callers);
-	log_event(LOG_INFO, "leave", "session", k->session, "user", k->user, "container",
-		  k->container, "logins", n, NULL);
+	k->s.entry.logins = (unsigned)k->s.n_callers;
+	ledger_write(TW_RUNDIR, &k->s.entry);
+	snprintf(n, sizeof(n), "%zu", k->s.n_callers);
+	log_event(LOG_INFO, "leave", "session", k->req.session, "user", k->req.user, "container",
+		  k->s.container, "logins", n, NULL);
 }
 
 static void caller_gone(struct keeper *k, size_t i)
 {
 	drop_caller(k, i);
-	if (k->n_callers == 0)
-		k->end_reason = "caller-gone";
+	if (k->s.n_callers == 0)
+		k->s.end_reason = "caller-gone";
 }
 
 /* share = user: root (the PAM module of another login) adds its login process. */
-static void on_join(struct keeper *k, struct client *cl, const struct proto_msg *m)
+static void on_join(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+		    size_t n_fds)
 {
+	const struct client *cl = &k->cl.c[i];
 	unsigned long long pid;
 	char n[16];
 	int fd = -EBADF;
-	if (cl->uid != 0 || k->cfg.share != SHARE_USER || k->n_callers >= KEEPER_MAX_CALLERS ||
+	(void)fds, (void)n_fds;
+	if (k->s.cfg.share != SHARE_USER || k->s.n_callers >= KEEPER_MAX_CALLERS ||
 	    proto_getu(m, "caller", INT32_MAX, &pid) < 0 || (fd = util_pidfd_open((pid_t)pid)) < 0) {
 		send_error(cl->fd, "cannot join this sandbox", NULL);
 		return;
 	}
-	k->callers[k->n_callers++] = (struct caller){ .pid = (pid_t)pid, .fd = fd };
-	k->entry.logins = (unsigned)k->n_callers;
-	ledger_write(TW_RUNDIR, &k->entry);
-	snprintf(n, sizeof(n), "%zu", k->n_callers);
-	log_event(LOG_INFO, "join", "session", k->session, "user", k->user, "rhost",
-		  proto_get(m, "rhost"), "container", k->container, "logins", n, NULL);
-	proto_send_pair(cl->fd, "ready", "container", k->container);
+	k->s.callers[k->s.n_callers++] = (struct caller){ .pid = (pid_t)pid, .fd = fd };
+	k->s.entry.logins = (unsigned)k->s.n_callers;
+	ledger_write(TW_RUNDIR, &k->s.entry);
+	snprintf(n, sizeof(n), "%zu", k->s.n_callers);
+	log_event(LOG_INFO, "join", "session", k->req.session, "user", k->req.user, "rhost",
+		  proto_get(m, "rhost"), "container", k->s.container, "logins", n, NULL);
+	proto_send_pair(cl->fd, "ready", "container", k->s.container);
 }
 
 /*
  * root's "close": an admin's ends the session; a login's ends it when it
  * is the last login of the copy, else only that login leaves.
  */
-static void on_close(struct keeper *k, struct client *cl, const struct proto_msg *m)
+static void on_close(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+		     size_t n_fds)
 {
+	struct client *cl = &k->cl.c[i];
 	const char *reason = proto_get(m, "reason");
 	unsigned long long pid;
-	if (cl->uid != 0)
-		return;
+	(void)fds, (void)n_fds;
 	bool admin = reason && strcmp(reason, "admin") == 0;
-	if (!admin && k->n_callers > 1 && proto_getu(m, "caller", INT32_MAX, &pid) == 0) {
-		for (size_t i = 0; i < k->n_callers; i++)
-			if (k->callers[i].pid == (pid_t)pid) {
-				drop_caller(k, i);
+	if (!admin && k->s.n_callers > 1 && proto_getu(m, "caller", INT32_MAX, &pid) == 0) {
+		for (size_t c = 0; c < k->s.n_callers; c++)
+			if (k->s.callers[c].pid == (pid_t)pid) {
+				drop_caller(k, c);
 				proto_send_pair(cl->fd, "closed", "reason", "left");
 				return;
 			}
 	}
 	cl->closer = true;
-	k->end_reason = admin ? "admin" : "logout";
+	k->s.end_reason = admin ? "admin" : "logout";
 }
+
+/* Who may send a request: the session's user (its shells), root (the PAM module, throwawayctl). */
+enum { FROM_USER = 1 << 0, FROM_ROOT = 1 << 1 };
+
+/* Every request the keeper answers, who may send it, and its handler (cf. OpenSSH monitor.c). */
+static const struct {
+	const char *type;
+	unsigned from;
+	void (*handle)(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+		       size_t n_fds);
+} requests[] = {
+	{ "run", FROM_USER, on_run },               /* the shell's program, once per connection */
+	{ "signal", FROM_USER, on_signal_request }, /* to that program */
+	{ "activity", FROM_USER, on_activity },     /* terminal I/O: not idle */
+	{ "close", FROM_ROOT, on_close },           /* a logout, or throwawayctl kill */
+	{ "join", FROM_ROOT, on_join },             /* share = user: another login */
+};
 
 static void on_client(struct keeper *k, size_t i)
 {
-	struct client *cl = &k->clients[i];
+	struct client *cl = &k->cl.c[i];
 	struct proto_msg m;
 	int fds[PROTO_MAX_FDS];
 	size_t n_fds = 0;
@@ -355,22 +389,22 @@ static void on_client(struct keeper *k, size_t i)
 		close_client(k, i);
 		return;
 	}
-	if (strcmp(m.type, "run") == 0)
-		on_run(k, i, &m, fds, n_fds);
-	else if (strcmp(m.type, "signal") == 0)
-		on_signal_request(k, cl, &m);
-	else if (strcmp(m.type, "activity") == 0 && cl->uid == k->uid) {
-		k->last_activity_ms = util_now_ms();
-		k->warned_idle = false;
-	}
-	else if (strcmp(m.type, "close") == 0)
-		on_close(k, cl, &m);
-	else if (strcmp(m.type, "join") == 0)
-		on_join(k, cl, &m);
+	unsigned from = cl->uid == 0 ? FROM_ROOT : FROM_USER;
+	size_t t = 0;
+	while (t < ELEMENTSOF(requests) && strcmp(requests[t].type, m.type) != 0)
+		t++;
+	bool allowed = t < ELEMENTSOF(requests) && (requests[t].from & from);
+	if (allowed)
+		requests[t].handle(k, i, &m, fds, n_fds);
 	/* The program got its own copies: ours are not needed any more. */
 	for (size_t f = 0; f < n_fds; f++)
 		close(fds[f]);
 	proto_free(&m);
+	/* A peer that asks what it may not ask is told so and let go. */
+	if (!allowed) {
+		send_error(cl->fd, "request not allowed", NULL);
+		close_client(k, i);
+	}
 }
 
 /*
@@ -380,25 +414,25 @@ static void on_client(struct keeper *k, size_t i)
  */
 static bool copy_stopping(struct keeper *k, int status)
 {
-	struct pollfd p = { .fd = copy_stopped_fd(k->copy), .events = POLLIN };
+	struct pollfd p = { .fd = copy_stopped_fd(k->s.copy), .events = POLLIN };
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
 		return false;
 	if (poll(&p, 1, 200) <= 0)
 		return false;
-	k->end_reason = "copy-stopped";
+	k->s.end_reason = "copy-stopped";
 	return true;
 }
 
 static void report_exit(struct keeper *k, pid_t pid, int status)
 {
 	char v[16];
-	for (size_t i = 0; i < k->n_clients; i++) {
-		struct client *cl = &k->clients[i];
+	for (size_t i = 0; i < k->cl.n; i++) {
+		struct client *cl = &k->cl.c[i];
 		if (cl->pid != pid)
 			continue;
 		/* Only a client's program may be the first sign of a stopped
 		 * copy; another child (a spare killed unused) is just reaped. */
-		if (k->end_reason || copy_stopping(k, status))
+		if (k->s.end_reason || copy_stopping(k, status))
 			return; /* teardown tells every client why */
 		cl->pid = 0;
 		if (WIFSIGNALED(status)) {
@@ -416,9 +450,9 @@ static void report_exit(struct keeper *k, pid_t pid, int status)
 static void on_signal(struct keeper *k)
 {
 	struct signalfd_siginfo si;
-	while (read(k->sigfd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(k->s.sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo != SIGCHLD)
-			k->end_reason = "killed";
+			k->s.end_reason = "killed";
 	}
 	for (;;) {
 		int st;
@@ -441,22 +475,22 @@ static int setup_signals(struct keeper *k)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	sigdelset(&set, SIGPIPE);
-	k->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	return k->sigfd < 0 ? -errno : 0;
+	k->s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return k->s.sigfd < 0 ? -errno : 0;
 }
 
 /* A once-a-second tick while a timeout is set: cheap, and no deadline to re-arm. */
 static int setup_timer(struct keeper *k)
 {
-	k->timerfd = -EBADF;
-	k->last_activity_ms = util_now_ms();
-	if (k->cfg.session_timeout == 0 && k->cfg.idle_timeout == 0)
+	k->s.timerfd = -EBADF;
+	k->s.last_activity_ms = util_now_ms();
+	if (k->s.cfg.session_timeout == 0 && k->s.cfg.idle_timeout == 0)
 		return 0;
-	k->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (k->timerfd < 0)
+	k->s.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (k->s.timerfd < 0)
 		return -errno;
 	struct itimerspec its = { .it_value = { .tv_sec = 1 }, .it_interval = { .tv_sec = 1 } };
-	return timerfd_settime(k->timerfd, 0, &its, NULL) < 0 ? -errno : 0;
+	return timerfd_settime(k->s.timerfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
 /* Tell every terminal of the session that it ends soon. */
@@ -465,9 +499,9 @@ static void warn_clients(struct keeper *k, uint64_t left_ms, const char *why)
 	char msg[128];
 	snprintf(msg, sizeof(msg), "this session ends in %llu s (%s)",
 		 (unsigned long long)((left_ms + 999) / 1000), why);
-	for (size_t i = 0; i < k->n_clients; i++)
-		if (k->clients[i].pid > 0)
-			proto_send_pair(k->clients[i].fd, "warn", "msg", msg);
+	for (size_t i = 0; i < k->cl.n; i++)
+		if (k->cl.c[i].pid > 0)
+			proto_send_pair(k->cl.c[i].fd, "warn", "msg", msg);
 }
 
 /* How long before a timeout the user is warned: 60 s, or half a short one. */
@@ -478,8 +512,8 @@ static uint64_t warn_ms(uint64_t timeout_s)
 
 static bool has_plain_program(const struct keeper *k)
 {
-	for (size_t i = 0; i < k->n_clients; i++)
-		if (k->clients[i].pid > 0 && !k->clients[i].pty)
+	for (size_t i = 0; i < k->cl.n; i++)
+		if (k->cl.c[i].pid > 0 && !k->cl.c[i].pty)
 			return true;
 	return false;
 }
@@ -487,29 +521,29 @@ static bool has_plain_program(const struct keeper *k)
 static void on_tick(struct keeper *k)
 {
 	uint64_t ticks, now = util_now_ms();
-	if (read(k->timerfd, &ticks, sizeof(ticks)) < 0) {
+	if (read(k->s.timerfd, &ticks, sizeof(ticks)) < 0) {
 		/* nothing to read: spurious wakeup */
 	}
-	if (k->cfg.session_timeout) {
-		uint64_t end = k->t0_ms + k->cfg.session_timeout * 1000;
+	if (k->s.cfg.session_timeout) {
+		uint64_t end = k->s.t0_ms + k->s.cfg.session_timeout * 1000;
 		if (now >= end)
-			k->end_reason = "timeout";
-		else if (!k->warned_timeout && now + warn_ms(k->cfg.session_timeout) >= end) {
+			k->s.end_reason = "timeout";
+		else if (!k->s.warned_timeout && now + warn_ms(k->s.cfg.session_timeout) >= end) {
 			warn_clients(k, end - now, "session timeout");
-			k->warned_timeout = true;
+			k->s.warned_timeout = true;
 		}
 	}
-	if (!k->cfg.idle_timeout || k->end_reason)
+	if (!k->s.cfg.idle_timeout || k->s.end_reason)
 		return;
 	/* A program without a terminal does I/O we cannot see: it counts as activity. */
 	if (has_plain_program(k))
-		k->last_activity_ms = now;
-	uint64_t end = k->last_activity_ms + k->cfg.idle_timeout * 1000;
+		k->s.last_activity_ms = now;
+	uint64_t end = k->s.last_activity_ms + k->s.cfg.idle_timeout * 1000;
 	if (now >= end)
-		k->end_reason = "idle";
-	else if (!k->warned_idle && now + warn_ms(k->cfg.idle_timeout) >= end) {
+		k->s.end_reason = "idle";
+	else if (!k->s.warned_idle && now + warn_ms(k->s.cfg.idle_timeout) >= end) {
 		warn_clients(k, end - now, "idle");
-		k->warned_idle = true;
+		k->s.warned_idle = true;
 	}
 }
 
@@ -519,10 +553,10 @@ enum { P_SIG, P_INIT, P_LISTEN, P_TIMER, P_CALLERS };
 static size_t poll_peers(const struct keeper *k, struct pollfd *p)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < k->n_callers; i++)
-		p[n++] = (struct pollfd){ .fd = k->callers[i].fd, .events = POLLIN };
-	for (size_t i = 0; i < k->n_clients; i++)
-		p[n++] = (struct pollfd){ .fd = k->clients[i].fd, .events = POLLIN };
+	for (size_t i = 0; i < k->s.n_callers; i++)
+		p[n++] = (struct pollfd){ .fd = k->s.callers[i].fd, .events = POLLIN };
+	for (size_t i = 0; i < k->cl.n; i++)
+		p[n++] = (struct pollfd){ .fd = k->cl.c[i].fd, .events = POLLIN };
 	return n;
 }
 
@@ -535,15 +569,15 @@ int keeper_loop(struct keeper *k)
 	if (r < 0 || (r = setup_timer(k)) < 0)
 		return r;
 	keeper_make_spare(k);
-	while (!k->end_reason) {
-		p[P_SIG] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
-		p[P_INIT] = (struct pollfd){ .fd = copy_stopped_fd(k->copy), .events = POLLIN };
-		p[P_LISTEN] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
-		p[P_TIMER] = (struct pollfd){ .fd = k->timerfd, .events = POLLIN };
-		size_t n_callers = k->n_callers, n_clients = k->n_clients;
+	while (!k->s.end_reason) {
+		p[P_SIG] = (struct pollfd){ .fd = k->s.sigfd, .events = POLLIN };
+		p[P_INIT] = (struct pollfd){ .fd = copy_stopped_fd(k->s.copy), .events = POLLIN };
+		p[P_LISTEN] = (struct pollfd){ .fd = k->s.listenfd, .events = POLLIN };
+		p[P_TIMER] = (struct pollfd){ .fd = k->s.timerfd, .events = POLLIN };
+		size_t n_callers = k->s.n_callers, n_clients = k->cl.n;
 		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
 		/* Housekeeping waits for a quiet moment: the first programs come first. */
-		int n = poll(p, P_CALLERS + poll_peers(k, pc), k->housekept ? -1 : HOUSEKEEPING_QUIET_MS);
+		int n = poll(p, P_CALLERS + poll_peers(k, pc), k->s.housekept ? -1 : HOUSEKEEPING_QUIET_MS);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -556,15 +590,15 @@ int keeper_loop(struct keeper *k)
 		if (p[P_SIG].revents)
 			on_signal(k);
 		if (p[P_INIT].revents)
-			k->end_reason = "copy-stopped";
+			k->s.end_reason = "copy-stopped";
 		if (p[P_TIMER].revents)
 			on_tick(k);
 		/* Backwards: removing moves the last one into slot i. */
 		for (size_t i = n_callers; i-- > 0;)
-			if (i < k->n_callers && pc[i].revents)
+			if (i < k->s.n_callers && pc[i].revents)
 				caller_gone(k, i);
 		for (size_t i = n_clients; i-- > 0;)
-			if (i < k->n_clients && pk[i].revents)
+			if (i < k->cl.n && pk[i].revents)
 				on_client(k, i);
 		if (p[P_LISTEN].revents)
 			on_accept(k);
@@ -576,27 +610,27 @@ void keeper_teardown(struct keeper *k)
 {
 	char ms[32];
 	/* The copy dies while the end is logged and recorded. */
-	copy_kill(k->copy);
-	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->t0_ms));
-	log_event(LOG_INFO, "close", "session", k->session, "user", k->user, "rhost", k->rhost,
-		  "container", k->container, "ms", ms, "reason", k->end_reason, NULL);
-	strcpy(k->entry.state, "stopping");
-	ledger_write(TW_RUNDIR, &k->entry);
-	unlink(k->sockpath);
-	k->sockpath[0] = '\0';
-	int r = copy_stop(k->copy);
+	copy_kill(k->s.copy);
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->s.t0_ms));
+	log_event(LOG_INFO, "close", "session", k->req.session, "user", k->req.user, "rhost", k->req.rhost,
+		  "container", k->s.container, "ms", ms, "reason", k->s.end_reason, NULL);
+	strcpy(k->s.entry.state, "stopping");
+	ledger_write(TW_RUNDIR, &k->s.entry);
+	unlink(k->s.sockpath);
+	k->s.sockpath[0] = '\0';
+	int r = copy_stop(k->s.copy);
 	if (r < 0)
-		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
+		log_event(LOG_ERR, "error", "session", k->req.session, "container", k->s.container,
 			  "reason", "stopping the copy failed", NULL);
-	copy_free(k->copy);
-	k->copy = NULL;
-	ledger_remove(TW_RUNDIR, k->session);
-	for (size_t i = k->n_clients; i-- > 0;) {
-		struct client *cl = &k->clients[i];
+	copy_free(k->s.copy);
+	k->s.copy = NULL;
+	ledger_remove(TW_RUNDIR, k->req.session);
+	for (size_t i = k->cl.n; i-- > 0;) {
+		struct client *cl = &k->cl.c[i];
 		if (cl->closer)
-			proto_send_pair(cl->fd, "closed", "reason", k->end_reason);
+			proto_send_pair(cl->fd, "closed", "reason", k->s.end_reason);
 		else
-			proto_send_pair(cl->fd, "end", "reason", k->end_reason);
+			proto_send_pair(cl->fd, "end", "reason", k->s.end_reason);
 		cl->pid = 0;
 		close_client(k, i);
 	}
@@ -607,7 +641,7 @@ void keeper_teardown(struct keeper *k)
 /* One message in the failure loop: a shell hears why; root's close ends it. */
 static bool on_failed_client(struct keeper *k, size_t i, const char *msg)
 {
-	struct client *cl = &k->clients[i];
+	struct client *cl = &k->cl.c[i];
 	struct proto_msg m;
 	int fds[PROTO_MAX_FDS];
 	size_t n_fds = 0;
@@ -645,8 +679,8 @@ void keeper_serve_failure(struct keeper *k, const char *why)
 
 	snprintf(msg, sizeof(msg), "cannot create your sandbox: %s", why);
 	while (!done && (now = util_now_ms()) < end) {
-		size_t n_callers = k->n_callers, n_clients = k->n_clients;
-		p[0] = (struct pollfd){ .fd = k->listenfd, .events = POLLIN };
+		size_t n_callers = k->s.n_callers, n_clients = k->cl.n;
+		p[0] = (struct pollfd){ .fd = k->s.listenfd, .events = POLLIN };
 		int n = poll(p, 1 + poll_peers(k, p + 1), (int)(end - now));
 		if (n < 0 && errno != EINTR)
 			break;
@@ -658,6 +692,6 @@ void keeper_serve_failure(struct keeper *k, const char *why)
 		if (n > 0 && p[0].revents)
 			on_accept(k);
 	}
-	while (k->n_clients > 0)
-		close_client(k, k->n_clients - 1);
+	while (k->cl.n > 0)
+		close_client(k, k->cl.n - 1);
 }

@@ -64,15 +64,15 @@ int keeper_pool_signature(const struct config *c, char *buf, size_t len)
 static bool usable(const struct keeper *k)
 {
 	const unsigned first = SUBID_USERS_FIRST, end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
-	if (k->cfg.pool == 0 || k->cfg.keep || k->cfg.share != SHARE_SESSION || k->debug)
+	if (k->s.cfg.pool == 0 || k->s.cfg.keep || k->s.cfg.share != SHARE_SESSION || k->req.debug)
 		return false;
 	/* A pooled copy passes through only the ordinary user ids. */
-	return !k->cfg.userns || (k->uid >= first && k->uid < end && k->gid >= first && k->gid < end);
+	return !k->s.cfg.userns || (k->req.uid >= first && k->req.uid < end && k->req.gid >= first && k->req.gid < end);
 }
 
 bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len)
 {
-	return usable(k) && keeper_pool_signature(&k->cfg, sig, len) == 0;
+	return usable(k) && keeper_pool_signature(&k->s.cfg, sig, len) == 0;
 }
 
 bool keeper_pool_match(const char *sig, const struct ledger_entry *e)
@@ -85,22 +85,22 @@ bool keeper_pool_match(const char *sig, const struct ledger_entry *e)
 static int adopt_mounts(struct keeper *k)
 {
 	int r = 0;
-	if (k->cfg.bind_home)
-		r = copy_inject_bind(k->copy, k->home, k->home, false);
-	for (size_t i = 0; r == 0 && i < k->cfg.n_binds; i++)
-		r = copy_inject_bind(k->copy, k->cfg.binds[i].src, k->cfg.binds[i].dst, k->cfg.binds[i].ro);
+	if (k->s.cfg.bind_home)
+		r = copy_inject_bind(k->s.copy, k->req.home, k->req.home, false);
+	for (size_t i = 0; r == 0 && i < k->s.cfg.n_binds; i++)
+		r = copy_inject_bind(k->s.copy, k->s.cfg.binds[i].src, k->s.cfg.binds[i].dst, k->s.cfg.binds[i].ro);
 	return r;
 }
 
 int keeper_pool_adopt(struct keeper *k, char *err)
 {
 	struct tw_err e = { 0 };
-	int r = copy_open(k->drv, &k->spec, &k->copy, &e);
+	int r = copy_open(k->s.drv, &k->s.spec, &k->s.copy, &e);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "%.400s", e.msg);
 		return r;
 	}
-	if ((r = copy_set_hostname(k->copy, k->hostname)) < 0)
+	if ((r = copy_set_hostname(k->s.copy, k->s.hostname)) < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot name the pooled copy (%s)", strerror(-r));
 	if (r == 0)
 		r = keeper_populate(k, err);
@@ -117,13 +117,13 @@ int keeper_pool_adopt(struct keeper *k, char *err)
  */
 void keeper_pool_spawn_fill(const struct keeper *k)
 {
-	if (k->cfg.pool == 0)
+	if (k->s.cfg.pool == 0)
 		return;
 	pid_t pid = fork();
 	if (pid != 0)
 		return;
 	char *const argv[] = { (char *)"throwaway-keeper", (char *)"--pool-fill-later",
-			       (char *)k->config_path, NULL };
+			       (char *)k->req.config_path, NULL };
 	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	util_reset_signals();
 	util_cloexec_from(3);

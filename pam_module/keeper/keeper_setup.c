@@ -42,11 +42,11 @@ static int read_group(struct keeper *k, const char *v)
 	const char *colon;
 	uint64_t gid;
 	if (util_parse_u64(v, UINT32_MAX - 1, &colon, &gid) < 0 || *colon != ':' ||
-	    strlen(colon + 1) > CONFIG_GROUP_NAME_MAX || k->n_groups >= KEEPER_MAX_GROUPS)
+	    strlen(colon + 1) > CONFIG_GROUP_NAME_MAX || k->req.n_groups >= KEEPER_MAX_GROUPS)
 		return -EBADMSG;
-	if (!(k->group_names[k->n_groups] = strdup(colon + 1)))
+	if (!(k->req.group_names[k->req.n_groups] = strdup(colon + 1)))
 		return -ENOMEM;
-	k->groups[k->n_groups++] = (gid_t)gid;
+	k->req.groups[k->req.n_groups++] = (gid_t)gid;
 	return 0;
 }
 
@@ -58,15 +58,15 @@ static int read_ids(struct keeper *k, const struct proto_msg *m)
 {
 	unsigned long long gid;
 	if (proto_getu(m, "gid", UINT32_MAX - 1, &gid) < 0 ||
-	    copy_field(k->home, sizeof(k->home), proto_get(m, "home")) < 0)
+	    copy_field(k->req.home, sizeof(k->req.home), proto_get(m, "home")) < 0)
 		return -EBADMSG;
 	for (size_t i = 0; i < m->n; i++) {
 		int r = strcmp(m->keys[i], "group") == 0 ? read_group(k, m->vals[i]) : 0;
 		if (r < 0)
 			return r;
 	}
-	k->gid = (gid_t)gid;
-	return k->n_groups > 0 && k->groups[0] == k->gid ? 0 : -EBADMSG;
+	k->req.gid = (gid_t)gid;
+	return k->req.n_groups > 0 && k->req.groups[0] == k->req.gid ? 0 : -EBADMSG;
 }
 
 int keeper_read_request(struct keeper *k, int fd, char *err)
@@ -78,22 +78,22 @@ int keeper_read_request(struct keeper *k, int fd, char *err)
 		snprintf(err, KEEPER_ERR_MAX, "no request from the PAM module (%s)", strerror(-r));
 		return r;
 	}
-	if (strcmp(m.type, "open") != 0 || copy_field(k->session, sizeof(k->session), proto_get(&m, "session")) < 0 ||
-	    !names_session_valid(k->session) || copy_field(k->user, sizeof(k->user), proto_get(&m, "user")) < 0 ||
+	if (strcmp(m.type, "open") != 0 || copy_field(k->req.session, sizeof(k->req.session), proto_get(&m, "session")) < 0 ||
+	    !names_session_valid(k->req.session) || copy_field(k->req.user, sizeof(k->req.user), proto_get(&m, "user")) < 0 ||
 	    proto_getu(&m, "uid", UINT32_MAX - 1, &uid) < 0 || proto_getu(&m, "caller", INT32_MAX, &caller) < 0 ||
-	    copy_field(k->config_path, sizeof(k->config_path), proto_get(&m, "config")) < 0) {
+	    copy_field(k->req.config_path, sizeof(k->req.config_path), proto_get(&m, "config")) < 0) {
 		proto_free(&m);
 		snprintf(err, KEEPER_ERR_MAX, "malformed request from the PAM module");
 		return -EBADMSG;
 	}
-	k->uid = (uid_t)uid;
-	k->caller = (pid_t)caller;
+	k->req.uid = (uid_t)uid;
+	k->req.caller = (pid_t)caller;
 	/* Optional fields: absent or too long become empty. */
-	copy_field(k->rhost, sizeof(k->rhost), proto_get(&m, "rhost"));
-	copy_field(k->service, sizeof(k->service), proto_get(&m, "service"));
-	copy_field(k->auth_info, sizeof(k->auth_info), proto_get(&m, "auth_info"));
-	k->debug = proto_get(&m, "debug") != NULL;
-	k->wait = proto_get(&m, "wait") != NULL;
+	copy_field(k->req.rhost, sizeof(k->req.rhost), proto_get(&m, "rhost"));
+	copy_field(k->req.service, sizeof(k->req.service), proto_get(&m, "service"));
+	copy_field(k->req.auth_info, sizeof(k->req.auth_info), proto_get(&m, "auth_info"));
+	k->req.debug = proto_get(&m, "debug") != NULL;
+	k->req.wait = proto_get(&m, "wait") != NULL;
 	r = read_ids(k, &m);
 	proto_free(&m);
 	if (r < 0)
@@ -112,17 +112,17 @@ static bool home_ok(const char *h)
 
 static int check_home(struct keeper *k, char *err)
 {
-	if (home_ok(k->home))
+	if (home_ok(k->req.home))
 		return 0;
-	snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", k->home);
+	snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", k->req.home);
 	return -EINVAL;
 }
 
 static int load_config(struct keeper *k, char *err)
 {
-	struct config_who who = { .user = k->user, .groups = (const char *const *)k->group_names,
-				  .n_groups = k->n_groups };
-	return config_load_trusted(k->config_path, &who, &k->cfg, err);
+	struct config_who who = { .user = k->req.user, .groups = (const char *const *)k->req.group_names,
+				  .n_groups = k->req.n_groups };
+	return config_load_trusted(k->req.config_path, &who, &k->s.cfg, err);
 }
 
 /* "storage=dir keep=yes network=veth:br0 …": what throwawayctl show prints. */
@@ -150,24 +150,24 @@ static int format_options(const struct config *c, char *buf, size_t len)
 static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->uid = k->uid;
+	e->uid = k->req.uid;
 	e->keeper = getpid();
 	util_proc_starttime(e->keeper, &e->keeper_start);
-	e->caller = k->caller;
+	e->caller = k->req.caller;
 	e->started_ms = util_wall_ms();
 	e->started = (time_t)(e->started_ms / 1000);
 	e->logins = 1;
-	return format_options(&k->cfg, e->options, sizeof(e->options)) ?:
+	return format_options(&k->s.cfg, e->options, sizeof(e->options)) ?:
 	       util_strscpy(e->share, sizeof(e->share),
-			    k->cfg.share == SHARE_USER ? "user" : "session") ?:
-	       util_strscpy(e->session, sizeof(e->session), k->session) ?:
-	       util_strscpy(e->user, sizeof(e->user), k->user) ?:
-	       util_strscpy(e->container, sizeof(e->container), k->container) ?:
-	       util_strscpy(e->lxcpath, sizeof(e->lxcpath), k->cfg.lxcpath) ?:
-	       util_strscpy(e->origin, sizeof(e->origin), k->cfg.origin) ?:
+			    k->s.cfg.share == SHARE_USER ? "user" : "session") ?:
+	       util_strscpy(e->session, sizeof(e->session), k->req.session) ?:
+	       util_strscpy(e->user, sizeof(e->user), k->req.user) ?:
+	       util_strscpy(e->container, sizeof(e->container), k->s.container) ?:
+	       util_strscpy(e->lxcpath, sizeof(e->lxcpath), k->s.cfg.lxcpath) ?:
+	       util_strscpy(e->origin, sizeof(e->origin), k->s.cfg.origin) ?:
 	       util_strscpy(e->state, sizeof(e->state), "starting") ?:
-	       util_strscpy(e->rhost, sizeof(e->rhost), k->rhost) ?:
-	       util_strscpy(e->service, sizeof(e->service), k->service);
+	       util_strscpy(e->rhost, sizeof(e->rhost), k->req.rhost) ?:
+	       util_strscpy(e->service, sizeof(e->service), k->req.service);
 }
 
 /* What the ledger says for this login, read in one pass under its lock. */
@@ -186,11 +186,11 @@ static int take_census(const struct ledger_entry *e, void *data)
 	if (!ledger_entry_live(e))
 		return 0;
 	c->all++;
-	c->mine += e->uid == k->uid;
+	c->mine += e->uid == k->req.uid;
 	/* share = user: a live copy of this user's that later logins join. */
-	if (k->cfg.share == SHARE_USER && !k->join[0] && e->uid == k->uid &&
+	if (k->s.cfg.share == SHARE_USER && !k->s.join[0] && e->uid == k->req.uid &&
 	    strcmp(e->share, "user") == 0 && strcmp(e->state, "stopping") != 0)
-		memcpy(k->join, e->session, sizeof(k->join));
+		memcpy(k->s.join, e->session, sizeof(k->s.join));
 	if (c->pool_sig && !c->have_pooled && keeper_pool_match(c->pool_sig, e)) {
 		c->pooled = *e;
 		c->have_pooled = true;
@@ -214,27 +214,27 @@ static int reserve_slot(struct keeper *k, char *err)
 		return lock < 0 ? lock : r;
 	}
 	/* Under the lock: two first logins at once still make one copy. */
-	if (k->join[0]) {
-		snprintf(err, KEEPER_ERR_MAX, "joining session %s", k->join);
+	if (k->s.join[0]) {
+		snprintf(err, KEEPER_ERR_MAX, "joining session %s", k->s.join);
 		return -EEXIST;
 	}
-	if (c.mine >= k->cfg.max_sessions_per_user) {
+	if (c.mine >= k->s.cfg.max_sessions_per_user) {
 		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", c.mine);
 		return -EUSERS;
 	}
 	/* A pooled copy becomes this session's (same id): it is counted already. */
 	if (c.have_pooled) {
-		memcpy(k->session, c.pooled.session, sizeof(k->session));
-		memcpy(k->container, c.pooled.container, sizeof(k->container));
-		k->pooled = true;
-	} else if (c.all >= k->cfg.max_sessions) {
+		memcpy(k->req.session, c.pooled.session, sizeof(k->req.session));
+		memcpy(k->s.container, c.pooled.container, sizeof(k->s.container));
+		k->s.pooled = true;
+	} else if (c.all >= k->s.cfg.max_sessions) {
 		snprintf(err, KEEPER_ERR_MAX, "the host already runs its limit of %llu sandboxes",
-			 (unsigned long long)k->cfg.max_sessions);
+			 (unsigned long long)k->s.cfg.max_sessions);
 		return -EUSERS;
 	}
-	r = fill_entry(k, &k->entry);
+	r = fill_entry(k, &k->s.entry);
 	if (r == 0)
-		r = ledger_write(TW_RUNDIR, &k->entry);
+		r = ledger_write(TW_RUNDIR, &k->s.entry);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "cannot write the session ledger (%s)", strerror(-r));
 	return r;
@@ -260,17 +260,17 @@ void keeper_leave_caller_cgroup(void)
 static int make_socket(struct keeper *k, char *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, k->session);
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, k->req.session);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		goto fail;
 	unlink(sa.sun_path);
 	/* The directory is root-owned 0711: nobody can swap the path between these calls. */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(sa.sun_path, k->uid, k->gid) < 0 ||
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(sa.sun_path, k->req.uid, k->req.gid) < 0 ||
 	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 16) < 0)
 		goto fail;
-	snprintf(k->sockpath, sizeof(k->sockpath), "%s", sa.sun_path); /* PATH_MAX > sun_path */
-	k->listenfd = fd;
+	snprintf(k->s.sockpath, sizeof(k->s.sockpath), "%s", sa.sun_path); /* PATH_MAX > sun_path */
+	k->s.listenfd = fd;
 	return 0;
 fail:
 	snprintf(err, KEEPER_ERR_MAX, "cannot create the session socket (%s)", strerror(errno));
@@ -284,9 +284,9 @@ static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 {
 	char ms[32];
 	uint64_t now = util_now_ms();
-	if (k->debug) {
+	if (k->req.debug) {
 		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(now - *t));
-		log_event(LOG_DEBUG, "debug", "session", k->session, "step", step, "ms", ms, NULL);
+		log_event(LOG_DEBUG, "debug", "session", k->req.session, "step", step, "ms", ms, NULL);
 	}
 	*t = now;
 }
@@ -297,20 +297,20 @@ static void step_done(const struct keeper *k, const char *step, uint64_t *t)
  */
 static int unpool(struct keeper *k, const char *why)
 {
-	log_event(LOG_WARNING, "error", "session", k->session, "container", k->container,
+	log_event(LOG_WARNING, "error", "session", k->req.session, "container", k->s.container,
 		  "reason", why, NULL);
 	keeper_abort_copy(k);
-	k->pooled = false;
-	memcpy(k->container, k->hostname, sizeof(k->container));
-	memcpy(k->entry.container, k->container, sizeof(k->container));
-	return ledger_write(TW_RUNDIR, &k->entry);
+	k->s.pooled = false;
+	memcpy(k->s.container, k->s.hostname, sizeof(k->s.container));
+	memcpy(k->s.entry.container, k->s.container, sizeof(k->s.container));
+	return ledger_write(TW_RUNDIR, &k->s.entry);
 }
 
 /* A pooled copy that could not be adopted: now made like any other. */
 static int prepare_copy(struct keeper *k, char *err)
 {
 	struct tw_err e = { 0 };
-	int r = copy_prepare(k->drv, &k->spec, &k->copy, &e);
+	int r = copy_prepare(k->s.drv, &k->s.spec, &k->s.copy, &e);
 	if (r < 0)
 		snprintf(err, KEEPER_ERR_MAX, "%s", e.msg);
 	return r;
@@ -320,20 +320,20 @@ static int create_copy(struct keeper *k, char *err)
 {
 	uint64_t t = util_now_ms();
 	struct tw_err e = { 0 };
-	if (!k->copy && prepare_copy(k, err) < 0)
+	if (!k->s.copy && prepare_copy(k, err) < 0)
 		return -EIO;
-	int r = copy_make(k->copy, &e);
+	int r = copy_make(k->s.copy, &e);
 	step_done(k, "clone", &t);
 	if (r < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "%s", e.msg);
 		return r;
 	}
-	r = copy_start(k->copy, (unsigned)k->cfg.start_timeout * 1000, &e);
+	r = copy_start(k->s.copy, (unsigned)k->s.cfg.start_timeout * 1000, &e);
 	step_done(k, "start", &t);
 	if (r < 0) {
 		/* The user hears that it failed; the admin's log says why. */
-		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->container);
-		log_event(LOG_ERR, "error", "session", k->session, "container", k->container,
+		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->s.container);
+		log_event(LOG_ERR, "error", "session", k->req.session, "container", k->s.container,
 			  "reason", e.msg, NULL);
 		return r;
 	}
@@ -344,7 +344,7 @@ static int create_copy(struct keeper *k, char *err)
 	r = keeper_populate_begin(k, &job, err);
 	if (r < 0)
 		return r;
-	if (!k->wait)
+	if (!k->req.wait)
 		keeper_make_spare(k);
 	r = keeper_populate_end(k, job, err);
 	step_done(k, "populate", &t);
@@ -358,16 +358,16 @@ static int create_copy(struct keeper *k, char *err)
  */
 static int check_userns(struct keeper *k, char *err)
 {
-	if (!k->cfg.userns)
+	if (!k->s.cfg.userns)
 		return 0;
-	if (k->uid >= SUBID_COUNT || k->gid >= SUBID_COUNT) {
+	if (k->req.uid >= SUBID_COUNT || k->req.gid >= SUBID_COUNT) {
 		snprintf(err, KEEPER_ERR_MAX, "your uid or gid is above %u, which userns = yes cannot map",
 			 SUBID_COUNT - 1);
 		return -ERANGE;
 	}
-	k->groups[0] = k->gid;
-	k->n_groups = 1;
-	return subid_check(k->uid, k->gid, err, KEEPER_ERR_MAX);
+	k->req.groups[0] = k->req.gid;
+	k->req.n_groups = 1;
+	return subid_check(k->req.uid, k->req.gid, err, KEEPER_ERR_MAX);
 }
 
 int keeper_setup(struct keeper *k, char *err)
@@ -375,27 +375,27 @@ int keeper_setup(struct keeper *k, char *err)
 	int r = check_home(k, err);
 	if (r < 0 || (r = load_config(k, err)) < 0 || (r = check_userns(k, err)) < 0)
 		return r;
-	r = names_container(k->cfg.name, k->cfg.origin, k->user, k->uid, k->session, k->hostname);
+	r = names_container(k->s.cfg.name, k->s.cfg.origin, k->req.user, k->req.uid, k->req.session, k->s.hostname);
 	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot make a copy name from the template '%s'", k->cfg.name);
+		snprintf(err, KEEPER_ERR_MAX, "cannot make a copy name from the template '%s'", k->s.cfg.name);
 		return r;
 	}
-	memcpy(k->container, k->hostname, sizeof(k->container));
-	k->drv = copy_driver_of(&k->cfg);
-	k->spec = (struct copy_spec){ .cfg = &k->cfg, .name = k->container, .session = k->session,
-				      .home = k->home, .user = k->user, .uid = k->uid, .gid = k->gid,
-				      .debug = k->debug };
+	memcpy(k->s.container, k->s.hostname, sizeof(k->s.container));
+	k->s.drv = copy_driver_of(&k->s.cfg);
+	k->s.spec = (struct copy_spec){ .cfg = &k->s.cfg, .name = k->s.container, .session = k->req.session,
+				      .home = k->req.home, .user = k->req.user, .uid = k->req.uid, .gid = k->req.gid,
+				      .debug = k->req.debug };
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
 	keeper_leave_caller_cgroup();
-	int fd = util_pidfd_open(k->caller);
+	int fd = util_pidfd_open(k->req.caller);
 	if (fd < 0) {
 		snprintf(err, KEEPER_ERR_MAX, "the login process is gone");
 		return fd;
 	}
-	k->callers[k->n_callers++] = (struct caller){ .pid = k->caller, .fd = fd };
+	k->s.callers[k->s.n_callers++] = (struct caller){ .pid = k->req.caller, .fd = fd };
 	/* What makes most logins fail is known now, while the login still waits. */
-	if (!k->pooled && (r = prepare_copy(k, err)) < 0)
+	if (!k->s.pooled && (r = prepare_copy(k, err)) < 0)
 		return r;
 	return make_socket(k, err);
 }
@@ -404,31 +404,31 @@ int keeper_make_copy(struct keeper *k, char *err)
 {
 	int r;
 	/* A pooled copy that cannot be adopted is replaced by a fresh one. */
-	if (k->pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err)) < 0)
+	if (k->s.pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err)) < 0)
 		return r;
-	if (!k->pooled && (r = create_copy(k, err)) < 0)
+	if (!k->s.pooled && (r = create_copy(k, err)) < 0)
 		return r;
-	strcpy(k->entry.state, "running");
-	return ledger_write(TW_RUNDIR, &k->entry);
+	strcpy(k->s.entry.state, "running");
+	return ledger_write(TW_RUNDIR, &k->s.entry);
 }
 
 void keeper_abort_copy(struct keeper *k)
 {
-	if (k->copy) {
-		copy_stop(k->copy);
-		copy_free(k->copy);
-		k->copy = NULL;
-	} else if (k->drv && k->container[0] && k->cfg.lxcpath) {
-		k->drv->destroy(k->cfg.lxcpath, k->container);
+	if (k->s.copy) {
+		copy_stop(k->s.copy);
+		copy_free(k->s.copy);
+		k->s.copy = NULL;
+	} else if (k->s.drv && k->s.container[0] && k->s.cfg.lxcpath) {
+		k->s.drv->destroy(k->s.cfg.lxcpath, k->s.container);
 	}
-	k->container[0] = '\0';
+	k->s.container[0] = '\0';
 }
 
 void keeper_abort(struct keeper *k)
 {
 	keeper_abort_copy(k);
-	if (k->sockpath[0])
-		unlink(k->sockpath);
-	if (k->entry.session[0])
-		ledger_remove(TW_RUNDIR, k->entry.session);
+	if (k->s.sockpath[0])
+		unlink(k->s.sockpath);
+	if (k->s.entry.session[0])
+		ledger_remove(TW_RUNDIR, k->s.entry.session);
 }

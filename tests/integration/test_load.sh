@@ -47,9 +47,10 @@ snapshot() {
 	echo "mounts=$(wc -l </proc/mounts) cgroups=$(find /sys/fs/cgroup -maxdepth 2 -type d | wc -l)" \
 		"locks=$(ls -a /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null | wc -l)" \
 		"ledger=$(ls -a /run/throwaway/ledger | wc -l) socks=$(ls /run/throwaway/sock | wc -l)" \
-		"procs=$(ps -eo stat=,args= | awk '$1 !~ /^Z/' | grep -cE 'throwaway-(keeper|hook|shell)|lxc monitor\] /var/lib/throwaway/')"
+		"procs=$(ps -eo stat=,args= | awk '$1 !~ /^Z/ && ($2 ~ /^-?(\/usr\/local\/(bin|libexec\/throwaway)\/)?throwaway-(keeper|hook|shell)/ || $0 ~ /lxc monitor\] \/var\/lib\/throwaway\//)' | wc -l)"
 }
-# Keepers finish their teardown (and gc children) just after the copy goes.
+# procs: our programs by their own name (argv[0]), not any command line that
+# mentions one (an editor, a grep). Keepers finish their teardown (and gc children) just after the copy goes.
 flat() { [ "$(snapshot)" = "$before" ]; }
 before=$(snapshot)
 fails=0

@@ -140,6 +140,10 @@ int ctr_run_end(pid_t pid);
 int ctr_write_files_begin(struct lxc_container *c, const struct copy_file *f, size_t n,
 			  pid_t *ret_pid);
 
+/* throwawayctl doctor's look at an origin (origin.c). */
+size_t ctr_check_origin(const char *place, const char *origin,
+			struct copy_finding ret[COPY_FINDINGS_MAX]);
+
 /* The post-stop hook's work (retire.c): the copy_driver retire operation. */
 int ctr_retire(int argc, char **argv, struct copy_retired *ret, struct tw_err *err);
 

@@ -286,4 +286,5 @@ const struct copy_driver copy_driver_lxc = {
 	.kill = lxc_kill,
 	.stop = lxc_stop,
 	.destroy = ctr_destroy,
+	.check_origin = ctr_check_origin,
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The per-session keeper: shared state of keeper.c, keeper_setup.c, keeper_loop.c. */
+/* The per-session keeper (throwaway-keeper): its state, and what its files offer each other. */
 #ifndef THROWAWAY_KEEPER_H
 #define THROWAWAY_KEEPER_H
 
@@ -12,6 +12,9 @@
 #include "copy.h"
 #include "ledger.h"
 #include "names.h"
+#include "proto.h"
+
+struct pollfd;
 
 #define KEEPER_MAX_CLIENTS 64
 #define KEEPER_MAX_GROUPS 64
@@ -95,50 +98,83 @@ struct keeper {
 };
 
 
-/* keeper_setup.c: everything between the request and "ready". */
+/*
+ * The keeper's files, each calling only those below it (a test checks
+ * that no file calls one above it):
+ *   main.c          the program: a session, --destroy, --pool-fill
+ *   failure.c       a copy that failed after the login went on
+ *   loop.c          the event loop, timeouts, teardown
+ *   requests.c      the table of requests and their handlers
+ *   run.c           the "run" request: a program inside the copy
+ *   clients.c       the socket's clients and the session's logins
+ *   housekeeping.c  gc and the pool's refill, once per session
+ *   setup.c         from the request to a running copy
+ *   pool.c          copies made ahead of logins (pool = N)
+ *   files.c         the session's files in its copy
+ *   request.c       the PAM module's request
+ *   scope.c         the keeper's own cgroup
+ */
+
+/* scope.c: leave the login's cgroup (a systemd session scope) for ours. */
+void keeper_leave_caller_cgroup(void);
+
+/* request.c */
 int keeper_read_request(struct keeper *k, int fd, char *err);
-/* Up to "accepted": what can fail for the login's own reasons, and the socket. */
-int keeper_setup(struct keeper *k, char *err);
-/* The running copy: made and started, or taken from the pool. */
-int keeper_make_copy(struct keeper *k, char *err);
-/* keeper_files.c: the user's files in the running copy. */
+
+/* files.c: the user's files in the running copy. */
 int keeper_populate(struct keeper *k, char *err);
 /* The same in two halves: the driver writes them while the keeper goes on. */
 int keeper_populate_begin(struct keeper *k, int *ret_job, char *err);
 int keeper_populate_end(struct keeper *k, int job, char *err);
 
-/* keeper_loop.c: the first program's attach, made ahead of its request. */
-void keeper_make_spare(struct keeper *k);
-
-/* keeper_pool.c: copies made ahead of logins (pool = N). */
-int keeper_pool_signature(const struct config *c, char *buf, size_t len);
+/* pool.c: copies made ahead of logins (pool = N). */
 /* May this login take a pooled copy? Then sig gets the copies' signature. */
 bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len);
 /* Is record e a live pooled copy with signature sig (read under the ledger lock)? */
 bool keeper_pool_match(const char *sig, const struct ledger_entry *e);
-/* Give the taken copy k->container the session's name, files, home and binds. */
+/* Give the taken copy the session's name, files, home and binds. */
 int keeper_pool_adopt(struct keeper *k, char *err);
 void keeper_pool_spawn_fill(const struct keeper *k);
 /* throwaway-keeper --pool-fill[-later] CONFIG: 0, or 1 on failure. */
 int keeper_pool_fill(const char *config_path, bool later);
 
-void keeper_leave_caller_cgroup(void);
-
+/* setup.c: everything between the request and "ready". */
+/* Up to "accepted": what can fail for the login's own reasons, and the socket. */
+int keeper_setup(struct keeper *k, char *err);
+/* The running copy: made and started, or taken from the pool. */
+int keeper_make_copy(struct keeper *k, char *err);
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);
-/* Only the copy (and the opened origin): the socket and the record stay. */
+/* Only the copy: the socket and the record stay. */
 void keeper_abort_copy(struct keeper *k);
 
-/* keeper_loop.c: serve the session until it ends, then tear down. */
-int keeper_loop(struct keeper *k);
-
-/*
- * keeper.c: what a session does for the host (the at-open gc, the pool's
- * refill), once: at the session's first quiet moment, or after its end.
- */
+/* housekeeping.c: gc and the pool's refill, once: at the session's first
+ * quiet moment, or after its end. */
 void keeper_housekeeping(struct keeper *k);
-/* The copy could not be made after the login went on: tell its shells why. */
-void keeper_serve_failure(struct keeper *k, const char *why);
+
+/* clients.c */
+void keeper_client_accept(struct keeper *k);
+/* Let client i go (its program too, like a hung-up login). */
+void keeper_client_close(struct keeper *k, size_t i);
+void keeper_client_error(int fd, const char *msg, const char *code);
+/* The callers' pidfds, then the clients' sockets, into p; how many. */
+size_t keeper_poll_peers(const struct keeper *k, struct pollfd *p);
+/* A login of this copy ended: the copy goes with the last one. */
+void keeper_drop_caller(struct keeper *k, size_t i);
+
+/* run.c: the first program's entry, made ready ahead of its request. */
+void keeper_make_spare(struct keeper *k);
+void keeper_request_run(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+			size_t n_fds);
+
+/* requests.c: one message from client i, answered as the table says. */
+void keeper_request(struct keeper *k, size_t i);
+
+/* loop.c: serve the session until it ends, then tear down. */
+int keeper_loop(struct keeper *k);
 void keeper_teardown(struct keeper *k);
+
+/* failure.c: the copy could not be made after the login went on: tell its shells why. */
+void keeper_serve_failure(struct keeper *k, const char *why);
 
 #endif

@@ -43,7 +43,7 @@
 #define FILL_DELAY_MS 300
 
 /* What makes two copies the same, whoever uses them: the keys a copy is made with. */
-int keeper_pool_signature(const struct config *c, char *buf, size_t len)
+static int pool_signature(const struct config *c, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
@@ -72,7 +72,7 @@ static bool usable(const struct keeper *k)
 
 bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len)
 {
-	return usable(k) && keeper_pool_signature(&k->s.cfg, sig, len) == 0;
+	return usable(k) && pool_signature(&k->s.cfg, sig, len) == 0;
 }
 
 bool keeper_pool_match(const char *sig, const struct ledger_entry *e)
@@ -238,7 +238,7 @@ int keeper_pool_fill(const char *config_path, bool later)
 	}
 	bool fits = !cfg.keep && cfg.share == SHARE_SESSION;
 	keeper_leave_caller_cgroup();
-	r = keeper_pool_signature(&cfg, sig, sizeof(sig));
+	r = pool_signature(&cfg, sig, sizeof(sig));
 	/* Copies made from another configuration, or a pool turned off, go. */
 	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL);
 	struct ledger_entry e;

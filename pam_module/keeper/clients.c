@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The session's clients: accepting them (each checked with SO_PEERCRED),
+ * answering and letting them go, and the login processes it lives for.
+ * Peers are untrusted.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "copy.h"
+#include "keeper.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+/*
+ * Closing a unix socket with unread data makes the peer's next read fail
+ * with ECONNRESET, losing what we sent last ("end", "exit"): read it first.
+ */
+static void drain(int fd)
+{
+	char buf[512];
+	for (int i = 0; i < 64; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			return;
+}
+
+void keeper_client_close(struct keeper *k, size_t i)
+{
+	struct client *cl = &k->cl.c[i];
+	/* The shell went away: its program goes too, like a hung-up login. */
+	if (cl->pid > 0)
+		kill(-cl->pid, SIGKILL);
+	drain(cl->fd);
+	close(cl->fd);
+	k->cl.c[i] = k->cl.c[--k->cl.n];
+}
+
+void keeper_client_error(int fd, const char *msg, const char *code)
+{
+	proto_send_simple(fd, "error", "msg", msg, "code", code);
+}
+
+void keeper_client_accept(struct keeper *k)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(k->s.listenfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != k->req.uid && cred.uid != 0) || k->cl.n >= KEEPER_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	k->cl.c[k->cl.n++] = (struct client){ .fd = fd, .uid = cred.uid };
+}
+
+/* A login of this copy ended: the copy goes with the last one. */
+void keeper_drop_caller(struct keeper *k, size_t i)
+{
+	char n[16];
+	close(k->s.callers[i].fd);
+	k->s.callers[i] = k->s.callers[--k->s.n_callers];
+	if (k->s.n_callers == 0)
+		return;
+	k->s.entry.logins = (unsigned)k->s.n_callers;
+	ledger_write(TW_RUNDIR, &k->s.entry);
+	snprintf(n, sizeof(n), "%zu", k->s.n_callers);
+	log_event(LOG_INFO, "leave", "session", k->req.session, "user", k->req.user, "container",
+		  k->s.container, "logins", n, NULL);
+}
+
+/* The callers' pidfds, then the clients' sockets, into p; how many. */
+size_t keeper_poll_peers(const struct keeper *k, struct pollfd *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < k->s.n_callers; i++)
+		p[n++] = (struct pollfd){ .fd = k->s.callers[i].fd, .events = POLLIN };
+	for (size_t i = 0; i < k->cl.n; i++)
+		p[n++] = (struct pollfd){ .fd = k->cl.c[i].fd, .events = POLLIN };
+	return n;
+}

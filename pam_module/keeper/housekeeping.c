@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a session does for the host, once, off the login path: collect
+ * what sessions whose keeper died left behind, and refill the pool.
+ */
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "gc.h"
+#include "keeper.h"
+#include "util.h"
+
+/*
+ * Once per session (keeper_housekeeping), off the login path: a child collects
+ * what sessions whose keeper died left behind. Skipped while another runs.
+ */
+static void spawn_gc(const struct keeper *k)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return; /* reaped with the keeper's other children, or by init after its end */
+	util_reset_signals();
+	/* Housekeeping: it must not take CPU from the login it follows. */
+	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
+		/* runs at the keeper's priority then */
+	}
+	const char *paths[] = { k->s.cfg.lxcpath, NULL };
+	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
+}
+
+void keeper_housekeeping(struct keeper *k)
+{
+	if (k->s.housekept)
+		return;
+	k->s.housekept = true;
+	spawn_gc(k);
+	keeper_pool_spawn_fill(k);
+}

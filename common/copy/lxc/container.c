@@ -291,6 +291,17 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 	return ok && save(c);
 }
 
+int ctr_configure(struct lxc_container *lxc, const struct ctr_params *p, struct tw_err *err)
+{
+	struct conf c = { .lxc = lxc, .err = err };
+	tw_err_clear(err);
+	if (configure(&c, p))
+		return 0;
+	if (err && err->code)
+		return -err->code;
+	return tw_err_set(err, ENAMETOOLONG, "a path in its configuration is too long");
+}
+
 static int open_origin(const struct config *cfg, struct lxc_container **ret, struct tw_err *err)
 {
 	struct lxc_container *o = lxc_container_new(cfg->origin, cfg->origin_lxcpath);
@@ -517,12 +528,7 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 	if (!c) {
 		return tw_err_set(err, EIO, "copying the origin '%s' failed", p->cfg->origin);
 	}
-	struct conf conf = { .lxc = c, .err = err };
-	tw_err_clear(err);
-	if (!configure(&conf, p))
-		r = err && err->code ? -err->code
-				     : tw_err_set(err, ENAMETOOLONG, "a path in its configuration is too long");
-	else if ((r = prepare_dirs(c, p)) < 0 || (r = copy_mounts(c, p)) < 0)
+	if ((r = ctr_configure(c, p, err)) == 0 && ((r = prepare_dirs(c, p)) < 0 || (r = copy_mounts(c, p)) < 0))
 		tw_err_set(err, r, "preparing its directory and mounts failed (%s)", strerror(-r));
 	if (r < 0) {
 		tw_err_wrap(err, "configuring the copy '%s'", p->name);

@@ -80,6 +80,13 @@ int ctr_check(const struct config *cfg, struct lxc_container **ret_origin, struc
 int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_container **ret,
 	       struct tw_err *err);
 
+/*
+ * Write the copy's configuration (its hardening, limits, ids, binds,
+ * devices, hooks) into c and save it. A key liblxc refuses is named in
+ * err with its value. Exposed for tests.
+ */
+int ctr_configure(struct lxc_container *c, const struct ctr_params *p, struct tw_err *err);
+
 /* The copy's own directory (<lxcpath>/<name>), copied into buf. */
 int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for the lxc driver's pure parts (common/copy/lxc): the
+ * configuration a copy gets, with the key liblxc refuses named, and a
+ * start whose fork fails leaving no fd behind. No copy is started: the
+ * containers live in a temporary lxcpath and are never defined. Root.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lxc/lxccontainer.h>
+
+#include "container.h"
+#include "subid.h"
+
+#define SESSION "0123456789abcdef"
+
+struct fixture {
+	char dir[64];
+	struct config cfg;
+	struct ctr_params p;
+	struct lxc_container *c;
+	char text[65536];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/run/tw-unit.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->cfg = (struct config){ .origin = "o", .origin_lxcpath = f->dir, .lxcpath = f->dir,
+				  .storage = STORAGE_DIR, .bind_home = true, .shell = "/bin/sh",
+				  .network = "none", .pids_max = 77, .memory_max = 1 << 30,
+				  .cpu_weight = 100, .boot = BOOT_INIT };
+	f->p = (struct ctr_params){ .cfg = &f->cfg, .name = "tw-unit-copy", .session = SESSION,
+				    .hook = "/x/throwaway-hook", .home = "/home/alice",
+				    .user = "alice", .uid = 1234, .gid = 1234 };
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	if (f->c)
+		lxc_container_put(f->c);
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Configure the copy named f->p.name, then read back the config file liblxc saved. */
+static int configure(struct fixture *f, struct tw_err *err)
+{
+	char path[256];
+	/* As make_skeleton leaves it: the origin's config, copied. */
+	snprintf(path, sizeof(path), "%s/%s", f->dir, f->p.name);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/%s/config", f->dir, f->p.name);
+	FILE *o = fopen(path, "we");
+	assert_non_null(o);
+	fputs("lxc.uts.name = origin\nlxc.rootfs.path = dir:/nonexistent\nlxc.net.0.type = empty\n", o);
+	fclose(o);
+	f->c = lxc_container_new(f->p.name, f->dir);
+	assert_non_null(f->c);
+	int r = ctr_configure(f->c, &f->p, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s/config", f->dir, f->p.name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, f->text, sizeof(f->text) - 1);
+	close(fd);
+	assert_true(n > 0);
+	f->text[n] = '\0';
+	return 0;
+}
+
+static void assert_line(const struct fixture *f, const char *line)
+{
+	char want[512];
+	snprintf(want, sizeof(want), "\n%s\n", line);
+	if (!strstr(f->text, want))
+		fail_msg("no line '%s' in:\n%s", line, f->text);
+}
+
+static void test_ctr_configure_hardening(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	assert_int_equal(configure(f, &err), 0);
+	assert_line(f, "lxc.no_new_privs = 1");
+	assert_line(f, "lxc.seccomp.profile = " DATADIR "/seccomp.profile");
+	assert_line(f, "lxc.hook.post-stop = /x/throwaway-hook " SESSION);
+	assert_line(f, "lxc.net.0.type = empty");
+	assert_line(f, "lxc.uts.name = tw-unit-copy");
+	assert_line(f, "lxc.apparmor.allow_nesting = 0");
+	assert_line(f, "lxc.pty.max = 256");
+	/* a privileged copy's root may not write into the user's files */
+	assert_non_null(strstr(f->text, "dac_override"));
+	assert_non_null(strstr(f->text, "sys_admin"));
+	assert_non_null(strstr(f->text, "pids.max = 77"));
+}
+
+static void test_ctr_configure_binds_nosuid_nodev(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	f->cfg.binds[0] = (struct config_bind){ .src = "/srv/data", .dst = "/data", .ro = true };
+	f->cfg.n_binds = 1;
+	assert_int_equal(configure(f, &err), 0);
+	assert_line(f, "lxc.mount.entry = /home/alice home/alice none bind,nosuid,nodev,create=dir 0 0");
+	assert_line(f, "lxc.mount.entry = /srv/data data none bind,nosuid,nodev,ro,create=dir 0 0");
+}
+
+static void test_ctr_configure_pool_has_no_binds(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	f->p.pool = true;
+	assert_int_equal(configure(f, &err), 0);
+	assert_null(strstr(f->text, "home/alice"));
+}
+
+static void test_ctr_configure_userns_passes_the_user_through(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	char line[128];
+	f->cfg.userns = true;
+	assert_int_equal(configure(f, &err), 0);
+	snprintf(line, sizeof(line), "lxc.idmap = u 0 %u 1234", SUBID_BASE);
+	assert_line(f, line);
+	assert_line(f, "lxc.idmap = u 1234 1234 1");
+	assert_line(f, "lxc.idmap = g 1234 1234 1");
+	assert_null(strstr(f->text, "dac_override")); /* dropped only when privileged */
+	assert_non_null(strstr(f->text, "lxc.rootfs.path = overlay:" CTR_LOWER_DIR "/" SESSION ":"));
+}
+
+static void test_ctr_configure_names_the_refused_key(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	/* liblxc refuses a hostname longer than the kernel's 64 bytes */
+	f->p.name = "tw-unit-a-name-far-too-long-for-a-hostname-which-the-kernel-caps-at-64";
+	assert_true(configure(f, &err) < 0);
+	assert_non_null(strstr(err.msg, "lxc.uts.name"));
+	assert_non_null(strstr(err.msg, f->p.name));
+}
+
+static void test_ctr_configure_names_a_missing_device(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	f->cfg.devices[0] = "/dev/tw-unit-no-such-device";
+	f->cfg.n_devices = 1;
+	assert_int_equal(configure(f, &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "/dev/tw-unit-no-such-device"));
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A fork that fails (no process left to the uid) leaves no pipe open. */
+static void test_ctr_start_fork_failure_leaks_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct lxc_container *c = lxc_container_new("tw-unit-start", f->dir);
+	assert_non_null(c);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit none = { 0, 0 };
+		struct tw_err err = { 0 };
+		if (setrlimit(RLIMIT_NPROC, &none) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		int before = count_fds();
+		int r = ctr_start(c, 1000, &err);
+		_exit(r == -EAGAIN && count_fds() == before && strstr(err.msg, "cannot start") ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	lxc_container_put(c);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ctr_configure_hardening, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_binds_nosuid_nodev, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_pool_has_no_binds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_userns_passes_the_user_through,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_names_the_refused_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_names_a_missing_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_start_fork_failure_leaks_nothing, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

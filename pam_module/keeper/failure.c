@@ -56,7 +56,7 @@ static bool on_failed_client(struct keeper *k, size_t i, const char *msg)
  */
 void keeper_serve_failure(struct keeper *k, const char *why)
 {
-	char msg[KEEPER_ERR_MAX + 64];
+	char msg[TW_ERR_MAX + 64];
 	struct pollfd p[1 + KEEPER_MAX_CALLERS + KEEPER_MAX_CLIENTS];
 	uint64_t end = util_now_ms() + FAILURE_LINGER_MS, now;
 	bool done = false;

@@ -154,18 +154,18 @@ static void add(struct files *w, const char *path, const char *data, size_t len,
 	w->f[w->n++] = (struct copy_file){ .path = path, .data = data, .len = len, .mode = mode };
 }
 
-static int prepare(struct keeper *k, struct files *w, char *err)
+static int prepare(struct keeper *k, struct files *w, struct tw_err *err)
 {
 	size_t plen, glen, klen = 0;
 	int r = build_passwd(k, &w->passwd, &plen);
 	if (r >= 0)
 		r = build_group(k, &w->group, &glen);
 	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot read the origin's /etc (%s)", strerror(-r));
+		tw_err_set(err, 0, "cannot read the origin's /etc (%s)", strerror(-r));
 		return r;
 	}
 	if ((r = keys_text(k, &w->keys, &klen)) < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot read your SSH keys (%s)", strerror(-r));
+		tw_err_set(err, 0, "cannot read your SSH keys (%s)", strerror(-r));
 		return r;
 	}
 	snprintf(w->hosts, sizeof(w->hosts),
@@ -191,7 +191,7 @@ static int prepare(struct keeper *k, struct files *w, char *err)
 	return 0;
 }
 
-int keeper_populate_begin(struct keeper *k, int *ret_job, char *err)
+int keeper_populate_begin(struct keeper *k, int *ret_job, struct tw_err *err)
 {
 	struct files *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -199,7 +199,7 @@ int keeper_populate_begin(struct keeper *k, int *ret_job, char *err)
 	int r = prepare(k, w, err);
 	/* The driver keeps what it needs of w: ours can go once it has begun. */
 	if (r >= 0 && (r = copy_write_begin(k->s.copy, w->f, w->n, ret_job)) < 0)
-		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
+		tw_err_set(err, 0, "cannot write your files into the copy (%s)", strerror(-r));
 	free(w->passwd);
 	free(w->group);
 	free(w->keys);
@@ -207,15 +207,15 @@ int keeper_populate_begin(struct keeper *k, int *ret_job, char *err)
 	return r;
 }
 
-int keeper_populate_end(struct keeper *k, int job, char *err)
+int keeper_populate_end(struct keeper *k, int job, struct tw_err *err)
 {
 	int r = copy_write_end(k->s.copy, job);
 	if (r < 0)
-		snprintf(err, KEEPER_ERR_MAX, "cannot write your files into the copy (%s)", strerror(-r));
+		tw_err_set(err, 0, "cannot write your files into the copy (%s)", strerror(-r));
 	return r;
 }
 
-int keeper_populate(struct keeper *k, char *err)
+int keeper_populate(struct keeper *k, struct tw_err *err)
 {
 	int job = -1;
 	int r = keeper_populate_begin(k, &job, err);

@@ -18,7 +18,6 @@ struct pollfd;
 
 #define KEEPER_MAX_CLIENTS 64
 #define KEEPER_MAX_GROUPS 64
-#define KEEPER_ERR_MAX 512
 #define KEEPER_MAX_CALLERS 32 /* logins sharing one copy (share = user) */
 
 struct client {
@@ -119,13 +118,13 @@ struct keeper {
 void keeper_leave_caller_cgroup(void);
 
 /* request.c */
-int keeper_read_request(struct keeper *k, int fd, char *err);
+int keeper_read_request(struct keeper *k, int fd, struct tw_err *err);
 
 /* files.c: the user's files in the running copy. */
-int keeper_populate(struct keeper *k, char *err);
+int keeper_populate(struct keeper *k, struct tw_err *err);
 /* The same in two halves: the driver writes them while the keeper goes on. */
-int keeper_populate_begin(struct keeper *k, int *ret_job, char *err);
-int keeper_populate_end(struct keeper *k, int job, char *err);
+int keeper_populate_begin(struct keeper *k, int *ret_job, struct tw_err *err);
+int keeper_populate_end(struct keeper *k, int job, struct tw_err *err);
 
 /* pool.c: copies made ahead of logins (pool = N). */
 /* May this login take a pooled copy? Then sig gets the copies' signature. */
@@ -133,16 +132,16 @@ bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len);
 /* Is record e a live pooled copy with signature sig (read under the ledger lock)? */
 bool keeper_pool_match(const char *sig, const struct ledger_entry *e);
 /* Give the taken copy the session's name, files, home and binds. */
-int keeper_pool_adopt(struct keeper *k, char *err);
+int keeper_pool_adopt(struct keeper *k, struct tw_err *err);
 void keeper_pool_spawn_fill(const struct keeper *k);
 /* throwaway-keeper --pool-fill[-later] CONFIG: 0, or 1 on failure. */
 int keeper_pool_fill(const char *config_path, bool later);
 
 /* setup.c: everything between the request and "ready". */
 /* Up to "accepted": what can fail for the login's own reasons, and the socket. */
-int keeper_setup(struct keeper *k, char *err);
+int keeper_setup(struct keeper *k, struct tw_err *err);
 /* The running copy: made and started, or taken from the pool. */
-int keeper_make_copy(struct keeper *k, char *err);
+int keeper_make_copy(struct keeper *k, struct tw_err *err);
 /* Undo keeper_setup as far as it got (no copy left, no record, no socket). */
 void keeper_abort(struct keeper *k);
 /* Only the copy: the socket and the record stay. */

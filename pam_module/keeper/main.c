@@ -82,13 +82,13 @@ static void report_failure(const struct keeper *k, const char *err, bool tell)
  * argument). Either way its socket exists already: a shell that comes
  * early waits for the copy, or hears why there is none.
  */
-static int accept_login(struct keeper *k, char *err)
+static int accept_login(struct keeper *k, struct tw_err *err)
 {
 	if (k->req.wait)
 		return 0;
 	int r = proto_send_pair(REQUEST_FD, "accepted", "session", k->req.session);
 	if (r < 0)
-		snprintf(err, KEEPER_ERR_MAX, "the login gave up waiting");
+		tw_err_set(err, 0, "the login gave up waiting");
 	return r;
 }
 
@@ -103,16 +103,16 @@ static void log_ready(const struct keeper *k)
 static int run_session(void)
 {
 	struct keeper k = { .s = { .listenfd = -EBADF, .sigfd = -EBADF, .timerfd = -EBADF } };
-	char err[KEEPER_ERR_MAX] = "";
+	struct tw_err err = { 0 };
 
 	k.s.t0_ms = util_now_ms();
-	int r = keeper_read_request(&k, REQUEST_FD, err);
+	int r = keeper_read_request(&k, REQUEST_FD, &err);
 	if (r >= 0) {
 		char uid[16];
 		snprintf(uid, sizeof(uid), "%u", (unsigned)k.req.uid);
 		log_event(LOG_INFO, "open", "session", k.req.session, "user", k.req.user, "uid", uid,
 			  "rhost", k.req.rhost, "service", k.req.service, NULL);
-		r = keeper_setup(&k, err);
+		r = keeper_setup(&k, &err);
 	}
 	if (r == -EEXIST && k.s.join[0]) {
 		/* share = user and the user has a copy: the module joins it instead. */
@@ -121,28 +121,28 @@ static int run_session(void)
 		return 0;
 	}
 	if (r >= 0)
-		r = accept_login(&k, err);
+		r = accept_login(&k, &err);
 	if (r < 0) {
-		report_failure(&k, err, true);
+		report_failure(&k, err.msg, true);
 		keeper_abort(&k);
 		config_free(&k.s.cfg);
 		return 1;
 	}
-	r = keeper_make_copy(&k, err);
+	r = keeper_make_copy(&k, &err);
 	if (r >= 0) {
 		log_ready(&k);
 		/* A module that waits may have given up: then nobody will use the copy. */
 		if (k.req.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.s.container, "session",
 						k.req.session) < 0) {
-			snprintf(err, sizeof(err), "the login gave up waiting");
+			tw_err_set(&err, EPIPE, "the login gave up waiting");
 			r = -EPIPE;
 		}
 	}
 	if (r < 0) {
-		report_failure(&k, err, k.req.wait);
+		report_failure(&k, err.msg, k.req.wait);
 		keeper_abort_copy(&k);
 		if (!k.req.wait)
-			keeper_serve_failure(&k, err);
+			keeper_serve_failure(&k, err.msg);
 		keeper_abort(&k);
 		config_free(&k.s.cfg);
 		return 1;

@@ -92,20 +92,17 @@ static int adopt_mounts(struct keeper *k)
 	return r;
 }
 
-int keeper_pool_adopt(struct keeper *k, char *err)
+int keeper_pool_adopt(struct keeper *k, struct tw_err *err)
 {
-	struct tw_err e = { 0 };
-	int r = copy_open(k->s.drv, &k->s.spec, &k->s.copy, &e);
-	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "%.400s", e.msg);
+	int r = copy_open(k->s.drv, &k->s.spec, &k->s.copy, err);
+	if (r < 0)
 		return r;
-	}
 	if ((r = copy_set_hostname(k->s.copy, k->s.hostname)) < 0)
-		snprintf(err, KEEPER_ERR_MAX, "cannot name the pooled copy (%s)", strerror(-r));
+		tw_err_set(err, 0, "cannot name the pooled copy (%s)", strerror(-r));
 	if (r == 0)
 		r = keeper_populate(k, err);
 	if (r == 0 && (r = adopt_mounts(k)) < 0)
-		snprintf(err, KEEPER_ERR_MAX, "cannot mount your home into the pooled copy (%s)",
+		tw_err_set(err, 0, "cannot mount your home into the pooled copy (%s)",
 			 strerror(-r));
 	return r;
 }

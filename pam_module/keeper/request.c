@@ -54,13 +54,13 @@ static int read_ids(struct keeper *k, const struct proto_msg *m)
 	return k->req.n_groups > 0 && k->req.groups[0] == k->req.gid ? 0 : -EBADMSG;
 }
 
-int keeper_read_request(struct keeper *k, int fd, char *err)
+int keeper_read_request(struct keeper *k, int fd, struct tw_err *err)
 {
 	struct proto_msg m;
 	unsigned long long uid, caller;
 	int r = proto_recv(fd, &m, NULL, 0, NULL, 10000);
 	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "no request from the PAM module (%s)", strerror(-r));
+		tw_err_set(err, 0, "no request from the PAM module (%s)", strerror(-r));
 		return r;
 	}
 	if (strcmp(m.type, "open") != 0 || copy_field(k->req.session, sizeof(k->req.session), proto_get(&m, "session")) < 0 ||
@@ -68,7 +68,7 @@ int keeper_read_request(struct keeper *k, int fd, char *err)
 	    proto_getu(&m, "uid", UINT32_MAX - 1, &uid) < 0 || proto_getu(&m, "caller", INT32_MAX, &caller) < 0 ||
 	    copy_field(k->req.config_path, sizeof(k->req.config_path), proto_get(&m, "config")) < 0) {
 		proto_free(&m);
-		snprintf(err, KEEPER_ERR_MAX, "malformed request from the PAM module");
+		tw_err_set(err, 0, "malformed request from the PAM module");
 		return -EBADMSG;
 	}
 	k->req.uid = (uid_t)uid;
@@ -82,6 +82,6 @@ int keeper_read_request(struct keeper *k, int fd, char *err)
 	r = read_ids(k, &m);
 	proto_free(&m);
 	if (r < 0)
-		snprintf(err, KEEPER_ERR_MAX, "malformed request from the PAM module");
+		tw_err_set(err, 0, "malformed request from the PAM module");
 	return r;
 }

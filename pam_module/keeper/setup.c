@@ -37,19 +37,19 @@ static bool home_ok(const char *h)
 	       !(n >= 3 && strcmp(h + n - 3, "/..") == 0);
 }
 
-static int check_home(struct keeper *k, char *err)
+static int check_home(struct keeper *k, struct tw_err *err)
 {
 	if (home_ok(k->req.home))
 		return 0;
-	snprintf(err, KEEPER_ERR_MAX, "the home directory '%.64s' cannot be used", k->req.home);
+	tw_err_set(err, 0, "the home directory '%.64s' cannot be used", k->req.home);
 	return -EINVAL;
 }
 
-static int load_config(struct keeper *k, char *err)
+static int load_config(struct keeper *k, struct tw_err *err)
 {
 	struct config_who who = { .user = k->req.user, .groups = (const char *const *)k->req.group_names,
 				  .n_groups = k->req.n_groups };
-	return config_load_trusted(k->req.config_path, &who, &k->s.cfg, err);
+	return config_load_trusted(k->req.config_path, &who, &k->s.cfg, err->msg);
 }
 
 /* "storage=dir keep=yes network=veth:br0 …": what throwawayctl show prints. */
@@ -126,27 +126,27 @@ static int take_census(const struct ledger_entry *e, void *data)
 }
 
 /* Reserve a session slot: caps are checked and the record written under the lock. */
-static int reserve_slot(struct keeper *k, char *err)
+static int reserve_slot(struct keeper *k, struct tw_err *err)
 {
 	int r = ledger_init(TW_RUNDIR);
 	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot prepare %s (%s)", TW_RUNDIR, strerror(-r));
+		tw_err_set(err, 0, "cannot prepare %s (%s)", TW_RUNDIR, strerror(-r));
 		return r;
 	}
 	char sig[LEDGER_OPTIONS_MAX];
 	struct census c = { .k = k, .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
 	if (lock < 0 || (r = ledger_foreach(TW_RUNDIR, take_census, &c)) < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot read the session ledger");
+		tw_err_set(err, 0, "cannot read the session ledger");
 		return lock < 0 ? lock : r;
 	}
 	/* Under the lock: two first logins at once still make one copy. */
 	if (k->s.join[0]) {
-		snprintf(err, KEEPER_ERR_MAX, "joining session %s", k->s.join);
+		tw_err_set(err, 0, "joining session %s", k->s.join);
 		return -EEXIST;
 	}
 	if (c.mine >= k->s.cfg.max_sessions_per_user) {
-		snprintf(err, KEEPER_ERR_MAX, "you already have %u sandboxes, the limit", c.mine);
+		tw_err_set(err, 0, "you already have %u sandboxes, the limit", c.mine);
 		return -EUSERS;
 	}
 	/* A pooled copy becomes this session's (same id): it is counted already. */
@@ -155,7 +155,7 @@ static int reserve_slot(struct keeper *k, char *err)
 		memcpy(k->s.container, c.pooled.container, sizeof(k->s.container));
 		k->s.pooled = true;
 	} else if (c.all >= k->s.cfg.max_sessions) {
-		snprintf(err, KEEPER_ERR_MAX, "the host already runs its limit of %llu sandboxes",
+		tw_err_set(err, 0, "the host already runs its limit of %llu sandboxes",
 			 (unsigned long long)k->s.cfg.max_sessions);
 		return -EUSERS;
 	}
@@ -163,11 +163,11 @@ static int reserve_slot(struct keeper *k, char *err)
 	if (r == 0)
 		r = ledger_write(TW_RUNDIR, &k->s.entry);
 	if (r < 0)
-		snprintf(err, KEEPER_ERR_MAX, "cannot write the session ledger (%s)", strerror(-r));
+		tw_err_set(err, 0, "cannot write the session ledger (%s)", strerror(-r));
 	return r;
 }
 
-static int make_socket(struct keeper *k, char *err)
+static int make_socket(struct keeper *k, struct tw_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock/%s", TW_RUNDIR, k->req.session);
@@ -183,7 +183,7 @@ static int make_socket(struct keeper *k, char *err)
 	k->s.listenfd = fd;
 	return 0;
 fail:
-	snprintf(err, KEEPER_ERR_MAX, "cannot create the session socket (%s)", strerror(errno));
+	tw_err_set(err, 0, "cannot create the session socket (%s)", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -EIO;
@@ -217,32 +217,24 @@ static int unpool(struct keeper *k, const char *why)
 }
 
 /* A pooled copy that could not be adopted: now made like any other. */
-static int prepare_copy(struct keeper *k, char *err)
+static int prepare_copy(struct keeper *k, struct tw_err *err)
 {
-	struct tw_err e = { 0 };
-	int r = copy_prepare(k->s.drv, &k->s.spec, &k->s.copy, &e);
-	if (r < 0)
-		snprintf(err, KEEPER_ERR_MAX, "%s", e.msg);
-	return r;
+	return copy_prepare(k->s.drv, &k->s.spec, &k->s.copy, err);
 }
 
-static int create_copy(struct keeper *k, char *err)
+static int create_copy(struct keeper *k, struct tw_err *err)
 {
 	uint64_t t = util_now_ms();
 	struct tw_err e = { 0 };
-	if (!k->s.copy && prepare_copy(k, err) < 0)
-		return -EIO;
-	int r = copy_make(k->s.copy, &e);
-	step_done(k, "clone", &t);
-	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "%s", e.msg);
+	int r = k->s.copy ? 0 : prepare_copy(k, err);
+	if (r < 0 || (r = copy_make(k->s.copy, err)) < 0)
 		return r;
-	}
+	step_done(k, "clone", &t);
 	r = copy_start(k->s.copy, (unsigned)k->s.cfg.start_timeout * 1000, &e);
 	step_done(k, "start", &t);
 	if (r < 0) {
 		/* The user hears that it failed; the admin's log says why. */
-		snprintf(err, KEEPER_ERR_MAX, "the copy '%s' did not start", k->s.container);
+		tw_err_set(err, 0, "the copy '%s' did not start", k->s.container);
 		log_event(LOG_ERR, "error", "session", k->req.session, "container", k->s.container,
 			  "reason", e.msg, NULL);
 		return r;
@@ -266,28 +258,28 @@ static int create_copy(struct keeper *k, char *err)
  * SUBID_COUNT, and needs root's subordinate ids. Other groups of the user
  * have no id inside, so the user's programs run with the primary one only.
  */
-static int check_userns(struct keeper *k, char *err)
+static int check_userns(struct keeper *k, struct tw_err *err)
 {
 	if (!k->s.cfg.userns)
 		return 0;
 	if (k->req.uid >= SUBID_COUNT || k->req.gid >= SUBID_COUNT) {
-		snprintf(err, KEEPER_ERR_MAX, "your uid or gid is above %u, which userns = yes cannot map",
+		tw_err_set(err, 0, "your uid or gid is above %u, which userns = yes cannot map",
 			 SUBID_COUNT - 1);
 		return -ERANGE;
 	}
 	k->req.groups[0] = k->req.gid;
 	k->req.n_groups = 1;
-	return subid_check(k->req.uid, k->req.gid, err, KEEPER_ERR_MAX);
+	return subid_check(k->req.uid, k->req.gid, err->msg, sizeof(err->msg));
 }
 
-int keeper_setup(struct keeper *k, char *err)
+int keeper_setup(struct keeper *k, struct tw_err *err)
 {
 	int r = check_home(k, err);
 	if (r < 0 || (r = load_config(k, err)) < 0 || (r = check_userns(k, err)) < 0)
 		return r;
 	r = names_container(k->s.cfg.name, k->s.cfg.origin, k->req.user, k->req.uid, k->req.session, k->s.hostname);
 	if (r < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "cannot make a copy name from the template '%s'", k->s.cfg.name);
+		tw_err_set(err, 0, "cannot make a copy name from the template '%s'", k->s.cfg.name);
 		return r;
 	}
 	memcpy(k->s.container, k->s.hostname, sizeof(k->s.container));
@@ -300,7 +292,7 @@ int keeper_setup(struct keeper *k, char *err)
 	keeper_leave_caller_cgroup();
 	int fd = util_pidfd_open(k->req.caller);
 	if (fd < 0) {
-		snprintf(err, KEEPER_ERR_MAX, "the login process is gone");
+		tw_err_set(err, 0, "the login process is gone");
 		return fd;
 	}
 	k->s.callers[k->s.n_callers++] = (struct caller){ .pid = k->req.caller, .fd = fd };
@@ -310,11 +302,11 @@ int keeper_setup(struct keeper *k, char *err)
 	return make_socket(k, err);
 }
 
-int keeper_make_copy(struct keeper *k, char *err)
+int keeper_make_copy(struct keeper *k, struct tw_err *err)
 {
 	int r;
 	/* A pooled copy that cannot be adopted is replaced by a fresh one. */
-	if (k->s.pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err)) < 0)
+	if (k->s.pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err->msg)) < 0)
 		return r;
 	if (!k->s.pooled && (r = create_copy(k, err)) < 0)
 		return r;

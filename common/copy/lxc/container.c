@@ -443,6 +443,14 @@ int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len)
 	return 0;
 }
 
+/* A stopped copy's directory, with ours, never liblxc's destroy() (see ctr_remove_dir). */
+static void remove_copy(struct lxc_container *c)
+{
+	char dir[PATH_MAX];
+	if (ctr_dir(c, dir, sizeof(dir)) == 0)
+		ctr_remove_dir(dir);
+}
+
 /* What make_copy makes in the copy's directory, children first. */
 static const char *const skeleton[] = { "overlay/work", "overlay/delta", "overlay", "rootfs" };
 
@@ -533,8 +541,7 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 	if (r < 0) {
 		tw_err_wrap(err, "configuring the copy '%s'", p->name);
 		release_mounts(c);
-		if (c->is_defined(c))
-			c->destroy(c);
+		remove_copy(c);
 		remove_skeleton(p->cfg->lxcpath, p->name);
 		remove_lock(p->cfg->lxcpath, p->name);
 		lxc_container_put(c);
@@ -721,7 +728,7 @@ static int finish_stop(struct lxc_container *c, int r)
 	}
 	if (c->is_defined(c) && !c->is_running(c)) {
 		release_mounts(c);
-		c->destroy(c);
+		remove_copy(c);
 	}
 	remove_lock(c->config_path, c->name);
 	return c->is_defined(c) ? -EBUSY : r;

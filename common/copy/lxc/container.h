@@ -151,6 +151,14 @@ int ctr_write_files_begin(struct lxc_container *c, const struct copy_file *f, si
 size_t ctr_check_origin(const char *place, const char *origin,
 			struct copy_finding ret[COPY_FINDINGS_MAX]);
 
+/*
+ * Remove a stopped copy's directory (retire.c): by fds, no symlink
+ * followed, no other file system entered, its config last. The only way
+ * a copy is removed: liblxc's destroy() walks the upper layer, which the
+ * copy's user could write, by path as root.
+ */
+int ctr_remove_dir(const char *copydir);
+
 /* The post-stop hook's work (retire.c): the copy_driver retire operation. */
 int ctr_retire(int argc, char **argv, struct copy_retired *ret, struct tw_err *err);
 

@@ -31,9 +31,9 @@
  * post-stop hook did. liblxc's ephemeral destroy would first parse the
  * copy's config anew to learn its storage: 0.8 ms of every logout, against
  * 0.1 here. The config goes last: a copy that could not be emptied stays
- * defined, and whoever stopped it (the keeper, gc) destroys it.
+ * defined, and is left for gc and the log.
  */
-static int remove_copy(const char *copydir)
+int ctr_remove_dir(const char *copydir)
 {
 	struct stat st;
 	_cleanup_close_ int fd = open(copydir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -72,7 +72,7 @@ static int post_stop(const char *copydir, struct copy_retired *ret, struct tw_er
 	ctr_release_mounts(copydir, ret->session);
 	snprintf(mnt, sizeof(mnt), "%s/%s", CTR_LOWER_DIR, ret->session);
 	rmdir(mnt);
-	int gone = remove_copy(copydir);
+	int gone = ctr_remove_dir(copydir);
 	ret->removed = gone == 0;
 	if (gone < 0)
 		return tw_err_set(err, gone, "removing the copy failed: %s", strerror(-gone));

@@ -54,7 +54,7 @@ B = build
 #   common/copy  the copy driver interface and gc; common/copy/lxc, the
 #                liblxc driver, is the only code that includes liblxc.
 BASE_MODS = config err names proto util
-HOST_MODS = safefs ledger kept subid log keys
+HOST_MODS = safefs ledger kept subid budget log keys
 COPY_MODS = copy copy_retire gc lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
 	lxc/files lxc/origin lxc/retire
 INC_BASE = -Icommon/base

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cleanup.h"
 #include "config.h"
 #include "copy.h"
@@ -238,6 +239,39 @@ static void check_cgroups(struct doctor *d)
 		    "%s, without the %s controller(s) the copies' limits need", layout, missing);
 	else
 		say(d, V_OK, "cgroups", NULL, "%s", layout);
+}
+
+/*
+ * Root's kernel budgets on the host (budget.h): every unprivileged copy's
+ * user namespace is root's, so what its users make counts against them.
+ * Too small, one busy copy takes what root's daemons and other copies need.
+ */
+static void check_budgets(struct doctor *d)
+{
+	if (d->cfg_ok && !d->cfg.userns) {
+		say(d, V_OK, "budgets", NULL, "userns = no: copies are charged as their own uids");
+		return;
+	}
+	unsigned long sessions = d->cfg_ok && d->cfg.max_sessions < ULONG_MAX
+					 ? (unsigned long)d->cfg.max_sessions
+					 : 256;
+	for (size_t i = 0; i < budget_count; i++) {
+		const struct budget *b = &budget_table[i];
+		unsigned long now = 0, need = budget_host_needed(b, sessions);
+		int r = budget_host_read(b, &now);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			say(d, V_WARN, "budgets", NULL, "cannot read %s: %s", b->host,
+			    strerror(-r));
+		else if (now < need)
+			say(d, V_WARN, "budgets", "throwawayctl setup-ids",
+			    "%s = %lu: %lu copies may use it up (needs %lu)", b->host, now,
+			    sessions, need);
+		else
+			say(d, V_OK, "budgets", NULL, "%s = %lu holds %lu copies (needs %lu)",
+			    b->host, now, sessions, need);
+	}
 }
 
 /* Config and origins -------------------------------------------------------- */
@@ -748,9 +782,10 @@ static void check_sshd(struct doctor *d)
 static const struct {
 	void (*fn)(struct doctor *d);
 } checks[] = {
-	{ check_overlay }, { check_userns }, { check_idmap },	{ check_subids },
-	{ check_cgroups }, { check_config }, { check_origins }, { check_seccomp },
-	{ check_helpers }, { check_shell },  { check_pam },	{ check_sshd },
+	{ check_overlay }, { check_userns },  { check_idmap },  { check_subids },
+	{ check_cgroups }, { check_budgets }, { check_config }, { check_origins },
+	{ check_seccomp }, { check_helpers }, { check_shell },  { check_pam },
+	{ check_sshd },
 };
 
 int doctor_run(const char *config_path)

@@ -12,12 +12,14 @@
  *   throwawayctl kept rm USER SESSION   remove kept data (or: rm --older-than DUR)
  *   throwawayctl pool fill [FILE]       make the pooled copies now (FILE: the config)
  *   throwawayctl pool drain             destroy the pooled copies
- *   throwawayctl setup-ids              give root the subordinate ids of copies
+ *   throwawayctl setup-ids [FILE]       give root the subordinate ids of copies, and
+ *                                       size root's kernel budgets for them
  *   throwawayctl doctor [FILE]          check that this host is ready for logins
  *
  * Root only (except check-config): it reads the root-only ledger.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cleanup.h"
 #include "config.h"
 #include "ctl.h"
@@ -40,6 +43,7 @@
 #include "util.h"
 
 #define KILL_TIMEOUT_MS 30000
+#define DEFAULT_MAX_SESSIONS 256 /* max_sessions when there is no config */
 
 static int usage(void)
 {
@@ -47,7 +51,7 @@ static int usage(void)
 		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
 		"kill --user USER | gc | kept list [USER] | kept rm USER SESSION | "
 		"kept rm --older-than DURATION | pool fill [FILE] | pool drain | check-config [FILE] | "
-		"setup-ids | doctor [FILE]\n");
+		"setup-ids [FILE] | doctor [FILE]\n");
 	return 2;
 }
 
@@ -403,7 +407,28 @@ static int cmd_check_config(const char *path)
 	return 0;
 }
 
-static int cmd_setup_ids(void)
+/* max_sessions from the config at path; its default when there is none. */
+static unsigned long configured_sessions(const char *path)
+{
+	struct config cfg = { 0 };
+	char err[CONFIG_ERR_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	int r = config_open_trusted(path, &fd, err);
+	if (r == -ENOENT)
+		return DEFAULT_MAX_SESSIONS;
+	if (r >= 0)
+		r = config_load_fd(fd, path, NULL, &cfg, err);
+	if (r < 0) {
+		fprintf(stderr, "%s; sizing for max_sessions = %d, ignoring\n", err,
+			DEFAULT_MAX_SESSIONS);
+		return DEFAULT_MAX_SESSIONS;
+	}
+	unsigned long n = cfg.max_sessions > ULONG_MAX ? ULONG_MAX : (unsigned long)cfg.max_sessions;
+	config_free(&cfg);
+	return n;
+}
+
+static int cmd_setup_ids(const char *path)
 {
 	int r = subid_setup();
 	if (r < 0) {
@@ -415,6 +440,16 @@ static int cmd_setup_ids(void)
 	       "ids %u to %u (%d lines added)\n",
 	       SUBID_COUNT, SUBID_BASE, SUBID_USERS_FIRST,
 	       SUBID_USERS_FIRST + SUBID_USERS_COUNT - 1, r);
+	unsigned long sessions = configured_sessions(path);
+	r = budget_setup(sessions);
+	if (r < 0) {
+		fprintf(stderr, "throwawayctl: cannot size root's kernel budgets: %s\n",
+			strerror(-r));
+		return 1;
+	}
+	printf("setup-ids: root's kernel budgets hold %lu copies beside root's own "
+	       "(%d raised, kept in %s)\n",
+	       sessions, r, BUDGET_SYSCTL_FILE);
 	return 0;
 }
 
@@ -442,8 +477,8 @@ int main(int argc, char **argv)
 		return cmd_pool(argc - 2, argv + 2);
 	if (strcmp(cmd, "kept") == 0)
 		return kept_cmd(argc - 2, argv + 2);
-	if (strcmp(cmd, "setup-ids") == 0 && argc == 2)
-		return cmd_setup_ids();
+	if (strcmp(cmd, "setup-ids") == 0 && argc <= 3)
+		return cmd_setup_ids(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
 	if (strcmp(cmd, "doctor") == 0 && argc <= 3)
 		return doctor_run(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
 	return usage();

@@ -2,7 +2,8 @@
 # Install the Debian packages that building, the demo and the tests need.
 # Run as root on Debian 12; a no-op when everything is there.
 set -eu
-PKGS="build-essential pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
+# gcc-multilib: the attack tests build 32-bit and x32 probes.
+PKGS="build-essential gcc-multilib pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
 libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
 iproute2 psmisc clang libclang-rt-14-dev dnsmasq-base dropbear-bin
 dpkg-dev debhelper fakeroot cppcheck clang-tidy file"

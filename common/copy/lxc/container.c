@@ -627,7 +627,11 @@ static _Noreturn void start_child(struct lxc_container *c, int errfd, int wordfd
 	c->want_daemonize(c, true);
 	c->want_close_all_fds(c, true);
 	bool ok = c->start(c, 0, NULL);
-	_exit(ok && write(wordfd, "", 1) == 1 ? 0 : 1);
+	/* Before the word: nothing of the user's runs in it yet. */
+	int r = ok ? ctr_set_budgets(c) : 0;
+	if (r < 0)
+		fprintf(stderr, "cannot give the copy its own kernel budgets: %s\n", strerror(-r));
+	_exit(ok && r == 0 && write(wordfd, "", 1) == 1 ? 0 : 1);
 }
 
 int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err)

@@ -174,6 +174,14 @@ int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_
  */
 int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro);
 
+/*
+ * Give the running copy's user namespace budgets of its own (budget.h:
+ * inotify, fanotify, no user namespaces), so that what its users make
+ * is bounded there and not only by root's budgets on the host. Nothing
+ * for a copy without a user namespace of its own. 0 or -errno.
+ */
+int ctr_set_budgets(struct lxc_container *c);
+
 /* Set the running copy's hostname (its UTS namespace). */
 int ctr_set_hostname(struct lxc_container *c, const char *name);
 

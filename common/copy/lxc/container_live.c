@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cleanup.h"
 
 /* Does our user namespace differ from the copy's (userns = yes)? */
@@ -120,6 +121,44 @@ static int set_name(void *data)
 int ctr_set_hostname(struct lxc_container *c, const char *name)
 {
 	return in_copy(c, false, "uts", CLONE_NEWUTS, set_name, (void *)name);
+}
+
+/*
+ * In a child that joined only the copy's user namespace, as its root
+ * there: each name under /proc/sys/user/ is that namespace's own limit,
+ * whatever procfs it is opened through, so ours (the copy's /proc/sys is
+ * read-only) sets the copy's. A kernel without one (no fanotify) has
+ * nothing of it to bound.
+ */
+static int write_budgets(void *data)
+{
+	(void)data;
+	char path[96], v[24];
+	for (size_t i = 0; i < budget_count; i++) {
+		const struct budget *b = &budget_table[i];
+		snprintf(path, sizeof(path), "/proc/sys/user/%s", b->name);
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		int n = snprintf(v, sizeof(v), "%lu", b->per_copy);
+		if (fd < 0 || write(fd, v, (size_t)n) != n)
+			return errno ? errno : EIO;
+	}
+	return 0;
+}
+
+int ctr_set_budgets(struct lxc_container *c)
+{
+	pid_t init = c->init_pid(c);
+	if (init <= 0)
+		return -ESRCH;
+	_cleanup_close_ int userns = open_ns(init, "user");
+	if (userns < 0)
+		return -errno;
+	/* userns = no: the copy's uids are charged on the host as themselves. */
+	if (!other_userns(userns))
+		return 0;
+	return in_copy(c, false, "user", CLONE_NEWUSER, write_budgets, NULL);
 }
 
 int ctr_origin_rootfs(const struct config *cfg, char *buf, size_t len)

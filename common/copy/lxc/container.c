@@ -529,8 +529,8 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 	       struct tw_err *err)
 {
 	int r = o ? 0 : ctr_check(p->cfg, &o, err);
-	if (r < 0)
-		return r;
+	if (r < 0 || !o)
+		return r < 0 ? r : -ENOENT;
 	struct lxc_container *c = make_copy(o, p);
 	lxc_container_put(o);
 	if (!c) {

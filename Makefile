@@ -261,7 +261,7 @@ lint: deps
 
 FORMAT_SRCS = $(wildcard common/*/*.[ch] common/copy/*/*.[ch] pam_module/*.[ch] pam_module/*/*.[ch] \
 	shell/*.[ch] ctl/*.[ch] init/*.c tests/*.c tests/unit/*.c tests/fuzz/*.c)
-format-check:
+format-check: deps
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:

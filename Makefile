@@ -127,10 +127,15 @@ CTL_SRCS = $(wildcard ctl/*.c)
 $(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS) $(COPY_H)
 	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(LIBS_ALL) \
 		$(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+# The keeper is linked from one object per file: tests/integration/
+# test_structure.sh reads their symbols for the keeper's call graph.
 KEEPER_SRCS = $(wildcard pam_module/keeper/*.c)
-$(B)/throwaway-keeper: $(KEEPER_SRCS) $(wildcard pam_module/keeper/*.h) $(PROG_DEPS) $(COPY_H)
-	$(PROG_LINK) $(INC_COPY) -Ipam_module/keeper -o $@ $(KEEPER_SRCS) $(SAN_OPTS) \
-		$(LIBS_ALL) $(LXC_LIBS) $(INIH_LIBS)
+KEEPER_OBJS = $(KEEPER_SRCS:pam_module/keeper/%.c=$(B)/keeper/%.o)
+$(B)/keeper/%.o: pam_module/keeper/%.c $(wildcard pam_module/keeper/*.h) $(COPY_H) $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIE $(INC_COPY) -Ipam_module/keeper -c $< -o $@
+$(B)/throwaway-keeper: $(KEEPER_OBJS) $(PROG_DEPS)
+	$(PROG_LINK) -o $@ $(KEEPER_OBJS) $(SAN_OPTS) $(LIBS_ALL) $(LXC_LIBS) $(INIH_LIBS)
 # Static: liblxc runs it (through sh) two or three times per copy, and a
 # loader resolving libc for each run was half of what it cost.
 $(B)/throwaway-hook: pam_module/hook/hook.c $(PROG_DEPS) $(COPY_H)
@@ -256,7 +261,7 @@ lint: deps
 
 FORMAT_SRCS = $(wildcard common/*/*.[ch] common/copy/*/*.[ch] pam_module/*.[ch] pam_module/*/*.[ch] \
 	shell/*.[ch] ctl/*.[ch] init/*.c tests/*.c tests/unit/*.c tests/fuzz/*.c)
-format-check:
+format-check: deps
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential gcc-multilib pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
 libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
 iproute2 psmisc clang libclang-rt-14-dev dnsmasq-base dropbear-bin
-dpkg-dev debhelper fakeroot cppcheck clang-tidy file"
+dpkg-dev debhelper fakeroot cppcheck clang-tidy clang-format file"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer harness for the throwaway.conf reader (common/config.c). The
+ * libFuzzer harness for the throwaway.conf reader (common/base/config.c). The
  * input is the whole file, handed over through a memfd as config_load() does
  * with the real one; it is resolved once for a user in two groups (so
  * [user:] and [group:] sections apply) and once for the global view.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer harness for authorized_keys parsing (common/keys.c): the input
+ * libFuzzer harness for authorized_keys parsing (common/host/keys.c): the input
  * is an authorized_keys buffer (no NUL terminator, exact-size allocation so
  * an over-read is caught) and, NUL-terminated, an SSH_AUTH_INFO_0 string.
  * What keys_parse() keeps must format back into text that parses to the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer harness for session ledger records (common/ledger.c). The
+ * libFuzzer harness for session ledger records (common/host/ledger.c). The
  * input is a record's text (NUL-terminated, as ledger_read() passes it). A
  * record that parses must format and parse back to the same entry.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libFuzzer harness for the name checks and the copy-name template
- * (common/names.c), and for the syslog key=value writer (common/log.c),
+ * (common/base/names.c), and for the syslog key=value writer (common/host/log.c),
  * which quotes the same untrusted strings. Input: a 4-byte uid, then
  * NUL-separated strings: template, origin, user, session, log value.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer harness for keeper protocol messages (common/proto.c). The
+ * libFuzzer harness for keeper protocol messages (common/base/proto.c). The
  * input is one datagram, placed in an exact-size buffer as proto_recv()
  * would leave it, then parsed in place. A message that parses must encode
  * back, with proto_begin()/proto_put(), to exactly the bytes received.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for common/config.c (cmocka). Run as root (trust checks). */
+/* Unit tests for common/base/config.c (cmocka). Run as root (trust checks). */
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for common/keys.c. Keys are generated at run time with libssh. */
+/* Unit tests for common/host/keys.c. Keys are generated at run time with libssh. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

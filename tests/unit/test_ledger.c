@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for common/ledger.c (cmocka). Run as root (the ledger checks
+ * Unit tests for common/host/ledger.c (cmocka). Run as root (the ledger checks
  * ownership). Each test gets its own rundir below a fresh
  * /run/tw-unit.XXXXXX, removed again by the teardown; /run/throwaway is
  * never touched.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for common/log.c (cmocka): key=value formatting (no syslog). */
+/* Unit tests for common/host/log.c (cmocka): key=value formatting (no syslog). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for common/names.c (cmocka): session ids and copy names. */
+/* Unit tests for common/base/names.c (cmocka): session ids and copy names. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for common/proto.c (cmocka): encoding, parsing, and transport. */
+/* Unit tests for common/base/proto.c (cmocka): encoding, parsing, and transport. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

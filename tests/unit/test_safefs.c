@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for common/safefs.c (cmocka). Run as root: files are chowned
+ * Unit tests for common/host/safefs.c (cmocka). Run as root: files are chowned
  * and safefs_read_as_user drops to uid/gid 65534 (nobody). Each test gets a
  * fresh /run/tw-unit.XXXXXX (mode 0711 so that nobody can traverse it),
  * removed again by the teardown.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for common/util.c (cmocka). Run as root: util_mkdir_secure
+ * Unit tests for common/base/util.c (cmocka). Run as root: util_mkdir_secure
  * checks ownership. Scratch files live in a fresh /run/tw-unit.XXXXXX per
  * test, removed again by the teardown.
  */

@@ -10,14 +10,12 @@
  * root; leaves nothing behind.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <sched.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,135 +24,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
-#include "container.h"
 #include "ctl.h"
-#include "safefs.h"
-#include "util.h"
-
-#define CGROUP_ROOT "/sys/fs/cgroup"
-#define CGROUP_DEPTH_MAX 8 /* liblxc nests attached processes one or two levels down */
-#define PIDS_MAX 65536	   /* more than any pids_max a copy runs with */
-#define PROCS_FILE_MAX (1024 * 1024)
-
-struct pid_list {
-	pid_t *pids;
-	size_t n, cap;
-};
-
-static void pid_list_free(struct pid_list *l)
-{
-	free(l->pids);
-}
-
-static int pid_list_add(struct pid_list *l, pid_t pid)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		if (cap > PIDS_MAX)
-			return -E2BIG;
-		pid_t *p = reallocarray(l->pids, cap, sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		l->pids = p;
-		l->cap = cap;
-	}
-	l->pids[l->n++] = pid;
-	return 0;
-}
-
-/* The pids in dfd's cgroup.procs, appended to l. */
-static int read_procs(int dfd, struct pid_list *l)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	_cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = safefs_read_fd(fd, PROCS_FILE_MAX, &text, &len);
-	if (r < 0)
-		return r;
-	for (char *p = text, *end; *p; p = end) {
-		long pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (pid > 0 && (r = pid_list_add(l, (pid_t)pid)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Every pid of the cgroup dfd and of the cgroups below it (".lxc" included). */
-static int walk_procs(int dfd, int depth, struct pid_list *l)
-{
-	int r = read_procs(dfd, l);
-	if (r < 0 || depth >= CGROUP_DEPTH_MAX)
-		return r;
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
-		return -errno;
-	}
-	struct dirent *de;
-	while (r >= 0 && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || util_dot_or_dotdot(de->d_name))
-			continue;
-		_cleanup_close_ int sub =
-			openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0)
-			r = walk_procs(sub, depth + 1, l);
-	}
-	closedir(d);
-	return r;
-}
-
-/*
- * The copy NAME's payload cgroup in the hierarchy that holds CONTROLLER
- * (v1), or in the unified one (v2). O_DIRECTORY fd or -errno.
- */
-static int open_payload(const char *controller, const char *name)
-{
-	char p[PATH_MAX];
-	if (ctr_cgroup_v2())
-		snprintf(p, sizeof(p), CGROUP_ROOT "/lxc.payload.%s", name);
-	else
-		snprintf(p, sizeof(p), CGROUP_ROOT "/%s/lxc.payload.%s", controller, name);
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-/* The pids of copy NAME: from the pids hierarchy, or another that lists them all. */
-static int payload_pids(const char *name, struct pid_list *l)
-{
-	static const char *const hierarchies[] = { "pids", "memory", "cpu", "systemd", "unified" };
-	int r = -ENOENT;
-	for (size_t i = 0; i < ELEMENTSOF(hierarchies) && r == -ENOENT; i++) {
-		_cleanup_close_ int fd = open_payload(hierarchies[i], name);
-		r = fd < 0 ? fd : walk_procs(fd, 0, l);
-		if (ctr_cgroup_v2())
-			break;
-	}
-	return r;
-}
-
-/* One number from a cgroup file of copy NAME, or -1. */
-static int64_t payload_number(const char *controller, const char *file, const char *name)
-{
-	char buf[32];
-	_cleanup_close_ int dfd = open_payload(controller, name);
-	_cleanup_close_ int fd = dfd < 0 ? -EBADF : openat(dfd, file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *end;
-	long long v = strtoll(buf, &end, 10);
-	return end == buf || v < 0 ? -1 : v;
-}
 
 /*
  * Is the process behind procfd the init of a copy: pid 1 of a pid
@@ -192,7 +64,7 @@ static int compare_pids(const void *a, const void *b)
  * that one is tried first). Returns an open /proc/<pid> directory, which
  * stays bound to that process even if the pid is reused; -ESRCH if none.
  */
-static int find_init(struct pid_list *l, pid_t *ret_pid)
+static int find_init(struct cgroup_pids *l, pid_t *ret_pid)
 {
 	char p[32];
 	/* A cgroup being emptied (a copy that stops) lists no pid, and no array. */
@@ -232,28 +104,25 @@ static int64_t upper_used(int procfd)
 
 void copystat_read(const struct ledger_entry *e, struct copy_usage *ret)
 {
-	struct pid_list l = { 0 };
+	_cleanup_(cgroup_pids_free) struct cgroup_pids l = { 0 };
 	struct copy_usage u = { .procs = -1, .memory = -1, .upper = -1 };
+	struct cgroup_usage cu;
 
-	if (payload_pids(e->container, &l) >= 0) {
+	if (cgroup_copy_pids(CGROUP_ROOT, e->container, &l) >= 0) {
 		u.procs = (int64_t)l.n;
 		_cleanup_close_ int procfd = find_init(&l, &u.init);
 		if (procfd >= 0 && upper_on_tmpfs(e))
 			u.upper = upper_used(procfd);
 	}
-	pid_list_free(&l);
-	u.memory = ctr_cgroup_v2()
-			   ? payload_number(NULL, "memory.current", e->container)
-			   : payload_number("memory", "memory.usage_in_bytes", e->container);
+	cgroup_copy_usage(CGROUP_ROOT, e->container, &cu);
+	u.memory = cu.memory;
 	*ret = u;
 }
 
 bool copystat_running(const char *name)
 {
-	struct pid_list l = { 0 };
-	bool running = payload_pids(name, &l) >= 0 && l.n > 0;
-	pid_list_free(&l);
-	return running;
+	_cleanup_(cgroup_pids_free) struct cgroup_pids l = { 0 };
+	return cgroup_copy_pids(CGROUP_ROOT, name, &l) >= 0 && l.n > 0;
 }
 
 void copystat_human(int64_t bytes, char *buf, size_t len)

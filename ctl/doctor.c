@@ -19,11 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "budget.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "config.h"
 #include "copy.h"
@@ -45,7 +45,6 @@
 #define SSHD_TIMEOUT_MS 10000
 #define SMALL_FILE_MAX (1024 * 1024)
 #define MAX_ORIGINS 64
-#define CGROUP2_MAGIC 0x63677270 /* CGROUP2_SUPER_MAGIC */
 
 enum verdict { V_OK, V_WARN, V_FAIL };
 
@@ -185,60 +184,30 @@ static void check_subids(struct doctor *d)
 
 /* Cgroups ------------------------------------------------------------------- */
 
-/* The controllers copies use that the unified hierarchy does not offer. */
-static void missing_v2(char *buf, size_t len)
+static const char *layout_text(enum cgroup_layout layout)
 {
-	static const char *const want[] = { "cpu", "memory", "pids" };
-	_cleanup_free_ char *have = NULL;
-	buf[0] = '\0';
-	if (read_small("/sys/fs/cgroup/cgroup.controllers", &have) < 0)
-		have = NULL;
-	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
-		bool found = false;
-		for (const char *w = have; w && *w && !found;
-		     w += strcspn(w, " \n"), w += strspn(w, " \n"))
-			found = strncmp(w, want[i], strlen(want[i])) == 0 &&
-				strchr(" \n", w[strlen(want[i])]);
-		if (!found)
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
-				 want[i]);
+	switch (layout) {
+	case CGROUP_UNIFIED:
+		return "cgroup v2 (unified)";
+	case CGROUP_HYBRID:
+		return "cgroup v1 hybrid (v1 controllers, v2 at " CGROUP_ROOT "/unified)";
+	case CGROUP_LEGACY:
+		break;
 	}
-}
-
-/* The v1 controllers copies use that are not mounted under /sys/fs/cgroup. */
-static void missing_v1(char *buf, size_t len)
-{
-	static const char *const want[] = { "cpu", "devices", "memory", "pids" };
-	char p[PATH_MAX];
-	buf[0] = '\0';
-	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/cgroup.procs", want[i]);
-		if (access(p, F_OK) < 0)
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
-				 want[i]);
-	}
+	return "cgroup v1 (legacy)";
 }
 
 static void check_cgroups(struct doctor *d)
 {
 	char missing[128];
-	struct statfs sf;
-	const char *layout;
-	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) { /* unified */
-		layout = "cgroup v2 (unified)";
-		missing_v2(missing, sizeof(missing));
-	} else {
-		bool hybrid =
-			statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_MAGIC;
-		layout = hybrid ? "cgroup v1 hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)"
-				: "cgroup v1 (legacy)";
-		missing_v1(missing, sizeof(missing));
-	}
+	enum cgroup_layout layout = cgroup_layout(CGROUP_ROOT);
+	cgroup_missing_controllers(CGROUP_ROOT, layout, missing, sizeof(missing));
 	if (missing[0])
 		say(d, V_FAIL, "cgroups", "enable these controllers for the root cgroup",
-		    "%s, without the %s controller(s) the copies' limits need", layout, missing);
+		    "%s, without the %s controller(s) the copies' limits need", layout_text(layout),
+		    missing);
 	else
-		say(d, V_OK, "cgroups", NULL, "%s", layout);
+		say(d, V_OK, "cgroups", NULL, "%s", layout_text(layout));
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
 #include "log.h"
@@ -50,6 +51,7 @@ struct live {
 	size_t n;
 	struct gc_stats *st;
 	const char *rundir;
+	const char *const *lxcpaths;
 };
 
 static int collect_record(const struct ledger_entry *e, void *data)
@@ -150,64 +152,20 @@ static void collect_locks(const char *lxcpath, struct live *l)
 	closedir(d);
 }
 
-/* The copy name in "lxc.monitor.<name>" / "lxc.payload.<name>", or NULL. */
-static const char *cgroup_copy_name(const char *entry)
+/* A copy name of no live copy and of no container any lxcpath defines. */
+static bool cgroup_is_dead(const char *name, void *data)
 {
-	static const char *const prefixes[] = { "lxc.monitor.", "lxc.payload." };
-	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
-		size_t pl = strlen(prefixes[i]);
-		if (strncmp(entry, prefixes[i], pl) == 0 && names_container_valid(entry + pl))
-			return entry + pl;
-	}
-	return NULL;
-}
-
-/* A cgroup name of no live copy and of no container any lxcpath defines. */
-static bool cgroup_is_dead(const char *name, const char *const *lxcpaths, const struct live *l)
-{
+	const struct live *l = data;
 	char copy[PATH_MAX];
 	if (is_live(l, name))
 		return false;
-	for (const char *const *p = lxcpaths; *p; p++) {
+	for (const char *const *p = l->lxcpaths; *p; p++) {
 		snprintf(copy, sizeof(copy), "%s/%s", *p, name);
 		if (access(copy, F_OK) == 0)
 			return false;
 	}
 	snprintf(copy, sizeof(copy), "/var/lib/lxc/%s", name);
 	return access(copy, F_OK) != 0;
-}
-
-static void collect_cgroups_in(const char *hier, const char *const *lxcpaths, struct live *l)
-{
-	DIR *d = opendir(hier);
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *name = cgroup_copy_name(de->d_name);
-		if (de->d_type == DT_DIR && name && cgroup_is_dead(name, lxcpaths, l))
-			l->st->cgroups += ctr_remove_cgroups(name);
-	}
-	closedir(d);
-}
-
-static void collect_cgroups(const char *const *lxcpaths, struct live *l)
-{
-	char p[PATH_MAX];
-	collect_cgroups_in("/sys/fs/cgroup", lxcpaths, l); /* the unified layout */
-	if (ctr_cgroup_v2())
-		return;
-	DIR *d = opendir("/sys/fs/cgroup");
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (util_dot_or_dotdot(de->d_name))
-			continue;
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s", de->d_name);
-		collect_cgroups_in(p, lxcpaths, l);
-	}
-	closedir(d);
 }
 
 /* Entries named after sessions in dir (sockets, lower mountpoints) with no live record. */
@@ -295,14 +253,14 @@ int gc_run(const char *rundir, const char *const *lxcpaths, bool wait, struct gc
 	_cleanup_close_ int lock = gc_lock(rundir, wait);
 	if (lock < 0)
 		return lock;
-	*l = (struct live){ .names = names, .st = &st, .rundir = rundir };
+	*l = (struct live){ .names = names, .st = &st, .rundir = rundir, .lxcpaths = lxcpaths };
 	r = ledger_foreach(rundir, collect_record, l);
 	for (const char *const *p = lxcpaths; r >= 0 && *p; p++) {
 		collect_copies(*p, l);
 		collect_locks(*p, l);
 	}
 	if (r >= 0) {
-		collect_cgroups(lxcpaths, l);
+		st.cgroups += cgroup_remove_leftovers(CGROUP_ROOT, cgroup_is_dead, l);
 		collect_sockets(l);
 		collect_debug_logs(l);
 	}

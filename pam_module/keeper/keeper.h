@@ -111,11 +111,7 @@ struct keeper {
  *   pool.c          copies made ahead of logins (pool = N)
  *   files.c         the session's files in its copy
  *   request.c       the PAM module's request
- *   scope.c         the keeper's own cgroup
  */
-
-/* scope.c: leave the login's cgroup (a systemd session scope) for ours. */
-void keeper_leave_caller_cgroup(void);
 
 /* request.c */
 int keeper_read_request(struct keeper *k, int fd, struct tw_err *err);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "copy.h"
 #include "gc.h"
@@ -234,7 +235,8 @@ int keeper_pool_fill(const char *config_path, bool later)
 		return 1;
 	}
 	bool fits = !cfg.keep && cfg.share == SHARE_SESSION;
-	keeper_leave_caller_cgroup();
+	/* A filler started by systemd sits in its unit's cgroup: leave it (or stay). */
+	cgroup_enter_own(CGROUP_ROOT);
 	r = pool_signature(&cfg, sig, sizeof(sig));
 	/* Copies made from another configuration, or a pool turned off, go. */
 	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL);

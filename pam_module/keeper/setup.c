@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "copy.h"
 #include "keeper.h"
@@ -289,7 +290,9 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 				      .debug = k->req.debug };
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
-	keeper_leave_caller_cgroup();
+	/* On a systemd host the keeper starts in the user's session scope: leave
+	 * it. Failing, it stays where it was; nothing depends on it. */
+	cgroup_enter_own(CGROUP_ROOT);
 	int fd = util_pidfd_open(k->req.caller);
 	if (fd < 0) {
 		tw_err_set(err, 0, "the login process is gone");

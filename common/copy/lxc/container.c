@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "container.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "kept.h"
 #include "names.h"
@@ -52,11 +52,6 @@ static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot
  * home (a setuid-root file there is setuid on the host) or own files it
  * did not make. */
 static const char cap_drop_privileged[] = "dac_override dac_read_search fowner fsetid setfcap";
-
-bool ctr_cgroup_v2(void)
-{
-	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-}
 
 /*
  * A copy's configuration as it is written: the first key liblxc refuses
@@ -105,7 +100,7 @@ static bool set_limits_v1(struct conf *c, const struct config *cfg)
 	     set_itemu(c, "lxc.cgroup.memory.limit_in_bytes", cfg->memory_max) &&
 	     set_itemu(c, "lxc.cgroup.cpu.shares", shares < 2 ? 2 : shares);
 	/* Swap accounting is optional on v1; an unknown key would abort start. */
-	if (ok && access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
+	if (ok && cgroup_v1_swap_accounting(CGROUP_ROOT))
 		ok = set_itemu(c, "lxc.cgroup.memory.memsw.limit_in_bytes", cfg->memory_max);
 	return ok;
 }
@@ -135,7 +130,7 @@ static bool add_device(struct conf *c, const char *dev)
 		 major(st.st_rdev), minor(st.st_rdev));
 	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,create=file 0 0", dev, dev + 1);
 	return n > 0 && (size_t)n < sizeof(entry) &&
-	       set_item(c, ctr_cgroup_v2() ? "lxc.cgroup2.devices.allow" : "lxc.cgroup.devices.allow",
+	       set_item(c, cgroup_unified() ? "lxc.cgroup2.devices.allow" : "lxc.cgroup.devices.allow",
 			rule) &&
 	       set_item(c, "lxc.mount.entry", entry);
 }
@@ -276,7 +271,7 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		  (keeps_net_admin(cfg) || set_item(c, "lxc.cap.drop", "net_admin")) &&
 		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
 		  set_hooks(c, p);
-	ok = ok && (ctr_cgroup_v2() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) && set_boot(c, cfg);
+	ok = ok && (cgroup_unified() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) && set_boot(c, cfg);
 	if (ok && cfg->userns)
 		ok = set_userns(c, p);
 	if (ok && p->logfile)
@@ -678,7 +673,16 @@ static void remove_lock(const char *lxcpath, const char *name)
 
 #define STOP_TIMEOUT_MS 15000
 
-static void kill_cgroup_processes(const char *prefix, const char *name);
+/*
+ * A copy whose lxc monitor died still runs: liblxc calls it stopped and
+ * would delete its directory under live processes. Kill them first.
+ */
+static void kill_cgroup_processes(enum cgroup_kind kind, const char *name)
+{
+	/* the kills take effect asynchronously: until the cgroups are empty, 1 s at most */
+	for (int i = 0; i < 100 && cgroup_kill_copy(CGROUP_ROOT, kind, name) > 0; i++)
+		usleep(10000);
+}
 
 /*
  * Reap every child until the process of pidfd fd has ended, or the
@@ -727,8 +731,8 @@ static int reap_until_gone(int fd, pid_t watch)
 static int finish_stop(struct lxc_container *c, int r)
 {
 	if (r == -ETIMEDOUT) {
-		kill_cgroup_processes("lxc.monitor.", c->name);
-		kill_cgroup_processes("lxc.payload.", c->name);
+		kill_cgroup_processes(CGROUP_MONITOR, c->name);
+		kill_cgroup_processes(CGROUP_PAYLOAD, c->name);
 	}
 	if (c->is_defined(c) && !c->is_running(c)) {
 		release_mounts(c);
@@ -806,138 +810,9 @@ int ctr_stop_init(struct lxc_container *c, int initfd, int monitorfd)
 	return finish_stop(c, reap_until_gone(monitorfd, 0));
 }
 
-/* SIGKILL every process listed in the cgroup.procs of dir; how many. */
-static unsigned kill_cgroup_procs(int dfd)
-{
-	unsigned n = 0;
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int pfd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	if (pfd < 0)
-		return 0;
-	f = fdopen(pfd, "re");
-	if (!f) {
-		close(pfd);
-		return 0;
-	}
-	while (getline(&line, &cap, f) > 0) {
-		uint64_t pid;
-		const char *end;
-		if (util_parse_u64(line, INT_MAX, &end, &pid) == 0 && (*end == '\n' || !*end) &&
-		    pid > 1 && kill((pid_t)pid, SIGKILL) == 0)
-			n++;
-	}
-	return n;
-}
-
-/* SIGKILL every process listed in cgroup.procs of dir and its children. */
-static unsigned kill_cgroup_tree(int dfd, int depth)
-{
-	unsigned n = kill_cgroup_procs(dfd);
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	struct dirent *de;
-	while (d && depth < 8 && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || util_dot_or_dotdot(de->d_name))
-			continue;
-		_cleanup_close_ int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0)
-			n += kill_cgroup_tree(sub, depth + 1);
-	}
-	if (d)
-		closedir(d);
-	else if (dup >= 0)
-		close(dup);
-	return n;
-}
-
-/* One pass over every hierarchy: the copy's PREFIX<name> cgroup, wherever it is. */
-static unsigned kill_cgroup_once(const char *prefix, const char *name)
-{
-	char p[PATH_MAX];
-	unsigned n = 0;
-	DIR *d = opendir("/sys/fs/cgroup");
-	struct dirent *de;
-	if (!d)
-		return 0;
-	snprintf(p, sizeof(p), "%s%s", prefix, name);
-	_cleanup_close_ int top = openat(dirfd(d), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (top >= 0)
-		n += kill_cgroup_tree(top, 0); /* unified layout */
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s%s", de->d_name, prefix, name);
-		_cleanup_close_ int fd = openat(dirfd(d), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			n += kill_cgroup_tree(fd, 0);
-	}
-	closedir(d);
-	return n;
-}
-
-/* rmdir a cgroup and its empty children, depth first; busy ones stay. */
-static bool rmdir_tree(int parent, const char *name, int depth)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || depth > 8) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	/* liblxc keeps init in a ".lxc" child: dot names count */
-	while (d && (de = readdir(d)))
-		if (de->d_type == DT_DIR && !util_dot_or_dotdot(de->d_name))
-			rmdir_tree(dirfd(d), de->d_name, depth + 1);
-	if (d)
-		closedir(d);
-	else
-		close(fd);
-	return unlinkat(parent, name, AT_REMOVEDIR) == 0;
-}
-
-static unsigned remove_cgroups_in(int hier, const char *name)
-{
-	static const char *const prefixes[] = { "lxc.monitor.", "lxc.payload." };
-	char p[PATH_MAX];
-	unsigned n = 0;
-	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
-		snprintf(p, sizeof(p), "%s%s", prefixes[i], name);
-		n += rmdir_tree(hier, p, 0);
-	}
-	return n;
-}
-
 unsigned ctr_remove_cgroups(const char *name)
 {
-	unsigned n = 0;
-	DIR *d = opendir("/sys/fs/cgroup");
-	struct dirent *de;
-	if (!d)
-		return 0;
-	n += remove_cgroups_in(dirfd(d), name); /* the unified layout */
-	while (!ctr_cgroup_v2() && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || util_dot_or_dotdot(de->d_name))
-			continue;
-		_cleanup_close_ int h = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (h >= 0)
-			n += remove_cgroups_in(h, name);
-	}
-	closedir(d);
-	return n;
-}
-
-/*
- * A copy whose lxc monitor died still runs: liblxc calls it stopped and
- * would delete its directory under live processes. Kill them first.
- */
-static void kill_cgroup_processes(const char *prefix, const char *name)
-{
-	for (int i = 0; i < 100 && kill_cgroup_once(prefix, name) > 0; i++)
-		usleep(10000);
+	return cgroup_remove_copy(CGROUP_ROOT, name);
 }
 
 int ctr_destroy(const char *lxcpath, const char *name)
@@ -950,7 +825,7 @@ int ctr_destroy(const char *lxcpath, const char *name)
 	if (orphaned) {
 		char dir[PATH_MAX];
 		struct kept_entry k;
-		kill_cgroup_processes("lxc.payload.", name);
+		kill_cgroup_processes(CGROUP_PAYLOAD, name);
 		/* No post-stop hook will run for it: keep its data here. */
 		if (ctr_dir(c, dir, sizeof(dir)) == 0)
 			kept_save(dir, &k);

@@ -60,9 +60,6 @@ void ctr_release_mounts(const char *copydir, const char *session);
 /* Host uid/gid of a copy's root: SUBID_BASE with userns, else 0. */
 uid_t ctr_root_uid(const struct config *cfg);
 
-/* True when the host runs the unified (v2-only) cgroup layout. */
-bool ctr_cgroup_v2(void);
-
 /*
  * What a copy needs that can be checked before making it: the devices and
  * the bridge the config names, and an origin that exists and is stopped

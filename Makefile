@@ -56,8 +56,8 @@ B = build
 #                liblxc driver, is the only code that includes liblxc.
 BASE_MODS = config err names proto util
 HOST_MODS = safefs ledger kept subid budget log keys cgroup cgroup_walk
-COPY_MODS = copy copy_retire gc lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
-	lxc/files lxc/origin lxc/retire
+COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
+	lxc/files lxc/origin lxc/retire lxc/sweep lxc/usage
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy
@@ -126,7 +126,7 @@ PROG_DEPS = $(LIBS_ALL) $(SAN_OPTS) $(FLAGS)
 # throwawayctl's own modules (ctl/*.c) beside its command line.
 CTL_SRCS = $(wildcard ctl/*.c)
 $(B)/throwawayctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(PROG_DEPS) $(COPY_H)
-	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(LIBS_ALL) \
+	$(PROG_LINK) $(INC_COPY) -Ictl -o $@ $(CTL_SRCS) $(SAN_OPTS) $(LIBS_ALL) \
 		$(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 # The keeper is linked from one object per file: tests/integration/
 # test_structure.sh reads their symbols for the keeper's call graph.

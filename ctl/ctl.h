@@ -11,28 +11,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "copy.h"
 #include "ledger.h"
 
-/* What a live copy uses, read from its cgroups and its init's root. -1: unknown. */
-struct copy_usage {
-	pid_t init;	/* the copy's init on the host, 0 when not found */
-	int64_t procs;	/* processes in the copy's payload cgroup and below */
-	int64_t memory; /* bytes charged to it (v1 usage_in_bytes, v2 memory.current) */
-	int64_t upper;	/* bytes used in its tmpfs upper layer */
-};
-
 /*
- * Measure the copy of record e. Reads only cgroup files, /proc and the
- * copy's configuration: never talks to its lxc monitor, so a wedged copy
- * cannot make it hang. Always fills *ret (unknown values are -1).
+ * What the copy of record e uses, from its driver. Never talks to its
+ * engine's monitor, so a wedged copy cannot make it hang. Always fills
+ * *ret (unknown values are -1).
  */
-void copystat_read(const struct ledger_entry *e, struct copy_usage *ret);
+void copystat_read(const struct ledger_entry *e, bool addresses, struct copy_usage *ret);
 
-/*
- * Is a container named NAME running? True when its payload cgroup holds a
- * process (any lxcpath: the cgroup is named after the container only).
- */
-bool copystat_running(const char *name);
+/* Does the origin of record e (or an origin NAME in its place) run? */
+bool copystat_origin_running(const char *origin);
 
 /* "0", "512", "4.0K", "12M", "1.5G": at most 6 characters. */
 void copystat_human(int64_t bytes, char *buf, size_t len);
@@ -52,9 +42,6 @@ size_t copystat_origins(const struct ledger_entry *entries, size_t n, struct ori
 
 /* The sentence that warns of a running origin with copies. */
 void copystat_origin_warning(const struct origin_count *o, char *buf, size_t len);
-
-/* The global addresses of the copy whose init is INIT, space separated (from its netns). */
-int copystat_addresses(pid_t init, char *buf, size_t len);
 
 /* throwawayctl kept list [USER] | kept rm USER SESSION | kept rm --older-than DUR. */
 int kept_cmd(int argc, char **argv);

@@ -45,6 +45,9 @@
 #define KILL_TIMEOUT_MS 30000
 #define DEFAULT_MAX_SESSIONS 256 /* max_sessions when there is no config */
 
+/* What gc does from here is logged as the keeper logs it. */
+static const struct gc_report ctl_gc_log = { .fn = gc_log };
+
 static int usage(void)
 {
 	fprintf(stderr,
@@ -186,7 +189,7 @@ static void warn_running_origins(const struct entries *k, FILE *f)
 		return;
 	size_t n = copystat_origins(k->list, k->n, o, k->n);
 	for (size_t i = 0; i < n; i++) {
-		if (!copystat_running(o[i].name))
+		if (!copystat_origin_running(o[i].name))
 			continue;
 		copystat_origin_warning(&o[i], msg, sizeof(msg));
 		fprintf(f, "throwawayctl: %s\n", msg);
@@ -212,7 +215,7 @@ static int cmd_list(int argc, char **argv)
 		printf("[");
 	for (size_t i = 0; i < k.n; i++) {
 		struct copy_usage u;
-		copystat_read(&k.list[i], &u);
+		copystat_read(&k.list[i], false, &u);
 		if (json)
 			print_json(&k.list[i], &u, i == 0);
 		else
@@ -243,7 +246,7 @@ static void show_origin_warning(const struct ledger_entry *e)
 	struct origin_count o = { .copies = 0 };
 	struct entries k;
 	char msg[512];
-	if (!e->origin[0] || !copystat_running(e->origin) || collect_entries(NULL, &k) < 0)
+	if (!e->origin[0] || !copystat_origin_running(e->origin) || collect_entries(NULL, &k) < 0)
 		return;
 	snprintf(o.name, sizeof(o.name), "%s", e->origin);
 	for (size_t i = 0; i < k.n; i++)
@@ -266,7 +269,7 @@ static int cmd_show(const char *session)
 		return 1;
 	}
 	format_time(e.started, started, sizeof(started));
-	copystat_read(&e, &u);
+	copystat_read(&e, true, &u);
 	printf("session:   %s\nuser:      %s (uid %u)\ncontainer: %s\nlxcpath:   %s\n"
 	       "origin:    %s\nstate:     %s\nstarted:   %s\nrhost:     %s\nservice:   %s\n"
 	       "keeper:    %d%s\n",
@@ -274,14 +277,8 @@ static int cmd_show(const char *session)
 	       entry_state(&e), started, e.rhost[0] ? e.rhost : "-", e.service, (int)e.keeper,
 	       util_proc_alive(e.keeper, e.keeper_start) ? "" : " (gone)");
 	printf("options:   %s\nlogins:    %u\n", e.options[0] ? e.options : "-", e.logins ? e.logins : 1);
-	if (u.init > 0)
-		printf("init:      %d\n", (int)u.init);
-	else
-		printf("init:      -\n");
-	char addrs[512] = "";
-	if (u.init > 0 && !strstr(e.options, "network=none"))
-		copystat_addresses(u.init, addrs, sizeof(addrs));
-	printf("addresses: %s\n", addrs[0] ? addrs : "-");
+	printf("init:      %s\n", u.init[0] ? u.init : "-");
+	printf("addresses: %s\n", u.addrs[0] ? u.addrs : "-");
 	if (u.procs < 0)
 		printf("procs:     -\n");
 	else
@@ -296,7 +293,7 @@ static int kill_one(const struct ledger_entry *e)
 {
 	int r = proto_close_session(e->session, "admin", 0, KILL_TIMEOUT_MS);
 	if (r < 0)
-		r = gc_destroy_session(TW_RUNDIR, e, "admin");
+		r = gc_destroy_session(TW_RUNDIR, e, "admin", &ctl_gc_log);
 	if (r < 0)
 		fprintf(stderr, "throwawayctl: cannot end session %s: %s\n", e->session,
 			strerror(-r));
@@ -344,7 +341,7 @@ static int cmd_gc(void)
 	if (config_load_user(CONFIG_DEFAULT_PATH, "root", 0, &cfg, err) == 0 &&
 	    strcmp(cfg.lxcpath, paths[0]) != 0)
 		paths[1] = cfg.lxcpath;
-	int r = gc_run(TW_RUNDIR, paths, true, &st);
+	int r = gc_run(TW_RUNDIR, paths, true, &ctl_gc_log, &st);
 	config_free(&cfg);
 	if (r < 0) {
 		fprintf(stderr, "throwawayctl: gc failed: %s\n", strerror(-r));
@@ -363,7 +360,7 @@ static int cmd_pool(int argc, char **argv)
 {
 	int st;
 	if (argc == 1 && strcmp(argv[0], "drain") == 0) {
-		int n = gc_drain_pool(TW_RUNDIR, NULL);
+		int n = gc_drain_pool(TW_RUNDIR, NULL, &ctl_gc_log);
 		if (n < 0) {
 			fprintf(stderr, "throwawayctl: cannot drain the pool: %s\n", strerror(-n));
 			return 1;

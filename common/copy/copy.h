@@ -85,6 +85,35 @@ struct copy_found {
 	const char *session; /* the session its marker names */
 };
 
+/* What gc says is alive, for a driver's sweep: a copy by name, a session by id. */
+struct copy_liveness {
+	bool (*copy)(const char *name, void *data);
+	bool (*session)(const char *id, void *data);
+	void *data;
+};
+
+/* What a sweep removed. */
+struct copy_swept {
+	unsigned locks;   /* the engine's lock files */
+	unsigned cgroups; /* cgroups of copies */
+	unsigned mounts;  /* mountpoints of copies' layers */
+};
+
+/* What a running copy uses, for throwawayctl list and show (-1: not known). */
+struct copy_usage {
+	int64_t procs;   /* processes in the copy */
+	int64_t memory;  /* bytes charged to it */
+	int64_t upper;   /* bytes used in its upper layer (a tmpfs of its own) */
+	char init[32];   /* its init, as the machine it runs on names it; "" if none */
+	char addrs[256]; /* its global addresses, space separated (when asked for) */
+};
+
+/* What a caller of usage wants besides the counts. */
+struct copy_usage_want {
+	bool upper_tmpfs; /* the upper layer is a tmpfs of the copy's: measure it */
+	bool addresses;   /* the copy has a network: list its addresses */
+};
+
 /* What a driver found of an origin, for throwawayctl doctor. */
 enum copy_verdict { COPY_OK, COPY_WARN, COPY_FAIL, COPY_RUNNING };
 #define COPY_FINDINGS_MAX 2
@@ -131,12 +160,19 @@ struct copy_driver {
 
 	/* By name, no handle: the cleanup paths and throwawayctl. */
 	int (*destroy)(const char *place, const char *name);
+	/* What a copy uses, without asking anything that could hang on it. */
+	void (*usage)(const char *place, const char *name, const struct copy_usage_want *want,
+		      struct copy_usage *ret);
+	/* Does a container NAME run in place (a copy, or an origin)? */
+	bool (*running)(const char *place, const char *name);
+	/* Every copy of ours in place, marked with its session; fn < 0 stops. */
 	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);
 	/* The origin ORIGIN in PLACE, for doctor: findings into ret; how many. */
 	size_t (*check_origin)(const char *place, const char *origin,
 			       struct copy_finding ret[COPY_FINDINGS_MAX]);
-	/* What copies that are gone left behind (locks, cgroups); how much went. */
-	unsigned (*sweep)(const char *place, bool (*live)(const char *name, void *data), void *data);
+	/* What copies that are gone left behind in places (NULL-terminated). */
+	void (*sweep)(const char *const *places, const struct copy_liveness *live,
+		      struct copy_swept *ret);
 };
 
 /*

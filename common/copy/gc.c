@@ -16,10 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cleanup.h"
-#include "container.h"
-#include "log.h"
+#include "copy.h"
 #include "safefs.h"
 #include "util.h"
 
@@ -27,22 +25,41 @@
 #define GC_MAX_POOL 256 /* more than CONFIG_MAX_POOL: stale ones of older configs too */
 #define GC_DEBUG_LOG_KEEP_S (24 * 3600)
 
-int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason)
+static void report(const struct gc_report *rep, const struct gc_item *it)
+{
+	if (rep && rep->fn)
+		rep->fn(it, rep->data);
+}
+
+/* The driver of a record's copy: where it lives decides (only lxc so far). */
+static const struct copy_driver *driver_of(const struct ledger_entry *e)
+{
+	(void)e;
+	return copy_driver_named("lxc");
+}
+
+static int destroy_copy(const struct ledger_entry *e)
+{
+	if (!names_container_valid(e->container) || e->lxcpath[0] != '/')
+		return -EINVAL;
+	return driver_of(e)->destroy(e->lxcpath, e->container);
+}
+
+int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason,
+		       const struct gc_report *rep)
 {
 	char sock[PATH_MAX];
 
 	/* A keeper that still runs but did not answer is wedged: it goes first. */
 	if (util_proc_alive(e->keeper, e->keeper_start))
 		kill(e->keeper, SIGKILL);
-	int r = names_container_valid(e->container) && e->lxcpath[0] == '/'
-			? ctr_destroy(e->lxcpath, e->container)
-			: 0;
+	int r = e->container[0] ? destroy_copy(e) : 0;
 	snprintf(sock, sizeof(sock), "%s/sock/%s", rundir, e->session);
 	unlink(sock);
 	ledger_remove(rundir, e->session);
-	log_event(r < 0 ? LOG_ERR : LOG_INFO, r < 0 ? "error" : "destroy", "session", e->session,
-		  "user", e->user, "rhost", e->rhost, "container", e->container, "reason",
-		  r < 0 ? "destroying the copy failed" : reason, NULL);
+	struct gc_item it = { .session = e->session, .user = e->user, .rhost = e->rhost,
+			      .container = e->container, .reason = reason, .error = r };
+	report(rep, &it);
 	return r;
 }
 
@@ -51,7 +68,8 @@ struct live {
 	size_t n;
 	struct gc_stats *st;
 	const char *rundir;
-	const char *const *lxcpaths;
+	const struct gc_report *rep;
+	const char *place; /* the place being listed */
 };
 
 static int collect_record(const struct ledger_entry *e, void *data)
@@ -59,7 +77,7 @@ static int collect_record(const struct ledger_entry *e, void *data)
 	struct live *l = data;
 	if (!util_proc_alive(e->keeper, e->keeper_start)) {
 		l->st->records++;
-		if (gc_destroy_session(l->rundir, e, "gc") == 0 && e->container[0])
+		if (gc_destroy_session(l->rundir, e, "gc", l->rep) == 0 && e->container[0])
 			l->st->copies++;
 		return 0;
 	}
@@ -90,82 +108,29 @@ static bool session_alive(const char *rundir, const char *session)
 	return r < 0 || util_proc_alive(e.keeper, e.keeper_start); /* unreadable: keep */
 }
 
-/*
- * A directory under lxcpath is one of our copies when it carries our
- * marker (root's, naming its session); it is an orphan when that session
- * is not alive now. A copy without the marker yet is being made: spared.
- */
-static bool is_orphan_copy(const char *rundir, int dfd, const char *name)
+/* One copy a place holds: an orphan when its session is not alive now. */
+static int collect_copy(const struct copy_found *f, void *data)
 {
-	char p[NAME_MAX + 32];
-	_cleanup_free_ char *session = NULL;
-	size_t len;
-	snprintf(p, sizeof(p), "%.255s/" CTR_MARKER, name);
-	struct stat st;
-	if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
-		return false;
-	if (safefs_read_beneath(dfd, p, NAMES_SESSION_LEN + 1, &session, &len) < 0)
-		return false;
-	return names_session_valid(session) && !session_alive(rundir, session);
+	struct live *l = data;
+	if (is_live(l, f->name) || session_alive(l->rundir, f->session))
+		return 0;
+	int r = copy_driver_named("lxc")->destroy(l->place, f->name);
+	struct gc_item it = { .session = f->session, .container = f->name, .reason = "gc-orphan",
+			      .error = r };
+	l->st->copies += r == 0;
+	report(l->rep, &it);
+	return 0;
 }
 
-static void collect_copies(const char *lxcpath, struct live *l)
+static bool copy_live(const char *name, void *data)
 {
-	DIR *d = opendir(lxcpath);
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (!names_container_valid(de->d_name) || is_live(l, de->d_name) ||
-		    !is_orphan_copy(l->rundir, dirfd(d), de->d_name))
-			continue;
-		if (ctr_destroy(lxcpath, de->d_name) == 0) {
-			l->st->copies++;
-			log_event(LOG_INFO, "destroy", "container", de->d_name, "reason", "gc-orphan", NULL);
-		}
-	}
-	closedir(d);
+	return is_live(data, name);
 }
 
-/* liblxc's ".<name>" lock files of copies that no longer exist. */
-static void collect_locks(const char *lxcpath, struct live *l)
-{
-	char dir[PATH_MAX], copy[PATH_MAX];
-	snprintf(dir, sizeof(dir), "/run/lxc/lock/%s", lxcpath);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *name = de->d_name + 1;
-		if (de->d_name[0] != '.' || !names_container_valid(name) || is_live(l, name))
-			continue;
-		snprintf(copy, sizeof(copy), "%s/%s", lxcpath, name);
-		struct stat st;
-		/* A lock of a copy still being made or started: young ones stay. */
-		if (access(copy, F_OK) == 0 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    time(NULL) - st.st_mtime < 60)
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-			l->st->locks++;
-	}
-	closedir(d);
-}
-
-/* A copy name of no live copy and of no container any lxcpath defines. */
-static bool cgroup_is_dead(const char *name, void *data)
+static bool session_live(const char *id, void *data)
 {
 	const struct live *l = data;
-	char copy[PATH_MAX];
-	if (is_live(l, name))
-		return false;
-	for (const char *const *p = l->lxcpaths; *p; p++) {
-		snprintf(copy, sizeof(copy), "%s/%s", *p, name);
-		if (access(copy, F_OK) == 0)
-			return false;
-	}
-	snprintf(copy, sizeof(copy), "/var/lib/lxc/%s", name);
-	return access(copy, F_OK) != 0;
+	return session_alive(l->rundir, id);
 }
 
 /* Entries named after sessions in dir (sockets, lower mountpoints) with no live record. */
@@ -220,7 +185,6 @@ static void collect_sockets(struct live *l)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/sock", l->rundir);
 	collect_session_entries(l, dir, 0);
-	collect_session_entries(l, CTR_LOWER_DIR, AT_REMOVEDIR);
 }
 
 static int gc_lock(const char *rundir, bool wait)
@@ -240,7 +204,19 @@ static int gc_lock(const char *rundir, bool wait)
 	return fd;
 }
 
-int gc_run(const char *rundir, const char *const *lxcpaths, bool wait, struct gc_stats *ret)
+/* What the drivers' copies left: each driver sweeps the places once. */
+static void collect_driver_leftovers(const char *const *places, struct live *l)
+{
+	const struct copy_driver *drv = copy_driver_named("lxc");
+	struct copy_liveness live = { .copy = copy_live, .session = session_live, .data = l };
+	struct copy_swept sw;
+	drv->sweep(places, &live, &sw);
+	l->st->locks += sw.locks;
+	l->st->cgroups += sw.cgroups;
+}
+
+int gc_run(const char *rundir, const char *const *places, bool wait, const struct gc_report *rep,
+	   struct gc_stats *ret)
 {
 	struct gc_stats st = { 0 };
 	_cleanup_free_ struct live *l = calloc(1, sizeof(*l));
@@ -253,14 +229,14 @@ int gc_run(const char *rundir, const char *const *lxcpaths, bool wait, struct gc
 	_cleanup_close_ int lock = gc_lock(rundir, wait);
 	if (lock < 0)
 		return lock;
-	*l = (struct live){ .names = names, .st = &st, .rundir = rundir, .lxcpaths = lxcpaths };
+	*l = (struct live){ .names = names, .st = &st, .rundir = rundir, .rep = rep };
 	r = ledger_foreach(rundir, collect_record, l);
-	for (const char *const *p = lxcpaths; r >= 0 && *p; p++) {
-		collect_copies(*p, l);
-		collect_locks(*p, l);
+	for (const char *const *p = places; r >= 0 && *p; p++) {
+		l->place = *p;
+		copy_driver_named("lxc")->list(*p, collect_copy, l);
 	}
 	if (r >= 0) {
-		st.cgroups += cgroup_remove_leftovers(CGROUP_ROOT, cgroup_is_dead, l);
+		collect_driver_leftovers(places, l);
 		collect_sockets(l);
 		collect_debug_logs(l);
 	}
@@ -291,7 +267,7 @@ static int claim_pooled(const struct ledger_entry *e, void *data)
 	return 0;
 }
 
-int gc_drain_pool(const char *rundir, const char *keep)
+int gc_drain_pool(const char *rundir, const char *keep, const struct gc_report *rep)
 {
 	struct drain d = { .rundir = rundir, .keep = keep, .max = GC_MAX_POOL };
 	_cleanup_free_ struct ledger_entry *list = calloc(GC_MAX_POOL, sizeof(*list));
@@ -307,15 +283,15 @@ int gc_drain_pool(const char *rundir, const char *keep)
 	}
 	/* Stopping destroys it; its post-stop hook logs that and drops the record. */
 	for (size_t i = 0; i < d.n; i++) {
-		int r = names_container_valid(list[i].container) && list[i].lxcpath[0] == '/'
-				? ctr_destroy(list[i].lxcpath, list[i].container)
-				: -EINVAL;
+		int r = destroy_copy(&list[i]);
 		ledger_remove(rundir, list[i].session);
-		if (r == 0)
-			n++;
-		else
-			log_event(LOG_ERR, "error", "session", list[i].session, "container",
-				  list[i].container, "reason", "draining a pooled copy failed", NULL);
+		n += r == 0;
+		/* A drained copy's end is logged by its post-stop hook; only a failure here. */
+		if (r < 0) {
+			struct gc_item it = { .session = list[i].session, .container = list[i].container,
+					      .reason = "drain", .error = r };
+			report(rep, &it);
+		}
 	}
 	return n;
 }

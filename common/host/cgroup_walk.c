@@ -24,13 +24,6 @@
 /* cgroup.procs: a decimal pid and a newline each, CGROUP_PIDS_MAX of them at most */
 #define PROCS_FILE_MAX (CGROUP_PIDS_MAX * 12)
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-#define _cleanup_closedir_ _cleanup_(closedirp)
-
 /* A listing of the directory dfd, on an fd of its own (dfd stays ours). NULL: errno. */
 static DIR *list_dir(int dfd)
 {

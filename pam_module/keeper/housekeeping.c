@@ -25,8 +25,9 @@ static void spawn_gc(const struct keeper *k)
 	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
 		/* runs at the keeper's priority then */
 	}
+	const struct gc_report rep = { .fn = gc_log };
 	const char *paths[] = { k->s.cfg.lxcpath, NULL };
-	_exit(gc_run(TW_RUNDIR, paths, false, NULL) < 0 ? 1 : 0);
+	_exit(gc_run(TW_RUNDIR, paths, false, &rep, NULL) < 0 ? 1 : 0);
 }
 
 void keeper_housekeeping(struct keeper *k)

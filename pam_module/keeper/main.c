@@ -55,13 +55,14 @@ static void sanitize_process(void)
 static int destroy_session(const char *session)
 {
 	struct ledger_entry e;
+	const struct gc_report rep = { .fn = gc_log };
 
 	if (!names_session_valid(session))
 		return 2;
 	int r = ledger_read(TW_RUNDIR, session, &e);
 	if (r < 0)
 		return r == -ENOENT ? 0 : 1; /* no record: nothing left to destroy */
-	return gc_destroy_session(TW_RUNDIR, &e, "keeper-gone") < 0 ? 1 : 0;
+	return gc_destroy_session(TW_RUNDIR, &e, "keeper-gone", &rep) < 0 ? 1 : 0;
 }
 
 /* Log the failure, and tell the module if it still listens. */

@@ -234,12 +234,13 @@ int keeper_pool_fill(const char *config_path, bool later)
 		log_event(LOG_ERR, "error", "reason", err, NULL);
 		return 1;
 	}
+	const struct gc_report drained = { .fn = gc_log };
 	bool fits = !cfg.keep && cfg.share == SHARE_SESSION;
 	/* A filler started by systemd sits in its unit's cgroup: leave it (or stay). */
 	cgroup_enter_own(CGROUP_ROOT);
 	r = pool_signature(&cfg, sig, sizeof(sig));
 	/* Copies made from another configuration, or a pool turned off, go. */
-	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL);
+	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL, &drained);
 	struct ledger_entry e;
 	while (r == 0 && fits && (r = reserve(&cfg, sig, &e)) == 1)
 		r = make_one(&cfg, &e) < 0 ? -EIO : 0;

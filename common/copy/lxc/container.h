@@ -156,6 +156,15 @@ size_t ctr_check_origin(const char *place, const char *origin,
  */
 int ctr_remove_dir(const char *copydir);
 
+/* throwawayctl's look at a copy (usage.c): the copy_driver usage and running operations. */
+void ctr_usage(const char *place, const char *name, const struct copy_usage_want *want,
+	       struct copy_usage *ret);
+bool ctr_running(const char *place, const char *name);
+
+/* gc's part (sweep.c): the copies of a place, and what gone ones left. */
+int ctr_list(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);
+void ctr_sweep(const char *const *places, const struct copy_liveness *live, struct copy_swept *ret);
+
 /* The post-stop hook's work (retire.c): the copy_driver retire operation. */
 int ctr_retire(int argc, char **argv, struct copy_retired *ret, struct tw_err *err);
 

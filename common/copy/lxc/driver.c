@@ -286,5 +286,9 @@ const struct copy_driver copy_driver_lxc = {
 	.kill = lxc_kill,
 	.stop = lxc_stop,
 	.destroy = ctr_destroy,
+	.usage = ctr_usage,
+	.running = ctr_running,
+	.list = ctr_list,
+	.sweep = ctr_sweep,
 	.check_origin = ctr_check_origin,
 };

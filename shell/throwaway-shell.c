@@ -41,9 +41,61 @@ static void on_signal(int sig)
 	pending_signal = sig;
 }
 
+/*
+ * Our terminal (sshd's pty, or the console) only carries bytes to the
+ * copy's, whose line discipline echoes and edits: ours must do neither,
+ * from the start. Were it still cooked while the copy is made, what the
+ * user (or a client writing right after its pty request) types in that
+ * time would be echoed here and then again inside.
+ */
+static struct termios saved_tio;
+static bool raw_mode;
+
+static void enter_raw(void)
+{
+	struct termios tio;
+	if (tcgetattr(0, &saved_tio) < 0)
+		return;
+	tio = saved_tio;
+	cfmakeraw(&tio);
+	/* TCSANOW: TCSAFLUSH would throw away what the user typed ahead. */
+	raw_mode = tcsetattr(0, TCSANOW, &tio) == 0;
+}
+
+static void leave_raw(void)
+{
+	if (raw_mode)
+		tcsetattr(0, TCSANOW, &saved_tio);
+	raw_mode = false;
+}
+
+/*
+ * sshd writes what the client sends to its pty from the moment the command
+ * is accepted, before it has even started us: a client that writes at once
+ * has been echoed by our terminal already. Take what is waiting now, before
+ * anything else can arrive echoed, so that the copy's terminal gets it
+ * without echoing it a second time (send_echoed). At most 1 KiB: one write
+ * the copy's line discipline takes in at once; more (a paste before the
+ * shell even ran) goes on as usual and is echoed twice.
+ */
+static char echoed[1024];
+static size_t n_echoed;
+
+static void take_echoed(void)
+{
+	int pending = 0;
+	if (!raw_mode || !(saved_tio.c_lflag & ECHO) || ioctl(0, FIONREAD, &pending) < 0 ||
+	    pending <= 0)
+		return;
+	ssize_t n = read(0, echoed,
+			 (size_t)pending < sizeof(echoed) ? (size_t)pending : sizeof(echoed));
+	n_echoed = n > 0 ? (size_t)n : 0;
+}
+
 static int __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
 {
 	va_list ap;
+	leave_raw(); /* a sentence, not a staircase */
 	fputs("throwaway: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -189,7 +241,7 @@ static int read_keeper(int fd, int *ret_master)
 	int fds[1];
 	size_t n = 0;
 	if (proto_recv(fd, &m, fds, 1, &n, -1) < 0) {
-		fprintf(stderr, "throwaway: lost the connection to your sandbox\n");
+		die("%s", "lost the connection to your sandbox");
 		return 255;
 	}
 	int code = handle(&m);
@@ -222,27 +274,6 @@ static int wait_exit(int fd)
 		if (code >= 0)
 			return code;
 	}
-}
-
-static struct termios saved_tio;
-static bool raw_mode;
-
-static void enter_raw(void)
-{
-	struct termios tio;
-	if (tcgetattr(0, &saved_tio) < 0)
-		return;
-	tio = saved_tio;
-	cfmakeraw(&tio);
-	/* TCSANOW: TCSAFLUSH would throw away what the user typed ahead. */
-	raw_mode = tcsetattr(0, TCSANOW, &tio) == 0;
-}
-
-static void leave_raw(void)
-{
-	if (raw_mode)
-		tcsetattr(0, TCSANOW, &saved_tio);
-	raw_mode = false;
 }
 
 /* Copy what is readable from in to out; false on EOF or error. */
@@ -297,11 +328,38 @@ static void report_activity(int fd)
 	proto_free(&m);
 }
 
+/*
+ * Give the copy's terminal what ours echoed already (take_echoed) with its
+ * echo off until its line discipline has taken it in: poll() on the slave
+ * waits for that (the kernel's n_tty_poll flushes pending input first), and
+ * setting the modes back waits for a receive under way. The slave comes
+ * through the master (TIOCGPTPEER); without it, the bytes go as they are.
+ */
+static void send_echoed(int master)
+{
+	struct termios tio, quiet;
+	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	bool hush = slave >= 0 && tcgetattr(master, &tio) == 0;
+	if (hush) {
+		quiet = tio;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		hush = tcsetattr(master, TCSANOW, &quiet) == 0;
+	}
+	util_write_all(master, echoed, n_echoed);
+	n_echoed = 0;
+	if (hush) {
+		struct pollfd p = { .fd = slave, .events = POLLIN };
+		poll(&p, 1, 0);
+		tcsetattr(master, TCSANOW, &tio);
+	}
+}
+
 /* With a terminal: relay between ours and the copy's, until the program exits. */
 static int relay(int fd, int master)
 {
 	bool in_open = true, out_open = true;
-	enter_raw();
+	if (n_echoed)
+		send_echoed(master);
 	for (;;) {
 		struct pollfd p[3] = { { .fd = fd, .events = POLLIN },
 				       { .fd = out_open ? master : -1, .events = POLLIN },
@@ -328,14 +386,8 @@ static int relay(int fd, int master)
 	}
 }
 
-int main(int argc, char **argv)
+static int run(const char *cmd)
 {
-	const char *cmd = NULL;
-
-	if (argc == 3 && strcmp(argv[1], "-c") == 0)
-		cmd = argv[2];
-	else if (argc != 1)
-		return die("%s", "usage: throwaway-shell [-c command]");
 	const char *session = getenv("THROWAWAY_SESSION");
 	if (!session || !names_session_valid(session))
 		return no_session();
@@ -355,4 +407,22 @@ int main(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	return master >= 0 ? relay(fd, master) : wait_exit(fd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = NULL;
+
+	/* First of all: from here on our terminal echoes nothing (see enter_raw). */
+	if (isatty(0)) {
+		enter_raw();
+		take_echoed();
+	}
+	if (argc == 3 && strcmp(argv[1], "-c") == 0)
+		cmd = argv[2];
+	else if (argc != 1)
+		return die("%s", "usage: throwaway-shell [-c command]");
+	int code = run(cmd);
+	leave_raw();
+	return code;
 }

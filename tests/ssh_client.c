@@ -3,21 +3,28 @@
  * A minimal libssh client for the tests: public-key login, one exec
  * channel, stdin to the channel, the channel's stdout/stderr to ours, and
  * the remote exit status as ours (255 on a connection or auth failure).
+ * With -t it asks for a terminal (80x24) first and sends what stdin holds
+ * the moment the command is accepted; the end of stdin then sends nothing,
+ * as a terminal has no end of input.
  *
- *   ssh_client HOST PORT USER KEYFILE COMMAND
+ *   ssh_client [-t] HOST PORT USER KEYFILE COMMAND
  */
 #include <libssh/libssh.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+static int tty;
 
 static int pump_stdin(ssh_channel ch, int *open)
 {
 	char buf[16384];
 	ssize_t n = read(0, buf, sizeof(buf));
 	if (n <= 0) {
-		ssh_channel_send_eof(ch);
+		if (!tty)
+			ssh_channel_send_eof(ch);
 		*open = 0;
 		return 0;
 	}
@@ -61,6 +68,10 @@ static int relay(ssh_channel ch)
 
 int main(int argc, char **argv)
 {
+	if (argc == 7 && strcmp(argv[1], "-t") == 0) {
+		tty = 1;
+		argc--, argv++;
+	}
 	if (argc != 6)
 		return 2;
 	int port = atoi(argv[2]);
@@ -75,7 +86,9 @@ int main(int argc, char **argv)
 		return 255;
 	}
 	ssh_channel ch = ssh_channel_new(s);
-	if (!ch || ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, argv[5]) != SSH_OK) {
+	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
+	    (tty && ssh_channel_request_pty_size(ch, "xterm", 80, 24) != SSH_OK) ||
+	    ssh_channel_request_exec(ch, argv[5]) != SSH_OK) {
 		fprintf(stderr, "ssh_client: %s\n", ssh_get_error(s));
 		return 255;
 	}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Interactive logins through a real terminal (tmux): the pty is the copy's
 # own, the window size follows, Ctrl-C, job control and full-screen programs
-# work, the exit status comes back, and a hangup ends the session cleanly.
+# work, the exit status comes back, what a client sends the moment it has a
+# terminal is echoed once, and a hangup ends the session cleanly.
 source "$(dirname "$0")/../lib.sh"
 
 tw_origin_create && tw_config && tw_user tw-test-tina && tw_sshd_start ||
@@ -73,6 +74,23 @@ check_clean "after an interactive logout nothing remains"
 start_login 'tty'
 check "ssh -t host CMD runs CMD on a terminal of the copy" wait_screen '^/dev/pts/[0-9]+'
 check "and exits with its status" wait_screen '^ssh-exit=0$'
+
+# Type-ahead: a client that writes the moment its command is accepted on a
+# terminal (sshd passes that to its pty before the login shell even runs)
+# sees it echoed once, by the copy's terminal, as one that waits does.
+# ahead DELAY: the marker's count in what comes back, and what the command read.
+ahead() {
+	local out
+	out=$({ sleep "$1"; printf 'tw-ahead-marker\n'; } |
+		timeout 20 "$TW_BUILD/tests/ssh_client" -t 127.0.0.1 "$TW_PORT" $T "$TW_TMP/$T.key" \
+			'read x; echo "read=$x" | tr a-z A-Z' 2>&1 | tr -d '\r')
+	echo "$(echo "$out" | grep -o tw-ahead-marker | wc -l):$(echo "$out" | grep -c '^READ=TW-AHEAD-MARKER$')"
+}
+counts=""
+for _ in 1 2 3 4 5; do counts+="$(ahead 0) "; done
+expect_eq "typed ahead at once: echoed once, read once (5 logins)" "1:1 1:1 1:1 1:1 1:1 " "$counts"
+expect_eq "typed ahead after a pause: echoed once, read once" "1:1" "$(ahead 1.5)"
+check_clean "type-ahead logins leave nothing behind"
 
 # Hangup: the client disappears mid-session.
 start_login

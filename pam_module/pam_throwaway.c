@@ -431,6 +431,7 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	struct passwd *pw;
 	struct config cfg = { 0 };
 	char err[CONFIG_ERR_MAX];
+	int r;
 	(void)flags;
 
 	if (parse_args(pamh, argc, argv, &a) < 0) {
@@ -443,11 +444,17 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		return PAM_IGNORE;
 	scrub_env(pamh);
 	struct user u = { .pw = pw };
-	u.n = config_user_groups(pw->pw_name, pw->pw_gid, u.gids, u.names, CONFIG_USER_MAX_GROUPS);
+	/* Every group or none: a group left out could be one whose section is stricter. */
+	r = config_user_groups(pw->pw_name, pw->pw_gid, u.gids, u.names, CONFIG_USER_MAX_GROUPS);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "you are %s", config_groups_error(r));
+		return fail(pamh, pw->pw_name, err);
+	}
+	u.n = (size_t)r;
 	/* Resolved for this user: their sections may set start_timeout, even origin. */
 	struct config_who who = { .user = pw->pw_name, .groups = (const char *const *)u.names,
 				  .n_groups = u.n };
-	int r = config_load_trusted(a.config, &who, &cfg, err);
+	r = config_load_trusted(a.config, &who, &cfg, err);
 	if (r < 0) {
 		user_free(&u);
 		return fail(pamh, pw->pw_name, err);

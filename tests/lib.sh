@@ -16,6 +16,7 @@ TW_ORIGIN=tw-test-o$TW_ID
 TW_SERVICE=tw-test-sshd$TW_ID
 TW_CONF=$TW_TMP/throwaway.conf
 TW_USERS=()
+TW_GROUPS=()
 TW_PASS=0
 TW_FAIL=0
 TW_PORT=""
@@ -81,6 +82,28 @@ tw_user() {
 	# authorized_keys hostile and still log in.
 	install -d -m 0755 "$TW_TMP/authkeys"
 	install -m 0644 "$TW_TMP/$name.key.pub" "$TW_TMP/authkeys/$name"
+}
+
+# tw_group NAME [MEMBER...]: a group (tw_cleanup removes it) with these
+# members, who need not be users; set as vigr sets them (under the shadow
+# suite's lock, the file installed whole), so a group may have hundreds.
+tw_group() {
+	local name=$1 members ed=$TW_TMP/group-edit
+	shift
+	groupadd "$name" || return 1
+	TW_GROUPS+=("$name")
+	[ $# = 0 ] && return 0
+	members=$(IFS=,; echo "$*")
+	# vigr sees a change by the file's mtime, in whole seconds: hence the sleep.
+	cat >"$ed" <<'ED'
+#!/bin/sh
+sleep 1
+out=$(awk -F: -v OFS=: -v g="$TW_GROUP" -v m="$TW_MEMBERS" '$1 == g { $4 = m } { print }' "$1") &&
+	printf '%s\n' "$out" >"$1"
+ED
+	chmod 0700 "$ed"
+	TW_GROUP=$name TW_MEMBERS=$members EDITOR=$ed vigr </dev/null >/dev/null &&
+		getent group "$name" | grep -qF ":$members"
 }
 
 tw_pam_service() {
@@ -171,7 +194,7 @@ check_clean() {
 }
 
 tw_cleanup() {
-	local u
+	local u g
 	[ -s "$TW_TMP/sshd.pid" ] && kill "$(cat "$TW_TMP/sshd.pid")" 2>/dev/null
 	# Sessions still open end with their sshd; give their copies a moment.
 	wait_for 10 no_copies
@@ -186,6 +209,7 @@ tw_cleanup() {
 		# The host's own PAM stack (pam_cgfs, for su) may have made these.
 		for d in /sys/fs/cgroup/*/user/"$u"; do rmdir "$d"/* "$d" 2>/dev/null; done
 	done
+	for g in "${TW_GROUPS[@]}"; do groupdel "$g" 2>/dev/null; done
 	lxc-destroy -n "$TW_ORIGIN" >/dev/null 2>&1
 	rm -f "/run/lxc/lock/var/lib/lxc/.$TW_ORIGIN"
 	rm -rf "$TW_TMP"

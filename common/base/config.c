@@ -1158,25 +1158,72 @@ int config_open_trusted(const char *path, int *ret_fd, char *err)
 	return 0;
 }
 
-size_t config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, size_t max)
+/*
+ * The name of group GID into *ret (malloc'd): "" when the group database has
+ * no entry for it, or one whose name no section can hold. A long entry (a
+ * group of many members) gets a larger buffer, up to GROUP_BUF_MAX; past
+ * that, or on any lookup error, -errno: a name never read must not count
+ * as "no name".
+ */
+#define GROUP_BUF_MAX (1024 * 1024)
+static int group_name(gid_t gid, char **ret)
 {
-	gid_t all[CONFIG_USER_MAX_GROUPS];
-	int n = CONFIG_USER_MAX_GROUPS;
-
-	if (getgrouplist(user, gid, all, &n) < 0)
-		n = CONFIG_USER_MAX_GROUPS; /* more than we keep: the first ones count */
-	size_t got = 0;
-	for (int i = 0; i < n && got < max; i++) {
+	_cleanup_free_ char *buf = NULL;
+	for (size_t size = 4096; size <= GROUP_BUF_MAX; size *= 2) {
 		struct group gr, *res = NULL;
-		char buf[4096];
-		bool named = getgrgid_r(all[i], &gr, buf, sizeof(buf), &res) == 0 && res &&
-			     strlen(res->gr_name) <= CONFIG_GROUP_NAME_MAX;
-		names[got] = strdup(named ? res->gr_name : "");
-		if (!names[got])
-			break;
-		gids[got++] = all[i];
+		char *bigger = realloc(buf, size);
+		if (!bigger)
+			return -ENOMEM;
+		buf = bigger;
+		int r = getgrgid_r(gid, &gr, buf, size, &res);
+		if (r == ERANGE)
+			continue;
+		if (r != 0)
+			return r > 0 ? -r : -EIO;
+		bool named = res && strlen(res->gr_name) <= CONFIG_GROUP_NAME_MAX;
+		char *name = strdup(named ? res->gr_name : "");
+		if (!name)
+			return -ENOMEM;
+		*ret = name;
+		return 0;
 	}
-	return got;
+	return -ERANGE;
+}
+
+int config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, size_t max)
+{
+	int n = max < CONFIG_USER_MAX_GROUPS ? (int)max : CONFIG_USER_MAX_GROUPS;
+
+	/* More groups than we keep: a section of one left out would fail open. */
+	if (getgrouplist(user, gid, gids, &n) < 0)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		char *name = NULL;
+		int r = group_name(gids[i], &name);
+		if (r < 0 || !name) {
+			while (i > 0)
+				free(names[--i]);
+			return r < 0 ? r : -EIO;
+		}
+		names[i] = name;
+	}
+	return n;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define GROUPS_MAX_TEXT STR(CONFIG_USER_MAX_GROUPS)
+const char *config_groups_error(int r)
+{
+	switch (r) {
+	case -E2BIG:
+		return "in more than " GROUPS_MAX_TEXT " groups, the most that [group:] sections "
+		       "are checked for";
+	case -ERANGE:
+		return "in a group whose entry is too long to read ([group:] sections not checked)";
+	default:
+		return "in a group the group database did not give ([group:] sections not checked)";
+	}
 }
 
 int config_load_trusted(const char *path, const struct config_who *who, struct config *ret,
@@ -1192,10 +1239,15 @@ int config_load_user(const char *path, const char *user, gid_t gid, struct confi
 {
 	gid_t gids[CONFIG_USER_MAX_GROUPS];
 	char *names[CONFIG_USER_MAX_GROUPS];
-	size_t n = config_user_groups(user, gid, gids, names, CONFIG_USER_MAX_GROUPS);
-	struct config_who who = { .user = user, .groups = (const char *const *)names, .n_groups = n };
+	int n = config_user_groups(user, gid, gids, names, CONFIG_USER_MAX_GROUPS);
+	if (n < 0)
+		return fail(err, n, "%s: cannot apply it to '%s', who is %s", path, user,
+			    config_groups_error(n));
+	struct config_who who = { .user = user,
+				  .groups = (const char *const *)names,
+				  .n_groups = (size_t)n };
 	int r = config_load_trusted(path, &who, ret, err);
-	for (size_t i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 		free(names[i]);
 	return r;
 }

@@ -103,14 +103,19 @@ int config_load_user(const char *path, const char *user, gid_t gid, struct confi
 int config_load_trusted(const char *path, const struct config_who *who, struct config *ret,
 			char *err);
 /*
- * The groups USER (primary group gid) is in, primary first, at most max:
- * ids into gids[], names into names[] (malloc'd; "" for a group without
- * one, or with one longer than CONFIG_GROUP_NAME_MAX, which no section can
- * name; free them). How many.
+ * The groups USER (primary group gid) is in, primary first: ids into
+ * gids[], names into names[] (malloc'd; "" for a group the database has no
+ * entry for, or one with a name longer than CONFIG_GROUP_NAME_MAX, which no
+ * section can name; free them). How many, or -E2BIG when the user is in
+ * more than max (at most CONFIG_USER_MAX_GROUPS), or -errno when a group's
+ * entry cannot be read: every group counts, as any may have a section, so
+ * none is ever left out. gids[] must hold max ids.
  */
 #define CONFIG_USER_MAX_GROUPS 64
 #define CONFIG_GROUP_NAME_MAX 256 /* as a [group:NAME] section may be */
-size_t config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, size_t max);
+int config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, size_t max);
+/* What config_user_groups' failure R means: "in more than 64 groups, …". */
+const char *config_groups_error(int r);
 
 void config_free(struct config *c);
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The PAM module through the real libpam (pam_start_confdir with a service
-# file of the test's own): the return code and messages on every path.
+# file of the test's own): the return code and messages on every path, and
+# the user's groups, all of them or a refusal.
 source "$(dirname "$0")/../lib.sh"
 
 H=$TW_BUILD/tests/pam_harness
@@ -72,6 +73,39 @@ out=$("$H" "$PAMD" good tw-test-pbob 2>&1)
 expect_match "a second session over max_sessions_per_user is refused" "open=PAM_SESSION_ERR" "$out"
 expect_match "with a message saying so" "limit" "$out"
 wait $first
+check_clean
+
+# Every group of the user counts, or none: a group left out could be the
+# one whose section is stricter. A group of 600 members (an entry longer
+# than a 4 KiB lookup buffer) with a stricter limit: the limit holds.
+BIG=tw-test-big$TW_ID
+tw_group "$BIG" $(seq -f 'tw-test-m%03g' 599) tw-test-pbob || not_ok "setup: a group of 600 members"
+check "the user is in the 600-member group" sh -c "id -Gn tw-test-pbob | grep -qw $BIG"
+printf '[global]\norigin = %s\n[group:%s]\nmax_sessions_per_user = 1\n' "$TW_ORIGIN" "$BIG" >"$TW_CONF"
+"$H" "$PAMD" good tw-test-pbob -- /bin/sleep 3 >/dev/null 2>&1 &
+first=$!
+wait_for 5 running
+out=$("$H" "$PAMD" good tw-test-pbob 2>&1)
+expect_match "a 600-member group's section applies: a second session is refused" "open=PAM_SESSION_ERR" "$out"
+expect_match "by that section's limit" "you already have 1 sandboxes, the limit" "$out"
+wait $first
+check_clean
+
+# More groups than the module takes (64): refused, saying why; never the first 64.
+MANY=tw-test-pmany
+groups=""
+tw_user $MANY && for i in $(seq 64); do
+	tw_group "tw-test-g$TW_ID-$i" && groups+=${groups:+,}tw-test-g$TW_ID-$i
+done && usermod -aG "$groups" $MANY || not_ok "setup: a user in 65 groups"
+tw_config
+expect_eq "the user is in 65 groups" 65 "$(id -G $MANY | wc -w)"
+out=$("$H" "$PAMD" good $MANY -- "$TW_SHELL" -c hostname 2>&1)
+expect_match "a user in 65 groups: PAM_SESSION_ERR" "^open=PAM_SESSION_ERR" "$out"
+expect_match "with the reason" "cannot create your sandbox: you are in more than 64 groups" "$out"
+check "and nothing runs" sh -c "! echo '$out' | grep -q '^$TW_ORIGIN-'"
+gpasswd -d $MANY "tw-test-g$TW_ID-64" >/dev/null
+out=$("$H" "$PAMD" good $MANY -- "$TW_SHELL" -c hostname 2>&1)
+expect_match "in 64 groups: a copy" "^$TW_ORIGIN-$MANY-" "$out"
 check_clean
 
 # Sections apply to the module's own decisions too: a user's origin.

@@ -1277,7 +1277,7 @@ static void test_config_user_groups_root(void **state)
 {
 	gid_t gids[CONFIG_USER_MAX_GROUPS];
 	char *names[CONFIG_USER_MAX_GROUPS];
-	size_t n;
+	int n;
 
 	(void)state;
 	n = config_user_groups("root", 0, gids, names, CONFIG_USER_MAX_GROUPS);
@@ -1285,16 +1285,33 @@ static void test_config_user_groups_root(void **state)
 	/* The primary group first, named. */
 	assert_int_equal(gids[0], 0);
 	assert_string_equal(names[0], "root");
-	for (size_t i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 		free(names[i]);
-	/* At most max. */
-	assert_int_equal(config_user_groups("root", 0, gids, names, 1), 1);
-	free(names[0]);
 	/* An unknown user still has the primary group it was given. */
 	n = config_user_groups("tw-no-such-user", 0, gids, names, CONFIG_USER_MAX_GROUPS);
 	assert_int_equal(n, 1);
 	assert_int_equal(gids[0], 0);
 	free(names[0]);
+}
+
+/* More groups than max: an error, never the first max of them. */
+static void test_config_user_groups_too_many(void **state)
+{
+	gid_t gids[CONFIG_USER_MAX_GROUPS];
+	char *names[CONFIG_USER_MAX_GROUPS];
+	int n;
+
+	(void)state;
+	n = config_user_groups("root", 0, gids, names, CONFIG_USER_MAX_GROUPS);
+	assert_true(n >= 1);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	assert_int_equal(config_user_groups("root", 0, gids, names, (size_t)n - 1), -E2BIG);
+	assert_int_equal(config_user_groups("root", 0, gids, names, (size_t)n), n);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	assert_non_null(strstr(config_groups_error(-E2BIG), "in more than 64 groups"));
+	assert_non_null(strstr(config_groups_error(-ERANGE), "too long to read"));
 }
 
 int main(void)
@@ -1356,6 +1373,7 @@ int main(void)
 		TT(test_config_open_trusted_bad_path),
 		TT(test_config_load_trusted_who),
 		T(test_config_user_groups_root),
+		T(test_config_user_groups_too_many),
 	};
 #undef T
 #undef TT

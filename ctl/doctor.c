@@ -679,7 +679,14 @@ static int sshd_t(const char *user, char *out, size_t len)
 	return 0;
 }
 
-/* What sshd does for a sandboxed user: forwarding and ~/.ssh/rc bypass the shell. */
+/*
+ * What sshd does for a sandboxed user: forwarding bypasses the shell.
+ * ~/.ssh/rc does not: sshd runs it as "SHELL -c '/bin/sh ~/.ssh/rc'", so
+ * inside the copy; but by popen(), through the host's /bin/sh, as the user,
+ * with the session's environment, and before every command. PermitUserRC
+ * no keeps that dynamically linked host program (throwaway-shell is static
+ * for this reason) and that extra program in the copy off every login.
+ */
 static void check_sshd_match(struct doctor *d, char *out, size_t len)
 {
 	char user[256], v[64];
@@ -705,8 +712,14 @@ static void check_sshd_match(struct doctor *d, char *out, size_t len)
 		    "forwarding is off for sandboxed users (checked for '%s')", user);
 	const char *rc = sshd_value(out, "permituserrc", v, sizeof(v));
 	if (!rc || strcmp(rc, "no") != 0)
-		say(d, V_WARN, "sshd", "'PermitUserRC no' in a Match block for them",
-		    "sshd runs ~/.ssh/rc on the host for sandboxed users (checked for '%s')", user);
+		say(d, V_WARN, "sshd",
+		    "'PermitUserRC no' in a Match block for them (defence in depth)",
+		    "sshd runs ~/.ssh/rc through %s, so inside the copy, but by way of the "
+		    "host's /bin/sh and before every command (checked for '%s')",
+		    SHELL_NAME, user);
+	else
+		say(d, V_OK, "sshd", NULL, "PermitUserRC no for sandboxed users (checked for '%s')",
+		    user);
 }
 
 static void check_sshd(struct doctor *d)

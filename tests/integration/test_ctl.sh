@@ -1,8 +1,9 @@
 #!/bin/bash
 # throwawayctl as an admin runs it: list (table and JSON, with each copy's
 # processes, memory and upper layer), show, kill of one session and of a
-# user's, gc of an orphan, check-config, doctor, the warning for a running
-# origin under live copies, and refusal for non-root users.
+# user's, gc of an orphan, check-config, doctor (and where ~/.ssh/rc runs,
+# which it reports), the warning for a running origin under live copies,
+# and refusal for non-root users.
 source "$(dirname "$0")/../lib.sh"
 
 # THROWAWAYCTL=PATH tries another build; the suite runs the installed one.
@@ -213,6 +214,31 @@ printf '[global]\norigin = %s\n' "$TW_ORIGIN" >"$TW_TMP/bad.conf"
 "$CTL" check-config "$TW_TMP/bad.conf" >/dev/null 2>"$TW_TMP/err"
 expect_match "check-config refuses a world-writable file" "writable by group or others" "$? $(cat "$TW_TMP/err")"
 
+# --- ~/.ssh/rc -----------------------------------------------------------
+
+# sshd runs a user's ~/.ssh/rc as "SHELL -c '/bin/sh ~/.ssh/rc'" before the
+# command, so with throwaway-shell as SHELL it runs inside the copy, never
+# on the host. Shown by an sshd of our own with PermitUserRC yes.
+HOME_A=$(getent passwd $A | cut -d: -f6)
+RC_MARK=/tmp/tw-test-rc$TW_ID
+RC_PORT=$(sshd_free_port)
+sed -e "s/^Port .*/Port $RC_PORT/" -e "s|^PidFile .*|PidFile $TW_TMP/rc-sshd.pid|" \
+	-e 's/PermitUserRC no/PermitUserRC yes/' "$TW_TMP/sshd_config" >"$TW_TMP/rc-sshd_config"
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+"$TW_TMP/$TW_SERVICE" -f "$TW_TMP/rc-sshd_config" -E "$TW_TMP/rc-sshd.log" && wait_for 5 listening "$RC_PORT" ||
+	not_ok "setup: an sshd with PermitUserRC yes"
+# shellcheck disable=SC2016 # expanded by the rc, wherever it runs
+printf 'echo "rc ran in $(hostname)" >%s\n' "$RC_MARK" >"$HOME_A/.ssh/rc"
+chown $A: "$HOME_A/.ssh/rc"
+out=$(ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$A.key" -p "$RC_PORT" $A@127.0.0.1 "cat $RC_MARK; hostname" 2>&1)
+copy=$(echo "$out" | sed -n 2p)
+expect_match "PermitUserRC yes: the login lands in a copy" "^$TW_ORIGIN-$A-[a-z0-9]{6}\$" "$copy"
+expect_eq "~/.ssh/rc ran inside that copy, before the command" "rc ran in $copy" "$(echo "$out" | sed -n 1p)"
+check "and not on the host" [ ! -e "$RC_MARK" ]
+kill "$(cat "$TW_TMP/rc-sshd.pid")" 2>/dev/null
+rm -f "$HOME_A/.ssh/rc" "$RC_MARK"
+check "the copy is gone after it" wait_for 5 no_copies
+
 # --- doctor -------------------------------------------------------------
 
 # doctor_consistent OUT RC: every line is a verdict, a fix under each warn and
@@ -250,6 +276,10 @@ expect_match "doctor: the shell is in /etc/shells" "^ok +shell +.*/throwaway-she
 expect_match "doctor: lists the PAM files with the module" "^ok +pam +pam_throwaway.so is in /etc/pam.d: .*$TW_SERVICE" "$out"
 expect_match "doctor: checks sshd's PermitUserEnvironment" "^(ok|warn) +sshd +PermitUserEnvironment" "$out"
 expect_match "doctor: checks sshd's sftp subsystem" "^(ok|warn) +sshd +.*sftp" "$out"
+expect_match "doctor: checks PermitUserRC, saying that ~/.ssh/rc runs in the copy" \
+	"^(ok +sshd +PermitUserRC no|warn +sshd +sshd runs ~/.ssh/rc through throwaway-shell, so inside the copy)" "$out"
+check "doctor: never says that ~/.ssh/rc runs on the host" \
+	sh -c "! printf '%s' \"\$1\" | grep -q 'rc on the host'" _ "$out"
 
 # Origins of every section are checked, each where its section says.
 printf '[global]\norigin = %s\n\n[user:%s]\norigin = tw-test-none%s\n' "$TW_ORIGIN" $A "$TW_ID" >"$TW_TMP/two.conf"

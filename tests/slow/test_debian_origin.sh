@@ -6,7 +6,8 @@
 # the boot reaches running (or degraded), the copy's sshd is up, each copy
 # has its own host keys, and after logout the copy is gone. With
 # userns = yes (the default): systemd in a privileged copy would need a
-# writable cgroup tree, which userns = no copies do not get.
+# writable cgroup tree, which userns = no copies do not get. Software is
+# added to the origin with the guide's own commands.
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 
@@ -30,6 +31,27 @@ if ! { tw_debian_origin_create && tw_user tw-test-deb && tw_sshd_start; }; then
 fi
 A=tw-test-deb
 UID_A=$(id -u $A)
+
+# The guide's "To add software" commands, as written there but for the
+# origin's name, work on a fresh origin (it has no apt lists), and leave
+# no lists, no downloads and the origin's own resolv.conf behind.
+R=/var/lib/lxc/$TW_ORIGIN/rootfs
+guide_add_software() {
+	awk '/^To add software/ { on = 1 } on && /^    / { code = 1; sub(/^    /, ""); print; next }
+		code { exit }' "$TW_ROOT/docs/guide.md" | sed "s/debian12/$TW_ORIGIN/g"
+}
+cp -a "$R/etc/resolv.conf" "$TW_TMP/resolv.conf.before"
+steps=$(guide_add_software)
+echo "$steps" | sed 's/^/#   guide: /'
+expect_match "the guide's steps run apt-get update before installing" "apt-get update && apt-get install" "$steps"
+sh -e -c "$steps" >"$TW_TMP/add-software.log" 2>&1
+rc=$?
+[ $rc = 0 ] || tail -n 20 "$TW_TMP/add-software.log" | sed 's/^/#   /'
+expect_eq "the guide's steps to add software succeed" 0 "$rc"
+check "they leave no apt lists in the origin" \
+	sh -c "[ -z \"\$(ls -A '$R/var/lib/apt/lists' 2>/dev/null)\" ]"
+check "and no downloaded packages" sh -c "! ls '$R'/var/cache/apt/archives/*.deb >/dev/null 2>&1"
+check "and the origin's resolv.conf as it was" cmp -s "$TW_TMP/resolv.conf.before" "$R/etc/resolv.conf"
 
 keys=$(find "/var/lib/lxc/$TW_ORIGIN/rootfs/etc/ssh/" -maxdepth 1 -name 'ssh_host_*')
 expect_eq "the origin has no ssh host keys" "" "$keys"
@@ -60,6 +82,8 @@ for userns in yes; do
 	if [ "$state" = degraded ]; then
 		tw_ssh $A 'systemctl --failed --no-legend --plain' 2>&1 | sed 's/^/#   failed: /'
 	fi
+
+	expect_eq "$m what the guide installed is there" "42" "$(tw_ssh $A 'python3 -c "print(6 * 7)"')"
 
 	out=$(tw_ssh $A "$WAIT_BOOT >/dev/null; echo \$(whoami) \$(id -u) \$(systemctl is-active ssh)")
 	expect_eq "$m whoami, uid, and the copy's sshd" "$A $UID_A active" "$out"

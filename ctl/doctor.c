@@ -112,11 +112,15 @@ static void check_overlay(struct doctor *d)
 static void check_userns(struct doctor *d)
 {
 	_cleanup_free_ char *text = NULL;
+	const char *end;
+	uint64_t max = 0;
 	int r = read_small("/proc/sys/user/max_user_namespaces", &text);
-	long max = r >= 0 && text ? strtol(text, NULL, 10) : 0;
+	if (r >= 0 && util_parse_u64(text, UINT64_MAX, &end, &max) < 0)
+		max = 0;
 	if (max > 0)
 		say(d, V_OK, "userns", NULL,
-		    "user namespaces are enabled (user.max_user_namespaces = %ld)", max);
+		    "user namespaces are enabled (user.max_user_namespaces = %llu)",
+		    (unsigned long long)max);
 	else if (r < 0)
 		say(d, userns_verdict(d), "userns",
 		    "use a kernel built with CONFIG_USER_NS, or set userns = no",
@@ -131,25 +135,24 @@ static void check_userns(struct doctor *d)
 static void check_idmap(struct doctor *d)
 {
 	struct utsname u;
-	char *end = NULL;
-	unsigned long major = 0, minor = 0;
-	if (uname(&u) == 0) {
-		major = strtoul(u.release, &end, 10);
-		minor = *end == '.' ? strtoul(end + 1, &end, 10) : 0;
-	}
-	if (!end || end == u.release) {
+	const char *end;
+	uint64_t major, minor = 0;
+	/* "6.1.0-18-amd64": the major number, then the minor one if any. */
+	if (uname(&u) < 0 || util_parse_u64(u.release, ULONG_MAX, &end, &major) < 0) {
 		say(d, V_WARN, "idmap", "run Linux 5.19 or later",
 		    "cannot tell the kernel's version");
 		return;
 	}
+	if (*end == '.' && util_parse_u64(end + 1, ULONG_MAX, &end, &minor) < 0)
+		minor = 0;
 	if (major > 5 || (major == 5 && minor >= 19))
 		say(d, V_OK, "idmap", NULL, "Linux %lu.%lu has idmapped mounts under overlayfs",
-		    major, minor);
+		    (unsigned long)major, (unsigned long)minor);
 	else
 		say(d, userns_verdict(d), "idmap", "run Linux 5.19 or later, or set userns = no",
 		    "Linux %lu.%lu cannot overlay idmapped layers (5.19 can): userns = yes needs "
 		    "it",
-		    major, minor);
+		    (unsigned long)major, (unsigned long)minor);
 }
 
 /* Host ids ------------------------------------------------------------------ */

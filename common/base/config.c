@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 #define KEY_MAX 64          /* longest key the reader accepts as a key */
 #define SECTION_ARG_MAX 256 /* longest NAME in [group:NAME] / [user:NAME] */
@@ -102,15 +103,12 @@ static const struct unit duration_units[] = {
 static int parse_scaled(const char *s, const struct unit *units,
 			size_t n_units, uint64_t *ret)
 {
-	uint64_t v = 0, factor = 1;
+	uint64_t v, factor = 1;
 	size_t i;
 
-	if (!s || *s < '0' || *s > '9')
+	/* Too large is as bad a value as any other here. */
+	if (!s || util_parse_u64(s, UINT64_MAX, &s, &v) < 0)
 		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++)
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
-			return -EINVAL;
 	if (*s) {
 		for (i = 0; i < n_units && units[i].suffix != *s; i++)
 			;

@@ -124,13 +124,10 @@ int proto_getu(const struct proto_msg *m, const char *key, unsigned long long ma
 	       unsigned long long *ret)
 {
 	const char *v = proto_get(m, key);
-	char *end;
+	uint64_t x;
 
-	if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 20)
-		return -EBADMSG;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno || *end || x > max)
+	/* A number on the wire is at most as long as UINT64_MAX is (20 digits). */
+	if (!v || strlen(v) > 20 || util_parse_u64(v, max, NULL, &x) < 0)
 		return -EBADMSG;
 	*ret = x;
 	return 0;

@@ -54,9 +54,11 @@ bool util_dot_or_dotdot(const char *name);
 int util_strscpy(char *dst, size_t size, const char *src);
 
 /*
- * Parse the decimal digits that start S (at least one; no sign, no blanks)
- * as a number of at most MAX. With RET_END, *RET_END gets the first byte
- * after them; without, the digits must be all of S. 0, -EINVAL or -ERANGE.
+ * The one decimal parser: numbers from files, messages, /proc and the
+ * command line all go through it. Parses the decimal digits that start S
+ * (at least one; no sign, no blanks) as a number of at most MAX. With
+ * RET_END, *RET_END gets the first byte after them; without, the digits
+ * must be all of S. 0, -EINVAL or -ERANGE.
  */
 int util_parse_u64(const char *s, uint64_t max, const char **ret_end, uint64_t *ret);
 

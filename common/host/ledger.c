@@ -78,42 +78,34 @@ static int set_str(char *dst, size_t max, const char *v)
 	return 0;
 }
 
-static int set_num(const char *v, long long lo, long long hi, long long *ret)
+/* Digits only, at most MAX. */
+static int set_num(const char *v, uint64_t max, uint64_t *ret)
 {
-	char *end;
-	/* Digits only: strtoll would also take a sign and leading blanks. */
-	if (!*v || strspn(v, "0123456789") != strlen(v))
-		return -EINVAL;
-	errno = 0;
-	long long x = strtoll(v, &end, 10);
-	if (errno || end == v || *end || x < lo || x > hi)
-		return -EINVAL;
-	*ret = x;
-	return 0;
+	return util_parse_u64(v, max, NULL, ret) < 0 ? -EINVAL : 0;
 }
 
 static int parse_field(struct ledger_entry *e, const char *k, const char *v)
 {
-	long long n = 0;
+	uint64_t n = 0;
 	int r = 0;
 
 #define STR(name) if (strcmp(k, #name) == 0) return set_str(e->name, sizeof(e->name), v)
 	STR(session); STR(user); STR(container); STR(lxcpath); STR(origin);
 	STR(state); STR(rhost); STR(service); STR(share); STR(options);
 #undef STR
-	if (strcmp(k, "uid") == 0 && (r = set_num(v, 0, UINT32_MAX - 1, &n)) == 0)
+	if (strcmp(k, "uid") == 0 && (r = set_num(v, UINT32_MAX - 1, &n)) == 0)
 		e->uid = (uid_t)n;
-	else if (strcmp(k, "keeper") == 0 && (r = set_num(v, 0, INT32_MAX, &n)) == 0)
+	else if (strcmp(k, "keeper") == 0 && (r = set_num(v, INT32_MAX, &n)) == 0)
 		e->keeper = (pid_t)n;
-	else if (strcmp(k, "caller") == 0 && (r = set_num(v, 0, INT32_MAX, &n)) == 0)
+	else if (strcmp(k, "caller") == 0 && (r = set_num(v, INT32_MAX, &n)) == 0)
 		e->caller = (pid_t)n;
-	else if (strcmp(k, "keeper_start") == 0 && (r = set_num(v, 0, INT64_MAX, &n)) == 0)
+	else if (strcmp(k, "keeper_start") == 0 && (r = set_num(v, INT64_MAX, &n)) == 0)
 		e->keeper_start = (uint64_t)n;
-	else if (strcmp(k, "started") == 0 && (r = set_num(v, 0, INT64_MAX, &n)) == 0)
+	else if (strcmp(k, "started") == 0 && (r = set_num(v, INT64_MAX, &n)) == 0)
 		e->started = (time_t)n;
-	else if (strcmp(k, "started_ms") == 0 && (r = set_num(v, 0, INT64_MAX, &n)) == 0)
+	else if (strcmp(k, "started_ms") == 0 && (r = set_num(v, INT64_MAX, &n)) == 0)
 		e->started_ms = (uint64_t)n;
-	else if (strcmp(k, "logins") == 0 && (r = set_num(v, 0, UINT32_MAX, &n)) == 0)
+	else if (strcmp(k, "logins") == 0 && (r = set_num(v, UINT32_MAX, &n)) == 0)
 		e->logins = (unsigned)n;
 	return r; /* unknown keys are ignored: newer writers may add some */
 }

@@ -535,6 +535,27 @@ static void test_util_parse_u64_end(void **state)
 	assert_int_equal(util_parse_u64(":1", UINT64_MAX, &end, &v), -EINVAL);
 }
 
+/* How the callers read /proc and cgroup fields: digits up to a blank, then the next. */
+static void test_util_parse_u64_fields(void **state)
+{
+	const char *end = NULL, *line = "4242\t1\n";
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(util_parse_u64(line, INT32_MAX, &end, &v), 0);
+	assert_int_equal(v, 4242);
+	assert_int_equal(*end, '\t');
+	assert_int_equal(util_parse_u64(end + 1, INT32_MAX, &end, &v), 0);
+	assert_int_equal(v, 1);
+	assert_string_equal(end, "\n");
+	assert_int_equal(util_parse_u64("007", 7, NULL, &v), 0); /* leading zeros */
+	assert_int_equal(v, 7);
+	assert_int_equal(util_parse_u64("6.1.0-18-amd64", UINT64_MAX, &end, &v), 0);
+	assert_int_equal(v, 6);
+	assert_string_equal(end, ".1.0-18-amd64");
+	assert_int_equal(util_parse_u64("max\n", UINT64_MAX, &end, &v), -EINVAL);
+}
+
 static void test_util_fd_name(void **state)
 {
 	(void)state;
@@ -794,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_util_parse_u64_bad),
 		cmocka_unit_test(test_util_parse_u64_range),
 		cmocka_unit_test(test_util_parse_u64_end),
+		cmocka_unit_test(test_util_parse_u64_fields),
 		cmocka_unit_test(test_util_fd_name),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_fixes_mode, setup, teardown),

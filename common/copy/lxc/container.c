@@ -770,9 +770,15 @@ static long proc_number(const char *path, const char *key)
 		return -1;
 	buf[n] = '\0';
 	size_t kl = strlen(key);
-	for (const char *l = buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, key, kl) == 0 && l[kl] == ':')
-			return strtol(l + kl + 1, NULL, 10);
+	for (const char *l = buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, kl) != 0 || l[kl] != ':')
+			continue;
+		const char *v = l + kl + 1 + strspn(l + kl + 1, " \t"), *end;
+		uint64_t num;
+		if (util_parse_u64(v, INT_MAX, &end, &num) < 0 || (*end != '\n' && *end))
+			return -1;
+		return (long)num;
+	}
 	return -1;
 }
 

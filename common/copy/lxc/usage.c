@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -28,6 +29,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
+#include "util.h"
 
 /*
  * Is the process behind procfd the init of a copy: pid 1 of a pid
@@ -44,14 +46,13 @@ static bool is_copy_init(int procfd)
 	const char *l = strstr(buf, "\nNSpid:");
 	if (!l)
 		return false;
-	char *end;
-	errno = 0;
-	strtoul(l + 7, &end, 10); /* our pid for it */
-	if (errno || end == l + 7)
+	const char *p = l + 7, *end;
+	uint64_t ours, inner;
+	/* Our pid for it, then its pid in the copy. */
+	if (util_parse_u64(p + strspn(p, " \t"), INT_MAX, &end, &ours) < 0 ||
+	    util_parse_u64(end + strspn(end, " \t"), INT_MAX, &end, &inner) < 0)
 		return false;
-	const char *inner = end;
-	unsigned long v = strtoul(inner, &end, 10); /* its pid in the copy */
-	return errno == 0 && end != inner && v == 1 && *end == '\n';
+	return inner == 1 && *end == '\n';
 }
 
 static int compare_pids(const void *a, const void *b)

@@ -29,7 +29,6 @@
 #include "copy.h"
 #include "ctl.h"
 #include "names.h"
-#include "safefs.h"
 #include "subid.h"
 #include "util.h"
 
@@ -86,7 +85,7 @@ static int read_small(const char *path, char **ret)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return safefs_read_fd(fd, SMALL_FILE_MAX, ret, &len);
+	return util_read_capped(fd, SMALL_FILE_MAX, ret, &len);
 }
 
 /* Kernel ------------------------------------------------------------------ */
@@ -254,7 +253,7 @@ static void load_config(struct doctor *d)
 	_cleanup_close_ int fd = -EBADF;
 	size_t len;
 	int r = config_open_trusted(d->config_path, &fd, d->cfg_err);
-	if (r >= 0 && (r = safefs_read_fd(fd, CONFIG_MAX_FILE, &d->cfg_text, &len)) < 0)
+	if (r >= 0 && (r = util_read_capped(fd, CONFIG_MAX_FILE, &d->cfg_text, &len)) < 0)
 		snprintf(d->cfg_err, sizeof(d->cfg_err), "%s: cannot read: %s", d->config_path,
 			 strerror(-r));
 	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
@@ -525,7 +524,7 @@ static void scan_pam_file(int dfd, const char *name, struct pam_scan *s)
 	bool module = false, session = true, readenv = false;
 	char *save = NULL;
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || safefs_read_fd(fd, SMALL_FILE_MAX, &text, &len) < 0)
+	if (fd < 0 || util_read_capped(fd, SMALL_FILE_MAX, &text, &len) < 0)
 		return;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		l = trim(l);

@@ -900,40 +900,6 @@ static char *ini_read(char *str, int num, void *stream)
 
 /* Loading ------------------------------------------------------------- */
 
-/* Read all of FD, at most CONFIG_MAX_FILE bytes (-EFBIG beyond). */
-static int read_all(int fd, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, size = 0;
-	ssize_t n;
-	char *b;
-
-	for (;;) {
-		if (len == size) {
-			if (size > CONFIG_MAX_FILE)
-				return -EFBIG;
-			size = size ? size * 2 : 4096;
-			if (size > CONFIG_MAX_FILE + 1)
-				size = CONFIG_MAX_FILE + 1;
-			b = realloc(buf, size);
-			if (!b)
-				return -ENOMEM;
-			buf = b;
-		}
-		n = read(fd, buf + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 static int apply_sections(struct parser *p, struct config *c,
 			  enum section_kind kind)
 {
@@ -1005,7 +971,7 @@ int config_load_fd(int fd, const char *name, const struct config_who *who,
 	struct config c = { 0 };
 	int r;
 
-	r = read_all(fd, &p.buf, &p.len);
+	r = util_read_capped(fd, CONFIG_MAX_FILE, &p.buf, &p.len);
 	if (r == -EFBIG)
 		return fail(err, -EINVAL, "%s: file larger than %d bytes", name,
 			    CONFIG_MAX_FILE);

@@ -54,6 +54,40 @@ int util_read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+int util_read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 0, len = 0;
+
+	for (;;) {
+		if (len == cap) {
+			/* Room for max + 1 bytes at most: the one past max says too large. */
+			if (len > max)
+				return -EFBIG;
+			size_t want = cap ? cap * 2 : 4096;
+			if (want > max)
+				want = max + 1;
+			char *b = realloc(buf, want + 1);
+			if (!b)
+				return -ENOMEM;
+			buf = b;
+			cap = want;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
 int util_random(void *buf, size_t len)
 {
 	char *p = buf;

@@ -14,6 +14,13 @@
 int util_write_all(int fd, const void *buf, size_t len);
 int util_read_all(int fd, void *buf, size_t len);
 
+/*
+ * The one capped reader: all of FD (a file, pipe or socket, up to EOF)
+ * into a malloc'd, NUL-terminated buffer, at most MAX bytes (-EFBIG past
+ * them). 0 or -errno; nothing is written to the outputs on failure.
+ */
+int util_read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len);
+
 /* Fill buf with len bytes from the kernel's random source. 0 or -errno. */
 int util_random(void *buf, size_t len);
 

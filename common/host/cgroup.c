@@ -17,7 +17,6 @@
 
 #include "cleanup.h"
 #include "names.h"
-#include "safefs.h"
 #include "util.h"
 
 /* A cgroup file of single values (memory.current, cpu.stat, cgroup.controllers). */
@@ -200,7 +199,7 @@ static int read_at(int dfd, const char *file, char **ret)
 	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return safefs_read_fd(fd, CGROUP_FILE_MAX, ret, &len);
+	return util_read_capped(fd, CGROUP_FILE_MAX, ret, &len);
 }
 
 /* The text of FILE in copy NAME's payload cgroup of hierarchy HIER. */

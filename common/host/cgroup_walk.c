@@ -18,7 +18,6 @@
 
 #include "cleanup.h"
 #include "names.h"
-#include "safefs.h"
 #include "util.h"
 
 /* cgroup.procs: a decimal pid and a newline each, CGROUP_PIDS_MAX of them at most */
@@ -111,7 +110,7 @@ static int read_procs(int dfd, struct cgroup_pids *l)
 	_cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = safefs_read_fd(fd, PROCS_FILE_MAX, &text, &len);
+	int r = util_read_capped(fd, PROCS_FILE_MAX, &text, &len);
 	return r < 0 ? r : cgroup_parse_procs(text, l);
 }
 

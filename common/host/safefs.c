@@ -28,39 +28,6 @@ int safefs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
-int safefs_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len)
-{
-	size_t cap = 4096, len = 0;
-	_cleanup_free_ char *buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				return -EFBIG;
-			cap *= 2;
-			char *b = realloc(buf, cap + 1);
-			if (!b)
-				return -ENOMEM;
-			buf = b;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max)
-			return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret_buf = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
 			size_t *ret_len)
 {
@@ -74,7 +41,7 @@ int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
 		return -EINVAL;
 	if ((size_t)st.st_size > max)
 		return -EFBIG;
-	return safefs_read_fd(fd, max, ret_buf, ret_len);
+	return util_read_capped(fd, max, ret_buf, ret_len);
 }
 
 /* The child side of safefs_read_as_user: never returns. */
@@ -122,7 +89,7 @@ int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relp
 		read_child(p[1], uid, gid, home, relpath, max);
 	}
 	close(p[1]);
-	int r = safefs_read_fd(p[0], max, &buf, &len);
+	int r = util_read_capped(p[0], max, &buf, &len);
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

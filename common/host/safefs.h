@@ -12,10 +12,7 @@
 /* openat2 beneath dirfd, no symlinks, no magic links. fd or -errno. */
 int safefs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 
-/* Read a whole regular file from fd, at most max bytes (-EFBIG past it). */
-int safefs_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
-
-/* Open PATH beneath dirfd read-only, regular files only, and read it capped. */
+/* Open PATH beneath dirfd read-only, regular files only, and read it capped (util_read_capped). */
 int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
 			size_t *ret_len);
 

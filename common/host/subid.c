@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "safefs.h"
 #include "util.h"
 
 #define SUBID_FILE_MAX (1024 * 1024)
@@ -53,7 +52,7 @@ static int read_file(const char *path, char **ret)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return safefs_read_fd(fd, SUBID_FILE_MAX, ret, &len);
+	return util_read_capped(fd, SUBID_FILE_MAX, ret, &len);
 }
 
 int subid_check(uid_t uid, gid_t gid, char *err, size_t len)

@@ -291,78 +291,6 @@ static void test_safefs_open_beneath_bad_dirfd(void **state)
 	assert_int_equal(safefs_open_beneath(-1, "x", O_RDONLY, 0), -EBADF);
 }
 
-/* safefs_read_fd ------------------------------------------------------- */
-
-static void test_safefs_read_fd_caps(void **state)
-{
-	static const struct {
-		size_t size, max;
-		int want;
-	} cases[] = {
-		{ 0, 0, 0 },        { 1, 0, -EFBIG },       { 100, 100, 0 },
-		{ 101, 100, -EFBIG }, { 4096, 4096, 0 },    { 4097, 4096, -EFBIG },
-		{ 4096, 4095, -EFBIG }, { 10000, 10000, 0 }, { 10001, 10000, -EFBIG },
-		{ 100000, 65536, -EFBIG },
-	};
-	struct fixture *f = *state;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char name[32], *buf = NULL;
-		size_t len = 12345;
-		snprintf(name, sizeof(name), "f%zu", i);
-		make_sized(f, name, cases[i].size, 0);
-		int fd = openat(f->dfd, name, O_RDONLY | O_CLOEXEC);
-		assert_true(fd >= 0);
-		int r = safefs_read_fd(fd, cases[i].max, &buf, &len);
-		close(fd);
-		assert_int_equal(r, cases[i].want);
-		if (r == 0) {
-			assert_int_equal(len, cases[i].size);
-			assert_int_equal(buf[len], '\0');
-			assert_int_equal(strspn(buf, "x"), len);
-			free(buf);
-		} else {
-			assert_null(buf); /* outputs untouched on failure */
-			assert_int_equal(len, 12345);
-		}
-	}
-}
-
-static void test_safefs_read_fd_pipe(void **state)
-{
-	char *buf = NULL;
-	size_t len;
-	int p[2];
-
-	(void)state;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(write(p[1], "abc", 3), 3);
-	close(p[1]);
-	assert_int_equal(safefs_read_fd(p[0], 3, &buf, &len), 0);
-	close(p[0]);
-	assert_int_equal(len, 3);
-	assert_string_equal(buf, "abc");
-	free(buf);
-
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(write(p[1], "abcd", 4), 4);
-	close(p[1]);
-	buf = NULL;
-	assert_int_equal(safefs_read_fd(p[0], 3, &buf, &len), -EFBIG);
-	assert_null(buf);
-	close(p[0]);
-}
-
-static void test_safefs_read_fd_bad_fd(void **state)
-{
-	char *buf = NULL;
-	size_t len;
-
-	(void)state;
-	assert_int_equal(safefs_read_fd(-1, 100, &buf, &len), -EBADF);
-	assert_null(buf);
-}
-
 /* safefs_read_beneath -------------------------------------------------- */
 
 static void test_safefs_read_beneath_regular(void **state)
@@ -975,9 +903,6 @@ int main(void)
 		T(test_safefs_open_beneath_dotdot),
 		T(test_safefs_open_beneath_absolute),
 		T(test_safefs_open_beneath_bad_dirfd),
-		T(test_safefs_read_fd_caps),
-		T(test_safefs_read_fd_pipe),
-		T(test_safefs_read_fd_bad_fd),
 		T(test_safefs_read_beneath_regular),
 		T(test_safefs_read_beneath_empty),
 		T(test_safefs_read_beneath_cap),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -200,6 +201,110 @@ static void test_util_random_large(void **state)
 		zeros += buf[i] == 0;
 	assert_true(zeros < 200); /* the tail was written too (~16 expected) */
 	free(buf);
+}
+
+/* util_read_capped ----------------------------------------------------- */
+
+/* An unlinked file of N 'x' bytes, at offset 0. */
+static int sized_fd(size_t n)
+{
+	static char chunk[4096];
+	int fd = memfd_create("tw-unit", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+		assert_int_equal(write(fd, chunk, k), (ssize_t)k);
+		done += k;
+	}
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+static void test_util_read_capped_caps(void **state)
+{
+	static const struct {
+		size_t size, max;
+		int want;
+	} cases[] = {
+		{ 0, 0, 0 },	      { 1, 0, -EFBIG },		{ 100, 100, 0 },
+		{ 101, 100, -EFBIG }, { 4096, 4096, 0 },	{ 4097, 4096, -EFBIG },
+		{ 4096, 4095, -EFBIG }, { 10000, 10000, 0 },	{ 10001, 10000, -EFBIG },
+		{ 100000, 65536, -EFBIG }, { 100000, 1 << 20, 0 }, { 8192, 8193, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL;
+		size_t len = 12345;
+		int fd = sized_fd(cases[i].size);
+		int r = util_read_capped(fd, cases[i].max, &buf, &len);
+		close(fd);
+		assert_int_equal(r, cases[i].want);
+		if (r == 0) {
+			assert_int_equal(len, cases[i].size);
+			assert_int_equal(buf[len], '\0');
+			assert_int_equal(strspn(buf, "x"), len);
+			free(buf);
+		} else {
+			assert_null(buf); /* outputs untouched on failure */
+			assert_int_equal(len, 12345);
+		}
+	}
+}
+
+static void test_util_read_capped_pipe(void **state)
+{
+	char *buf = NULL;
+	size_t len;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	close(p[1]);
+	assert_int_equal(util_read_capped(p[0], 3, &buf, &len), 0);
+	close(p[0]);
+	assert_int_equal(len, 3);
+	assert_string_equal(buf, "abc");
+	free(buf);
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], "abcd", 4), 4);
+	close(p[1]);
+	buf = NULL;
+	assert_int_equal(util_read_capped(p[0], 3, &buf, &len), -EFBIG);
+	assert_null(buf);
+	close(p[0]);
+}
+
+/* Bytes are bytes: a NUL inside is kept and counted (the config parser refuses it itself). */
+static void test_util_read_capped_nul_inside(void **state)
+{
+	char *buf = NULL;
+	size_t len;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], "a\0b", 3), 3);
+	close(p[1]);
+	assert_int_equal(util_read_capped(p[0], 100, &buf, &len), 0);
+	close(p[0]);
+	assert_int_equal(len, 3);
+	assert_memory_equal(buf, "a\0b", 4);
+	free(buf);
+}
+
+static void test_util_read_capped_bad_fd(void **state)
+{
+	char *buf = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(util_read_capped(-1, 100, &buf, &len), -EBADF);
+	assert_null(buf);
 }
 
 /* util_proc_starttime / util_proc_alive -------------------------------- */
@@ -791,6 +896,10 @@ int main(void)
 		cmocka_unit_test(test_util_write_all_bad_fd),
 		cmocka_unit_test(test_util_random_fills),
 		cmocka_unit_test(test_util_random_large),
+		cmocka_unit_test(test_util_read_capped_caps),
+		cmocka_unit_test(test_util_read_capped_pipe),
+		cmocka_unit_test(test_util_read_capped_nul_inside),
+		cmocka_unit_test(test_util_read_capped_bad_fd),
 		cmocka_unit_test(test_util_proc_starttime_self),
 		cmocka_unit_test(test_util_proc_starttime_reaped_child),
 		cmocka_unit_test(test_util_proc_starttime_bad_pid),

@@ -476,7 +476,7 @@ static int make_skeleton(struct lxc_container *o, const char *dir)
 	if (!origin_config)
 		return -ENOMEM;
 	_cleanup_close_ int cfd = open(origin_config, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int r = cfd < 0 ? -errno : safefs_read_fd(cfd, ORIGIN_CONFIG_MAX, &text, &len);
+	int r = cfd < 0 ? -errno : util_read_capped(cfd, ORIGIN_CONFIG_MAX, &text, &len);
 	if (r < 0)
 		return r;
 	if (mkdir(dir, 0770) < 0)

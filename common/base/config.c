@@ -29,14 +29,13 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "names.h"
 #include "util.h"
 
 #define KEY_MAX 64          /* longest key the reader accepts as a key */
 #define SECTION_ARG_MAX 256 /* longest NAME in [group:NAME] / [user:NAME] */
 #define QUOTE_MAX 64        /* user strings are cut to this in messages */
 #define QUOTE_SIZE (QUOTE_MAX + 4)
-#define NAME_MAX_LEN 63     /* LXC container names */
-#define IFNAME_MAX_LEN 15   /* IFNAMSIZ - 1 */
 #define PID_MAX_LIMIT_64 4194304
 #define LONG_MARKER "\x01" /* the value inih sees for a line kept aside */
 
@@ -63,19 +62,13 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, int r,
 	return r;
 }
 
-/* Copy S for a message: printable ASCII only, cut at QUOTE_MAX bytes. */
+/* Copy S for a message (util_sanitize), cut at QUOTE_MAX bytes with "..." to say so. */
 static const char *quote(char buf[static QUOTE_SIZE], const char *s)
 {
-	size_t i;
+	size_t n = util_sanitize(buf, QUOTE_MAX + 1, s);
 
-	for (i = 0; i < QUOTE_MAX && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	buf[i] = '\0';
-	if (s[i])
-		memcpy(buf + i, "...", sizeof("...")); /* QUOTE_SIZE has room for it */
+	if (s[n])
+		memcpy(buf + n, "...", sizeof("...")); /* QUOTE_SIZE has room for it */
 	return buf;
 }
 
@@ -139,26 +132,11 @@ static int parse_plain(const char *s, uint64_t *ret)
 
 /* String checks ------------------------------------------------------- */
 
-static bool is_name_char(char c)
+/* What the reader takes for a key, to name it in "unknown key" if it is none. */
+static bool is_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
-/* 1..MAX of [A-Za-z0-9_.-], not starting with '.' or '-'. */
-static bool valid_ident(const char *s, size_t max)
-{
-	size_t n;
-
-	for (n = 0; s[n]; n++)
-		if (!is_name_char(s[n]))
-			return false;
-	return n >= 1 && n <= max && s[0] != '.' && s[0] != '-';
-}
-
-static bool valid_container_name(const char *s)
-{
-	return valid_ident(s, NAME_MAX_LEN);
 }
 
 /*
@@ -192,26 +170,28 @@ static bool valid_network(const char *s)
 {
 	if (streq(s, "none"))
 		return true;
-	return strncmp(s, "veth:", 5) == 0 && valid_ident(s + 5, IFNAME_MAX_LEN);
+	return strncmp(s, "veth:", 5) == 0 && names_bridge_valid(s + 5);
 }
 
-/* Copy name template: %o %u %U %s %r and [A-Za-z0-9_.-], at most 63 bytes. */
+/*
+ * Copy name template: %o %u %U %s %r and what a container name may hold,
+ * at most NAMES_CONTAINER_MAX bytes. Each %X stands for the one character
+ * X, so that the container name check decides about the rest.
+ */
 static bool valid_template(const char *s)
 {
-	size_t n = strlen(s);
+	char shape[NAMES_CONTAINER_MAX + 1];
+	size_t n = 0;
 
-	if (n == 0 || n > NAME_MAX_LEN || s[0] == '.' || s[0] == '-')
+	if (strlen(s) > NAMES_CONTAINER_MAX)
 		return false;
 	for (; *s; s++) {
-		if (*s == '%') {
-			s++;
-			if (!*s || !strchr("ouUsr", *s))
-				return false;
-		} else if (!is_name_char(*s)) {
+		if (*s == '%' && (!*++s || !strchr("ouUsr", *s)))
 			return false;
-		}
+		shape[n++] = *s;
 	}
-	return true;
+	shape[n] = '\0';
+	return names_container_valid(shape);
 }
 
 /* Keys ---------------------------------------------------------------- */
@@ -279,7 +259,7 @@ _Static_assert(sizeof(enum config_boot) == sizeof(int), "enum size");
 	  .def = (d), .choices = (c) }
 
 static const struct key_def keys[] = {
-	K_STRING(origin, NULL, valid_container_name),
+	K_STRING(origin, NULL, names_container_valid),
 	K_STRING(origin_lxcpath, "/var/lib/lxc", valid_path),
 	K_STRING(lxcpath, "/var/lib/throwaway/containers", valid_path),
 	K_CHOICE(storage, "tmpfs", storage_names),
@@ -811,7 +791,7 @@ static int read_key(struct parser *p, const char *t, char *out, size_t size)
 		;
 	if (n == 0)
 		return perr(p, -EINVAL, "missing key before '='");
-	for (i = 0; i < n && is_name_char(t[i]); i++)
+	for (i = 0; i < n && is_key_char(t[i]); i++)
 		;
 	if (i < n || n > KEY_MAX) {
 		snprintf(p->side, sizeof(p->side), "%.*s", (int)n, t);

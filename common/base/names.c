@@ -36,14 +36,25 @@ bool names_user_safe(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s);
 }
 
-bool names_container_valid(const char *s)
+/* 1..MAX of [A-Za-z0-9_.-], not starting with '.' or '-' (LXC's rule for names). */
+static bool ident_valid(const char *s, size_t max)
 {
 	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > NAMES_CONTAINER_MAX || s[0] == '.' || s[0] == '-')
+	if (n == 0 || n > max || s[0] == '.' || s[0] == '-')
 		return false;
 	return strspn(s, ok) == n;
+}
+
+bool names_container_valid(const char *s)
+{
+	return ident_valid(s, NAMES_CONTAINER_MAX);
+}
+
+bool names_bridge_valid(const char *s)
+{
+	return ident_valid(s, NAMES_BRIDGE_MAX);
 }
 
 static int random_suffix(char out[7])

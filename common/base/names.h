@@ -9,6 +9,7 @@
 
 #define NAMES_SESSION_LEN 16
 #define NAMES_CONTAINER_MAX 63 /* longest copy name (hostname limit) */
+#define NAMES_BRIDGE_MAX 15    /* longest network interface name (IFNAMSIZ - 1) */
 
 /* 16 lowercase hex characters from getrandom(). out holds 17 bytes. */
 int names_session_id(char out[NAMES_SESSION_LEN + 1]);
@@ -17,8 +18,14 @@ bool names_session_valid(const char *s);
 /* True when s is a user name safe to put in a copy name: ^[a-z_][a-z0-9_-]*$. */
 bool names_user_safe(const char *s);
 
-/* True when s is a valid LXC container name: [A-Za-z0-9_.-]{1,63}, no leading '.' or '-'. */
+/*
+ * The one container name check, for origins and copies alike: true when s
+ * is a valid LXC container name, [A-Za-z0-9_.-]{1,63}, no leading '.' or '-'.
+ */
 bool names_container_valid(const char *s);
+
+/* The same alphabet for a bridge (network = veth:BRIDGE), at most NAMES_BRIDGE_MAX. */
+bool names_bridge_valid(const char *s);
 
 /*
  * Expand a name template (%o origin, %u user, %U uid, %s session, %r six

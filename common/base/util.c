@@ -201,15 +201,18 @@ uint64_t util_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void util_sanitize(char *dst, size_t max, const char *src)
+size_t util_sanitize(char *dst, size_t max, const char *src)
 {
 	size_t i = 0;
 
 	if (max == 0)
-		return;
-	for (; src && *src && i + 1 < max; src++)
-		dst[i++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+		return 0;
+	for (; src && src[i] && i + 1 < max; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
 	dst[i] = '\0';
+	return i;
 }
 
 int util_pidfd_open(pid_t pid)

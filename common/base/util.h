@@ -42,8 +42,13 @@ uint64_t util_wall_ms(void);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t util_now_ms(void);
 
-/* Copy a string for messages: printable ASCII only, at most max-1 bytes. */
-void util_sanitize(char *dst, size_t max, const char *src);
+/*
+ * The one sanitizer for strings that reach a message, a terminal or a log
+ * line: copies SRC (NULL: "") into DST of MAX bytes, every byte outside
+ * printable ASCII as '?', cut at MAX - 1 bytes. Returns how many bytes of
+ * SRC it took: SRC[n] != '\0' means it was cut.
+ */
+size_t util_sanitize(char *dst, size_t max, const char *src);
 
 /* pidfd_open(2); -errno on failure. */
 int util_pidfd_open(pid_t pid);

@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 static bool needs_quotes(const char *v)
 {
@@ -40,11 +41,16 @@ void log_kv_append(char *buf, size_t max, const char *key, const char *value)
 	put(buf, max, &len, '=');
 	if (q)
 		put(buf, max, &len, '"');
-	for (const char *v = value; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (q && (c == '"' || c == '\\'))
-			put(buf, max, &len, '\\');
-		put(buf, max, &len, (c >= 0x20 && c < 0x7f) ? (char)c : '?');
+	/* Sanitized a piece at a time: a value is as long as it likes, the line is not. */
+	for (const char *v = value; *v && len + 1 < max;) {
+		char piece[256];
+		size_t n = util_sanitize(piece, sizeof(piece), v);
+		for (size_t i = 0; i < n; i++) {
+			if (q && (piece[i] == '"' || piece[i] == '\\'))
+				put(buf, max, &len, '\\');
+			put(buf, max, &len, piece[i]);
+		}
+		v += n;
 	}
 	if (q)
 		put(buf, max, &len, '"');

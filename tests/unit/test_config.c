@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "names.h"
 
 /* Helpers ------------------------------------------------------------- */
 
@@ -259,6 +260,36 @@ static void test_config_load_other_values(void **state)
 	load_global("name = %o", &c);
 	assert_string_equal(c.name, "%o");
 	config_free(&c);
+}
+
+/* Names the config takes are exactly those names_container_valid / names_bridge_valid take. */
+static void test_config_load_name_edges(void **state)
+{
+	static const char *const ok[] = {
+		"network = veth:012345678901234",
+		"name = %o%u%U%s%r",
+		"name = _%o",
+		"name = 0123456789012345678901234567890123456789012345678901234567%r",
+	};
+	struct config c = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+		load_global(ok[i], &c);
+		config_free(&c);
+	}
+	char err[CONFIG_ERR_MAX];
+	assert_int_equal(load("[global]\norigin = "
+			      "a12345678901234567890123456789012345678901234567890123456789012\n",
+			      NULL, &c, err),
+			 0);
+	assert_int_equal(strlen(c.origin), NAMES_CONTAINER_MAX);
+	config_free(&c);
+	expect_error("[global]\norigin = "
+		     "a123456789012345678901234567890123456789012345678901234567890123\n",
+		     ":2: bad value "
+		     "'a123456789012345678901234567890123456789012345678901234567890123'"
+		     " for 'origin'");
 }
 
 static void test_config_load_syntax_tolerated(void **state)
@@ -1322,6 +1353,7 @@ int main(void)
 		T(test_config_load_defaults),
 		T(test_config_load_all_keys),
 		T(test_config_load_other_values),
+		T(test_config_load_name_edges),
 		T(test_config_load_syntax_tolerated),
 		T(test_config_load_long_line),
 		T(test_config_load_line_of_1024),

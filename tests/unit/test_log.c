@@ -167,6 +167,33 @@ static void test_log_kv_append_long_value(void **state)
 		assert_int_equal((unsigned char)area[i], 0x5a);
 }
 
+/* Escapes and replacements come out the same wherever a value's bytes fall. */
+static void test_log_kv_append_escapes_past_piece_boundary(void **state)
+{
+	char value[600], want[700], buf[LOG_LINE_MAX] = "";
+	size_t n = 0, w = 0;
+
+	(void)state;
+	memset(value, 'a', 254);
+	n = 254;
+	memcpy(value + n, "\"\\ \n", 4); /* '"' ends the first 255 bytes, '\\' starts the next */
+	n += 4;
+	memset(value + n, 'b', 300);
+	n += 300;
+	value[n] = '\0';
+
+	w += (size_t)sprintf(want, "reason=\"");
+	memset(want + w, 'a', 254);
+	w += 254;
+	w += (size_t)sprintf(want + w, "\\\"\\\\ ?");
+	memset(want + w, 'b', 300);
+	w += 300;
+	sprintf(want + w, "\"");
+
+	log_kv_append(buf, sizeof(buf), "reason", value);
+	assert_string_equal(buf, want);
+}
+
 /* log_format ----------------------------------------------------------- */
 
 static void test_log_format_basic(void **state)
@@ -240,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_log_kv_append_truncation),
 		cmocka_unit_test(test_log_kv_append_full_buffer),
 		cmocka_unit_test(test_log_kv_append_long_value),
+		cmocka_unit_test(test_log_kv_append_escapes_past_piece_boundary),
 		cmocka_unit_test(test_log_format_basic),
 		cmocka_unit_test(test_log_format_null_values_skipped),
 		cmocka_unit_test(test_log_format_no_pairs),

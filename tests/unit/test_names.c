@@ -209,6 +209,28 @@ static void test_names_container_valid_bad_chars(void **state)
 		assert_false(names_container_valid(bad[i]));
 }
 
+/* names_bridge_valid --------------------------------------------------- */
+
+static void test_names_bridge_valid_ok(void **state)
+{
+	(void)state;
+	assert_true(names_bridge_valid("br0"));
+	assert_true(names_bridge_valid("lxcbr0"));
+	assert_true(names_bridge_valid("tw_br.1-x"));
+	assert_true(names_bridge_valid(repeat('b', 15)));
+}
+
+static void test_names_bridge_valid_bad(void **state)
+{
+	static const char *const bad[] = { "", "-br", ".br", "br/0", "br 0", "br:0", "br\n" };
+
+	(void)state;
+	assert_false(names_bridge_valid(NULL));
+	assert_false(names_bridge_valid(repeat('b', 16))); /* IFNAMSIZ */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(names_bridge_valid(bad[i]));
+}
+
 /* names_container ------------------------------------------------------ */
 
 static void test_names_container_default_template(void **state)
@@ -451,6 +473,8 @@ int main(void)
 		cmocka_unit_test(test_names_container_valid_too_long),
 		cmocka_unit_test(test_names_container_valid_leading_dot_dash),
 		cmocka_unit_test(test_names_container_valid_bad_chars),
+		cmocka_unit_test(test_names_bridge_valid_ok),
+		cmocka_unit_test(test_names_bridge_valid_bad),
 		cmocka_unit_test(test_names_container_default_template),
 		cmocka_unit_test(test_names_container_random_differs),
 		cmocka_unit_test(test_names_container_unsafe_user),

@@ -501,6 +501,22 @@ static void test_util_sanitize_null_src(void **state)
 	assert_string_equal(out, "");
 }
 
+/* The count of bytes taken says whether the copy was cut (config's "..."). */
+static void test_util_sanitize_returns_taken(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(util_sanitize(out, sizeof(out), "abc"), 3);
+	assert_int_equal(util_sanitize(out, sizeof(out), "a\nbcdefgh"), 7);
+	assert_string_equal(out, "a?bcdef");
+	assert_int_equal(util_sanitize(out, sizeof(out), ""), 0);
+	assert_int_equal(util_sanitize(out, sizeof(out), NULL), 0);
+	assert_int_equal(util_sanitize(out, 0, "abc"), 0);
+	assert_int_equal(util_sanitize(out, 1, "abc"), 0);
+	assert_string_equal(out, "");
+}
+
 /* util_kv_get ---------------------------------------------------------- */
 
 static const char kv_text[] = "username=bob\n"
@@ -914,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_util_sanitize_truncates),
 		cmocka_unit_test(test_util_sanitize_zero_size),
 		cmocka_unit_test(test_util_sanitize_null_src),
+		cmocka_unit_test(test_util_sanitize_returns_taken),
 		cmocka_unit_test(test_util_kv_get_found),
 		cmocka_unit_test(test_util_kv_get_absent),
 		cmocka_unit_test(test_util_kv_get_prefix_not_matched),

@@ -550,13 +550,11 @@ static void scan_pam_file(int dfd, const char *name, struct pam_scan *s)
 static void check_pam(struct doctor *d)
 {
 	struct pam_scan s = { "", "", "" };
-	DIR *dir = opendir("/etc/pam.d");
+	_cleanup_closedir_ DIR *dir = opendir("/etc/pam.d");
 	struct dirent *de;
 	while (dir && (de = readdir(dir)))
 		if (de->d_type != DT_DIR && de->d_name[0] != '.')
 			scan_pam_file(dirfd(dir), de->d_name, &s);
-	if (dir)
-		closedir(dir);
 	if (!s.with[0]) {
 		say(d, V_WARN, "pam",
 		    "add 'session required pam_throwaway.so' at the end of /etc/pam.d/sshd",

@@ -111,7 +111,7 @@ int util_cloexec_from(int from)
 	if (syscall(SYS_close_range, (unsigned)from, ~0U, 4 /* CLOEXEC */) == 0)
 		return 0;
 
-	DIR *d = opendir("/proc/self/fd");
+	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
 	if (!d)
 		return -errno;
 	struct dirent *de;
@@ -120,7 +120,6 @@ int util_cloexec_from(int from)
 		if (fd >= from && fd != dirfd(d))
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	closedir(d);
 	return 0;
 }
 
@@ -298,6 +297,21 @@ int util_fd_name(const char *name)
 	uint64_t fd;
 	int r = util_parse_u64(name, INT_MAX, NULL, &fd);
 	return r < 0 ? r : (int)fd;
+}
+
+int util_list_dir(int dfd, DIR **ret_dir)
+{
+	_cleanup_close_ int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	TAKE_FD(fd); /* the stream's now */
+	/* The duplicate shares dfd's offset: list from the start, whatever read dfd before. */
+	rewinddir(d);
+	*ret_dir = d;
+	return 0;
 }
 
 bool util_dot_or_dotdot(const char *name)

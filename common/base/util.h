@@ -3,6 +3,7 @@
 #ifndef THROWAWAY_UTIL_H
 #define THROWAWAY_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,15 @@ int util_pidfd_open(pid_t pid);
 
 /* Open (creating if needed) a root-owned directory with MODE, O_NOFOLLOW. */
 int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
+
+/*
+ * A stream listing the directory dfd from its start, on a duplicate of
+ * dfd: dfd stays open and the caller's whatever happens, and closedir
+ * closes only the stream's own fd (so a _cleanup_close_ dfd and a
+ * _cleanup_closedir_ stream never lose or double-close anything).
+ * 0 or -errno.
+ */
+int util_list_dir(int dfd, DIR **ret_dir);
 
 /* True for the "." and ".." entries of a directory listing. */
 bool util_dot_or_dotdot(const char *name);

@@ -136,7 +136,7 @@ static bool session_live(const char *id, void *data)
 /* Entries named after sessions in dir (sockets, lower mountpoints) with no live record. */
 static void collect_session_entries(struct live *l, const char *dir, int flags)
 {
-	DIR *d = opendir(dir);
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
 		return;
@@ -147,7 +147,6 @@ static void collect_session_entries(struct live *l, const char *dir, int flags)
 		if (unlinkat(dirfd(d), de->d_name, flags) == 0 && flags == 0)
 			l->st->sockets++;
 	}
-	closedir(d);
 }
 
 /*
@@ -160,7 +159,7 @@ static void collect_debug_logs(struct live *l)
 	char dir[PATH_MAX], name[NAMES_CONTAINER_MAX + 1];
 	struct stat st;
 	snprintf(dir, sizeof(dir), "%s/log", l->rundir);
-	DIR *d = opendir(dir);
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
 		return;
@@ -177,7 +176,6 @@ static void collect_debug_logs(struct live *l)
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			l->st->logs++;
 	}
-	closedir(d);
 }
 
 static void collect_sockets(struct live *l)

@@ -23,19 +23,6 @@
 /* cgroup.procs: a decimal pid and a newline each, CGROUP_PIDS_MAX of them at most */
 #define PROCS_FILE_MAX (CGROUP_PIDS_MAX * 12)
 
-/* A listing of the directory dfd, on an fd of its own (dfd stays ours). NULL: errno. */
-static DIR *list_dir(int dfd)
-{
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d && dup >= 0) {
-		int saved = errno;
-		close(dup);
-		errno = saved;
-	}
-	return d;
-}
-
 /* Can the entry de be a cgroup below its directory (O_DIRECTORY tells for sure)? */
 static bool maybe_cgroup(const struct dirent *de)
 {
@@ -62,11 +49,11 @@ int cgroup_foreach_hierarchy(const char *root, int (*fn)(int hfd, const char *hi
 		return -errno;
 	if (cgroup_layout_at(rfd) == CGROUP_UNIFIED)
 		return fn(rfd, "", data);
-	_cleanup_closedir_ DIR *d = list_dir(rfd);
-	if (!d)
-		return -errno;
+	_cleanup_closedir_ DIR *d = NULL;
+	int r = util_list_dir(rfd, &d);
+	if (r < 0)
+		return r;
 	struct dirent *de;
-	int r = 0;
 	while (r >= 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -90,9 +77,10 @@ static int walk(int dfd, unsigned depth, int (*fn)(int dfd, void *data), void *d
 	int r = fn(dfd, data);
 	if (r < 0 || depth >= CGROUP_DEPTH_MAX)
 		return r;
-	_cleanup_closedir_ DIR *d = list_dir(dfd);
-	if (!d)
-		return -errno;
+	_cleanup_closedir_ DIR *d = NULL;
+	int q = util_list_dir(dfd, &d);
+	if (q < 0)
+		return q;
 	struct dirent *de;
 	while (r >= 0 && (de = readdir(d))) {
 		_cleanup_close_ int sub = open_subdir(dfd, de);
@@ -268,9 +256,11 @@ static bool remove_at(int parent, const char *name, unsigned depth);
 static void remove_children(int parent, const char *name, unsigned depth)
 {
 	_cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_closedir_ DIR *d = fd >= 0 ? list_dir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	while (d && (de = readdir(d)))
+	if (fd < 0 || util_list_dir(fd, &d) < 0)
+		return;
+	while ((de = readdir(d)))
 		if (maybe_cgroup(de))
 			remove_at(fd, de->d_name, depth + 1);
 }
@@ -318,9 +308,11 @@ static int leftovers_in(int hfd, const char *hier, void *data)
 	struct leftovers *lo = data;
 	char name[NAMES_CONTAINER_MAX + 1];
 	(void)hier;
-	_cleanup_closedir_ DIR *d = list_dir(hfd);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	while (d && (de = readdir(d))) {
+	if (util_list_dir(hfd, &d) < 0)
+		return 0;
+	while ((de = readdir(d))) {
 		const char *n = cgroup_copy_name(de->d_name, NULL);
 		if (!maybe_cgroup(de) || !n || util_strscpy(name, sizeof(name), n) < 0)
 			continue;

@@ -79,19 +79,16 @@ static int open_user_dir(const char *user)
 /* True when dfd/path is a directory with nothing in it, or is missing. */
 static bool dir_empty(int dfd, const char *path)
 {
-	int fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT;
-	DIR *d = fdopendir(fd);
+	_cleanup_closedir_ DIR *d = NULL;
+	if (util_list_dir(fd, &d) < 0)
+		return false;
 	struct dirent *de;
 	bool empty = true;
-	if (!d) {
-		close(fd);
-		return false;
-	}
 	while (empty && (de = readdir(d)))
 		empty = util_dot_or_dotdot(de->d_name);
-	closedir(d);
 	return empty;
 }
 
@@ -172,7 +169,7 @@ static int list_user(const char *user, int (*fn)(const struct kept_entry *, void
 	struct kept_entry e;
 	struct dirent *de;
 	snprintf(path, sizeof(path), "%s/%s", KEPT_DIR, user);
-	DIR *d = opendir(path);
+	_cleanup_closedir_ DIR *d = opendir(path);
 	int r = 0;
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -183,7 +180,6 @@ static int list_user(const char *user, int (*fn)(const struct kept_entry *, void
 		if (read_entry(path, &e) == 0)
 			r = fn(&e, data);
 	}
-	closedir(d);
 	return r;
 }
 
@@ -191,7 +187,7 @@ int kept_list(const char *user, int (*fn)(const struct kept_entry *e, void *data
 {
 	if (user)
 		return names_user_safe(user) ? list_user(user, fn, data) : -EINVAL;
-	DIR *d = opendir(KEPT_DIR);
+	_cleanup_closedir_ DIR *d = opendir(KEPT_DIR);
 	struct dirent *de;
 	int r = 0;
 	if (!d)
@@ -199,7 +195,6 @@ int kept_list(const char *user, int (*fn)(const struct kept_entry *e, void *data
 	while (r == 0 && (de = readdir(d)))
 		if (names_user_safe(de->d_name))
 			r = list_user(de->d_name, fn, data);
-	closedir(d);
 	return r;
 }
 

@@ -203,7 +203,7 @@ int ledger_foreach(const char *rundir, int (*fn)(const struct ledger_entry *e, v
 {
 	char p[512];
 	snprintf(p, sizeof(p), "%s/ledger", rundir);
-	DIR *d = opendir(p);
+	_cleanup_closedir_ DIR *d = opendir(p);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	struct dirent *de;
@@ -214,7 +214,6 @@ int ledger_foreach(const char *rundir, int (*fn)(const struct ledger_entry *e, v
 			continue;
 		r = fn(&e, data);
 	}
-	closedir(d);
 	return r < 0 ? r : 0;
 }
 

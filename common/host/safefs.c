@@ -169,12 +169,11 @@ int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_
 /* Empty the directory fd (ours, closed here) of everything on device dev but except. */
 static int remove_contents(int fd, dev_t dev, const char *except, unsigned depth)
 {
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	int r = 0;
+	_cleanup_close_ int owned = fd;
+	_cleanup_closedir_ DIR *d = NULL;
+	int r = util_list_dir(owned, &d);
+	if (r < 0)
+		return r;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (util_dot_or_dotdot(de->d_name) || (except && strcmp(de->d_name, except) == 0))
@@ -183,7 +182,6 @@ static int remove_contents(int fd, dev_t dev, const char *except, unsigned depth
 		if (q < 0 && r == 0)
 			r = q;
 	}
-	closedir(d);
 	return r;
 }
 

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "util.h"
 
 /* Helpers ------------------------------------------------------------- */
@@ -677,6 +678,86 @@ static void test_util_parse_u64_fields(void **state)
 	assert_int_equal(util_parse_u64("max\n", UINT64_MAX, &end, &v), -EINVAL);
 }
 
+/* util_list_dir / _cleanup_closedir_ ----------------------------------- */
+
+/* The number of entries a stream lists. */
+static size_t count_entries(DIR *d)
+{
+	size_t n = 0;
+	while (readdir(d))
+		n++;
+	return n;
+}
+
+static void test_util_list_dir_keeps_fd(void **state)
+{
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = NULL;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(util_list_dir(fd, &d), 0);
+	assert_non_null(d);
+	assert_true(dirfd(d) != fd);
+	assert_true(fcntl(dirfd(d), F_GETFD) & FD_CLOEXEC);
+	size_t n = count_entries(d);
+	assert_true(n >= 3); /* ".", ".." and something */
+	closedir(d);
+	assert_true(fcntl(fd, F_GETFD) >= 0); /* still open, still ours */
+	/* A second listing of the same fd starts from the start again. */
+	assert_int_equal(util_list_dir(fd, &d), 0);
+	assert_int_equal(count_entries(d), n);
+	closedir(d);
+	close(fd);
+}
+
+/* Not a directory: nothing is written to ret, fd stays open, no fd is left behind. */
+static void test_util_list_dir_not_a_dir(void **state)
+{
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	DIR *d = (DIR *)&fd;
+
+	(void)state;
+	assert_true(fd >= 0);
+	int spare = dup(0);
+	assert_true(spare >= 0);
+	close(spare); /* the lowest free fd: the duplicate's number */
+	assert_int_equal(util_list_dir(fd, &d), -ENOTDIR);
+	assert_ptr_equal(d, (DIR *)&fd);
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	assert_int_equal(fcntl(spare, F_GETFD), -1); /* the duplicate went again */
+	close(fd);
+}
+
+static void test_util_list_dir_bad_fd(void **state)
+{
+	DIR *d = NULL;
+
+	(void)state;
+	assert_int_equal(util_list_dir(-EBADF, &d), -EBADF);
+	assert_null(d);
+}
+
+static void test_util_cleanup_closedir(void **state)
+{
+	int raw;
+
+	(void)state;
+	{
+		_cleanup_closedir_ DIR *d = opendir("/");
+		assert_non_null(d);
+		raw = dirfd(d);
+		assert_true(fcntl(raw, F_GETFD) >= 0);
+	}
+	assert_int_equal(fcntl(raw, F_GETFD), -1); /* closed at the end of the scope */
+	{
+		_cleanup_closedir_ DIR *none = NULL; /* NULL is fine */
+		errno = ENOENT;
+		(void)none;
+	}
+	assert_int_equal(errno, ENOENT);
+}
+
 static void test_util_fd_name(void **state)
 {
 	(void)state;
@@ -942,6 +1023,10 @@ int main(void)
 		cmocka_unit_test(test_util_parse_u64_range),
 		cmocka_unit_test(test_util_parse_u64_end),
 		cmocka_unit_test(test_util_parse_u64_fields),
+		cmocka_unit_test(test_util_list_dir_keeps_fd),
+		cmocka_unit_test(test_util_list_dir_not_a_dir),
+		cmocka_unit_test(test_util_list_dir_bad_fd),
+		cmocka_unit_test(test_util_cleanup_closedir),
 		cmocka_unit_test(test_util_fd_name),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_fixes_mode, setup, teardown),

@@ -131,7 +131,7 @@ static int exec_inside(void *payload)
 /* Mark every open pidfd below FD_SET_MAX in set. */
 static void pidfds(bool *set)
 {
-	DIR *d = opendir("/proc/self/fd");
+	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
 	char link[32], path[64];
 	if (!d)
@@ -145,7 +145,6 @@ static void pidfds(bool *set)
 		if (n > 0 && (link[n] = '\0', strcmp(link, "anon_inode:[pidfd]") == 0))
 			set[fd] = true;
 	}
-	closedir(d);
 }
 
 /* liblxc 5.0's attach() opens a pidfd of the copy's init and never closes

@@ -126,6 +126,13 @@ struct copy_finding {
 struct copy_driver {
 	const char *name;
 
+	/*
+	 * Once in a process that makes copies, before its first make: what the
+	 * engine needs of the process itself (lxc: a mount namespace of its
+	 * own, where each copy's mounts are made). It changes the whole
+	 * process, so the caller says when; NULL when nothing is needed.
+	 */
+	int (*prepare_process)(struct tw_err *err);
 	/* What can be checked before making it (origin, devices, bridge). */
 	int (*prepare)(const struct copy_spec *s, struct copy **ret, struct tw_err *err);
 	/* Make it from the prepared handle; on failure nothing of it is left. */
@@ -196,6 +203,7 @@ struct copy {
 };
 
 /* The calls, for reading: copy_enter(c, …) is c->drv->enter(c, …). */
+int copy_prepare_process(const struct copy_driver *d, struct tw_err *err);
 int copy_prepare(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,
 		 struct tw_err *err);
 int copy_open(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,7 +64,7 @@ int kept_mark(int dfd, const struct kept_entry *e)
 static int open_user_dir(const char *user)
 {
 	char path[PATH_MAX];
-	int r = util_mkdir_secure("/var/lib/throwaway", 0755, NULL);
+	int r = util_mkdir_secure(KEPT_PARENT, KEPT_PARENT_MODE, NULL);
 	if (r == 0)
 		r = util_mkdir_secure(KEPT_DIR, 0700, NULL);
 	if (r < 0)
@@ -128,56 +127,84 @@ int kept_save(const char *copydir, struct kept_entry *ret)
 	return r < 0 ? r : 1;
 }
 
-static uint64_t walk_bytes;
-
-static int add_size(const char *path, const struct stat *st, int type, struct FTW *f)
+/*
+ * Disk used below the directory fd (ours, closed here): every entry's
+ * blocks, no symlink followed, no other file system than dev entered, and
+ * nothing deeper than KEPT_SIZE_DEPTH_MAX levels counted (a user made the
+ * tree; the figure is for a listing).
+ */
+static uint64_t tree_bytes(int fd, dev_t dev, unsigned depth)
 {
-	(void)path, (void)type, (void)f;
-	walk_bytes += (uint64_t)st->st_blocks * 512;
-	return 0;
+	_cleanup_close_ int owned = fd;
+	_cleanup_closedir_ DIR *d = NULL;
+	uint64_t bytes = 0;
+	struct dirent *de;
+	if (depth >= KEPT_SIZE_DEPTH_MAX || util_list_dir(owned, &d) < 0)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (util_dot_or_dotdot(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		bytes += (uint64_t)st.st_blocks * 512;
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dirfd(d), de->d_name,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			bytes += tree_bytes(sub, dev, depth + 1);
+	}
+	return bytes;
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
+/* The disk used by the directory NAME beneath dfd, itself included; 0 if there is none. */
+static uint64_t dir_bytes(int dfd, const char *name)
 {
-	(void)st, (void)f;
-	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
+	struct stat st;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_blocks * 512 + tree_bytes(TAKE_FD(fd), st.st_dev, 0);
 }
 
-/* The kept session at PATH (KEPT_DIR/<user>/<session>). */
-static int read_entry(const char *path, struct kept_entry *e)
+/* The kept session SESSION beneath udir (KEPT_DIR/<user>). */
+static int read_entry(int udir, const char *session, struct kept_entry *e)
 {
-	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int dfd =
+		openat(udir, session, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	char upper[PATH_MAX + 8];
 	if (dfd < 0)
 		return -errno;
 	int r = safefs_read_beneath(dfd, "info", INFO_MAX - 1, &text, &len);
 	if (r < 0 || (r = parse_info(text, e)) < 0)
 		return r;
-	snprintf(upper, sizeof(upper), "%s/upper", path);
-	walk_bytes = 0;
-	/* Physical walk of a root-only tree: nothing in it is followed. */
-	nftw(upper, add_size, 16, FTW_PHYS | FTW_MOUNT);
-	e->bytes = walk_bytes;
+	e->bytes = dir_bytes(dfd, "upper");
 	return 0;
 }
 
-static int list_user(const char *user, int (*fn)(const struct kept_entry *, void *), void *data)
+/* DIR beneath dfd as a directory fd, no symlink followed. -errno. */
+static int open_dir_at(int dfd, const char *dir)
 {
-	char path[PATH_MAX];
+	int fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Every kept session of USER, from kdir (KEPT_DIR); none when USER has no directory. */
+static int list_user(int kdir, const char *user, int (*fn)(const struct kept_entry *, void *),
+		     void *data)
+{
+	_cleanup_close_ int fd = open_dir_at(kdir, user);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct kept_entry e;
 	struct dirent *de;
-	snprintf(path, sizeof(path), "%s/%s", KEPT_DIR, user);
-	_cleanup_closedir_ DIR *d = opendir(path);
-	int r = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	int r = util_list_dir(fd, &d);
 	while (r == 0 && (de = readdir(d))) {
 		if (!names_session_valid(de->d_name))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", KEPT_DIR, user, de->d_name);
-		if (read_entry(path, &e) == 0)
+		if (read_entry(dirfd(d), de->d_name, &e) == 0)
 			r = fn(&e, data);
 	}
 	return r;
@@ -185,35 +212,49 @@ static int list_user(const char *user, int (*fn)(const struct kept_entry *, void
 
 int kept_list(const char *user, int (*fn)(const struct kept_entry *e, void *data), void *data)
 {
-	if (user)
-		return names_user_safe(user) ? list_user(user, fn, data) : -EINVAL;
-	_cleanup_closedir_ DIR *d = opendir(KEPT_DIR);
+	if (user && !names_user_safe(user))
+		return -EINVAL;
+	_cleanup_close_ int kdir = open(KEPT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int r = 0;
-	if (!d)
+	if (kdir < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (user)
+		return list_user(kdir, user, fn, data);
+	int r = util_list_dir(kdir, &d);
 	while (r == 0 && (de = readdir(d)))
 		if (names_user_safe(de->d_name))
-			r = list_user(de->d_name, fn, data);
+			r = list_user(dirfd(d), de->d_name, fn, data);
 	return r;
 }
 
+/*
+ * Walks down from KEPT_PARENT one directory fd at a time (no symlink
+ * followed anywhere) and removes the session's tree through those fds,
+ * not through its path again.
+ */
 int kept_remove(const char *user, const char *session)
 {
-	char path[PATH_MAX];
+	struct stat st;
 	if (!names_user_safe(user) || !names_session_valid(session))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s/%s", KEPT_DIR, user, session);
-	struct stat st;
-	if (lstat(path, &st) < 0)
+	_cleanup_close_ int parent =
+		open(KEPT_PARENT, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (parent < 0)
+		return -errno;
+	_cleanup_close_ int kdir = open_dir_at(parent, KEPT_DIR_NAME);
+	_cleanup_close_ int udir = kdir < 0 ? kdir : open_dir_at(kdir, user);
+	if (udir < 0)
+		return udir;
+	if (fstatat(udir, session, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	if (nftw(path, remove_one, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/%s", KEPT_DIR, user);
+	int r = safefs_remove_tree(udir, session, st.st_dev, 0);
+	if (r < 0)
+		return r;
 	/* The last one of the user, of everyone: fails while others remain. */
-	if (rmdir(path) == 0)
-		rmdir(KEPT_DIR);
+	if (unlinkat(kdir, user, AT_REMOVEDIR) == 0)
+		unlinkat(parent, KEPT_DIR_NAME, AT_REMOVEDIR);
 	return 0;
 }

@@ -14,7 +14,17 @@
 
 #include "names.h"
 
-#define KEPT_DIR "/var/lib/throwaway/kept"
+/*
+ * KEPT_DIR's parent, made if missing as make install makes it: 0711, so
+ * that the copies' lxcpath below it stays reachable for a copy's root and
+ * nothing in it is listed.
+ */
+#define KEPT_PARENT "/var/lib/throwaway"
+#define KEPT_PARENT_MODE 0711
+#define KEPT_DIR_NAME "kept"
+#define KEPT_DIR KEPT_PARENT "/" KEPT_DIR_NAME
+/* Below this many levels an upper layer's size is not counted (kept_list). */
+#define KEPT_SIZE_DEPTH_MAX 256
 /* In a copy's directory: what to keep it as ("user=… session=… …" lines). */
 #define KEPT_MARKER "throwaway.keep"
 #define KEPT_FIELD_MAX 256

@@ -241,6 +241,11 @@ int keeper_pool_fill(const char *config_path, bool later)
 	r = pool_signature(&cfg, sig, sizeof(sig));
 	/* Copies made from another configuration, or a pool turned off, go. */
 	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL, &drained);
+	/* This process makes the copies: the driver readies it once, for all of them. */
+	struct tw_err perr = { 0 };
+	if (r == 0 && fits && cfg.pool &&
+	    (r = copy_prepare_process(copy_driver_of(&cfg), &perr)) < 0)
+		log_event(LOG_ERR, "error", "reason", perr.msg, NULL);
 	struct ledger_entry e;
 	while (r == 0 && fits && (r = reserve(&cfg, sig, &e)) == 1)
 		r = make_one(&cfg, &e) < 0 ? -EIO : 0;

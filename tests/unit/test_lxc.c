@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +24,8 @@
 #include <lxc/lxccontainer.h>
 
 #include "container.h"
+#include "copy.h"
+#include "lxc_driver.h"
 #include "subid.h"
 
 #define SESSION "0123456789abcdef"
@@ -209,6 +212,67 @@ static void test_ctr_start_fork_failure_leaks_nothing(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* The inode of this process's mount namespace. */
+static ino_t mnt_ns(void)
+{
+	struct stat st;
+	assert_int_equal(stat("/proc/self/ns/mnt", &st), 0);
+	return st.st_ino;
+}
+
+/* Each call makes a namespace: nothing is done once behind the caller's back. */
+static void test_ctr_mount_namespace_each_call(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ino_t first = mnt_ns();
+		if (ctr_mount_namespace() < 0)
+			_exit(2);
+		ino_t second = mnt_ns();
+		if (ctr_mount_namespace() < 0)
+			_exit(3);
+		_exit(second != first && mnt_ns() != second ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* What the process that makes copies mounts after copy_prepare_process stays its own. */
+static void test_copy_prepare_process_mounts_stay_inside(void **state)
+{
+	struct fixture *f = *state;
+	char mnt[96];
+	snprintf(mnt, sizeof(mnt), "%s/mnt", f->dir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct tw_err err = { 0 };
+		ino_t before = mnt_ns();
+		if (copy_prepare_process(&copy_driver_lxc, &err) < 0 || mnt_ns() == before)
+			_exit(2);
+		if (mount("tw-unit", mnt, "tmpfs", 0, "size=1M") < 0)
+			_exit(3);
+		struct stat in, dir;
+		bool mounted = stat(mnt, &in) == 0 && stat(f->dir, &dir) == 0 &&
+			       in.st_dev != dir.st_dev;
+		_exit(mounted ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	struct stat in, dir;
+	assert_int_equal(stat(mnt, &in), 0);
+	assert_int_equal(stat(f->dir, &dir), 0);
+	assert_true(in.st_dev == dir.st_dev); /* not mounted here */
+	assert_int_equal(rmdir(mnt), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +284,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctr_configure_names_the_refused_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_names_a_missing_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_start_fork_failure_leaks_nothing, setup, teardown),
+		cmocka_unit_test(test_ctr_mount_namespace_each_call),
+		cmocka_unit_test_setup_teardown(test_copy_prepare_process_mounts_stay_inside, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -371,13 +371,16 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	return r;
 }
 
-/* The upper layer's tmpfs and the idmapped lower, in our own mount namespace. */
+/*
+ * The upper layer's tmpfs and the idmapped lower, in our own mount
+ * namespace (made by the caller: ctr_mount_namespace).
+ */
 static int copy_mounts(struct lxc_container *c, const struct ctr_params *p)
 {
 	char dir[PATH_MAX], mnt[PATH_MAX];
 	const struct config *cfg = p->cfg;
-	int r = ctr_mount_namespace();
-	if (r < 0 || (r = ctr_dir(c, dir, sizeof(dir))) < 0)
+	int r = ctr_dir(c, dir, sizeof(dir));
+	if (r < 0)
 		return r;
 	if (cfg->storage == STORAGE_TMPFS &&
 	    (r = ctr_mount_upper(dir, (unsigned long long)cfg->tmpfs_size, ctr_root_uid(cfg))) < 0)

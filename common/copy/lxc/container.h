@@ -47,10 +47,15 @@ struct ctr_params {
 #define CTR_POOL_ID 0xffffffffU
 
 /*
- * copy_mounts.c: a copy's upper tmpfs and idmapped lower, made in a mount
- * namespace of the calling process's own (ctr_mount_namespace, once)
- * before the copy starts; ctr_release_mounts undoes them there (before a
- * destroy in this process, and in the post-stop hook).
+ * copy_mounts.c: a copy's upper tmpfs and idmapped lower, made by
+ * ctr_create in the calling process's own mount namespace before the copy
+ * starts; ctr_release_mounts undoes them there (before a destroy in this
+ * process, and in the post-stop hook).
+ *
+ * ctr_mount_namespace gives the calling process that namespace (a slave of
+ * the one it was in, so host mounts still reach it): called once, before
+ * the process's first ctr_create (the driver's prepare_process); each
+ * call makes a new one.
  */
 int ctr_mount_namespace(void);
 int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root);

@@ -13,9 +13,12 @@
  *
  * Doing this here rather than in liblxc hooks saves each copy two runs of
  * sh and of throwaway-hook. The namespace is a slave of the host's: host
- * mounts still reach us, ours never reach the host. Whoever destroys a
- * copy in such a namespace releases its mounts first (ctr_release_mounts),
- * as the post-stop hook does, run by the monitor.
+ * mounts still reach us, ours never reach the host. The process that makes
+ * copies asks for it once, before its first (copy_prepare_process, which
+ * calls ctr_mount_namespace): a change to the whole process is its
+ * caller's to decide, never a side effect of making a copy. Whoever
+ * destroys a copy in such a namespace releases its mounts first
+ * (ctr_release_mounts), as the post-stop hook does, run by the monitor.
  */
 #include "container.h"
 
@@ -36,12 +39,8 @@
 
 int ctr_mount_namespace(void)
 {
-	static bool done;
-	if (done)
-		return 0;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return -errno;
-	done = true;
 	return 0;
 }
 

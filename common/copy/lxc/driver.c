@@ -51,6 +51,16 @@ static struct lxc_copy *new_copy(const struct copy_spec *s)
 	return l;
 }
 
+/* Copies' mounts are made in a mount namespace of the process that makes them (copy_mounts.c). */
+static int lxc_prepare_process(struct tw_err *err)
+{
+	int r = ctr_mount_namespace();
+	if (r < 0)
+		return tw_err_set(err, r, "cannot make a mount namespace for the copies (%s)",
+				  strerror(-r));
+	return 0;
+}
+
 static int lxc_prepare(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
 {
 	struct lxc_copy *l = new_copy(s);
@@ -267,6 +277,7 @@ static int lxc_stop(struct copy *c)
 
 const struct copy_driver copy_driver_lxc = {
 	.name = "lxc",
+	.prepare_process = lxc_prepare_process,
 	.prepare = lxc_prepare,
 	.make = lxc_make,
 	.start = lxc_start,

@@ -33,6 +33,13 @@
 
 extern char **environ;
 
+/* A longer environment hint is not passed on (kv in put_env_hints holds NAME=value). */
+#define HINT_MAX 200
+/* What one relay step moves between the terminals. */
+#define RELAY_CHUNK 16384
+/* Terminal I/O tells the keeper the session is not idle, at most this often. */
+#define ACTIVITY_REPORT_MS 1000
+
 static volatile sig_atomic_t pending_signal;
 static bool interactive;
 
@@ -123,13 +130,13 @@ static int put_env_hints(struct proto_msg *m)
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(names); i++) {
 		const char *v = getenv(names[i]);
 		char kv[256];
-		if (v && strlen(v) < 200) {
+		if (v && strlen(v) < HINT_MAX) {
 			snprintf(kv, sizeof(kv), "%s=%s", names[i], v);
 			r = proto_put(m, "env", kv);
 		}
 	}
 	for (char **e = environ; r == 0 && *e; e++)
-		if (strncmp(*e, "LC_", 3) == 0 && strlen(*e) < 200)
+		if (strncmp(*e, "LC_", 3) == 0 && strlen(*e) < HINT_MAX)
 			r = proto_put(m, "env", *e);
 	return r;
 }
@@ -279,7 +286,7 @@ static int wait_exit(int fd)
 /* Copy what is readable from in to out; false on EOF or error. */
 static bool pump(int in, int out)
 {
-	char buf[16384];
+	char buf[RELAY_CHUNK];
 	ssize_t n = read(in, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return true;
@@ -291,7 +298,7 @@ static void drain(int master)
 {
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 	for (int i = 0; i < 1024; i++) {
-		char buf[16384];
+		char buf[RELAY_CHUNK];
 		ssize_t n = read(master, buf, sizeof(buf));
 		if (n <= 0 || util_write_all(1, buf, (size_t)n) < 0)
 			return;
@@ -319,7 +326,7 @@ static void report_activity(int fd)
 {
 	static uint64_t last;
 	uint64_t now = util_now_ms();
-	if (now - last < 1000)
+	if (now - last < ACTIVITY_REPORT_MS)
 		return;
 	last = now;
 	struct proto_msg m;

@@ -33,7 +33,7 @@
 #include "util.h"
 
 #define KEY_MAX 64          /* longest key the reader accepts as a key */
-#define SECTION_ARG_MAX 256 /* longest NAME in [group:NAME] / [user:NAME] */
+#define SECTION_ARG_MAX CONFIG_GROUP_NAME_MAX /* longest NAME in [group:NAME] / [user:NAME] */
 #define QUOTE_MAX 64        /* user strings are cut to this in messages */
 #define QUOTE_SIZE (QUOTE_MAX + 4)
 #define PID_MAX_LIMIT_64 4194304

@@ -19,6 +19,8 @@
 #define PROTO_MAX_FIELDS 512
 #define PROTO_MAX_KEY 16
 #define PROTO_MAX_FDS 3
+/* The largest "rows" or "cols" a run message may ask a terminal for. */
+#define PROTO_MAX_WINSIZE 4096
 
 struct proto_msg {
 	char *data; /* encoded message; parsed in place by proto_parse */

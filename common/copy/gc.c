@@ -18,7 +18,6 @@
 
 #include "cleanup.h"
 #include "copy.h"
-#include "safefs.h"
 #include "util.h"
 
 #define GC_MAX_LIVE 4096

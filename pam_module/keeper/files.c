@@ -67,8 +67,10 @@ static int build_group(struct keeper *k, char **ret, size_t *ret_len)
 	int r = copy_read_origin(k->s.copy, "/etc/group", ETC_MAX, &orig, &len);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	/* Per group "NAME:x:GID:USER\n": NAME is at most 64, GID 10 digits. */
-	size_t cap = len + 2 + k->req.n_groups * (64 + 3 + 10 + 1 + strlen(k->req.user) + 1);
+	/* Per group "NAME:x:GID:USER\n": NAME is at most CONFIG_GROUP_NAME_MAX (what
+	 * a [group:NAME] section takes, and the module sends), GID 10 digits. */
+	size_t cap = len + 2 + k->req.n_groups * (CONFIG_GROUP_NAME_MAX + 3 + 10 + 1 +
+						  strlen(k->req.user) + 1);
 	char *out = malloc(cap), *o = out;
 	if (!out)
 		return -ENOMEM;
@@ -79,7 +81,7 @@ static int build_group(struct keeper *k, char **ret, size_t *ret_len)
 		char pat[32];
 		snprintf(pat, sizeof(pat), ":%u:", (unsigned)k->req.groups[i]);
 		const char *name = k->req.group_names[i];
-		if (!name[0] || strlen(name) > 64 || strstr(out, pat))
+		if (!name[0] || strlen(name) > CONFIG_GROUP_NAME_MAX || strstr(out, pat))
 			continue;
 		o += sprintf(o, "%s:x:%u:%s\n", name, (unsigned)k->req.groups[i], k->req.user);
 	}

@@ -172,7 +172,8 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 	if ((r = build_env(k, m, env, store, sizeof(store))) < 0)
 		return r;
 	bool pty = proto_get(m, "pty") != NULL;
-	if (pty && (proto_getu(m, "rows", 4096, &rows) < 0 || proto_getu(m, "cols", 4096, &cols) < 0))
+	if (pty && (proto_getu(m, "rows", PROTO_MAX_WINSIZE, &rows) < 0 ||
+		    proto_getu(m, "cols", PROTO_MAX_WINSIZE, &cols) < 0))
 		return -EBADMSG;
 	struct copy_exec x = { .uid = k->req.uid, .gid = k->req.gid, .groups = k->req.groups,
 			      .n_groups = k->req.n_groups, .cwd = k->req.home, .path = k->s.cfg.shell,

@@ -22,10 +22,8 @@
 #include "cleanup.h"
 #include "copy.h"
 #include "keeper.h"
-#include "keys.h"
 #include "log.h"
 #include "proto.h"
-#include "safefs.h"
 #include "subid.h"
 #include "util.h"
 

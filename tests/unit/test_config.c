@@ -596,6 +596,30 @@ static void test_config_load_long_section_name(void **state)
 	expect_error(over, want);
 }
 
+/*
+ * A group name as long as CONFIG_GROUP_NAME_MAX applies (the keeper writes
+ * names up to that long into a copy's /etc/group); a longer one is refused.
+ */
+static void test_config_load_long_group_name(void **state)
+{
+	_cleanup_free_ char *group = repeat('g', CONFIG_GROUP_NAME_MAX), *text = NULL,
+			    *over = NULL, *want = NULL;
+	const char *groups[] = { "users", group };
+	const struct config_who who = { .user = "alice", .groups = groups, .n_groups = 2 };
+	char err[CONFIG_ERR_MAX];
+	struct config c = { 0 };
+
+	(void)state;
+	assert_true(asprintf(&text, "[global]\norigin = base\n[group:%s]\nshell = /bin/long\n",
+			     group) > 0);
+	assert_int_equal(load(text, &who, &c, err), 0);
+	assert_string_equal(c.shell, "/bin/long");
+	config_free(&c);
+	assert_true(asprintf(&over, "[group:%sg]\n", group) > 0);
+	assert_true(asprintf(&want, ":1: unknown section '%.64s...'", over) > 0);
+	expect_error(over, want);
+}
+
 static void test_config_load_key_outside_section(void **state)
 {
 	(void)state;
@@ -1368,6 +1392,7 @@ int main(void)
 		T(test_config_load_duplicate_section),
 		T(test_config_load_unknown_section),
 		T(test_config_load_long_section_name),
+		T(test_config_load_long_group_name),
 		T(test_config_load_key_outside_section),
 		T(test_config_load_continuation),
 		T(test_config_load_inline_comment),

@@ -165,7 +165,8 @@ static bool add_bind(struct conf *c, const char *src, const char *dst, bool ro)
 	return n > 0 && (size_t)n < sizeof(entry) && set_item(c, "lxc.mount.entry", entry);
 }
 
-uid_t ctr_root_uid(const struct config *cfg)
+/* Host uid/gid of a copy's root: SUBID_BASE with userns, else 0. */
+static uid_t ctr_root_uid(const struct config *cfg)
 {
 	return cfg->userns ? SUBID_BASE : 0;
 }
@@ -329,6 +330,9 @@ static int mark_kept(int dfd, const struct ctr_params *p)
 	snprintf(e.origin, sizeof(e.origin), "%s", p->cfg->origin);
 	return kept_mark(dfd, &e);
 }
+
+/* The copy's own directory (<lxcpath>/<name>), copied into buf. */
+static int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 
 /*
  * Files the copy needs besides its config: the marker that makes it ours
@@ -549,7 +553,7 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 	return 0;
 }
 
-int ctr_dir(struct lxc_container *c, char *buf, size_t len)
+static int ctr_dir(struct lxc_container *c, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", c->config_path, c->name);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;

@@ -62,9 +62,6 @@ int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root);
 int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned gid);
 void ctr_release_mounts(const char *copydir, const char *session);
 
-/* Host uid/gid of a copy's root: SUBID_BASE with userns, else 0. */
-uid_t ctr_root_uid(const struct config *cfg);
-
 /*
  * What a copy needs that can be checked before making it: the devices and
  * the bridge the config names, and an origin that exists and is stopped
@@ -88,9 +85,6 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
  * err with its value. Exposed for tests.
  */
 int ctr_configure(struct lxc_container *c, const struct ctr_params *p, struct tw_err *err);
-
-/* The copy's own directory (<lxcpath>/<name>), copied into buf. */
-int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 
 /*
  * Start c daemonized from a forked child (whose cgroup liblxc takes),

@@ -44,6 +44,9 @@ static int send_master(int sock, int master)
 	return r;
 }
 
+/* How long the attached side has to open the copy's terminal and send its master back. */
+#define MASTER_TIMEOUT_MS 5000
+
 static int recv_master(int sock, int timeout_ms)
 {
 	struct proto_msg m;
@@ -200,7 +203,7 @@ int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pi
 	if (sv[1] >= 0)
 		close(sv[1]);
 	if (r == 0 && x->pty) {
-		int master = recv_master(sv[0], 5000);
+		int master = recv_master(sv[0], MASTER_TIMEOUT_MS);
 		if (master < 0) {
 			kill(pid, SIGKILL);
 			r = master;
@@ -238,7 +241,8 @@ static int spare_parse(const struct proto_msg *m, struct spare_exec *s)
 	s->x.path = proto_get(m, "path");
 	s->x.cwd = proto_get(m, "cwd");
 	s->x.pty = proto_get(m, "pty") != NULL;
-	if (s->x.pty && (proto_getu(m, "rows", 4096, &rows) < 0 || proto_getu(m, "cols", 4096, &cols) < 0))
+	if (s->x.pty && (proto_getu(m, "rows", PROTO_MAX_WINSIZE, &rows) < 0 ||
+			 proto_getu(m, "cols", PROTO_MAX_WINSIZE, &cols) < 0))
 		return -EBADMSG;
 	s->x.rows = (unsigned short)rows;
 	s->x.cols = (unsigned short)cols;
@@ -303,7 +307,7 @@ int ctr_spare_run(int sock, const struct copy_exec *x, int *ret_master)
 		r = proto_send(sock, &m, x->pty ? NULL : x->fds, x->pty ? 0 : 3);
 	proto_free(&m);
 	if (r == 0 && x->pty) {
-		int master = recv_master(sock, 5000);
+		int master = recv_master(sock, MASTER_TIMEOUT_MS);
 		if (master < 0)
 			return master;
 		*ret_master = master;

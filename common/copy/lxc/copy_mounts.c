@@ -116,10 +116,16 @@ int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned g
 	return 0;
 }
 
+/* The upper tmpfs's inode cap: one per 4 KiB of its size, and a few even when it is tiny. */
+#define TMPFS_BYTES_PER_INODE 4096
+#define TMPFS_MIN_INODES 1024
+
 int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root)
 {
 	char path[PATH_MAX], delta[PATH_MAX], opts[160];
-	unsigned long long inodes = size / 4096 < 1024 ? 1024 : size / 4096;
+	unsigned long long inodes = size / TMPFS_BYTES_PER_INODE;
+	if (inodes < TMPFS_MIN_INODES)
+		inodes = TMPFS_MIN_INODES;
 	if ((size_t)snprintf(path, sizeof(path), "%s/overlay", copydir) >= sizeof(path) ||
 	    (size_t)snprintf(delta, sizeof(delta), "%s/delta", path) >= sizeof(delta))
 		return -ENAMETOOLONG;

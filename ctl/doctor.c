@@ -51,8 +51,7 @@ struct doctor {
 	const char *config_path;
 	struct config cfg;
 	bool cfg_ok;
-	int cfg_r; /* why it is not: -errno */
-	char cfg_err[CONFIG_ERR_MAX];
+	struct tw_err cfg_err; /* why it is not */
 	char *cfg_text; /* the file as read, for the origins of every section */
 	unsigned count[3];
 };
@@ -252,32 +251,29 @@ static void load_config(struct doctor *d)
 {
 	_cleanup_close_ int fd = -EBADF;
 	size_t len;
-	int r = config_open_trusted(d->config_path, &fd, d->cfg_err);
+	int r = config_open_trusted(d->config_path, &fd, &d->cfg_err);
 	if (r >= 0 && (r = util_read_capped(fd, CONFIG_MAX_FILE, &d->cfg_text, &len)) < 0)
-		snprintf(d->cfg_err, sizeof(d->cfg_err), "%s: cannot read: %s", d->config_path,
-			 strerror(-r));
-	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
-		r = -errno;
-		snprintf(d->cfg_err, sizeof(d->cfg_err), "%s: cannot read: %s", d->config_path,
-			 strerror(-r));
-	}
+		tw_err_set(&d->cfg_err, r, "%s: cannot read: %s", d->config_path, strerror(-r));
+	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+		r = tw_err_set(&d->cfg_err, errno, "%s: cannot read: %s", d->config_path,
+			       strerror(errno));
 	if (r >= 0)
-		r = config_load_fd(fd, d->config_path, NULL, &d->cfg, d->cfg_err);
+		r = config_load_fd(fd, d->config_path, NULL, &d->cfg, &d->cfg_err);
 	d->cfg_ok = r >= 0;
-	d->cfg_r = r;
 }
 
 static void check_config(struct doctor *d)
 {
 	const char *fix = "correct the line named, then run 'throwawayctl check-config'";
-	if (d->cfg_r == -ENOENT)
+	int code = d->cfg_err.code;
+	if (code == ENOENT)
 		fix = "write it: '[global]', 'origin = NAME' (config/throwaway.conf has every key)";
-	else if (d->cfg_r == -EPERM || d->cfg_r == -ELOOP || d->cfg_r == -ENOTDIR)
+	else if (code == EPERM || code == ELOOP || code == ENOTDIR)
 		fix = "make the file and every directory above it root's, mode go-w, no symlinks";
 	if (d->cfg_ok)
 		say(d, V_OK, "config", NULL, "%s is valid and trusted", d->config_path);
 	else
-		say(d, V_FAIL, "config", fix, "%s", d->cfg_err);
+		say(d, V_FAIL, "config", fix, "%s", d->cfg_err.msg);
 }
 
 struct origin_ref {
@@ -431,10 +427,13 @@ static void check_origins(struct doctor *d)
 static bool trusted_file(struct doctor *d, const char *check, const char *path, const char *fix,
 			 struct stat *ret)
 {
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	_cleanup_close_ int fd = -EBADF;
-	if (config_open_trusted(path, &fd, err) < 0 || fstat(fd, ret) < 0) {
-		say(d, V_FAIL, check, fix, "%s", err);
+	int r = config_open_trusted(path, &fd, &err);
+	if (r >= 0 && fstat(fd, ret) < 0)
+		r = tw_err_set(&err, errno, "%s: cannot stat it: %s", path, strerror(errno));
+	if (r < 0) {
+		say(d, V_FAIL, check, fix, "%s", err.msg);
 		return false;
 	}
 	return true;

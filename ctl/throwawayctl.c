@@ -334,11 +334,10 @@ static int cmd_gc(void)
 {
 	struct gc_stats st;
 	struct config cfg = { 0 };
-	char err[CONFIG_ERR_MAX];
 	const char *paths[3] = { "/var/lib/throwaway/containers", NULL, NULL };
 
 	/* The configured lxcpath too, when the config can be read. */
-	if (config_load_user(CONFIG_DEFAULT_PATH, "root", 0, &cfg, err) == 0 &&
+	if (config_load_user(CONFIG_DEFAULT_PATH, "root", 0, &cfg, NULL) == 0 &&
 	    strcmp(cfg.lxcpath, paths[0]) != 0)
 		paths[1] = cfg.lxcpath;
 	int r = gc_run(TW_RUNDIR, paths, true, &ctl_gc_log, &st);
@@ -390,13 +389,13 @@ static int cmd_pool(int argc, char **argv)
 static int cmd_check_config(const char *path)
 {
 	struct config cfg = { 0 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	_cleanup_close_ int fd = -EBADF;
-	int r = config_open_trusted(path, &fd, err);
+	int r = config_open_trusted(path, &fd, &err);
 	if (r >= 0)
-		r = config_load_fd(fd, path, NULL, &cfg, err);
+		r = config_load_fd(fd, path, NULL, &cfg, &err);
 	if (r < 0) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
 	config_free(&cfg);
@@ -408,15 +407,15 @@ static int cmd_check_config(const char *path)
 static unsigned long configured_sessions(const char *path)
 {
 	struct config cfg = { 0 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	_cleanup_close_ int fd = -EBADF;
-	int r = config_open_trusted(path, &fd, err);
+	int r = config_open_trusted(path, &fd, &err);
 	if (r == -ENOENT)
 		return DEFAULT_MAX_SESSIONS;
 	if (r >= 0)
-		r = config_load_fd(fd, path, NULL, &cfg, err);
+		r = config_load_fd(fd, path, NULL, &cfg, &err);
 	if (r < 0) {
-		fprintf(stderr, "%s; sizing for max_sessions = %d, ignoring\n", err,
+		fprintf(stderr, "%s; sizing for max_sessions = %d, ignoring\n", err.msg,
 			DEFAULT_MAX_SESSIONS);
 		return DEFAULT_MAX_SESSIONS;
 	}

@@ -430,7 +430,7 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	struct args a;
 	struct passwd *pw;
 	struct config cfg = { 0 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	int r;
 	(void)flags;
 
@@ -447,17 +447,17 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	/* Every group or none: a group left out could be one whose section is stricter. */
 	r = config_user_groups(pw->pw_name, pw->pw_gid, u.gids, u.names, CONFIG_USER_MAX_GROUPS);
 	if (r < 0) {
-		snprintf(err, sizeof(err), "you are %s", config_groups_error(r));
-		return fail(pamh, pw->pw_name, err);
+		tw_err_set(&err, r, "you are %s", config_groups_error(r));
+		return fail(pamh, pw->pw_name, err.msg);
 	}
 	u.n = (size_t)r;
 	/* Resolved for this user: their sections may set start_timeout, even origin. */
 	struct config_who who = { .user = pw->pw_name, .groups = (const char *const *)u.names,
 				  .n_groups = u.n };
-	r = config_load_trusted(a.config, &who, &cfg, err);
+	r = config_load_trusted(a.config, &who, &cfg, &err);
 	if (r < 0) {
 		user_free(&u);
-		return fail(pamh, pw->pw_name, err);
+		return fail(pamh, pw->pw_name, err.msg);
 	}
 	r = start_session(pamh, &u, &a, &cfg);
 	config_free(&cfg);

@@ -14,7 +14,8 @@
  * too long for inih's buffer is passed as "key=<marker>" with the full value
  * kept on the side.
  *
- * Never prints, never exits; returns 0 or -errno with a message in err.
+ * Never prints, never exits; returns 0 or -errno with the message in a
+ * struct tw_err.
  */
 #include "config.h"
 
@@ -46,20 +47,21 @@ static bool streq(const char *a, const char *b)
 
 /* Messages ------------------------------------------------------------ */
 
-/* Format a message into err (may be NULL); %m shows -r. Returns r. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, int r,
+/* Record r and a message in err (may be NULL); %m shows -r. Returns r. */
+__attribute__((format(printf, 3, 4))) static int fail(struct tw_err *err, int r,
 						       const char *fmt, ...)
 {
+	char msg[TW_ERR_MAX];
 	va_list ap;
 
 	if (!err)
 		return r;
 	errno = -r;
 	va_start(ap, fmt);
-	if (vsnprintf(err, CONFIG_ERR_MAX, fmt, ap) < 0)
-		err[0] = '\0';
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
 	va_end(ap);
-	return r;
+	return tw_err_set(err, r, "%s", msg);
 }
 
 /* Copy S for a message (util_sanitize), cut at QUOTE_MAX bytes with "..." to say so. */
@@ -508,7 +510,7 @@ struct section {
 struct parser {
 	const char *path;
 	const struct config_who *who;
-	char *err;
+	struct tw_err *err;
 	char *buf;
 	size_t len, pos;
 	unsigned line;
@@ -529,7 +531,7 @@ struct parser {
 __attribute__((format(printf, 4, 5))) static int
 perr_at(struct parser *p, unsigned line, int r, const char *fmt, ...)
 {
-	char msg[CONFIG_ERR_MAX];
+	char msg[TW_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -945,7 +947,7 @@ static int parse(struct parser *p)
 }
 
 int config_load_fd(int fd, const char *name, const struct config_who *who,
-		   struct config *ret, char *err)
+		   struct config *ret, struct tw_err *err)
 {
 	struct parser p = { .path = name, .who = who, .err = err, .cur = -1 };
 	struct config c = { 0 };
@@ -970,7 +972,7 @@ int config_load_fd(int fd, const char *name, const struct config_who *who,
 }
 
 int config_load(const char *path, const struct config_who *who,
-		struct config *ret, char *err)
+		struct config *ret, struct tw_err *err)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
@@ -991,7 +993,7 @@ int config_load(const char *path, const struct config_who *who,
  * FD (the file PATH, or its parent directory DIR) must be root-owned and
  * not group/world writable; a directory must be one, the file regular.
  */
-static int check_trusted(int fd, const char *path, const char *dir, char *err)
+static int check_trusted(int fd, const char *path, const char *dir, struct tw_err *err)
 {
 	struct stat st;
 
@@ -1016,7 +1018,7 @@ static int check_trusted(int fd, const char *path, const char *dir, char *err)
 
 /* Replace *DIR by its subdirectory NAME (a symlink is refused). */
 static int descend(int *dir, const char *name, const char *prefix,
-		   const char *path, char *err)
+		   const char *path, struct tw_err *err)
 {
 	int fd, r;
 
@@ -1033,7 +1035,7 @@ static int descend(int *dir, const char *name, const char *prefix,
 }
 
 /* Walk DIRS (an absolute path's copy without its last component). */
-static int walk_dirs(int *dir, char *copy, const char *path, char *err)
+static int walk_dirs(int *dir, char *copy, const char *path, struct tw_err *err)
 {
 	char *comp = copy + 1, *next;
 	int r;
@@ -1061,7 +1063,7 @@ static int walk_dirs(int *dir, char *copy, const char *path, char *err)
  * then the file on its open fd, so nothing is resolved twice. Needs search
  * permission on the directories (root). Leaves no fd open on failure.
  */
-int config_open_trusted(const char *path, int *ret_fd, char *err)
+int config_open_trusted(const char *path, int *ret_fd, struct tw_err *err)
 {
 	_cleanup_close_ int dir = -EBADF, fd = -EBADF;
 	_cleanup_free_ char *copy = NULL;
@@ -1171,7 +1173,7 @@ const char *config_groups_error(int r)
 }
 
 int config_load_trusted(const char *path, const struct config_who *who, struct config *ret,
-			char *err)
+			struct tw_err *err)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r = config_open_trusted(path, &fd, err);
@@ -1179,7 +1181,7 @@ int config_load_trusted(const char *path, const struct config_who *who, struct c
 }
 
 int config_load_user(const char *path, const char *user, gid_t gid, struct config *ret,
-		     char *err)
+		     struct tw_err *err)
 {
 	gid_t gids[CONFIG_USER_MAX_GROUPS];
 	char *names[CONFIG_USER_MAX_GROUPS];

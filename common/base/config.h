@@ -13,13 +13,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "err.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/throwaway/throwaway.conf"
 #define CONFIG_MAX_LINE 1024
 #define CONFIG_MAX_BINDS 32
 #define CONFIG_MAX_DEVICES 32
 #define CONFIG_MAX_POOL 64
 #define CONFIG_MAX_FILE (1024 * 1024)
-#define CONFIG_ERR_MAX 512
 
 enum config_storage { STORAGE_TMPFS, STORAGE_DIR };
 enum config_ssh_keys { SSH_KEYS_ALL, SSH_KEYS_USED, SSH_KEYS_NONE };
@@ -73,15 +74,15 @@ struct config_who {
 /*
  * Parse and validate PATH, resolving values for WHO (NULL: global only).
  * Returns 0 and fills *ret, or -errno with a "file:line: message" (or
- * "file: message") in err (size CONFIG_ERR_MAX). -EINVAL for a bad file.
+ * "file: message") in err (may be NULL). -EINVAL for a bad file.
  * Does not check file ownership; see config_open_trusted().
  */
-int config_load(const char *path, const struct config_who *who,
-		struct config *ret, char *err);
+int config_load(const char *path, const struct config_who *who, struct config *ret,
+		struct tw_err *err);
 
 /* Same, reading an already opened stream named NAME in messages. */
-int config_load_fd(int fd, const char *name, const struct config_who *who,
-		   struct config *ret, char *err);
+int config_load_fd(int fd, const char *name, const struct config_who *who, struct config *ret,
+		   struct tw_err *err);
 
 /*
  * Refuse a config that someone other than root could have written: the file
@@ -89,7 +90,7 @@ int config_load_fd(int fd, const char *name, const struct config_who *who,
  * world-writable, the file a regular file. Returns 0 or -errno with a
  * sentence in err. On success *ret_fd is the opened file (O_CLOEXEC).
  */
-int config_open_trusted(const char *path, int *ret_fd, char *err);
+int config_open_trusted(const char *path, int *ret_fd, struct tw_err *err);
 
 /*
  * Open PATH as config_open_trusted() does and resolve it for USER, whose
@@ -97,11 +98,11 @@ int config_open_trusted(const char *path, int *ret_fd, char *err);
  * with a sentence in err.
  */
 int config_load_user(const char *path, const char *user, gid_t gid, struct config *ret,
-		     char *err);
+		     struct tw_err *err);
 
 /* The same steps apart: the trusted file loaded for WHO, and a user's groups. */
 int config_load_trusted(const char *path, const struct config_who *who, struct config *ret,
-			char *err);
+			struct tw_err *err);
 /*
  * The groups USER (primary group gid) is in, primary first: ids into
  * gids[], names into names[] (malloc'd; "" for a group the database has no

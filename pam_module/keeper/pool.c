@@ -216,7 +216,8 @@ int keeper_pool_fill(const char *config_path, bool later)
 	if (later)
 		nanosleep(&delay, NULL);
 	struct config cfg = { 0 };
-	char err[CONFIG_ERR_MAX], sig[LEDGER_OPTIONS_MAX];
+	char sig[LEDGER_OPTIONS_MAX];
+	struct tw_err err = { 0 };
 	_cleanup_close_ int fd = -EBADF;
 	if (ledger_init(TW_RUNDIR) < 0)
 		return 1;
@@ -227,11 +228,11 @@ int keeper_pool_fill(const char *config_path, bool later)
 	while (flock(lock, LOCK_EX | (later ? LOCK_NB : 0)) < 0)
 		if (errno != EINTR)
 			return later ? 0 : 1;
-	int r = config_open_trusted(config_path, &fd, err);
+	int r = config_open_trusted(config_path, &fd, &err);
 	if (r == 0)
-		r = config_load_fd(fd, config_path, NULL, &cfg, err);
+		r = config_load_fd(fd, config_path, NULL, &cfg, &err);
 	if (r < 0) {
-		log_event(LOG_ERR, "error", "reason", err, NULL);
+		log_event(LOG_ERR, "error", "reason", err.msg, NULL);
 		return 1;
 	}
 	const struct gc_report drained = { .fn = gc_log };
@@ -242,10 +243,9 @@ int keeper_pool_fill(const char *config_path, bool later)
 	/* Copies made from another configuration, or a pool turned off, go. */
 	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL, &drained);
 	/* This process makes the copies: the driver readies it once, for all of them. */
-	struct tw_err perr = { 0 };
 	if (r == 0 && fits && cfg.pool &&
-	    (r = copy_prepare_process(copy_driver_of(&cfg), &perr)) < 0)
-		log_event(LOG_ERR, "error", "reason", perr.msg, NULL);
+	    (r = copy_prepare_process(copy_driver_of(&cfg), &err)) < 0)
+		log_event(LOG_ERR, "error", "reason", err.msg, NULL);
 	struct ledger_entry e;
 	while (r == 0 && fits && (r = reserve(&cfg, sig, &e)) == 1)
 		r = make_one(&cfg, &e) < 0 ? -EIO : 0;

@@ -48,7 +48,7 @@ static int load_config(struct keeper *k, struct tw_err *err)
 {
 	struct config_who who = { .user = k->req.user, .groups = (const char *const *)k->req.group_names,
 				  .n_groups = k->req.n_groups };
-	return config_load_trusted(k->req.config_path, &who, &k->s.cfg, err->msg);
+	return config_load_trusted(k->req.config_path, &who, &k->s.cfg, err);
 }
 
 /* "storage=dir keep=yes network=veth:br0 …": what throwawayctl show prints. */

@@ -20,14 +20,15 @@ static const struct config_who alice = { "alice", groups, 2 };
 static void load(int fd, const struct config_who *who)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		__builtin_trap();
-	err[0] = '\0';
-	if (config_load_fd(fd, "fuzz.conf", who, &c, err) < 0) {
-		if (!memchr(err, '\0', sizeof(err)) || !err[0])
-			__builtin_trap(); /* every refusal says why */
+	int r = config_load_fd(fd, "fuzz.conf", who, &c, &err);
+	if (r < 0) {
+		/* Every refusal says why, with the errno it returned. */
+		if (!memchr(err.msg, '\0', sizeof(err.msg)) || !err.msg[0] || err.code != -r)
+			__builtin_trap();
 		return;
 	}
 	if (!c.origin || c.n_binds > CONFIG_MAX_BINDS || c.n_devices > CONFIG_MAX_DEVICES)

@@ -33,12 +33,12 @@ static char *write_conf_len(const char *text, size_t len)
 
 /* Load TEXT for WHO; the file is removed again. Returns config_load's r. */
 static int load_len(const char *text, size_t len, const struct config_who *who,
-		    struct config *c, char *err, char **ret_path)
+		    struct config *c, struct tw_err *err, char **ret_path)
 {
 	_cleanup_free_ char *path = write_conf_len(text, len);
 	int r;
 
-	err[0] = '\0';
+	tw_err_clear(err);
 	r = config_load(path, who, c, err);
 	unlink(path);
 	if (ret_path)
@@ -47,7 +47,7 @@ static int load_len(const char *text, size_t len, const struct config_who *who,
 }
 
 static int load(const char *text, const struct config_who *who,
-		struct config *c, char *err)
+		struct config *c, struct tw_err *err)
 {
 	return load_len(text, strlen(text), who, c, err, NULL);
 }
@@ -56,18 +56,20 @@ static int load(const char *text, const struct config_who *who,
 static void expect_error_len(const char *text, size_t len,
 			     const struct config_who *who, const char *suffix)
 {
-	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
+	char want[TW_ERR_MAX];
 	_cleanup_free_ char *path = NULL;
 	struct config c = { 0 };
 	int r;
 
-	r = load_len(text, len, who, &c, err, &path);
+	r = load_len(text, len, who, &c, &err, &path);
 	snprintf(want, sizeof(want), "%s%s", path, suffix);
-	if (r >= 0 || strcmp(err, want) != 0)
+	if (r >= 0 || strcmp(err.msg, want) != 0)
 		print_error("input:\n%s\nwant: %s\ngot (%d): %s\n", text, want,
-			    r, err);
+			    r, err.msg);
 	assert_int_equal(r, -EINVAL);
-	assert_string_equal(err, want);
+	assert_int_equal(err.code, EINVAL);
+	assert_string_equal(err.msg, want);
 }
 
 static void expect_error(const char *text, const char *suffix)
@@ -78,13 +80,14 @@ static void expect_error(const char *text, const char *suffix)
 /* "[global]\norigin = base\n" plus LINE (line 3) must load. */
 static void load_global(const char *line, struct config *c)
 {
-	char err[CONFIG_ERR_MAX], text[4096];
+	struct tw_err err = { 0 };
+	char text[4096];
 	int r;
 
 	snprintf(text, sizeof(text), "[global]\norigin = base\n%s\n", line);
-	r = load(text, NULL, c, err);
+	r = load(text, NULL, c, &err);
 	if (r < 0)
-		print_error("%s\n", err);
+		print_error("%s\n", err.msg);
 	assert_int_equal(r, 0);
 }
 
@@ -177,11 +180,11 @@ static void test_config_load_all_keys(void **state)
 		"boot = init\n"
 		"pool = 0\n"
 		"banner = no\n";
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_string_equal(c.origin, "base-1.x_y");
 	assert_string_equal(c.origin_lxcpath, "/srv/lxc");
 	assert_string_equal(c.lxcpath, "/srv/copies/");
@@ -278,10 +281,10 @@ static void test_config_load_name_edges(void **state)
 		load_global(ok[i], &c);
 		config_free(&c);
 	}
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	assert_int_equal(load("[global]\norigin = "
 			      "a12345678901234567890123456789012345678901234567890123456789012\n",
-			      NULL, &c, err),
+			      NULL, &c, &err),
 			 0);
 	assert_int_equal(strlen(c.origin), NAMES_CONTAINER_MAX);
 	config_free(&c);
@@ -302,11 +305,11 @@ static void test_config_load_syntax_tolerated(void **state)
 				   "origin=base\t\r\n"
 				   "shell   =    /bin/zsh   \r\n"
 				   "name = a%sb";
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_string_equal(c.origin, "base");
 	assert_string_equal(c.shell, "/bin/zsh");
 	assert_string_equal(c.name, "a%sb");
@@ -316,14 +319,14 @@ static void test_config_load_syntax_tolerated(void **state)
 static void test_config_load_long_line(void **state)
 {
 	_cleanup_free_ char *dir = repeat('d', 490), *text = NULL;
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
 	/* A 500-byte line: more than inih's 200-byte buffer, not cut. */
 	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%s/sh\n",
 			     dir) > 0);
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_int_equal(strlen(c.shell), 494);
 	assert_int_equal(strncmp(c.shell + 1, dir, 490), 0);
 	assert_string_equal(c.shell + 491, "/sh");
@@ -334,7 +337,7 @@ static void test_config_load_line_of_1024(void **state)
 {
 	_cleanup_free_ char *src = repeat('s', 500), *dst = repeat('t', 511),
 			    *text = NULL;
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
@@ -342,7 +345,7 @@ static void test_config_load_line_of_1024(void **state)
 	assert_true(asprintf(&text, "[global]\norigin = base\nbind = /%s:/%s:ro\n",
 			     src, dst) > 0);
 	assert_int_equal(strlen(strchr(text + 23, 'b')), 1024 + 1);
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_int_equal(c.n_binds, 1);
 	assert_int_equal(strlen(c.binds[0].src), 501);
 	assert_int_equal(strlen(c.binds[0].dst), 512);
@@ -580,7 +583,7 @@ static void test_config_load_long_section_name(void **state)
 	_cleanup_free_ char *user = repeat('u', 256), *text = NULL,
 			    *over = NULL, *want = NULL;
 	const struct config_who who = { .user = user };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
@@ -588,7 +591,7 @@ static void test_config_load_long_section_name(void **state)
 	assert_true(asprintf(&text, "[global]\norigin = base\n[user:%s]\n"
 				    "shell = /bin/long\n[user:x]\nshell = /bin/x\n",
 			     user) > 0);
-	assert_int_equal(load(text, &who, &c, err), 0);
+	assert_int_equal(load(text, &who, &c, &err), 0);
 	assert_string_equal(c.shell, "/bin/long");
 	config_free(&c);
 	assert_true(asprintf(&over, "[user:%su]\n", user) > 0);
@@ -606,13 +609,13 @@ static void test_config_load_long_group_name(void **state)
 			    *over = NULL, *want = NULL;
 	const char *groups[] = { "users", group };
 	const struct config_who who = { .user = "alice", .groups = groups, .n_groups = 2 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
 	assert_true(asprintf(&text, "[global]\norigin = base\n[group:%s]\nshell = /bin/long\n",
 			     group) > 0);
-	assert_int_equal(load(text, &who, &c, err), 0);
+	assert_int_equal(load(text, &who, &c, &err), 0);
 	assert_string_equal(c.shell, "/bin/long");
 	config_free(&c);
 	assert_true(asprintf(&over, "[group:%sg]\n", group) > 0);
@@ -677,11 +680,11 @@ static void test_config_load_origin_only_for_user(void **state)
 	static const char text[] = "[global]\n[user:alice]\norigin = a\n";
 	const struct config_who alice = { .user = "alice" };
 	const struct config_who bob = { .user = "bob" };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(text, &alice, &c, err), 0);
+	assert_int_equal(load(text, &alice, &c, &err), 0);
 	assert_string_equal(c.origin, "a");
 	config_free(&c);
 	expect_error_len(text, strlen(text), &bob, ": no 'origin' set");
@@ -703,7 +706,8 @@ static void test_config_load_bind_cap_across_sections(void **state)
 {
 	const struct config_who alice = { .user = "alice" };
 	const struct config_who bob = { .user = "bob" };
-	char text[8192], err[CONFIG_ERR_MAX], *p = text;
+	struct tw_err err = { 0 };
+	char text[8192], *p = text;
 	struct config c = { 0 };
 	int i;
 
@@ -716,10 +720,10 @@ static void test_config_load_bind_cap_across_sections(void **state)
 		p += sprintf(p, "bind = /a%d:/a%d\n", i, i); /* lines 24..43 */
 	expect_error_len(text, strlen(text), &alice,
 			 ":36: 'bind' is repeated too often");
-	assert_int_equal(load(text, &bob, &c, err), 0);
+	assert_int_equal(load(text, &bob, &c, &err), 0);
 	assert_int_equal(c.n_binds, 20);
 	config_free(&c);
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_int_equal(c.n_binds, 20);
 	config_free(&c);
 }
@@ -728,14 +732,14 @@ static void test_config_load_device_cap(void **state)
 {
 	char text[8192], *p = text;
 	struct config c = { 0 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	int i;
 
 	(void)state;
 	p += sprintf(p, "[global]\norigin = base\n");
 	for (i = 0; i < CONFIG_MAX_DEVICES; i++)
 		p += sprintf(p, "device = /dev/d%d\n", i); /* lines 3..34 */
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_int_equal(c.n_devices, CONFIG_MAX_DEVICES);
 	assert_string_equal(c.devices[CONFIG_MAX_DEVICES - 1], "/dev/d31");
 	config_free(&c);
@@ -766,8 +770,8 @@ static void test_config_load_ephemeral_options(void **state)
 				   "[user:alice]\nstorage = tmpfs\n";
 	const struct config_who alice = { .user = "alice" };
 	expect_error_len(text, strlen(text), &alice, ":4: 'keep = yes' needs 'storage = dir'");
-	char err[CONFIG_ERR_MAX];
-	assert_int_equal(load(text, NULL, &c, err), 0);
+	struct tw_err err = { 0 };
+	assert_int_equal(load(text, NULL, &c, &err), 0);
 	config_free(&c);
 }
 
@@ -785,12 +789,12 @@ static void test_config_load_file_at_limit(void **state)
 {
 	size_t len = CONFIG_MAX_FILE;
 	_cleanup_free_ char *text = repeat('\n', len);
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
 	memcpy(text, "[global]\norigin = base\n", 23);
-	assert_int_equal(load_len(text, len, NULL, &c, err, NULL), 0);
+	assert_int_equal(load_len(text, len, NULL, &c, &err, NULL), 0);
 	config_free(&c);
 }
 
@@ -836,11 +840,11 @@ static void test_config_load_override_order(void **state)
 {
 	static const char *const groups[] = { "dev", "staff" };
 	const struct config_who alice = { "alice", groups, 2 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(override_text, &alice, &c, err), 0);
+	assert_int_equal(load(override_text, &alice, &c, &err), 0);
 	/* user section wins although it comes first in the file */
 	assert_string_equal(c.shell, "/bin/alice");
 	/* groups apply in file order (dev after staff), not in who's order */
@@ -863,11 +867,11 @@ static void test_config_load_override_group_only(void **state)
 {
 	static const char *const groups[] = { "staff" };
 	const struct config_who bob = { "bob", groups, 1 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(override_text, &bob, &c, err), 0);
+	assert_int_equal(load(override_text, &bob, &c, &err), 0);
 	assert_string_equal(c.shell, "/bin/staff");
 	assert_int_equal(c.pids_max, 20);
 	assert_int_equal(c.memory_max, UINT64_C(2) << 30);
@@ -879,16 +883,16 @@ static void test_config_load_override_group_only(void **state)
 static void test_config_load_override_global_only(void **state)
 {
 	const struct config_who nobody = { .user = "carol" };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(override_text, NULL, &c, err), 0);
+	assert_int_equal(load(override_text, NULL, &c, &err), 0);
 	assert_string_equal(c.shell, "/bin/global");
 	assert_int_equal(c.pids_max, 10);
 	assert_int_equal(c.n_binds, 1);
 	config_free(&c);
-	assert_int_equal(load(override_text, &nobody, &c, err), 0);
+	assert_int_equal(load(override_text, &nobody, &c, &err), 0);
 	assert_string_equal(c.shell, "/bin/global");
 	assert_int_equal(c.cpu_weight, 100);
 	config_free(&c);
@@ -900,11 +904,11 @@ static void test_config_load_global_after_groups(void **state)
 				   "[global]\norigin = base\npids_max = 10\n";
 	static const char *const groups[] = { "staff" };
 	const struct config_who who = { "x", groups, 1 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(load(text, &who, &c, err), 0);
+	assert_int_equal(load(text, &who, &c, &err), 0);
 	assert_int_equal(c.pids_max, 20);
 	config_free(&c);
 }
@@ -912,37 +916,50 @@ static void test_config_load_global_after_groups(void **state)
 static void test_config_load_failure_leaves_ret(void **state)
 {
 	struct config c, before;
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 
 	(void)state;
 	memset(&c, 0x5a, sizeof(c));
 	before = c;
 	assert_int_equal(load("[global]\norigin = base\nfoo = 1\n", NULL, &c,
-			      err),
+			      &err),
 			 -EINVAL);
 	assert_memory_equal(&c, &before, sizeof(c));
-	assert_int_equal(load("[global]\n", NULL, &c, err), -EINVAL);
+	assert_int_equal(load("[global]\n", NULL, &c, &err), -EINVAL);
 	assert_memory_equal(&c, &before, sizeof(c));
 }
 
 static void test_config_load_missing_file(void **state)
 {
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(config_load("/nonexistent/throwaway.conf", NULL, &c, err),
+	assert_int_equal(config_load("/nonexistent/throwaway.conf", NULL, &c, &err),
 			 -ENOENT);
-	assert_string_equal(err, "/nonexistent/throwaway.conf: cannot open: "
+	assert_string_equal(err.msg, "/nonexistent/throwaway.conf: cannot open: "
 				 "No such file or directory");
-	assert_int_equal(config_load("/tmp", NULL, &c, err), -EINVAL);
-	assert_string_equal(err, "/tmp: not a regular file");
+	assert_int_equal(err.code, ENOENT);
+	assert_int_equal(config_load("/tmp", NULL, &c, &err), -EINVAL);
+	assert_string_equal(err.msg, "/tmp: not a regular file");
+	assert_int_equal(err.code, EINVAL);
+}
+
+/* A caller that wants no sentence passes NULL: the errno still comes back. */
+static void test_config_load_null_err(void **state)
+{
+	struct config c = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/throwaway.conf", NULL, &c, NULL), -ENOENT);
+	assert_int_equal(load("[global]\n", NULL, &c, NULL), -EINVAL);
+	assert_int_equal(config_open_trusted("relative", &(int){ -1 }, NULL), -EINVAL);
 }
 
 static void test_config_load_fd_pipe(void **state)
 {
 	static const char text[] = "[global]\norigin = piped\n";
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 	int fds[2];
 
@@ -951,7 +968,7 @@ static void test_config_load_fd_pipe(void **state)
 	assert_int_equal(write(fds[1], text, sizeof(text) - 1),
 			 (ssize_t)sizeof(text) - 1);
 	close(fds[1]);
-	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, err), 0);
+	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, &err), 0);
 	close(fds[0]);
 	assert_string_equal(c.origin, "piped");
 	config_free(&c);
@@ -959,10 +976,10 @@ static void test_config_load_fd_pipe(void **state)
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	assert_int_equal(write(fds[1], "[x]\n", 4), 4);
 	close(fds[1]);
-	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, err),
+	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, &err),
 			 -EINVAL);
 	close(fds[0]);
-	assert_string_equal(err, "<pipe>:1: unknown section '[x]'");
+	assert_string_equal(err.msg, "<pipe>:1: unknown section '[x]'");
 }
 
 /* config_free --------------------------------------------------------- */
@@ -1150,14 +1167,16 @@ static char *make_dir(const char *dir, const char *name, mode_t mode, uid_t uid)
 
 static void expect_untrusted(const char *path, int want_r, const char *msg)
 {
-	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
+	char want[TW_ERR_MAX];
 	int fd = -12345;
 
-	err[0] = '\0';
-	assert_int_equal(config_open_trusted(path, &fd, err), want_r);
+	tw_err_clear(&err);
+	assert_int_equal(config_open_trusted(path, &fd, &err), want_r);
+	assert_int_equal(err.code, -want_r);
 	assert_int_equal(fd, -12345);
 	snprintf(want, sizeof(want), "%s%s", path, msg);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 }
 
 static void test_config_open_trusted_ok(void **state)
@@ -1166,23 +1185,23 @@ static void test_config_open_trusted_ok(void **state)
 	_cleanup_free_ char *sub = make_dir(trusted_dir, "sub", 0755, 0);
 	_cleanup_free_ char *deep = make_file(sub, "t.conf", 0600, 0);
 	_cleanup_free_ char *odd = NULL;
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 	int fd = -1, flags;
 
 	(void)state;
-	assert_int_equal(config_open_trusted(path, &fd, err), 0);
+	assert_int_equal(config_open_trusted(path, &fd, &err), 0);
 	assert_true(fd >= 0);
 	flags = fcntl(fd, F_GETFD);
 	assert_true(flags & FD_CLOEXEC);
-	assert_int_equal(config_load_fd(fd, path, NULL, &c, err), 0);
+	assert_int_equal(config_load_fd(fd, path, NULL, &c, &err), 0);
 	assert_string_equal(c.origin, "base");
 	config_free(&c);
 	close(fd);
-	assert_int_equal(config_open_trusted(deep, &fd, err), 0);
+	assert_int_equal(config_open_trusted(deep, &fd, &err), 0);
 	close(fd);
 	assert_true(asprintf(&odd, "%s//./sub/t.conf", trusted_dir) > 0);
-	assert_int_equal(config_open_trusted(odd, &fd, err), 0);
+	assert_int_equal(config_open_trusted(odd, &fd, &err), 0);
 	close(fd);
 }
 
@@ -1305,7 +1324,7 @@ static void test_config_load_trusted_who(void **state)
 	_cleanup_free_ char *path = NULL;
 	const char *groups[] = { "tw-none", "staff" };
 	struct config_who who = { .user = "tw-nobody", .groups = groups, .n_groups = 2 };
-	char err[CONFIG_ERR_MAX];
+	struct tw_err err = { 0 };
 	struct config c = { 0 };
 	FILE *f;
 
@@ -1316,16 +1335,16 @@ static void test_config_load_trusted_who(void **state)
 	fputs("[global]\norigin = base\n[group:staff]\norigin = staffs\n", f);
 	fclose(f);
 	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(config_load_trusted(path, &who, &c, err), 0);
+	assert_int_equal(config_load_trusted(path, &who, &c, &err), 0);
 	assert_string_equal(c.origin, "staffs");
 	config_free(&c);
 	/* The same file through config_load_user, for a user in none of them. */
-	assert_int_equal(config_load_user(path, "root", 0, &c, err), 0);
+	assert_int_equal(config_load_user(path, "root", 0, &c, &err), 0);
 	assert_string_equal(c.origin, "base");
 	config_free(&c);
 	/* Untrusted: refused as config_open_trusted refuses it. */
 	assert_int_equal(chmod(path, 0666), 0);
-	assert_int_equal(config_load_trusted(path, &who, &c, err), -EPERM);
+	assert_int_equal(config_load_trusted(path, &who, &c, &err), -EPERM);
 }
 
 static void test_config_user_groups_root(void **state)
@@ -1412,6 +1431,7 @@ int main(void)
 		T(test_config_load_global_after_groups),
 		T(test_config_load_failure_leaves_ret),
 		T(test_config_load_missing_file),
+		T(test_config_load_null_err),
 		T(test_config_load_fd_pipe),
 		T(test_config_free_zeroed),
 		T(test_config_free_half_built),

@@ -250,7 +250,7 @@ int kept_remove(const char *user, const char *session)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	int r = safefs_remove_tree(udir, session, st.st_dev, 0);
+	int r = safefs_remove_tree(udir, session, st.st_dev);
 	if (r < 0)
 		return r;
 	/* The last one of the user, of everyone: fails while others remain. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <grp.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -166,47 +167,118 @@ int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_
 	return close(TAKE_FD(fd)) < 0 ? -errno : 0;
 }
 
-/* Empty the directory fd (ours, closed here) of everything on device dev but except. */
-static int remove_contents(int fd, dev_t dev, const char *except, unsigned depth)
+/*
+ * Removing a tree that its owner may still change. Every step is relative
+ * to an fd of the directory it works in: no path is resolved twice, no
+ * symlink is followed (one is removed as itself), and a directory on
+ * another device (a mount) is left. Past REMOVE_DEPTH_MAX levels a
+ * subtree is not entered but moved (renameat2, no replace) to the top of
+ * the removal, which empties it on a later pass: the walk holds at most
+ * that many fds and stack frames, whatever the tree's depth.
+ */
+#define REMOVE_DEPTH_MAX 32
+
+struct removal {
+	int topfd;    /* the directory whose contents go (depth 0) */
+	dev_t dev;    /* the only device entered */
+	unsigned long lifted; /* subtrees moved to the top, for their names */
+	int err;      /* the first failure */
+};
+
+static void failed(struct removal *rm, int r)
 {
-	_cleanup_close_ int owned = fd;
-	_cleanup_closedir_ DIR *d = NULL;
-	int r = util_list_dir(owned, &d);
-	if (r < 0)
-		return r;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (util_dot_or_dotdot(de->d_name) || (except && strcmp(de->d_name, except) == 0))
-			continue;
-		int q = safefs_remove_tree(dirfd(d), de->d_name, dev, depth + 1);
-		if (q < 0 && r == 0)
-			r = q;
+	if (r < 0 && rm->err == 0)
+		rm->err = r;
+}
+
+/* Too deep to enter from here: to the top, under a name of ours. */
+static void lift(struct removal *rm, int dfd, const char *name)
+{
+	char to[64];
+	snprintf(to, sizeof(to), ".throwaway-rm-%lu", rm->lifted++);
+	if (renameat2(dfd, name, rm->topfd, to, RENAME_NOREPLACE) < 0 && errno != ENOENT)
+		failed(rm, -errno);
+}
+
+static void empty(struct removal *rm, int fd, unsigned depth, const char *except);
+
+static void remove_entry(struct removal *rm, int dfd, const char *name, unsigned depth)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		failed(rm, errno == ENOENT ? 0 : -errno);
+		return;
 	}
-	return r;
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+			failed(rm, -errno);
+		return;
+	}
+	/* Another file system mounted here is not ours to empty. */
+	if (st.st_dev != rm->dev) {
+		failed(rm, -EXDEV);
+		return;
+	}
+	if (depth >= REMOVE_DEPTH_MAX) {
+		lift(rm, dfd, name);
+		return;
+	}
+	/* O_NOFOLLOW: a directory swapped for a symlink since the fstatat is not entered. */
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		failed(rm, -errno);
+		return;
+	}
+	empty(rm, fd, depth + 1, NULL);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		failed(rm, -errno);
+}
+
+/* Everything in the directory fd (borrowed) but the entry named except. */
+static void empty(struct removal *rm, int fd, unsigned depth, const char *except)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	int r = util_list_dir(fd, &d);
+	if (r < 0) {
+		failed(rm, r);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!util_dot_or_dotdot(de->d_name) && !(except && strcmp(de->d_name, except) == 0))
+			remove_entry(rm, fd, de->d_name, depth);
+}
+
+/* The top's passes: another as long as the last one lifted something into it. */
+static int empty_top(int fd, dev_t dev, const char *except)
+{
+	struct removal rm = { .topfd = fd, .dev = dev };
+	unsigned long before;
+	do {
+		before = rm.lifted;
+		empty(&rm, fd, 0, except);
+	} while (rm.lifted != before);
+	return rm.err;
 }
 
 int safefs_empty_dir(int dirfd, dev_t dev, const char *except)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : remove_contents(fd, dev, except, 0);
+	return empty_top(dirfd, dev, except);
 }
 
-int safefs_remove_tree(int dirfd, const char *name, dev_t dev, unsigned depth)
+int safefs_remove_tree(int dirfd, const char *name, dev_t dev)
 {
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	/* Another file system mounted here is not ours to empty. */
 	if (st.st_dev != dev)
 		return -EXDEV;
-	if (depth >= SAFEFS_TREE_DEPTH_MAX)
-		return -ELOOP;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = remove_contents(fd, dev, NULL, depth);
+	int r = empty_top(fd, dev, NULL);
 	if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		r = -errno;
 	return r;

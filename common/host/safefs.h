@@ -39,12 +39,13 @@ int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_
 
 /*
  * Remove NAME beneath dirfd and, if a directory, all it holds, without
- * following a symlink or entering another file system than dev (-EXDEV
- * there) or going deeper than SAFEFS_TREE_DEPTH_MAX levels (-ELOOP). Goes
- * on past a failure; the first one is returned. Gone already: 0.
+ * following a symlink, without resolving a path twice and without
+ * entering another file system than dev (-EXDEV there), however deep the
+ * tree: for trees their owner may still change while this runs. Goes on
+ * past a failure; the first one is returned, and what could not go stays.
+ * Gone already: 0.
  */
-#define SAFEFS_TREE_DEPTH_MAX 256
-int safefs_remove_tree(int dirfd, const char *name, dev_t dev, unsigned depth);
+int safefs_remove_tree(int dirfd, const char *name, dev_t dev);
 /* The same for everything in the directory dirfd but the entry named except (or NULL). */
 int safefs_empty_dir(int dirfd, dev_t dev, const char *except);
 

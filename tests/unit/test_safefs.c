@@ -826,10 +826,10 @@ static void test_safefs_remove_tree_nested(void **state)
 	make_dir(f, "t/a/b", 0700, NOBODY);
 	make_file(f, "t/a/b/file", "x", 0, NOBODY, NOBODY);
 	make_file(f, "t/top", "y", 0644, 0, 0);
-	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), 0);
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f)), 0);
 	assert_false(exists(f, "t"));
 	/* Gone already is no error. */
-	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), 0);
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f)), 0);
 }
 
 static void test_safefs_remove_tree_symlink(void **state)
@@ -841,7 +841,7 @@ static void test_safefs_remove_tree_symlink(void **state)
 	make_dir(f, "t", 0755, 0);
 	make_link(f, "../keep", "t/link");
 	make_link(f, "../keep/file", "t/flink");
-	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), 0);
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f)), 0);
 	assert_false(exists(f, "t"));
 	assert_content(f, "keep/file", "precious");
 }
@@ -853,23 +853,79 @@ static void test_safefs_remove_tree_other_device(void **state)
 	make_dir(f, "t", 0755, 0);
 	make_file(f, "t/file", "x", 0644, 0, 0);
 	/* A device that is not the tree's: nothing of it is entered. */
-	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f) + 1, 0), -EXDEV);
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f) + 1), -EXDEV);
 	assert_content(f, "t/file", "x");
 }
 
-static void test_safefs_remove_tree_too_deep(void **state)
+/* Deeper than any fd or stack bound: all of it goes (subtrees are lifted, not entered). */
+#define DEEP_LEVELS 3000
+
+static void test_safefs_remove_tree_very_deep(void **state)
 {
 	struct fixture *f = *state;
-	char rel[4 * (SAFEFS_TREE_DEPTH_MAX + 2)] = "t";
-
+	int fd = openat(f->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	/* Made by fds: a path this deep is longer than PATH_MAX. */
 	make_dir(f, "t", 0755, 0);
-	for (int i = 0; i < SAFEFS_TREE_DEPTH_MAX + 1; i++) {
-		strcat(rel, "/d");
-		make_dir(f, rel, 0755, 0);
+	int cur = openat(fd, "t", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < DEEP_LEVELS; i++) {
+		assert_int_equal(mkdirat(cur, "d", 0755), 0);
+		if (i % 100 == 0)
+			close(openat(cur, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+		int next = openat(cur, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(cur);
+		cur = next;
+		assert_true(cur >= 0);
 	}
-	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f), 0), -ELOOP);
-	/* What is left is there for liblxc's destroy: the top stays. */
-	assert_true(exists(f, "t"));
+	close(cur);
+	close(fd);
+	assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f)), 0);
+	assert_false(exists(f, "t"));
+}
+
+/*
+ * The owner swaps directories for symlinks to a canary while the tree is
+ * removed: nothing of the canary goes, whatever the timing.
+ */
+static void swap_loop(int dfd, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		char d[32];
+		snprintf(d, sizeof(d), "t/%d/x", i % 50);
+		/* a directory, then a symlink to the canary in its place */
+		if ((unlinkat(dfd, d, AT_REMOVEDIR) == 0 || errno == ENOENT) &&
+		    symlinkat("../../keep", dfd, d) < 0)
+			continue;
+		unlinkat(dfd, d, 0);
+		mkdirat(dfd, d, 0755);
+	}
+}
+
+static void test_safefs_remove_tree_swap_race(void **state)
+{
+	struct fixture *f = *state;
+	make_dir(f, "keep", 0755, 0);
+	make_file(f, "keep/file", "precious", 0644, 0, 0);
+	for (int round = 0; round < 20; round++) {
+		make_dir(f, "t", 0755, 0);
+		for (int i = 0; i < 50; i++) {
+			char d[32];
+			snprintf(d, sizeof(d), "t/%d", i);
+			make_dir(f, d, 0755, 0);
+			snprintf(d, sizeof(d), "t/%d/x", i);
+			make_dir(f, d, 0755, 0);
+		}
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			swap_loop(f->dfd, 2000);
+			_exit(0);
+		}
+		safefs_remove_tree(f->dfd, "t", dev_of(f)); /* may fail: the tree moves */
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		assert_content(f, "keep/file", "precious");
+		assert_int_equal(safefs_remove_tree(f->dfd, "t", dev_of(f)), 0);
+	}
 }
 
 static void test_safefs_empty_dir_except(void **state)
@@ -944,7 +1000,8 @@ int main(void)
 		T(test_safefs_remove_tree_nested),
 		T(test_safefs_remove_tree_symlink),
 		T(test_safefs_remove_tree_other_device),
-		T(test_safefs_remove_tree_too_deep),
+		T(test_safefs_remove_tree_very_deep),
+		T(test_safefs_remove_tree_swap_race),
 		T(test_safefs_empty_dir_except),
 	};
 #undef T

@@ -228,17 +228,17 @@ struct key_def {
 	size_t max_repeat;              /* 0: once per section */
 };
 
-static const char *const storage_names[] = {
+const char *const config_storage_names[] = {
 	[STORAGE_TMPFS] = "tmpfs", [STORAGE_DIR] = "dir", NULL
 };
-static const char *const ssh_keys_names[] = {
+const char *const config_ssh_keys_names[] = {
 	[SSH_KEYS_ALL] = "all", [SSH_KEYS_USED] = "used",
 	[SSH_KEYS_NONE] = "none", NULL
 };
-static const char *const share_names[] = {
+const char *const config_share_names[] = {
 	[SHARE_SESSION] = "session", [SHARE_USER] = "user", NULL
 };
-static const char *const boot_names[] = {
+const char *const config_boot_names[] = {
 	[BOOT_INIT] = "init", [BOOT_MINIMAL] = "minimal", NULL
 };
 
@@ -264,12 +264,12 @@ static const struct key_def keys[] = {
 	K_STRING(origin, NULL, names_container_valid),
 	K_STRING(origin_lxcpath, "/var/lib/lxc", valid_path),
 	K_STRING(lxcpath, "/var/lib/throwaway/containers", valid_path),
-	K_CHOICE(storage, "tmpfs", storage_names),
+	K_CHOICE(storage, "tmpfs", config_storage_names),
 	K_NUMBER(tmpfs_size, T_SIZE, "1G", 1, UINT64_MAX),
 	K_BOOL(keep, "no"),
 	K_BOOL(bind_home, "yes"),
 	{ .name = "bind", .type = T_BIND, .max_repeat = CONFIG_MAX_BINDS },
-	K_CHOICE(ssh_keys, "all", ssh_keys_names),
+	K_CHOICE(ssh_keys, "all", config_ssh_keys_names),
 	K_STRING(shell, "/bin/sh", valid_path),
 	K_BOOL(userns, "yes"),
 	K_STRING(network, "none", valid_network),
@@ -282,10 +282,10 @@ static const struct key_def keys[] = {
 	K_NUMBER(idle_timeout, T_DURATION, "0", 0, UINT32_MAX),
 	K_NUMBER(start_timeout, T_DURATION, "10s", 1, 300),
 	K_STRING(name, "%o-%u-%r", valid_template),
-	K_CHOICE(share, "session", share_names),
+	K_CHOICE(share, "session", config_share_names),
 	{ .name = "device", .type = T_DEVICE, .valid = valid_device,
 	  .max_repeat = CONFIG_MAX_DEVICES },
-	K_CHOICE(boot, "init", boot_names),
+	K_CHOICE(boot, "init", config_boot_names),
 	K_NUMBER(pool, T_NUMBER, "0", 0, CONFIG_MAX_POOL),
 	K_BOOL(banner, "yes"),
 };

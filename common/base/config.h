@@ -27,6 +27,12 @@ enum config_ssh_keys { SSH_KEYS_ALL, SSH_KEYS_USED, SSH_KEYS_NONE };
 enum config_share { SHARE_SESSION, SHARE_USER };
 enum config_boot { BOOT_INIT, BOOT_MINIMAL };
 
+/* Each enum's words, as the config and the logs write them, by value (NULL-terminated). */
+extern const char *const config_storage_names[];
+extern const char *const config_ssh_keys_names[];
+extern const char *const config_share_names[];
+extern const char *const config_boot_names[];
+
 struct config_bind {
 	char *src; /* absolute host path */
 	char *dst; /* absolute path inside the copy */

@@ -56,10 +56,10 @@ static int format_options(const struct config *c, char *buf, size_t len)
 {
 	size_t off;
 	int n = snprintf(buf, len, "storage=%s keep=%s userns=%s network=%s share=%s boot=%s",
-			 c->storage == STORAGE_DIR ? "dir" : "tmpfs", c->keep ? "yes" : "no",
+			 config_storage_names[c->storage], c->keep ? "yes" : "no",
 			 c->userns ? "yes" : "no", c->network,
-			 c->share == SHARE_USER ? "user" : "session",
-			 c->boot == BOOT_MINIMAL ? "minimal" : "init");
+			 config_share_names[c->share],
+			 config_boot_names[c->boot]);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	off = (size_t)n;
@@ -85,7 +85,7 @@ static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 	e->logins = 1;
 	return format_options(&k->s.cfg, e->options, sizeof(e->options)) ?:
 	       util_strscpy(e->share, sizeof(e->share),
-			    k->s.cfg.share == SHARE_USER ? "user" : "session") ?:
+			    config_share_names[k->s.cfg.share]) ?:
 	       util_strscpy(e->session, sizeof(e->session), k->req.session) ?:
 	       util_strscpy(e->user, sizeof(e->user), k->req.user) ?:
 	       util_strscpy(e->container, sizeof(e->container), k->s.container) ?:

@@ -185,19 +185,6 @@ static void check_subids(struct doctor *d)
 
 /* Cgroups ------------------------------------------------------------------- */
 
-static const char *layout_text(enum cgroup_layout layout)
-{
-	switch (layout) {
-	case CGROUP_UNIFIED:
-		return "cgroup v2 (unified)";
-	case CGROUP_HYBRID:
-		return "cgroup v1 hybrid (v1 controllers, v2 at " CGROUP_ROOT "/unified)";
-	case CGROUP_LEGACY:
-		break;
-	}
-	return "cgroup v1 (legacy)";
-}
-
 static void check_cgroups(struct doctor *d)
 {
 	char missing[128];
@@ -205,10 +192,10 @@ static void check_cgroups(struct doctor *d)
 	cgroup_missing_controllers(CGROUP_ROOT, layout, missing, sizeof(missing));
 	if (missing[0])
 		say(d, V_FAIL, "cgroups", "enable these controllers for the root cgroup",
-		    "%s, without the %s controller(s) the copies' limits need", layout_text(layout),
+		    "%s, without the %s controller(s) the copies' limits need", cgroup_layout_names[layout],
 		    missing);
 	else
-		say(d, V_OK, "cgroups", NULL, "%s", layout_text(layout));
+		say(d, V_OK, "cgroups", NULL, "%s", cgroup_layout_names[layout]);
 }
 
 /*

@@ -29,6 +29,12 @@ static const char *const kind_prefix[] = {
 
 /* Layout ---------------------------------------------------------------------- */
 
+const char *const cgroup_layout_names[] = {
+	[CGROUP_UNIFIED] = "cgroup v2 (unified)",
+	[CGROUP_HYBRID] = "cgroup v1 hybrid (v1 controllers, v2 at " CGROUP_ROOT "/unified)",
+	[CGROUP_LEGACY] = "cgroup v1 (legacy)",
+};
+
 enum cgroup_layout cgroup_layout(const char *root)
 {
 	_cleanup_close_ int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

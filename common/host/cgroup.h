@@ -44,6 +44,9 @@ enum cgroup_layout {
 };
 
 /* Which of a copy's two cgroups. */
+/* Each layout in words, by value. */
+extern const char *const cgroup_layout_names[];
+
 enum cgroup_kind {
 	CGROUP_MONITOR, /* lxc.monitor.<name>: the copy's lxc monitor */
 	CGROUP_PAYLOAD, /* lxc.payload.<name>: the copy's processes */

@@ -854,27 +854,16 @@ int ctr_destroy(const char *lxcpath, const char *name)
 	return r;
 }
 
-/* One pass of liblxc's get_ips (it enters the copy's network namespace). */
-static size_t addresses_once(struct lxc_container *c, char *buf, size_t len)
-{
-	size_t off = 0;
-	char **ips = c->get_ips(c, NULL, NULL, 0); /* scope 0: global addresses */
-	buf[0] = '\0';
-	for (size_t i = 0; ips && ips[i]; i++) {
-		int n = snprintf(buf + off, len - off, "%s%s", off ? " " : "", ips[i]);
-		if (n > 0 && (size_t)n < len - off)
-			off += (size_t)n;
-		free(ips[i]);
-	}
-	free(ips);
-	return off;
-}
-
 int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_ms)
 {
 	uint64_t deadline = util_now_ms() + wait_ms;
 	struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
-	while (addresses_once(c, buf, len) == 0) {
+	pid_t init = c->init_pid(c);
+	if (init <= 0)
+		return -ESRCH;
+	/* The one way addresses are read, as throwawayctl show reads them. */
+	while (ctr_addresses_of(init, buf, len) < 0 || !buf[0]) {
+		buf[0] = '\0';
 		if (util_now_ms() >= deadline)
 			return -EADDRNOTAVAIL;
 		nanosleep(&tick, NULL);

@@ -159,6 +159,8 @@ int ctr_remove_dir(const char *copydir);
 void ctr_usage(const char *place, const char *name, const struct copy_usage_want *want,
 	       struct copy_usage *ret);
 bool ctr_running(const char *place, const char *name);
+/* The global addresses of the copy whose init is INIT, from its network namespace. */
+int ctr_addresses_of(pid_t init, char *buf, size_t len);
 
 /* gc's part (sweep.c): the copies of a place, and what gone ones left. */
 int ctr_list(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);

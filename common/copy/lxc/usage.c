@@ -116,7 +116,7 @@ static void __attribute__((noreturn)) list_addresses(int nsfd, int out)
 	_exit(0);
 }
 
-static int addresses_of(pid_t init, char *buf, size_t len)
+int ctr_addresses_of(pid_t init, char *buf, size_t len)
 {
 	char path[64];
 	int p[2];
@@ -171,7 +171,7 @@ void ctr_usage(const char *place, const char *name, const struct copy_usage_want
 	if (init > 0)
 		snprintf(u.init, sizeof(u.init), "%d", (int)init);
 	if (init > 0 && want->addresses)
-		addresses_of(init, u.addrs, sizeof(u.addrs));
+		ctr_addresses_of(init, u.addrs, sizeof(u.addrs));
 	cgroup_copy_usage(CGROUP_ROOT, name, &cu);
 	u.memory = cu.memory;
 	*ret = u;

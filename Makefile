@@ -47,14 +47,14 @@ B = build
 
 # The library, in three layers (docs/hacking.md). Each is a folder and a
 # static library, and sees only its own headers and those below it:
-#   common/base  config, names, protocol, util: no liblxc, libssh or
-#                syslog; the only layer the PAM module links.
+#   common/base  config, names, protocol, spawn, util: no liblxc,
+#                libssh or syslog; the only layer the PAM module links.
 #   common/host  root-side host state: safe file access, ledger, kept
 #                data, subordinate ids, syslog events, keys (libssh),
 #                cgroups.
 #   common/copy  the copy driver interface and gc; common/copy/lxc, the
 #                liblxc driver, is the only code that includes liblxc.
-BASE_MODS = config err names proto util
+BASE_MODS = config err names proto spawn util
 HOST_MODS = safefs ledger kept subid budget log keys cgroup cgroup_walk
 COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
 	lxc/files lxc/origin lxc/retire lxc/sweep lxc/usage

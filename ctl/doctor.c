@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "copy.h"
 #include "ctl.h"
 #include "names.h"
+#include "spawn.h"
 #include "subid.h"
 #include "util.h"
 
@@ -560,45 +560,17 @@ static void check_pam(struct doctor *d)
 
 /* sshd ----------------------------------------------------------------------- */
 
-/*
- * Run argv[0] (an absolute path) with a fixed environment, stdin from
- * /dev/null, stdout and stderr into out (NUL-terminated, capped); kill
- * it past SSHD_TIMEOUT_MS. Returns its wait status, or -errno.
- */
-static int run_capture(char *const argv[], char *out, size_t len)
+/* Read fd into out (NUL-terminated, capped) until its EOF or the deadline. */
+static void read_until(int fd, uint64_t deadline, char *out, size_t len)
 {
-	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-	int p[2], status;
 	size_t got = 0;
-	out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		util_reset_signals();
-		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0 ||
-		    util_cloexec_from(3) < 0)
-			_exit(127);
-		execve(argv[0], argv, envp);
-		_exit(127);
-	}
-	close(p[1]);
-	uint64_t deadline = util_now_ms() + SSHD_TIMEOUT_MS;
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		uint64_t now = util_now_ms();
-		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) == 0) {
-			kill(pid, SIGKILL);
-			break;
-		}
+	for (uint64_t now = util_now_ms(); now < deadline; now = util_now_ms()) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		char buf[4096];
-		ssize_t n = read(p[0], buf, sizeof(buf));
+		int ready = poll(&pfd, 1, (int)(deadline - now));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		ssize_t n = ready > 0 ? read(fd, buf, sizeof(buf)) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -608,11 +580,39 @@ static int run_capture(char *const argv[], char *out, size_t len)
 		got += take;
 	}
 	out[got] = '\0';
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return status;
+}
+
+/*
+ * Run argv[0] (an absolute path) with a fixed environment, stdin from
+ * /dev/null, stdout and stderr into out (NUL-terminated, capped; why it
+ * could not run, if it could not); kill it past SSHD_TIMEOUT_MS. Returns
+ * its wait status, or -errno.
+ */
+static int run_capture(char *const argv[], char *out, size_t len)
+{
+	static char *const envp[] = { "PATH=" SPAWN_PATH, "LC_ALL=C", NULL };
+	struct tw_err e = { 0 };
+	int p[2], status;
+	pid_t pid;
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int rfd = p[0];
+	const struct spawn_opts o = { .path = argv[0],
+				      .argv = argv,
+				      .envp = envp,
+				      .stdio = (const int[]){ -1, p[1], p[1] } };
+	int r = spawn_start(&o, &e, &pid);
+	close(p[1]);
+	if (r < 0) {
+		snprintf(out, len, "%s", e.msg);
+		return r;
+	}
+	uint64_t deadline = util_now_ms() + SSHD_TIMEOUT_MS;
+	read_until(rfd, deadline, out, len);
+	uint64_t now = util_now_ms();
+	r = spawn_wait(pid, now < deadline ? (int)(deadline - now) : 0, &status);
+	return r < 0 ? r : status;
 }
 
 /* "key value" lines of sshd -T: the value of KEY (lowercase), or NULL. */

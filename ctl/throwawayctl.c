@@ -39,6 +39,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "proto.h"
+#include "spawn.h"
 #include "subid.h"
 #include "util.h"
 
@@ -369,16 +370,19 @@ static int cmd_pool(int argc, char **argv)
 	}
 	if (argc < 1 || argc > 2 || strcmp(argv[0], "fill") != 0 || (argc == 2 && argv[1][0] != '/'))
 		return usage();
-	const char *config = argc == 2 ? argv[1] : CONFIG_DEFAULT_PATH;
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *const args[] = { (char *)"throwaway-keeper", (char *)"--pool-fill", (char *)config,
-				       NULL };
-		char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-		execve(LIBEXECDIR "/throwaway-keeper", args, envp);
-		_exit(127);
+	char *const args[] = { (char *)"throwaway-keeper", (char *)"--pool-fill",
+			       (char *)(argc == 2 ? argv[1] : CONFIG_DEFAULT_PATH), NULL };
+	char *const envp[] = { (char *)"PATH=" SPAWN_PATH, NULL };
+	const struct spawn_opts o = { .path = LIBEXECDIR "/throwaway-keeper",
+				      .argv = args,
+				      .envp = envp };
+	struct tw_err e = { 0 };
+	pid_t pid;
+	if (spawn_start(&o, &e, &pid) < 0) {
+		fprintf(stderr, "throwawayctl: cannot fill the pool: %s\n", e.msg);
+		return 1;
 	}
-	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (spawn_wait(pid, -1, &st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "throwawayctl: filling the pool failed (see the system log)\n");
 		return 1;
 	}

@@ -16,8 +16,6 @@
  * by the shell.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,10 +36,12 @@
 #include "config.h"
 #include "names.h"
 #include "proto.h"
+#include "spawn.h"
 #include "util.h"
 
 #define PUBLIC __attribute__((visibility("default")))
 #define KEEPER LIBEXECDIR "/throwaway-keeper"
+#define KEEPER_REQUEST_FD 3 /* where the keeper reads its request */
 #define DATA_SESSION "pam_throwaway_session"
 #define CLOSE_TIMEOUT_MS 30000
 #define DESTROY_TIMEOUT_MS 30000
@@ -110,63 +110,29 @@ static int fail(pam_handle_t *pamh, const char *user, const char *why)
 	return PAM_SESSION_ERR;
 }
 
-/* The grandchild: become the keeper with a clean environment and fd 3 = sock. */
-static void __attribute__((noreturn)) exec_keeper(int sock)
-{
-	char *const argv[] = { (char *)"throwaway-keeper", NULL };
-	char *const envp[] = { NULL };
-
-	util_reset_signals();
-	if (sock == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sock, 3) < 0)
-		_exit(127);
-	int null = open("/dev/null", O_RDWR);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-		_exit(127);
-	util_cloexec_from(4);
-	execve(KEEPER, argv, envp);
-	_exit(127);
-}
-
-/* Reap PID: 0 when it exited 0, -ECHILD when it did not, -errno when waitpid fails. */
-static int reap(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
-}
-
 /*
- * Double fork so the keeper is nobody's child here, and reap the
- * intermediate now with SIGCHLD at its default (login waits on any child).
+ * The keeper, with an empty environment, fds 0-2 on /dev/null and fd 3 a
+ * socket to us. Detached (a double fork) so that it is nobody's child
+ * here: login waits on any child. spawn_start reaps the intermediate
+ * child itself, with SIGCHLD at its default for that moment.
  */
-static int spawn_keeper(int *ret_sock)
+static int spawn_keeper(struct tw_err *e, int *ret_sock)
 {
 	int sv[2];
-	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	char *const argv[] = { (char *)"throwaway-keeper", NULL };
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	sigaction(SIGCHLD, &dfl, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		setsid();
-		pid_t g = fork();
-		if (g == 0)
-			exec_keeper(sv[1]);
-		_exit(g < 0 ? 1 : 0);
-	}
-	int r = pid < 0 ? -errno : 0;
-	close(sv[1]);
-	if (pid > 0)
-		r = reap(pid);
-	sigaction(SIGCHLD, &old, NULL);
-	if (r < 0) {
-		close(sv[0]);
+		return tw_err_set(e, errno, "%s", strerror(errno));
+	_cleanup_close_ int sock = sv[0];
+	_cleanup_close_ int theirs = sv[1];
+	const struct spawn_fd fd3 = { .fd = theirs, .at = KEEPER_REQUEST_FD };
+	const struct spawn_opts o = {
+		.path = KEEPER, .argv = argv, .fds = &fd3, .n_fds = 1, .flags = SPAWN_DETACH
+	};
+	int r = spawn_start(&o, e, NULL);
+	if (r < 0)
 		return r;
-	}
-	*ret_sock = sv[0];
+	*ret_sock = TAKE_FD(sock);
 	return 0;
 }
 
@@ -298,32 +264,22 @@ static void free_data(pam_handle_t *pamh, void *data, int status)
 /* The keeper is gone: have a one-shot keeper destroy what it left. */
 static int run_destroy(const char *session)
 {
+	char *const argv[] = { (char *)"throwaway-keeper", (char *)"--destroy", (char *)session,
+			       NULL };
+	const struct spawn_opts o = { .path = KEEPER, .argv = argv };
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	pid_t pid;
 	int st = 0;
+
+	/* SIGCHLD at its default while we wait: the host program may ignore it
+	 * (no child to wait for then) or reap any child from a handler. */
 	sigaction(SIGCHLD, &dfl, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *const argv[] = { (char *)"throwaway-keeper", (char *)"--destroy", (char *)session, NULL };
-		char *const envp[] = { NULL };
-		util_reset_signals();
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0)
-			dup2(null, 0), dup2(null, 1), dup2(null, 2);
-		util_cloexec_from(3);
-		execve(KEEPER, argv, envp);
-		_exit(127);
-	}
+	int r = spawn_start(&o, NULL, &pid);
 	/* Bounded: a wedged helper must not hold the host program (sshd) forever. */
-	int pfd = pid > 0 ? util_pidfd_open(pid) : -1;
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-	if (pfd >= 0 && poll(&p, 1, DESTROY_TIMEOUT_MS) == 0)
-		kill(pid, SIGKILL);
-	if (pfd >= 0)
-		close(pfd);
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	if (r == 0)
+		r = spawn_wait(pid, DESTROY_TIMEOUT_MS, &st);
 	sigaction(SIGCHLD, &old, NULL);
-	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	return r == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
 /*
@@ -365,9 +321,11 @@ static int new_session(pam_handle_t *pamh, const struct user *u, const struct ar
 		       const struct config *cfg, char *session, char *why, size_t len)
 {
 	_cleanup_close_ int sock = -EBADF;
-	int r = spawn_keeper(&sock);
+	struct tw_err e = { 0 };
+	int r = spawn_keeper(&e, &sock);
 	if (r < 0) {
-		snprintf(why, len, "cannot start its helper (%s)", strerror(-r));
+		tw_err_wrap(&e, "cannot start its helper");
+		snprintf(why, len, "%s", e.msg);
 		return r;
 	}
 	r = send_request(pamh, sock, u, session, a);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "spawn.h"
 #include "util.h"
 
 int safefs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
@@ -92,9 +93,9 @@ int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relp
 	close(p[1]);
 	int r = util_read_capped(p[0], max, &buf, &len);
 	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	int w = spawn_wait(pid, -1, &status);
+	if (w < 0)
+		return w;
 	if (!WIFEXITED(status))
 		return -EIO;
 	if (WEXITSTATUS(status) != 0)

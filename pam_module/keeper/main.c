@@ -30,6 +30,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "proto.h"
+#include "spawn.h"
 #include "util.h"
 
 #define REQUEST_FD 3
@@ -37,7 +38,7 @@
 static void sanitize_process(void)
 {
 	clearenv();
-	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("PATH", SPAWN_PATH, 1);
 	umask(022);
 	util_reset_signals();
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

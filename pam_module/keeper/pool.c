@@ -36,6 +36,7 @@
 #include "gc.h"
 #include "keeper.h"
 #include "log.h"
+#include "spawn.h"
 #include "subid.h"
 #include "util.h"
 
@@ -115,18 +116,17 @@ int keeper_pool_adopt(struct keeper *k, struct tw_err *err)
  */
 void keeper_pool_spawn_fill(const struct keeper *k)
 {
-	if (k->s.cfg.pool == 0)
-		return;
-	pid_t pid = fork();
-	if (pid != 0)
-		return;
 	char *const argv[] = { (char *)"throwaway-keeper", (char *)"--pool-fill-later",
 			       (char *)k->req.config_path, NULL };
-	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	util_reset_signals();
-	util_cloexec_from(3);
-	execve(LIBEXECDIR "/throwaway-keeper", argv, envp);
-	_exit(127);
+	char *const envp[] = { (char *)"PATH=" SPAWN_PATH, NULL };
+	const struct spawn_opts o = { .path = LIBEXECDIR "/throwaway-keeper",
+				      .argv = argv,
+				      .envp = envp };
+	struct tw_err e;
+	if (k->s.cfg.pool == 0)
+		return;
+	if (spawn_start(&o, &e, NULL) < 0)
+		log_event(LOG_ERR, "error", "session", k->req.session, "reason", e.msg, NULL);
 }
 
 struct census {

@@ -28,6 +28,7 @@
 #include "kept.h"
 #include "names.h"
 #include "safefs.h"
+#include "spawn.h"
 #include "subid.h"
 #include "util.h"
 
@@ -562,9 +563,9 @@ static int ctr_dir(struct lxc_container *c, char *buf, size_t len)
 static int wait_child(pid_t pid)
 {
 	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	int r = spawn_wait(pid, -1, &st);
+	if (r < 0)
+		return r;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 

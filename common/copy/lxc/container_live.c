@@ -22,6 +22,7 @@
 
 #include "budget.h"
 #include "cleanup.h"
+#include "spawn.h"
 
 /* Does our user namespace differ from the copy's (userns = yes)? */
 static bool other_userns(int nsfd)
@@ -72,9 +73,9 @@ static int in_copy_begin(struct lxc_container *c, bool as_root, const char *ns, 
 int ctr_run_end(pid_t pid)
 {
 	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	int r = spawn_wait(pid, -1, &st);
+	if (r < 0)
+		return r;
 	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
 }
 

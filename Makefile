@@ -7,6 +7,13 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/throwaway
 SYSCONFDIR ?= /etc
+# The sshd settings of sandboxed users (config/sshd-throwaway.conf), for the
+# members of TW_GROUP (throwawayctl enroll puts users in it). Debian's
+# sshd_config includes sshd_config.d/*.conf at its top. Installing does not
+# reload sshd: the admin does.
+SSHD_SNIPPET_DIR ?= $(SYSCONFDIR)/ssh/sshd_config.d
+SSHD_SNIPPET = $(SSHD_SNIPPET_DIR)/throwaway.conf
+TW_GROUP = throwaway
 PKG_CONFIG ?= pkg-config
 PAMDIR ?= $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
 
@@ -27,7 +34,7 @@ else
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
 CFLAGS_COMMON = -std=gnu11 $(WARN) $(HARDEN) $(OPT) -D_GNU_SOURCE \
-	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DDATADIR='"$(DATADIR)"'
+	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DDATADIR='"$(DATADIR)"' -DBINDIR='"$(BINDIR)"'
 CFLAGS_BASE = $(CFLAGS_COMMON) $(SAN_FLAGS)
 LDFLAGS_BASE = -Wl,-z,relro,-z,now $(SAN_FLAGS)
 # The PAM module and the copy of the base layer linked into it.
@@ -235,8 +242,12 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/throwaway
 	install -d -m 0711 $(DESTDIR)/var/lib/throwaway
 	install -d -m 0700 $(DESTDIR)/var/lib/throwaway/containers
+	install -d $(DESTDIR)$(SSHD_SNIPPET_DIR)
+	install -m 0644 config/sshd-throwaway.conf $(DESTDIR)$(SSHD_SNIPPET)
 	@if [ -z "$(DESTDIR)" ] && ! grep -qx '$(BINDIR)/throwaway-shell' /etc/shells; then \
 		echo '$(BINDIR)/throwaway-shell' >> /etc/shells; fi
+	@if [ -z "$(DESTDIR)" ] && ! getent group $(TW_GROUP) >/dev/null; then \
+		groupadd --system $(TW_GROUP); fi
 	@if [ -z "$(DESTDIR)" ]; then $(DESTDIR)$(SBINDIR)/throwawayctl setup-ids; fi
 
 uninstall:
@@ -244,8 +255,14 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/throwawayctl
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/throwaway-shell.1 $(DESTDIR)$(MANDIR)/man5/throwaway.conf.5 \
-		$(DESTDIR)$(MANDIR)/man8/pam_throwaway.8
+		$(DESTDIR)$(MANDIR)/man8/pam_throwaway.8 $(DESTDIR)$(MANDIR)/man8/throwawayctl.8
+	rm -f $(DESTDIR)$(SSHD_SNIPPET)
 	@if [ -z "$(DESTDIR)" ]; then sed -i '\#^$(BINDIR)/throwaway-shell$$#d' /etc/shells; fi
+	@# The group goes only when nobody is in it (throwawayctl unenroll takes users out).
+	@if [ -z "$(DESTDIR)" ] && getent group $(TW_GROUP) >/dev/null && \
+		[ -z "$$(getent group $(TW_GROUP) | cut -d: -f4)" ] && \
+		! getent passwd | cut -d: -f4 | grep -qx "$$(getent group $(TW_GROUP) | cut -d: -f3)"; then \
+		groupdel $(TW_GROUP); fi
 
 # Every C file of the programs and the library; .clang-tidy adds our headers.
 LINT_SRCS = $(wildcard common/*/*.c common/copy/*/*.c pam_module/*.c pam_module/*/*.c) \
@@ -258,7 +275,7 @@ lint: deps
 		--suppress=missingIncludeSystem --suppress=memleak --suppress=varFuncNullUB \
 		-D_GNU_SOURCE $(LINT_INC) --std=c11 --error-exitcode=1 common pam_module shell ctl init
 	clang-tidy --quiet $(LINT_SRCS) -- -std=gnu11 -D_GNU_SOURCE -DLIBEXECDIR='"x"' \
-		-DDATADIR='"x"' $(LINT_INC) $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS)
+		-DDATADIR='"x"' -DBINDIR='"x"' $(LINT_INC) $(INIH_CFLAGS) $(SSH_CFLAGS) $(LXC_CFLAGS)
 
 FORMAT_SRCS = $(wildcard common/*/*.[ch] common/copy/*/*.[ch] pam_module/*.[ch] pam_module/*/*.[ch] \
 	shell/*.[ch] ctl/*.[ch] init/*.c tests/*.c tests/unit/*.c tests/fuzz/*.c)

@@ -47,8 +47,9 @@ tmpfs_size = 256M
 CONF
 cat $DIR/throwaway.conf
 
-say "making the user '$USER_' with the login shell throwaway-shell"
-useradd -m -s /usr/local/bin/throwaway-shell $USER_
+say "making the user '$USER_', enrolled: the login shell throwaway-shell and the group throwaway"
+useradd -m $USER_
+/usr/local/sbin/throwawayctl enroll $USER_
 ssh-keygen -q -t ed25519 -N '' -f $DIR/key
 install -d -m 0700 -o $USER_ -g $USER_ /home/$USER_/.ssh
 install -m 0600 -o $USER_ -g $USER_ $DIR/key.pub /home/$USER_/.ssh/authorized_keys
@@ -65,7 +66,10 @@ PAM
 cat /etc/pam.d/$SERVICE
 ssh-keygen -q -t ed25519 -N '' -f $DIR/hostkey
 mkdir -p /run/sshd
+# As Debian's sshd_config does, read sshd_config.d first: make install put
+# the sandboxed users' settings there (forwarding off for group throwaway).
 cat >$DIR/sshd_config <<CFG
+Include /etc/ssh/sshd_config.d/throwaway.conf
 Port $PORT
 ListenAddress 127.0.0.1
 HostKey $DIR/hostkey
@@ -74,9 +78,6 @@ UsePAM yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 Subsystem sftp /usr/lib/openssh/sftp-server
-Match User $USER_
-	DisableForwarding yes
-	PermitUserRC no
 CFG
 ln -sf /usr/sbin/sshd $DIR/$SERVICE # sshd's PAM service is its program name
 $DIR/$SERVICE -f $DIR/sshd_config

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * throwawayctl's own modules: what a copy uses (copystat.c) and the
- * installation checks (doctor.c). The command line is in throwawayctl.c.
+ * throwawayctl's own modules: what a copy uses (copystat.c), the
+ * installation checks (doctor.c, doctor_sshd.c), enrolling users
+ * (enroll.c) and running the host's programs (run.c). The command line is
+ * in throwawayctl.c.
  */
 #ifndef THROWAWAY_CTL_H
 #define THROWAWAY_CTL_H
 
+#include <pwd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,5 +51,34 @@ int kept_cmd(int argc, char **argv);
 
 /* throwawayctl doctor [FILE]: 0 when nothing failed, 1 otherwise. */
 int doctor_run(const char *config_path);
+
+/*
+ * The sandboxed users' login shell (by its basename, as the module decides),
+ * and the group they are in, which the sshd snippet that install puts in
+ * /etc/ssh/sshd_config.d/throwaway.conf matches.
+ */
+#define CTL_SHELL_NAME "throwaway-shell"
+#define CTL_GROUP "throwaway"
+
+/* throwawayctl enroll [--force] USER: the shell and the group. 0, 1, or 2 (usage). */
+int enroll_cmd(int argc, char **argv);
+
+/* throwawayctl unenroll [--shell PATH] USER: out of both. 0, 1 or 2 (usage). */
+int unenroll_cmd(int argc, char **argv);
+
+/* Is pw's login shell throwaway-shell (any directory), so that its logins are sandboxed? */
+bool enroll_has_shell(const struct passwd *pw);
+
+/* Is pw in group gid, as its primary or a supplementary group? */
+bool enroll_in_group(const struct passwd *pw, gid_t gid);
+
+/*
+ * Run argv[0] (an absolute path) through spawn_start with the environment
+ * envp (NULL: an empty one), stdin from /dev/null, stdout and stderr into
+ * out (NUL-terminated, capped at len; why it could not start, if it could
+ * not); kill it once timeout_ms have passed. Its wait status, or -errno
+ * (-ETIMEDOUT when it was killed at the deadline).
+ */
+int ctl_run(char *const argv[], char *const envp[], int timeout_ms, char *out, size_t len);
 
 #endif

@@ -3,22 +3,19 @@
  * throwawayctl doctor: is this host ready for sandboxed logins? Each check
  * prints one line, "ok", "warn" or "fail", and a one-line fix under every
  * warn and fail. Runs as root, reads the kernel's and the host's settings,
- * the config, the origins' configurations and the PAM files, and runs
- * "sshd -T" (with a clean environment and a deadline). Changes nothing.
+ * the config, the origins' configurations and the PAM files; the users and
+ * sshd are doctor_sshd.c's. Changes nothing.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "budget.h"
@@ -27,8 +24,8 @@
 #include "config.h"
 #include "copy.h"
 #include "ctl.h"
+#include "doctor.h"
 #include "names.h"
-#include "spawn.h"
 #include "subid.h"
 #include "util.h"
 
@@ -39,37 +36,38 @@
 #define DATADIR "/usr/local/share/throwaway"
 #endif
 
-#define SHELL_NAME "throwaway-shell"
-#define SSHD_PATH "/usr/sbin/sshd"
-#define SSHD_TIMEOUT_MS 10000
 #define SMALL_FILE_MAX (1024 * 1024)
 #define MAX_ORIGINS 64
 
-enum verdict { V_OK, V_WARN, V_FAIL };
+static void vsay(struct doctor *d, enum verdict v, const char *check, const char *fix,
+		 const char *fmt, va_list ap)
+{
+	static const char *const words[] = { "ok", "warn", "fail" };
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	printf("%-5s %-8s %s\n", words[v], check, msg);
+	if (v != V_OK && fix)
+		printf("%-14s fix: %s\n", "", fix);
+	d->count[v]++;
+}
 
-struct doctor {
-	const char *config_path;
-	struct config cfg;
-	bool cfg_ok;
-	struct tw_err cfg_err; /* why it is not */
-	char *cfg_text; /* the file as read, for the origins of every section */
-	unsigned count[3];
-};
+void doctor_say(struct doctor *d, enum verdict v, const char *check, const char *fix,
+		const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(d, v, check, fix, fmt, ap);
+	va_end(ap);
+}
 
 /* One line of the report; a fix line under warn and fail. */
 __attribute__((format(printf, 5, 6))) static void
 say(struct doctor *d, enum verdict v, const char *check, const char *fix, const char *fmt, ...)
 {
-	static const char *const words[] = { "ok", "warn", "fail" };
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsay(d, v, check, fix, fmt, ap);
 	va_end(ap);
-	printf("%-5s %-8s %s\n", words[v], check, msg);
-	if (v != V_OK && fix)
-		printf("%-14s fix: %s\n", "", fix);
-	d->count[v]++;
 }
 
 /* Needed only by unprivileged copies: a fail with userns = yes, else a warn. */
@@ -460,7 +458,7 @@ static void shells_listed(char *buf, size_t len)
 		return;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		const char *base = strrchr(l, '/');
-		if (l[0] == '/' && base && strcmp(base + 1, SHELL_NAME) == 0 &&
+		if (l[0] == '/' && base && strcmp(base + 1, CTL_SHELL_NAME) == 0 &&
 		    strlen(buf) + strlen(l) + 2 < len)
 			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
 				 l);
@@ -475,7 +473,7 @@ static void check_shell(struct doctor *d)
 	if (!listed[0]) {
 		say(d, V_WARN, "shell", "add the shell's path to /etc/shells (make install does)",
 		    "/etc/shells has no %s line: chsh refuses it, and so may other programs",
-		    SHELL_NAME);
+		    CTL_SHELL_NAME);
 		return;
 	}
 	char *first = listed;
@@ -558,202 +556,15 @@ static void check_pam(struct doctor *d)
 		    s.readenv);
 }
 
-/* sshd ----------------------------------------------------------------------- */
-
-/* Read fd into out (NUL-terminated, capped) until its EOF or the deadline. */
-static void read_until(int fd, uint64_t deadline, char *out, size_t len)
-{
-	size_t got = 0;
-	for (uint64_t now = util_now_ms(); now < deadline; now = util_now_ms()) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char buf[4096];
-		int ready = poll(&pfd, 1, (int)(deadline - now));
-		if (ready < 0 && errno == EINTR)
-			continue;
-		ssize_t n = ready > 0 ? read(fd, buf, sizeof(buf)) : 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		size_t take = (size_t)n < len - 1 - got ? (size_t)n : len - 1 - got;
-		memcpy(out + got, buf, take);
-		got += take;
-	}
-	out[got] = '\0';
-}
-
-/*
- * Run argv[0] (an absolute path) with a fixed environment, stdin from
- * /dev/null, stdout and stderr into out (NUL-terminated, capped; why it
- * could not run, if it could not); kill it past SSHD_TIMEOUT_MS. Returns
- * its wait status, or -errno.
- */
-static int run_capture(char *const argv[], char *out, size_t len)
-{
-	static char *const envp[] = { "PATH=" SPAWN_PATH, "LC_ALL=C", NULL };
-	struct tw_err e = { 0 };
-	int p[2], status;
-	pid_t pid;
-	out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	_cleanup_close_ int rfd = p[0];
-	const struct spawn_opts o = { .path = argv[0],
-				      .argv = argv,
-				      .envp = envp,
-				      .stdio = (const int[]){ -1, p[1], p[1] } };
-	int r = spawn_start(&o, &e, &pid);
-	close(p[1]);
-	if (r < 0) {
-		snprintf(out, len, "%s", e.msg);
-		return r;
-	}
-	uint64_t deadline = util_now_ms() + SSHD_TIMEOUT_MS;
-	read_until(rfd, deadline, out, len);
-	uint64_t now = util_now_ms();
-	r = spawn_wait(pid, now < deadline ? (int)(deadline - now) : 0, &status);
-	return r < 0 ? r : status;
-}
-
-/* "key value" lines of sshd -T: the value of KEY (lowercase), or NULL. */
-static const char *sshd_value(const char *out, const char *key, char *buf, size_t len)
-{
-	size_t kl = strlen(key);
-	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, key, kl) == 0 && l[kl] == ' ') {
-			snprintf(buf, len, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
-			return buf;
-		}
-	}
-	return NULL;
-}
-
-/*
- * A user whose shell is throwaway-shell, for sshd's Match blocks (as if
- * logging in over loopback); false if there is none.
- */
-static bool sandboxed_user(char *buf, size_t len)
-{
-	struct passwd *pw;
-	bool found = false;
-	setpwent();
-	while (!found && (pw = getpwent())) {
-		const char *base = pw->pw_shell ? strrchr(pw->pw_shell, '/') : NULL;
-		if (base && strcmp(base + 1, SHELL_NAME) == 0 && pw->pw_uid != 0) {
-			snprintf(buf, len, "%s", pw->pw_name);
-			found = true;
-		}
-	}
-	endpwent();
-	return found;
-}
-
-static int sshd_t(const char *user, char *out, size_t len)
-{
-	char spec[400];
-	char *argv[] = { SSHD_PATH, "-T", NULL, NULL, NULL };
-	if (user) {
-		/* Every criterion, or sshd refuses a config with a Match on a missing one. */
-		snprintf(spec, sizeof(spec),
-			 "user=%s,host=localhost,addr=127.0.0.1,laddr=127.0.0.1,lport=22", user);
-		argv[2] = "-C";
-		argv[3] = spec;
-	}
-	int st = run_capture(argv, out, len);
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return st < 0 ? st : -EIO;
-	return 0;
-}
-
-/*
- * What sshd does for a sandboxed user: forwarding bypasses the shell.
- * ~/.ssh/rc does not: sshd runs it as "SHELL -c '/bin/sh ~/.ssh/rc'", so
- * inside the copy; but by popen(), through the host's /bin/sh, as the user,
- * with the session's environment, and before every command. PermitUserRC
- * no keeps that dynamically linked host program (throwaway-shell is static
- * for this reason) and that extra program in the copy off every login.
- */
-static void check_sshd_match(struct doctor *d, char *out, size_t len)
-{
-	char user[256], v[64];
-	if (!sandboxed_user(user, sizeof(user))) {
-		say(d, V_OK, "sshd", NULL, "no user has %s yet: forwarding not checked",
-		    SHELL_NAME);
-		return;
-	}
-	if (sshd_t(user, out, len) < 0) {
-		say(d, V_WARN, "sshd", "sshd -t shows what is wrong",
-		    "sshd -T -C user=%s failed: %.*s", user, (int)strcspn(out, "\n"), out);
-		return;
-	}
-	const char *fwd = sshd_value(out, "disableforwarding", v, sizeof(v));
-	if (!fwd || strcmp(fwd, "yes") != 0)
-		say(d, V_WARN, "sshd",
-		    "'DisableForwarding yes' in a Match block for them "
-		    "(config/sshd-throwaway.conf)",
-		    "forwarding is on for sandboxed users (checked for '%s'): it runs on the host",
-		    user);
-	else
-		say(d, V_OK, "sshd", NULL,
-		    "forwarding is off for sandboxed users (checked for '%s')", user);
-	const char *rc = sshd_value(out, "permituserrc", v, sizeof(v));
-	if (!rc || strcmp(rc, "no") != 0)
-		say(d, V_WARN, "sshd",
-		    "'PermitUserRC no' in a Match block for them (defence in depth)",
-		    "sshd runs ~/.ssh/rc through %s, so inside the copy, but by way of the "
-		    "host's /bin/sh and before every command (checked for '%s')",
-		    SHELL_NAME, user);
-	else
-		say(d, V_OK, "sshd", NULL, "PermitUserRC no for sandboxed users (checked for '%s')",
-		    user);
-}
-
-static void check_sshd(struct doctor *d)
-{
-	const size_t len = 256 * 1024;
-	_cleanup_free_ char *out = malloc(len);
-	char v[PATH_MAX];
-	if (!out) {
-		say(d, V_FAIL, "sshd", NULL, "out of memory");
-		return;
-	}
-	if (access(SSHD_PATH, X_OK) < 0) {
-		say(d, V_OK, "sshd", NULL, "%s is not installed: no ssh logins to check",
-		    SSHD_PATH);
-		return;
-	}
-	if (sshd_t(NULL, out, len) < 0) {
-		say(d, V_WARN, "sshd", "sshd -t shows what is wrong", "sshd -T failed: %.*s",
-		    (int)strcspn(out, "\n"), out);
-		return;
-	}
-	const char *pue = sshd_value(out, "permituserenvironment", v, sizeof(v));
-	if (!pue || strcmp(pue, "no") != 0)
-		say(d, V_WARN, "sshd", "PermitUserEnvironment no",
-		    "PermitUserEnvironment is '%s': "
-		    "~/.ssh/environment reaches the shell on the host",
-		    pue ? pue : "?");
-	else
-		say(d, V_OK, "sshd", NULL, "PermitUserEnvironment no");
-	const char *sftp = sshd_value(out, "subsystem sftp", v, sizeof(v));
-	if (sftp && strstr(sftp, "internal-sftp"))
-		say(d, V_WARN, "sshd", "Subsystem sftp /usr/lib/openssh/sftp-server",
-		    "the sftp subsystem is internal-sftp, which sshd runs on the host, never in "
-		    "the copy");
-	else
-		say(d, V_OK, "sshd", NULL, "sftp subsystem: %s", sftp ? sftp : "none");
-	check_sshd_match(d, out, len);
-}
-
 /* ---------------------------------------------------------------------------- */
 
 static const struct {
 	void (*fn)(struct doctor *d);
 } checks[] = {
-	{ check_overlay }, { check_userns },  { check_idmap },  { check_subids },
-	{ check_cgroups }, { check_budgets }, { check_config }, { check_origins },
-	{ check_seccomp }, { check_helpers }, { check_shell },  { check_pam },
-	{ check_sshd },
+	{ check_overlay },       { check_userns },      { check_idmap },  { check_subids },
+	{ check_cgroups },       { check_budgets },     { check_config }, { check_origins },
+	{ check_seccomp },       { check_helpers },     { check_shell },  { check_pam },
+	{ doctor_check_enroll }, { doctor_check_sshd },
 };
 
 int doctor_run(const char *config_path)

@@ -15,6 +15,8 @@
  *   throwawayctl setup-ids [FILE]       give root the subordinate ids of copies, and
  *                                       size root's kernel budgets for them
  *   throwawayctl doctor [FILE]          check that this host is ready for logins
+ *   throwawayctl enroll [--force] USER  make USER sandboxed: the shell and the group
+ *   throwawayctl unenroll [--shell PATH] USER   out of both again
  *
  * Root only (except check-config): it reads the root-only ledger.
  */
@@ -55,7 +57,8 @@ static int usage(void)
 		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
 		"kill --user USER | gc | kept list [USER] | kept rm USER SESSION | "
 		"kept rm --older-than DURATION | pool fill [FILE] | pool drain | check-config [FILE] | "
-		"setup-ids [FILE] | doctor [FILE]\n");
+		"setup-ids [FILE] | doctor [FILE] | enroll [--force] USER | "
+		"unenroll [--shell PATH] USER\n");
 	return 2;
 }
 
@@ -481,5 +484,9 @@ int main(int argc, char **argv)
 		return cmd_setup_ids(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
 	if (strcmp(cmd, "doctor") == 0 && argc <= 3)
 		return doctor_run(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
+	if (strcmp(cmd, "enroll") == 0)
+		return enroll_cmd(argc - 2, argv + 2);
+	if (strcmp(cmd, "unenroll") == 0)
+		return unenroll_cmd(argc - 2, argv + 2);
 	return usage();
 }

@@ -121,6 +121,22 @@ tw_sshd_start() {
 	return 1
 }
 
+# tw_sshd_start_installed [PAM ARGS]: the same sshd, but configured as
+# install leaves the host's: its config starts by including the installed
+# sshd_config.d/throwaway.conf (as Debian's sshd_config includes that
+# directory), says X11Forwarding yes (as Debian's does), and has no Match
+# block of its own.
+TW_SSHD_SNIPPET=/etc/ssh/sshd_config.d/throwaway.conf
+tw_sshd_start_installed() {
+	tw_pam_service "${1:-}"
+	TW_PORT=$(sshd_free_port) || return 1
+	SSHD_INCLUDE=$TW_SSHD_SNIPPET SSHD_EXTRA="X11Forwarding yes" \
+		sshd_start "$TW_TMP" "$TW_SERVICE" "$TW_PORT" '' VERBOSE \
+		".ssh/authorized_keys $TW_TMP/authkeys/%u" && return 0
+	echo "# sshd did not start" >&2
+	return 1
+}
+
 tw_ssh_opts=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 	-o LogLevel=ERROR -o ConnectTimeout=10)
 

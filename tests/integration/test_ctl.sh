@@ -1,9 +1,10 @@
 #!/bin/bash
 # throwawayctl as an admin runs it: list (table and JSON, with each copy's
 # processes, memory and upper layer), show, kill of one session and of a
-# user's, gc of an orphan, check-config, doctor (and where ~/.ssh/rc runs,
-# which it reports), the warning for a running origin under live copies,
-# and refusal for non-root users.
+# user's, gc of an orphan, check-config, enroll and unenroll, doctor (every
+# running sshd, with the -f and -o it was started with, for every sandboxed
+# user; and where ~/.ssh/rc runs, which it reports), the warning for a
+# running origin under live copies, and refusal for non-root users.
 source "$(dirname "$0")/../lib.sh"
 
 # THROWAWAYCTL=PATH tries another build; the suite runs the installed one.
@@ -45,7 +46,7 @@ start() {
 
 as_a() { setpriv --reuid="$UID_A" --regid="$(id -g $A)" --clear-groups env -i PATH=/usr/bin:/bin "$@"; }
 for cmd in "list" "list --json" "show 0123456789abcdef" "kill 0123456789abcdef" "kill --user $A" \
-	"gc" "doctor"; do
+	"gc" "doctor" "enroll $A" "unenroll $A"; do
 	# shellcheck disable=SC2086
 	out=$(as_a timeout 10 "$CTL" $cmd 2>&1)
 	rc=$?
@@ -214,6 +215,80 @@ printf '[global]\norigin = %s\n' "$TW_ORIGIN" >"$TW_TMP/bad.conf"
 "$CTL" check-config "$TW_TMP/bad.conf" >/dev/null 2>"$TW_TMP/err"
 expect_match "check-config refuses a world-writable file" "writable by group or others" "$? $(cat "$TW_TMP/err")"
 
+# --- enroll, unenroll -----------------------------------------------------
+
+N=tw-test-cnew
+SYS=tw-test-csys
+shell_of() { getent passwd "$1" | cut -d: -f7; }
+in_group() { id -nG "$1" | tr ' ' '\n' | grep -qx throwaway; }
+not_in_group() { ! in_group "$1"; }
+tw_user $N /bin/sh || not_ok "setup: user $N"
+# A system user (uid below 1000), removed at the end like the others.
+useradd -r -M -s /usr/sbin/nologin $SYS && TW_USERS+=("$SYS") || not_ok "setup: user $SYS"
+
+out=$("$CTL" enroll $N)
+expect_eq "enroll: the shell and the group in one step, exit 0" \
+	"0 enrolled '$N': shell $TW_SHELL, group throwaway" "$? $out"
+expect_eq "enroll: the login shell is the installed throwaway-shell" "$TW_SHELL" "$(shell_of $N)"
+check "enroll: the user is in group throwaway" in_group $N
+out=$("$CTL" enroll $N)
+expect_eq "enroll again changes nothing, exit 0" "0 '$N' is already enrolled" "$? $out"
+gpasswd -d $N throwaway >/dev/null
+out=$("$CTL" enroll $N)
+expect_eq "enroll puts back a group taken away by hand" "0 enrolled '$N': shell $TW_SHELL, group throwaway" "$? $out"
+check "the user is in the group again" in_group $N
+usermod -s /bin/sh $N
+"$CTL" enroll $N >/dev/null
+expect_eq "enroll puts back a shell changed by hand" "$TW_SHELL" "$(shell_of $N)"
+expect_match "a login of the enrolled user lands in a copy" "^$TW_ORIGIN-$N-" "$(tw_ssh $N hostname)"
+check "and the copy is gone after it" wait_for 5 no_copies
+
+out=$("$CTL" unenroll $N)
+expect_eq "unenroll: out of both, exit 0" "0 unenrolled '$N': shell /bin/bash, not in group throwaway" "$? $out"
+expect_eq "unenroll: the shell is /bin/bash" /bin/bash "$(shell_of $N)"
+check "unenroll: not in group throwaway" not_in_group $N
+out=$("$CTL" unenroll $N)
+expect_eq "unenroll again changes nothing, exit 0" "0 '$N' is not enrolled" "$? $out"
+"$CTL" enroll $N >/dev/null
+out=$("$CTL" unenroll --shell /bin/sh $N)
+expect_eq "unenroll --shell gives that shell" "0 /bin/sh" "$? $(shell_of $N)"
+check "and takes the group" not_in_group $N
+
+"$CTL" enroll root >/dev/null 2>"$TW_TMP/err"
+expect_match "enroll refuses root (exit 1)" "^1 throwawayctl: 'root' has uid 0, which is never sandboxed" "$? $(cat "$TW_TMP/err")"
+"$CTL" enroll --force root >/dev/null 2>"$TW_TMP/err"
+expect_match "enroll --force refuses root too" "^1 .*uid 0" "$? $(cat "$TW_TMP/err")"
+expect_eq "root's shell is untouched" "$(getent passwd root | cut -d: -f7)" "$(grep '^root:' /etc/passwd | cut -d: -f7)"
+check "root is not in the group" not_in_group root
+"$CTL" enroll $SYS >/dev/null 2>"$TW_TMP/err"
+expect_match "enroll refuses a system user (exit 1)" "^1 throwawayctl: '$SYS' is a system user \(uid [0-9]+, below 1000\); use --force" \
+	"$? $(cat "$TW_TMP/err")"
+expect_eq "and leaves its shell" /usr/sbin/nologin "$(shell_of $SYS)"
+out=$("$CTL" enroll --force $SYS)
+expect_eq "enroll --force enrolls a system user" "0 enrolled '$SYS': shell $TW_SHELL, group throwaway" "$? $out"
+"$CTL" unenroll --shell /usr/sbin/nologin $SYS >/dev/null
+expect_eq "and unenroll gives it back its shell" /usr/sbin/nologin "$(shell_of $SYS)"
+"$CTL" enroll tw-test-nobody$TW_ID >/dev/null 2>"$TW_TMP/err"
+expect_eq "enroll of an unknown user fails" "1 throwawayctl: no user 'tw-test-nobody$TW_ID'" "$? $(cat "$TW_TMP/err")"
+"$CTL" enroll >/dev/null 2>&1
+expect_eq "enroll without a user is a usage error" 2 "$?"
+"$CTL" enroll --force >/dev/null 2>&1
+expect_eq "so is enroll --force alone" 2 "$?"
+"$CTL" unenroll --shell sh $N >/dev/null 2>&1
+expect_eq "unenroll --shell refuses a relative path" 1 "$?"
+"$CTL" unenroll --shell "$TW_SHELL" $N >/dev/null 2>&1
+expect_eq "unenroll --shell refuses throwaway-shell" 1 "$?"
+# Without the group, enroll makes it (as install would): only when nobody
+# is in it, so that nothing of anyone else's changes.
+if [ -z "$(getent group throwaway | cut -d: -f4)" ]; then
+	groupdel throwaway
+	out=$("$CTL" enroll $N)
+	expect_eq "enroll makes a missing group" \
+		"0 created the group 'throwaway' enrolled '$N': shell $TW_SHELL, group throwaway" "$? $(echo $out)"
+	check "a system group" [ "$(getent group throwaway | cut -d: -f3)" -lt 1000 ]
+	"$CTL" unenroll $N >/dev/null
+fi
+
 # --- ~/.ssh/rc -----------------------------------------------------------
 
 # sshd runs a user's ~/.ssh/rc as "SHELL -c '/bin/sh ~/.ssh/rc'" before the
@@ -235,6 +310,10 @@ copy=$(echo "$out" | sed -n 2p)
 expect_match "PermitUserRC yes: the login lands in a copy" "^$TW_ORIGIN-$A-[a-z0-9]{6}\$" "$copy"
 expect_eq "~/.ssh/rc ran inside that copy, before the command" "rc ran in $copy" "$(echo "$out" | sed -n 1p)"
 check "and not on the host" [ ! -e "$RC_MARK" ]
+# It still starts the host's /bin/sh: doctor fails it.
+out=$("$CTL" doctor "$TW_CONF")
+expect_match "doctor fails PermitUserRC yes of the running sshd, for every sandboxed user" \
+	"^fail +sshd +sshd $(cat "$TW_TMP/rc-sshd.pid") \($TW_TMP/rc-sshd_config\): for ('$A', '$B'|'$B', '$A'), sshd runs ~/.ssh/rc through the host's /bin/sh.*\(permituserrc yes\)" "$out"
 kill "$(cat "$TW_TMP/rc-sshd.pid")" 2>/dev/null
 rm -f "$HOME_A/.ssh/rc" "$RC_MARK"
 check "the copy is gone after it" wait_for 5 no_copies
@@ -274,12 +353,45 @@ expect_match "doctor: the keeper is root's" "^ok +helpers +.*/throwaway-keeper i
 expect_match "doctor: the hook is root's" "^ok +helpers +.*/throwaway-hook is root's" "$out"
 expect_match "doctor: the shell is in /etc/shells" "^ok +shell +.*/throwaway-shell is in /etc/shells" "$out"
 expect_match "doctor: lists the PAM files with the module" "^ok +pam +pam_throwaway.so is in /etc/pam.d: .*$TW_SERVICE" "$out"
-expect_match "doctor: checks sshd's PermitUserEnvironment" "^(ok|warn) +sshd +PermitUserEnvironment" "$out"
-expect_match "doctor: checks sshd's sftp subsystem" "^(ok|warn) +sshd +.*sftp" "$out"
-expect_match "doctor: checks PermitUserRC, saying that ~/.ssh/rc runs in the copy" \
-	"^(ok +sshd +PermitUserRC no|warn +sshd +sshd runs ~/.ssh/rc through throwaway-shell, so inside the copy)" "$out"
+# Every running sshd, by the config it was started with (-f), for every
+# sandboxed user ($A and $B: the test's Match User tw-test-* covers both).
+LABEL="sshd $(cat "$TW_TMP/sshd.pid") \\($TW_TMP/sshd_config\\)"
+expect_match "doctor: the test's sshd, by its pid and -f: forwarding off for every sandboxed user" \
+	"^ok +sshd +$LABEL: forwarding is off for all [0-9]+ sandboxed users" "$out"
+expect_match "doctor: PermitUserRC no for them" "^ok +sshd +$LABEL: PermitUserRC no for all" "$out"
+expect_match "doctor: sftp is not internal-sftp for them" "^ok +sshd +$LABEL: sftp is not internal-sftp for all" "$out"
+expect_match "doctor: PermitUserEnvironment no for them" "^ok +sshd +$LABEL: PermitUserEnvironment no for all" "$out"
+expect_match "doctor: names who has the shell without the group" \
+	"^warn +enroll +.*'$A'.* throwaway-shell but .* not in group 'throwaway'" "$out"
 check "doctor: never says that ~/.ssh/rc runs on the host" \
 	sh -c "! printf '%s' \"\$1\" | grep -q 'rc on the host'" _ "$out"
+
+# A second sshd whose Match covers only $A (the first sandboxed user in
+# passwd), with internal-sftp, and -o on its command line: doctor fails it
+# for $B too, and replays the -o (whose value has a space).
+X_PORT=$(sshd_free_port)
+sed -e "s/^Port .*/Port $X_PORT/" -e "s|^PidFile .*|PidFile $TW_TMP/x-sshd.pid|" \
+	-e "s/^Match User .*/Match User $A/" -e 's|^Subsystem sftp .*|Subsystem sftp internal-sftp|' \
+	"$TW_TMP/sshd_config" >"$TW_TMP/x-sshd_config"
+"$TW_TMP/$TW_SERVICE" -f "$TW_TMP/x-sshd_config" -E "$TW_TMP/x-sshd.log" -o "PermitUserEnvironment yes" &&
+	wait_for 5 listening "$X_PORT" || not_ok "setup: a second sshd"
+out=$("$CTL" doctor "$TW_CONF")
+rc=$?
+XLABEL="sshd $(cat "$TW_TMP/x-sshd.pid") \\($TW_TMP/x-sshd_config\\)"
+expect_match "doctor: fails forwarding on the second sshd for the second sandboxed user" \
+	"^fail +sshd +$XLABEL: for '$B', forwarding .* reaches the host \(allowtcpforwarding yes" "$out"
+check "doctor: and only for that user" sh -c "! printf '%s\n' \"\$1\" | grep -E '^fail +sshd +.*x-sshd_config.*forwarding' | grep -q \"'$A'\"" _ "$out"
+expect_match "doctor: fails PermitUserRC (default yes) for that user" \
+	"^fail +sshd +$XLABEL: for '$B', sshd runs ~/.ssh/rc" "$out"
+expect_match "doctor: fails internal-sftp for both" \
+	"^fail +sshd +$XLABEL: for ('$A', '$B'|'$B', '$A'), internal-sftp serves the host's files.*\(subsystem sftp internal-sftp\)" "$out"
+expect_match "doctor: replays the -o of its command line (PermitUserEnvironment yes)" \
+	"^warn +sshd +$XLABEL: for .*'$B'.*, ~/.ssh/environment reaches throwaway-shell on the host \(permituserenvironment yes\)" "$out"
+expect_match "doctor: the first sshd stays ok" "^ok +sshd +$LABEL: forwarding is off for all" "$out"
+check "doctor: its lines, summary and exit status ($rc) agree" doctor_consistent "$out" "$rc"
+expect_eq "doctor: exits 1" 1 "$rc"
+kill "$(cat "$TW_TMP/x-sshd.pid")" 2>/dev/null
+wait_for 5 sh -c "! ss -Hltn 'sport = :$X_PORT' | grep -q ."
 
 # Origins of every section are checked, each where its section says.
 printf '[global]\norigin = %s\n\n[user:%s]\norigin = tw-test-none%s\n' "$TW_ORIGIN" $A "$TW_ID" >"$TW_TMP/two.conf"

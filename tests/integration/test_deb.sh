@@ -1,8 +1,9 @@
 #!/bin/bash
 # The Debian package: dpkg-buildpackage builds it from a copy of the tree,
-# it installs with PREFIX=/usr, an ssh login goes through the installed
-# package into a copy, and remove and purge take everything back out but
-# what holds copies or the admin's files. The package's pam_throwaway.so
+# it installs with PREFIX=/usr (with the sshd snippet as a conffile and the
+# group throwaway), an ssh login goes through the installed package into a
+# copy, and remove and purge take everything back out but what holds
+# copies or the admin's files. The package's pam_throwaway.so
 # replaces the one `make install` put in the same PAM directory, so the
 # test ends by reinstalling /usr/local (make install) for the later tests.
 source "$(dirname "$0")/../lib.sh"
@@ -13,6 +14,7 @@ PAMDIR=$(pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-
 SRC=$TW_TMP/src/throwaway-0.1 # dpkg-buildpackage writes into $TW_TMP/src
 KEEP=tw-test-keep$TW_ID       # a stand-in for a copy, for purge to spare
 U=tw-test-deb
+SNIPPET=/etc/ssh/sshd_config.d/throwaway.conf
 FILES=(
 	/usr/libexec/throwaway/throwaway-keeper
 	/usr/libexec/throwaway/throwaway-hook
@@ -89,8 +91,10 @@ expect_eq "package is Architecture: any" "$(dpkg --print-architecture)" \
 	"$(dpkg-deb -f "$DEB" Architecture 2>/dev/null)"
 expect_eq "depends on lxc and uidmap" "lxc uidmap" \
 	"$(dpkg-deb -f "$DEB" Depends 2>/dev/null | sed 's/, */\n/g' | grep -xE 'lxc|uidmap' | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "ships no /etc and no /var" "" \
-	"$(dpkg-deb -c "$DEB" 2>/dev/null | awk '{print $6}' | grep -E '^\./(etc|var)/')"
+expect_eq "ships nothing in /var, and in /etc only the sshd snippet" ".$SNIPPET" \
+	"$(dpkg-deb -c "$DEB" 2>/dev/null | awk '$1 !~ /^d/ {print $6}' | grep -E '^\./(etc|var)/')"
+expect_eq "the sshd snippet is a conffile" "$SNIPPET" "$(dpkg-deb -I "$DEB" conffiles 2>/dev/null)"
+expect_match "depends on passwd (groupadd, usermod)" "(^|, )passwd(,|\$)" "$(dpkg-deb -f "$DEB" Depends 2>/dev/null)"
 [ -n "$DEB" ] || { deb_restore; tw_finish; exit 1; }
 
 # --- Install (apt pulls the dependencies).
@@ -118,6 +122,11 @@ if [ -d /run/systemd/system ]; then
 	check "the timer is started" systemctl is-active --quiet throwaway-gc.timer
 fi
 check "the shell is in /etc/shells" in_shells $DEB_SHELL
+check "the sshd snippet is installed, as shipped" cmp -s "$TW_ROOT/config/sshd-throwaway.conf" "$SNIPPET"
+has_group() { getent group throwaway >/dev/null; }
+check "the group throwaway is there" has_group
+check "the package's throwawayctl enrolls into it" sh -c \
+	"/usr/sbin/throwawayctl enroll $U >/dev/null && id -nG $U | grep -qw throwaway && getent passwd $U | grep -q ':$DEB_SHELL\$'"
 check "setup-ids gave root subordinate ids" grep -q '^root:' /etc/subuid
 # The keeper makes the copies' directory 0710 for unprivileged copies.
 expect_match "state, copies and config directories are there" '^711 root 7[01]0 root 755 root$' \
@@ -155,6 +164,9 @@ check "remove takes the shell out of /etc/shells" not_in_shells $DEB_SHELL
 left=""
 for f in "${FILES[@]}"; do [ -e "$f" ] && left+="$f "; done
 expect_eq "remove takes the files out" "" "$left"
+check "remove keeps the sshd snippet (a conffile)" [ -f "$SNIPPET" ]
+check "and the group, which $U is in" has_group
+usermod -r -G throwaway $U
 dpkg --purge $PKG >>"$TW_TMP/dpkg.log" 2>&1
 expect_eq "purge with a copy present succeeds" not-installed "$(pkg_status)"
 check "purge leaves a directory that holds copies" [ -d "/var/lib/throwaway/containers/$KEEP" ]
@@ -175,10 +187,16 @@ if [ -n "$fresh" ]; then
 else # copies of another test's sessions kept them: just there
 	expect_match "postinst keeps the state, copies and config directories" '^711 7[01]0 755$' "$modes"
 fi
+members=$(getent group throwaway | cut -d: -f4)
 dpkg --purge $PKG >"$TW_TMP/dpkg.log" 2>&1
 expect_eq "dpkg --purge forgets the package" not-installed "$(pkg_status)"
+if [ -z "$members" ]; then
+	check "purge removes the group, which nobody is in" sh -c '! getent group throwaway'
+else # someone on this machine is enrolled: theirs to keep
+	check "purge keeps the group, which has members" has_group
+fi
 left=""
-for f in "${FILES[@]}" "${ENABLED[@]}" "$PAMDIR/pam_throwaway.so" /usr/libexec/throwaway \
+for f in "${FILES[@]}" "${ENABLED[@]}" "$PAMDIR/pam_throwaway.so" "$SNIPPET" /usr/libexec/throwaway \
 	/usr/share/throwaway /usr/share/doc/throwaway /var/lib/throwaway \
 	/var/lib/systemd/deb-systemd-helper-enabled/throwaway-boot.service.dsh-also \
 	/var/lib/systemd/deb-systemd-helper-enabled/throwaway-gc.timer.dsh-also; do
@@ -198,7 +216,7 @@ deb_restore
 local_back() {
 	[ -x /usr/local/libexec/throwaway/throwaway-keeper ] && [ -x /usr/local/sbin/throwawayctl ] &&
 		[ -d /var/lib/throwaway/containers ] && in_shells "$TW_SHELL" &&
-		starts /usr/local/libexec/throwaway/throwaway-keeper
+		starts /usr/local/libexec/throwaway/throwaway-keeper && [ -f "$SNIPPET" ] && has_group
 }
 check "make install restores /usr/local" local_back
 usermod -s "$TW_SHELL" $U

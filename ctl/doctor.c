@@ -190,8 +190,8 @@ static void check_cgroups(struct doctor *d)
 	cgroup_missing_controllers(CGROUP_ROOT, layout, missing, sizeof(missing));
 	if (missing[0])
 		say(d, V_FAIL, "cgroups", "enable these controllers for the root cgroup",
-		    "%s, without the %s controller(s) the copies' limits need", cgroup_layout_names[layout],
-		    missing);
+		    "%s, without the %s controller(s) the copies' limits need",
+		    cgroup_layout_names[layout], missing);
 	else
 		say(d, V_OK, "cgroups", NULL, "%s", cgroup_layout_names[layout]);
 }
@@ -369,8 +369,10 @@ static void origin_running(struct doctor *d, const struct origin_ref *o, const c
 
 static void check_one_origin(struct doctor *d, const struct origin_ref *o)
 {
-	static const enum verdict verdicts[] = { [COPY_OK] = V_OK, [COPY_WARN] = V_WARN,
-						 [COPY_FAIL] = V_FAIL, [COPY_RUNNING] = V_FAIL };
+	static const enum verdict verdicts[] = { [COPY_OK] = V_OK,
+						 [COPY_WARN] = V_WARN,
+						 [COPY_FAIL] = V_FAIL,
+						 [COPY_RUNNING] = V_FAIL };
 	struct copy_finding f[COPY_FINDINGS_MAX];
 	if (!names_container_valid(o->name)) {
 		say(d, V_FAIL, "origin", "name an existing container",
@@ -490,7 +492,7 @@ static void check_shell(struct doctor *d)
 /* PAM ------------------------------------------------------------------------ */
 
 struct pam_scan {
-	char with[512];	       /* services with the module */
+	char with[512];        /* services with the module */
 	char not_session[256]; /* ... on a line that is not a session line */
 	char readenv[256];     /* ... that also read ~/.pam_environment */
 };

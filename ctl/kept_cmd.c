@@ -42,7 +42,8 @@ static int remove_old(const struct kept_entry *e, void *data)
 		return 0;
 	int r = kept_remove(e->user, e->session);
 	if (r < 0) {
-		fprintf(stderr, "throwawayctl: cannot remove %s/%s: %s\n", e->user, e->session, strerror(-r));
+		fprintf(stderr, "throwawayctl: cannot remove %s/%s: %s\n", e->user, e->session,
+			strerror(-r));
 		o->failed++;
 	} else {
 		printf("removed %s/%s\n", e->user, e->session);
@@ -72,7 +73,8 @@ int kept_cmd(int argc, char **argv)
 		unsigned n = 0;
 		int r = kept_list(argc == 2 ? argv[1] : NULL, print_row, &n);
 		if (r < 0) {
-			fprintf(stderr, "throwawayctl: cannot read %s: %s\n", KEPT_DIR, strerror(-r));
+			fprintf(stderr, "throwawayctl: cannot read %s: %s\n", KEPT_DIR,
+				strerror(-r));
 			return 1;
 		}
 		if (n == 0)
@@ -84,8 +86,8 @@ int kept_cmd(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[0], "rm") == 0) {
 		int r = kept_remove(argv[1], argv[2]);
 		if (r < 0) {
-			fprintf(stderr, "throwawayctl: cannot remove kept data %s/%s: %s\n", argv[1],
-				argv[2], r == -ENOENT ? "there is none" : strerror(-r));
+			fprintf(stderr, "throwawayctl: cannot remove kept data %s/%s: %s\n",
+				argv[1], argv[2], r == -ENOENT ? "there is none" : strerror(-r));
 			return 1;
 		}
 		printf("removed %s/%s\n", argv[1], argv[2]);

@@ -149,10 +149,10 @@ static void print_json(const struct ledger_entry *e, const struct copy_usage *u,
 {
 	char started[32];
 	format_time(e->started, started, sizeof(started));
-	const char *kv[] = { "session",	  e->session,	"user",	   e->user,
+	const char *kv[] = { "session",   e->session,   "user",    e->user,
 			     "container", e->container, "state",   entry_state(e),
-			     "started",	  started,	"rhost",   e->rhost,
-			     "origin",	  e->origin,	"service", e->service };
+			     "started",   started,      "rhost",   e->rhost,
+			     "origin",    e->origin,    "service", e->service };
 	printf("%s\n  {", first ? "" : ",");
 	for (size_t i = 0; i < ELEMENTSOF(kv); i += 2) {
 		printf("%s\"%s\": ", i ? ", " : "", kv[i]);
@@ -280,7 +280,8 @@ static int cmd_show(const char *session)
 	       e.session, e.user, (unsigned)e.uid, e.container, e.lxcpath, e.origin,
 	       entry_state(&e), started, e.rhost[0] ? e.rhost : "-", e.service, (int)e.keeper,
 	       util_proc_alive(e.keeper, e.keeper_start) ? "" : " (gone)");
-	printf("options:   %s\nlogins:    %u\n", e.options[0] ? e.options : "-", e.logins ? e.logins : 1);
+	printf("options:   %s\nlogins:    %u\n", e.options[0] ? e.options : "-",
+	       e.logins ? e.logins : 1);
 	printf("init:      %s\n", u.init[0] ? u.init : "-");
 	printf("addresses: %s\n", u.addrs[0] ? u.addrs : "-");
 	if (u.procs < 0)
@@ -371,7 +372,8 @@ static int cmd_pool(int argc, char **argv)
 		printf("pool drain: %d copies destroyed\n", n);
 		return 0;
 	}
-	if (argc < 1 || argc > 2 || strcmp(argv[0], "fill") != 0 || (argc == 2 && argv[1][0] != '/'))
+	if (argc < 1 || argc > 2 || strcmp(argv[0], "fill") != 0 ||
+	    (argc == 2 && argv[1][0] != '/'))
 		return usage();
 	char *const args[] = { (char *)"throwaway-keeper", (char *)"--pool-fill",
 			       (char *)(argc == 2 ? argv[1] : CONFIG_DEFAULT_PATH), NULL };
@@ -426,7 +428,8 @@ static unsigned long configured_sessions(const char *path)
 			DEFAULT_MAX_SESSIONS);
 		return DEFAULT_MAX_SESSIONS;
 	}
-	unsigned long n = cfg.max_sessions > ULONG_MAX ? ULONG_MAX : (unsigned long)cfg.max_sessions;
+	unsigned long n =
+		cfg.max_sessions > ULONG_MAX ? ULONG_MAX : (unsigned long)cfg.max_sessions;
 	config_free(&cfg);
 	return n;
 }

@@ -167,8 +167,8 @@ static int put_ids(struct proto_msg *m, const struct user *u)
 	return r;
 }
 
-static int send_request(pam_handle_t *pamh, int sock, const struct user *u,
-			const char *session, const struct args *a)
+static int send_request(pam_handle_t *pamh, int sock, const struct user *u, const char *session,
+			const struct args *a)
 {
 	const struct passwd *pw = u->pw;
 	struct proto_msg m;
@@ -217,7 +217,8 @@ static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t 
 	}
 	r = strcmp(m.type, "ready") == 0 || strcmp(m.type, "accepted") == 0 ? 0 : -EIO;
 	if (r < 0)
-		snprintf(why, len, "%s", proto_get(&m, "msg") ? proto_get(&m, "msg") : "unknown error");
+		snprintf(why, len, "%s",
+			 proto_get(&m, "msg") ? proto_get(&m, "msg") : "unknown error");
 	/* A pooled copy keeps the session id it was made with: it is the session's now. */
 	const char *s = r == 0 ? proto_get(&m, "session") : NULL;
 	if (s && names_session_valid(s))
@@ -234,9 +235,9 @@ static int wait_ready(int sock, unsigned long long timeout_s, char *why, size_t 
  */
 static void scrub_env(pam_handle_t *pamh)
 {
-	static const char *const unsafe[] = { "LD_", "GCONV_PATH=", "LOCPATH=", "NLSPATH=",
-					      "GLIBC_TUNABLES=", "MALLOC_", "HOSTALIASES=",
-					      "RES_OPTIONS=", "LOCALDOMAIN=" };
+	static const char *const unsafe[] = { "LD_",          "GCONV_PATH=",     "LOCPATH=",
+					      "NLSPATH=",     "GLIBC_TUNABLES=", "MALLOC_",
+					      "HOSTALIASES=", "RES_OPTIONS=",    "LOCALDOMAIN=" };
 	char **env = pam_getenvlist(pamh);
 	for (char **e = env; e && *e; e++) {
 		for (size_t i = 0; i < ELEMENTSOF(unsafe); i++) {
@@ -304,7 +305,8 @@ static int join_session(pam_handle_t *pamh, const char *session, uint64_t deadli
 	proto_free(&m);
 	uint64_t now = util_now_ms();
 	if (r == 0)
-		r = proto_recv(fd, &m, NULL, 0, NULL, now < deadline_ms ? (int)(deadline_ms - now) : 1);
+		r = proto_recv(fd, &m, NULL, 0, NULL,
+			       now < deadline_ms ? (int)(deadline_ms - now) : 1);
 	if (r == 0) {
 		r = strcmp(m.type, "ready") == 0 || strcmp(m.type, "accepted") == 0 ? 0 : -EIO;
 		proto_free(&m);
@@ -393,7 +395,9 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	(void)flags;
 
 	if (parse_args(pamh, argc, argv, &a) < 0) {
-		pam_error(pamh, "throwaway: the sandbox service is misconfigured; please tell the administrator");
+		pam_error(
+			pamh,
+			"throwaway: the sandbox service is misconfigured; please tell the administrator");
 		return PAM_SERVICE_ERR;
 	}
 	if (get_user(pamh, &pw) < 0)
@@ -410,7 +414,8 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 	u.n = (size_t)r;
 	/* Resolved for this user: their sections may set start_timeout, even origin. */
-	struct config_who who = { .user = pw->pw_name, .groups = (const char *const *)u.names,
+	struct config_who who = { .user = pw->pw_name,
+				  .groups = (const char *const *)u.names,
 				  .n_groups = u.n };
 	r = config_load_trusted(a.config, &who, &cfg, &err);
 	if (r < 0) {
@@ -442,7 +447,8 @@ PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 			pam_syslog(pamh, LOG_DEBUG, "keeper of %s did not answer (%s), destroying",
 				   session, strerror(-r));
 		if (run_destroy(session) < 0) {
-			pam_syslog(pamh, LOG_ERR, "cannot destroy the sandbox of session %s", session);
+			pam_syslog(pamh, LOG_ERR, "cannot destroy the sandbox of session %s",
+				   session);
 			return PAM_SESSION_ERR;
 		}
 	}

@@ -10,19 +10,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
-#include <sys/ioctl.h>
-#include <stdint.h>
-#include <termios.h>
-#include <time.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -188,7 +188,8 @@ static int handle(const struct proto_msg *m)
 		char why[512];
 		util_sanitize(why, sizeof(why), proto_get(m, "msg"));
 		/* sshd drops a subsystem's stderr: sftp clients hear it in sftp. */
-		if (proto_get(m, "code") && strcmp(proto_get(m, "code"), "no-sftp") == 0 && !isatty(0))
+		if (proto_get(m, "code") && strcmp(proto_get(m, "code"), "no-sftp") == 0 &&
+		    !isatty(0))
 			sftp_refuse(0, 1, why);
 		return die("%s", why);
 	}
@@ -230,10 +231,12 @@ static void print_banner(const struct proto_msg *m)
 		if (localtime_r(&t, &tm) && strftime(hm, sizeof(hm), "%H:%M:%S", &tm))
 			snprintf(when, sizeof(when), ", at the latest at %s (session timeout)", hm);
 	}
-	fprintf(stderr, "throwaway: you are in %s, a throwaway copy; it is destroyed when you log out%s.\r\n",
+	fprintf(stderr,
+		"throwaway: you are in %s, a throwaway copy; it is destroyed when you log out%s.\r\n",
 		name, when);
 	if (proto_get(m, "keep"))
-		fprintf(stderr, "throwaway: what you change outside your home is kept for the administrator.\r\n");
+		fprintf(stderr,
+			"throwaway: what you change outside your home is kept for the administrator.\r\n");
 	if (proto_get(m, "addrs")) {
 		char addrs[256];
 		util_sanitize(addrs, sizeof(addrs), proto_get(m, "addrs"));

@@ -30,13 +30,20 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 static const char *code_name(int r)
 {
 	switch (r) {
-	case PAM_SUCCESS: return "PAM_SUCCESS";
-	case PAM_IGNORE: return "PAM_IGNORE";
-	case PAM_SESSION_ERR: return "PAM_SESSION_ERR";
-	case PAM_SERVICE_ERR: return "PAM_SERVICE_ERR";
-	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-	case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-	default: return "PAM_OTHER";
+	case PAM_SUCCESS:
+		return "PAM_SUCCESS";
+	case PAM_IGNORE:
+		return "PAM_IGNORE";
+	case PAM_SESSION_ERR:
+		return "PAM_SESSION_ERR";
+	case PAM_SERVICE_ERR:
+		return "PAM_SERVICE_ERR";
+	case PAM_USER_UNKNOWN:
+		return "PAM_USER_UNKNOWN";
+	case PAM_PERM_DENIED:
+		return "PAM_PERM_DENIED";
+	default:
+		return "PAM_OTHER";
 	}
 }
 
@@ -49,7 +56,8 @@ static int run_as(pam_handle_t *pamh, const char *user, char **cmd)
 	pid_t pid = fork();
 	if (pid == 0) {
 		char **env = pam_getenvlist(pamh);
-		if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+		    setuid(pw->pw_uid) < 0)
 			_exit(126);
 		execve(cmd[0], cmd, env);
 		_exit(127);

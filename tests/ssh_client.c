@@ -80,7 +80,8 @@ int main(int argc, char **argv)
 	ssh_options_set(s, SSH_OPTIONS_HOST, argv[1]);
 	ssh_options_set(s, SSH_OPTIONS_PORT, &port);
 	ssh_options_set(s, SSH_OPTIONS_USER, argv[3]);
-	if (ssh_connect(s) != SSH_OK || ssh_pki_import_privkey_file(argv[4], NULL, NULL, NULL, &key) != SSH_OK ||
+	if (ssh_connect(s) != SSH_OK ||
+	    ssh_pki_import_privkey_file(argv[4], NULL, NULL, NULL, &key) != SSH_OK ||
 	    ssh_userauth_publickey(s, NULL, key) != SSH_AUTH_SUCCESS) {
 		fprintf(stderr, "ssh_client: %s\n", ssh_get_error(s));
 		return 255;

@@ -33,9 +33,9 @@
 #include "names.h"
 #include "util.h"
 
-#define KEY_MAX 64          /* longest key the reader accepts as a key */
+#define KEY_MAX 64                            /* longest key the reader accepts as a key */
 #define SECTION_ARG_MAX CONFIG_GROUP_NAME_MAX /* longest NAME in [group:NAME] / [user:NAME] */
-#define QUOTE_MAX 64        /* user strings are cut to this in messages */
+#define QUOTE_MAX 64                          /* user strings are cut to this in messages */
 #define QUOTE_SIZE (QUOTE_MAX + 4)
 #define PID_MAX_LIMIT_64 4194304
 #define LONG_MARKER "\x01" /* the value inih sees for a line kept aside */
@@ -48,8 +48,8 @@ static bool streq(const char *a, const char *b)
 /* Messages ------------------------------------------------------------ */
 
 /* Record r and a message in err (may be NULL); %m shows -r. Returns r. */
-__attribute__((format(printf, 3, 4))) static int fail(struct tw_err *err, int r,
-						       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct tw_err *err, int r, const char *fmt,
+						      ...)
 {
 	char msg[TW_ERR_MAX];
 	va_list ap;
@@ -95,8 +95,7 @@ static const struct unit duration_units[] = {
 };
 
 /* Decimal digits, then at most one suffix from UNITS. No sign, no space. */
-static int parse_scaled(const char *s, const struct unit *units,
-			size_t n_units, uint64_t *ret)
+static int parse_scaled(const char *s, const struct unit *units, size_t n_units, uint64_t *ret)
 {
 	uint64_t v, factor = 1;
 	size_t i;
@@ -137,8 +136,8 @@ static int parse_plain(const char *s, uint64_t *ret)
 /* What the reader takes for a key, to name it in "unknown key" if it is none. */
 static bool is_key_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
 }
 
 /*
@@ -152,8 +151,7 @@ static bool valid_path(const char *s)
 	if (s[0] != '/' || strlen(s) >= PATH_MAX)
 		return false;
 	for (c = s; *c; c++)
-		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f ||
-		    *c == ',' || *c == ':')
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f || *c == ',' || *c == ':')
 			return false;
 	for (c = s; c; c = strchr(c + 1, '/'))
 		if (c[1] == '.' && c[2] == '.' && (c[3] == '/' || !c[3]))
@@ -163,8 +161,7 @@ static bool valid_path(const char *s)
 
 static bool valid_device(const char *s)
 {
-	return valid_path(s) && strncmp(s, "/dev/", 5) == 0 && s[5] &&
-	       s[5] != '/';
+	return valid_path(s) && strncmp(s, "/dev/", 5) == 0 && s[5] && s[5] != '/';
 }
 
 /* "none" or "veth:BRIDGE". */
@@ -220,45 +217,46 @@ union value {
 struct key_def {
 	const char *name;
 	enum key_type type;
-	size_t offset;                  /* into struct config */
-	const char *def;                /* default as text, NULL: none */
-	uint64_t min, max;              /* T_SIZE, T_NUMBER, T_DURATION */
-	bool (*valid)(const char *s);   /* T_STRING, T_DEVICE */
-	const char *const *choices;     /* T_CHOICE, index = enum value */
-	size_t max_repeat;              /* 0: once per section */
+	size_t offset;                /* into struct config */
+	const char *def;              /* default as text, NULL: none */
+	uint64_t min, max;            /* T_SIZE, T_NUMBER, T_DURATION */
+	bool (*valid)(const char *s); /* T_STRING, T_DEVICE */
+	const char *const *choices;   /* T_CHOICE, index = enum value */
+	size_t max_repeat;            /* 0: once per section */
 };
 
-const char *const config_storage_names[] = {
-	[STORAGE_TMPFS] = "tmpfs", [STORAGE_DIR] = "dir", NULL
-};
-const char *const config_ssh_keys_names[] = {
-	[SSH_KEYS_ALL] = "all", [SSH_KEYS_USED] = "used",
-	[SSH_KEYS_NONE] = "none", NULL
-};
-const char *const config_share_names[] = {
-	[SHARE_SESSION] = "session", [SHARE_USER] = "user", NULL
-};
-const char *const config_boot_names[] = {
-	[BOOT_INIT] = "init", [BOOT_MINIMAL] = "minimal", NULL
-};
+const char
+	*const config_storage_names[] = { [STORAGE_TMPFS] = "tmpfs", [STORAGE_DIR] = "dir", NULL };
+const char *const config_ssh_keys_names
+	[] = { [SSH_KEYS_ALL] = "all", [SSH_KEYS_USED] = "used", [SSH_KEYS_NONE] = "none", NULL };
+const char
+	*const config_share_names[] = { [SHARE_SESSION] = "session", [SHARE_USER] = "user", NULL };
+const char *const config_boot_names[] = { [BOOT_INIT] = "init", [BOOT_MINIMAL] = "minimal", NULL };
 
 _Static_assert(sizeof(enum config_storage) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_ssh_keys) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_share) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_boot) == sizeof(int), "enum size");
 
-#define K_STRING(n, d, f)                                                      \
-	{ .name = #n, .type = T_STRING, .offset = offsetof(struct config, n), \
-	  .def = (d), .valid = (f) }
-#define K_NUMBER(n, t, d, lo, hi)                                              \
-	{ .name = #n, .type = (t), .offset = offsetof(struct config, n),      \
-	  .def = (d), .min = (lo), .max = (hi) }
-#define K_BOOL(n, d)                                                           \
-	{ .name = #n, .type = T_BOOL, .offset = offsetof(struct config, n),   \
-	  .def = (d) }
-#define K_CHOICE(n, d, c)                                                      \
-	{ .name = #n, .type = T_CHOICE, .offset = offsetof(struct config, n), \
-	  .def = (d), .choices = (c) }
+#define K_STRING(n, d, f)                                                                       \
+	{                                                                                       \
+		.name = #n, .type = T_STRING, .offset = offsetof(struct config, n), .def = (d), \
+		.valid = (f)                                                                    \
+	}
+#define K_NUMBER(n, t, d, lo, hi)                                                          \
+	{                                                                                  \
+		.name = #n, .type = (t), .offset = offsetof(struct config, n), .def = (d), \
+		.min = (lo), .max = (hi)                                                   \
+	}
+#define K_BOOL(n, d)                                                                         \
+	{                                                                                    \
+		.name = #n, .type = T_BOOL, .offset = offsetof(struct config, n), .def = (d) \
+	}
+#define K_CHOICE(n, d, c)                                                                       \
+	{                                                                                       \
+		.name = #n, .type = T_CHOICE, .offset = offsetof(struct config, n), .def = (d), \
+		.choices = (c)                                                                  \
+	}
 
 static const struct key_def keys[] = {
 	K_STRING(origin, NULL, names_container_valid),
@@ -283,7 +281,9 @@ static const struct key_def keys[] = {
 	K_NUMBER(start_timeout, T_DURATION, "10s", 1, 300),
 	K_STRING(name, "%o-%u-%r", valid_template),
 	K_CHOICE(share, "session", config_share_names),
-	{ .name = "device", .type = T_DEVICE, .valid = valid_device,
+	{ .name = "device",
+	  .type = T_DEVICE,
+	  .valid = valid_device,
 	  .max_repeat = CONFIG_MAX_DEVICES },
 	K_CHOICE(boot, "init", config_boot_names),
 	K_NUMBER(pool, T_NUMBER, "0", 0, CONFIG_MAX_POOL),
@@ -408,8 +408,7 @@ static void free_value(const struct key_def *k, union value *v)
 }
 
 /* Move V into C (V is left empty). -E2BIG when a list is full. */
-static int store_value(struct config *c, const struct key_def *k,
-		       union value *v)
+static int store_value(struct config *c, const struct key_def *k, union value *v)
 {
 	void *field = (char *)c + k->offset;
 
@@ -514,22 +513,22 @@ struct parser {
 	char *buf;
 	size_t len, pos;
 	unsigned line;
-	int error;              /* first error, sticky */
-	void *names;            /* tsearch tree of section headers seen */
-	const char *cur_name;   /* current header, owned by names */
-	size_t count[N_KEYS];   /* uses of each key in the current section */
+	int error;            /* first error, sticky */
+	void *names;          /* tsearch tree of section headers seen */
+	const char *cur_name; /* current header, owned by names */
+	size_t count[N_KEYS]; /* uses of each key in the current section */
 	struct section *sections;
 	size_t n_sections;
-	ssize_t cur;            /* index in sections, -1: does not apply */
-	bool shortened;         /* the current line's value is in side */
-	unsigned keep_line;     /* where the resolved 'keep' was set */
+	ssize_t cur;        /* index in sections, -1: does not apply */
+	bool shortened;     /* the current line's value is in side */
+	unsigned keep_line; /* where the resolved 'keep' was set */
 	char text[CONFIG_MAX_LINE + 1];
 	char side[CONFIG_MAX_LINE + 1];
 };
 
 /* Record "PATH:LINE: message" and make it the parser's error. */
-__attribute__((format(printf, 4, 5))) static int
-perr_at(struct parser *p, unsigned line, int r, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int perr_at(struct parser *p, unsigned line, int r,
+							 const char *fmt, ...)
 {
 	char msg[TW_ERR_MAX];
 	va_list ap;
@@ -551,8 +550,7 @@ static void parser_done(struct parser *p)
 
 	for (i = 0; i < p->n_sections; i++) {
 		for (j = 0; j < p->sections[i].n_entries; j++)
-			free_value(p->sections[i].entries[j].key,
-				   &p->sections[i].entries[j].v);
+			free_value(p->sections[i].entries[j].key, &p->sections[i].entries[j].v);
 		free(p->sections[i].entries);
 	}
 	free(p->sections);
@@ -560,8 +558,7 @@ static void parser_done(struct parser *p)
 	free(p->buf);
 }
 
-static bool applies(const struct parser *p, enum section_kind kind,
-		    const char *arg)
+static bool applies(const struct parser *p, enum section_kind kind, const char *arg)
 {
 	size_t i;
 
@@ -598,8 +595,7 @@ static const struct section_type *find_section_type(const char *name)
 		n = strlen(section_types[i].prefix);
 		if (!section_types[i].has_arg && streq(name, section_types[i].prefix))
 			return &section_types[i];
-		if (section_types[i].has_arg &&
-		    strncmp(name, section_types[i].prefix, n) == 0 &&
+		if (section_types[i].has_arg && strncmp(name, section_types[i].prefix, n) == 0 &&
 		    valid_section_arg(name + n))
 			return &section_types[i];
 	}
@@ -651,8 +647,7 @@ static int read_section(struct parser *p, const char *t)
 	int r;
 
 	if (n < 2 || t[n - 1] != ']' || strpbrk(t + 1, "[]") != t + n - 1)
-		return perr(p, -EINVAL, "malformed section header '%s'",
-			    quote(q, t));
+		return perr(p, -EINVAL, "malformed section header '%s'", quote(q, t));
 	name = strndup(t + 1, n - 2);
 	if (!name)
 		return perr(p, -ENOMEM, "out of memory");
@@ -677,8 +672,7 @@ static int read_section(struct parser *p, const char *t)
 /* Entries ------------------------------------------------------------- */
 
 /* Keep V (taking it) if the current section applies, else drop it. */
-static int keep_entry(struct parser *p, const struct key_def *k,
-		      union value *v)
+static int keep_entry(struct parser *p, const struct key_def *k, union value *v)
 {
 	struct section *s;
 	struct kv_entry *e;
@@ -728,8 +722,7 @@ static int handle_entry(struct parser *p, const char *name, const char *value)
 		return r;
 	r = parse_value(k, value, &v);
 	if (r == -EINVAL)
-		return perr(p, r, "bad value '%s' for '%s'", quote(q, value),
-			    k->name);
+		return perr(p, r, "bad value '%s' for '%s'", quote(q, value), k->name);
 	if (r < 0) {
 		free_value(k, &v);
 		return perr(p, r, "out of memory");
@@ -739,8 +732,7 @@ static int handle_entry(struct parser *p, const char *name, const char *value)
 }
 
 /* inih's handler: one key = value of the line the reader just gave. */
-static int ini_handle(void *user, const char *section, const char *name,
-		      const char *value)
+static int ini_handle(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
 
@@ -765,8 +757,7 @@ static bool is_blank(char c)
 }
 
 /* Hand inih LINE, or SHORT when LINE does not fit its buffer. */
-static int emit(struct parser *p, char *out, size_t size, const char *line,
-		const char *shortform)
+static int emit(struct parser *p, char *out, size_t size, const char *line, const char *shortform)
 {
 	const char *s = strlen(line) + 2 <= size ? line : shortform;
 	size_t n = strlen(s);
@@ -823,16 +814,14 @@ static bool has_inline_comment(const char *t)
 }
 
 /* Check one line (without its newline) and give inih what it should see. */
-static int read_line(struct parser *p, const char *s, size_t n, char *out,
-		     size_t size)
+static int read_line(struct parser *p, const char *s, size_t n, char *out, size_t size)
 {
 	char *t;
 
 	if (n > 0 && s[n - 1] == '\r')
 		n--;
 	if (n > CONFIG_MAX_LINE)
-		return perr(p, -EINVAL, "line longer than %d bytes",
-			    CONFIG_MAX_LINE);
+		return perr(p, -EINVAL, "line longer than %d bytes", CONFIG_MAX_LINE);
 	if (memchr(s, '\0', n))
 		return perr(p, -EINVAL, "NUL byte in line");
 	if (has_control(s, n))
@@ -882,8 +871,7 @@ static char *ini_read(char *str, int num, void *stream)
 
 /* Loading ------------------------------------------------------------- */
 
-static int apply_sections(struct parser *p, struct config *c,
-			  enum section_kind kind)
+static int apply_sections(struct parser *p, struct config *c, enum section_kind kind)
 {
 	struct kv_entry *e;
 	size_t i, j;
@@ -898,8 +886,7 @@ static int apply_sections(struct parser *p, struct config *c,
 				p->keep_line = e->line;
 			r = store_value(c, e->key, &e->v);
 			if (r == -E2BIG)
-				return perr_at(p, e->line, -EINVAL,
-					       "'%s' is repeated too often",
+				return perr_at(p, e->line, -EINVAL, "'%s' is repeated too often",
 					       e->key->name);
 			if (r < 0)
 				return perr_at(p, e->line, r, "cannot store value");
@@ -911,8 +898,7 @@ static int apply_sections(struct parser *p, struct config *c,
 /* Global, then groups in file order, then the user's section. */
 static int resolve(struct parser *p, struct config *c)
 {
-	static const enum section_kind order[] = { SEC_GLOBAL, SEC_GROUP,
-						   SEC_USER };
+	static const enum section_kind order[] = { SEC_GLOBAL, SEC_GROUP, SEC_USER };
 	size_t i;
 	int r;
 
@@ -946,8 +932,8 @@ static int parse(struct parser *p)
 	return 0;
 }
 
-int config_load_fd(int fd, const char *name, const struct config_who *who,
-		   struct config *ret, struct tw_err *err)
+int config_load_fd(int fd, const char *name, const struct config_who *who, struct config *ret,
+		   struct tw_err *err)
 {
 	struct parser p = { .path = name, .who = who, .err = err, .cur = -1 };
 	struct config c = { 0 };
@@ -955,8 +941,7 @@ int config_load_fd(int fd, const char *name, const struct config_who *who,
 
 	r = util_read_capped(fd, CONFIG_MAX_FILE, &p.buf, &p.len);
 	if (r == -EFBIG)
-		return fail(err, -EINVAL, "%s: file larger than %d bytes", name,
-			    CONFIG_MAX_FILE);
+		return fail(err, -EINVAL, "%s: file larger than %d bytes", name, CONFIG_MAX_FILE);
 	if (r < 0)
 		return fail(err, r, "%s: cannot read: %m", name);
 	r = parse(&p);
@@ -971,8 +956,8 @@ int config_load_fd(int fd, const char *name, const struct config_who *who,
 	return 0;
 }
 
-int config_load(const char *path, const struct config_who *who,
-		struct config *ret, struct tw_err *err)
+int config_load(const char *path, const struct config_who *who, struct config *ret,
+		struct tw_err *err)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
@@ -998,27 +983,23 @@ static int check_trusted(int fd, const char *path, const char *dir, struct tw_er
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return fail(err, -errno, "%s: cannot stat %s: %m", path,
-			    dir ? dir : "it");
+		return fail(err, -errno, "%s: cannot stat %s: %m", path, dir ? dir : "it");
 	if (!dir && !S_ISREG(st.st_mode))
-		return fail(err, -EINVAL, "%s: not a regular file, refusing it",
-			    path);
+		return fail(err, -EINVAL, "%s: not a regular file, refusing it", path);
 	if (dir && !S_ISDIR(st.st_mode))
-		return fail(err, -ENOTDIR, "%s: %s is not a directory", path,
-			    dir);
+		return fail(err, -ENOTDIR, "%s: %s is not a directory", path, dir);
 	if (st.st_uid != 0)
-		return fail(err, -EPERM, "%s: %s%snot owned by root, refusing it",
-			    path, dir ? dir : "", dir ? " is " : "");
+		return fail(err, -EPERM, "%s: %s%snot owned by root, refusing it", path,
+			    dir ? dir : "", dir ? " is " : "");
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return fail(err, -EPERM,
-			    "%s: %s%swritable by group or others, refusing it",
-			    path, dir ? dir : "", dir ? " is " : "");
+		return fail(err, -EPERM, "%s: %s%swritable by group or others, refusing it", path,
+			    dir ? dir : "", dir ? " is " : "");
 	return 0;
 }
 
 /* Replace *DIR by its subdirectory NAME (a symlink is refused). */
-static int descend(int *dir, const char *name, const char *prefix,
-		   const char *path, struct tw_err *err)
+static int descend(int *dir, const char *name, const char *prefix, const char *path,
+		   struct tw_err *err)
 {
 	int fd, r;
 
@@ -1026,8 +1007,7 @@ static int descend(int *dir, const char *name, const char *prefix,
 		return fail(err, -EINVAL, "%s: '..' in path, refusing it", path);
 	fd = openat(*dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, -errno, "%s: cannot open directory %s: %m",
-			    path, prefix);
+		return fail(err, -errno, "%s: cannot open directory %s: %m", path, prefix);
 	close(*dir);
 	*dir = fd;
 	r = check_trusted(fd, path, prefix, err);
@@ -1088,13 +1068,10 @@ int config_open_trusted(const char *path, int *ret_fd, struct tw_err *err)
 		return r;
 	last = path + r;
 	if (!*last || streq(last, ".") || streq(last, ".."))
-		return fail(err, -EINVAL, "%s: not a regular file, refusing it",
-			    path);
-	fd = openat(dir, last,
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+		return fail(err, -EINVAL, "%s: not a regular file, refusing it", path);
+	fd = openat(dir, last, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ELOOP)
-		return fail(err, -ELOOP, "%s: is a symbolic link, refusing it",
-			    path);
+		return fail(err, -ELOOP, "%s: is a symbolic link, refusing it", path);
 	if (fd < 0)
 		return fail(err, -errno, "%s: cannot open: %m", path);
 	r = check_trusted(fd, path, NULL, err);

@@ -13,8 +13,8 @@
 #define TW_ERR_MAX 512
 
 struct tw_err {
-	int code;               /* a positive errno, 0 while nothing failed */
-	char msg[TW_ERR_MAX];   /* a sentence for people, "" while nothing failed */
+	int code;             /* a positive errno, 0 while nothing failed */
+	char msg[TW_ERR_MAX]; /* a sentence for people, "" while nothing failed */
 };
 
 /*
@@ -22,7 +22,8 @@ struct tw_err {
  * so that a failing function can end with "return tw_err_set(e, r, …)".
  * e may be NULL (the caller does not want the text).
  */
-int tw_err_set(struct tw_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int tw_err_set(struct tw_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Put context in front of what is there already: "CONTEXT: old message".

@@ -39,7 +39,8 @@ bool names_user_safe(const char *s)
 /* 1..MAX of [A-Za-z0-9_.-], not starting with '.' or '-' (LXC's rule for names). */
 static bool ident_valid(const char *s, size_t max)
 {
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 	size_t n = s ? strlen(s) : 0;
 
 	if (n == 0 || n > max || s[0] == '.' || s[0] == '-')
@@ -86,12 +87,23 @@ static int expand(const char *tmpl, const char *origin, const char *user, uid_t 
 			piece = one;
 		} else {
 			switch (*++p) {
-			case 'o': piece = origin; break;
-			case 'u': piece = user; break;
-			case 'U': piece = uidbuf; break;
-			case 's': piece = session ? session : ""; break;
-			case 'r': piece = rnd; break;
-			default: return -EINVAL;
+			case 'o':
+				piece = origin;
+				break;
+			case 'u':
+				piece = user;
+				break;
+			case 'U':
+				piece = uidbuf;
+				break;
+			case 's':
+				piece = session ? session : "";
+				break;
+			case 'r':
+				piece = rnd;
+				break;
+			default:
+				return -EINVAL;
 			}
 		}
 		size_t n = strlen(piece);

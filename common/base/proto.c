@@ -229,7 +229,9 @@ int proto_recv(int sock, struct proto_msg *m, int *fds, size_t max_fds, size_t *
 		return -ENOMEM;
 	m->cap = PROTO_MAX_MSG;
 	struct iovec iov = { .iov_base = m->data, .iov_len = PROTO_MAX_MSG };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	ssize_t n;
 	do

@@ -40,8 +40,8 @@ struct copy_spec {
 	const char *user;    /* the user's name, for kept data (keep = yes) */
 	uid_t uid;           /* the session's user, passed through with userns */
 	gid_t gid;
-	bool debug;          /* the driver keeps a full log of this copy */
-	bool pool;           /* made ahead of logins: no user yet */
+	bool debug; /* the driver keeps a full log of this copy */
+	bool pool;  /* made ahead of logins: no user yet */
 };
 
 /* A program to run inside, as a user. */
@@ -51,22 +51,22 @@ struct copy_exec {
 	const gid_t *groups;
 	size_t n_groups;
 	const char *cwd;
-	const char *path;   /* program to execute inside */
+	const char *path; /* program to execute inside */
 	char *const *argv;
 	char *const *envp;
-	int fds[3];         /* stdin, stdout, stderr (unused with a pty) */
-	bool pty;           /* a terminal of the copy's own */
+	int fds[3]; /* stdin, stdout, stderr (unused with a pty) */
+	bool pty;   /* a terminal of the copy's own */
 	unsigned short rows, cols;
 };
 
 /* A file (or with data NULL, a directory) to put into the running copy. */
 struct copy_file {
-	const char *path;   /* absolute, inside the copy */
+	const char *path; /* absolute, inside the copy */
 	const char *data;
 	size_t len;
 	mode_t mode;
-	uid_t uid;          /* its owner; directories made for it at or below */
-	gid_t gid;          /* owned_below get this owner too, those above root */
+	uid_t uid; /* its owner; directories made for it at or below */
+	gid_t gid; /* owned_below get this owner too, those above root */
 	const char *owned_below;
 };
 
@@ -74,8 +74,8 @@ struct copy_file {
 struct copy_retired {
 	char session[32];
 	char name[64];
-	bool removed;       /* nothing of the copy is left */
-	bool kept;          /* keep = yes: its data were kept */
+	bool removed; /* nothing of the copy is left */
+	bool kept;    /* keep = yes: its data were kept */
 	char kept_user[256];
 };
 
@@ -118,7 +118,7 @@ struct copy_usage_want {
 enum copy_verdict { COPY_OK, COPY_WARN, COPY_FAIL, COPY_RUNNING };
 #define COPY_FINDINGS_MAX 2
 struct copy_finding {
-	enum copy_verdict verdict; /* COPY_RUNNING: the origin runs (its copies would break) */
+	enum copy_verdict verdict;    /* COPY_RUNNING: the origin runs (its copies would break) */
 	char msg[2 * PATH_MAX + 128]; /* after the origin's name: "does not exist in …" */
 	char fix[2 * PATH_MAX + 128]; /* one line for the admin, "" with COPY_OK */
 };
@@ -173,7 +173,8 @@ struct copy_driver {
 	/* Does a container NAME run in place (a copy, or an origin)? */
 	bool (*running)(const char *place, const char *name);
 	/* Every copy of ours in place, marked with its session; fn < 0 stops. */
-	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);
+	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data),
+		    void *data);
 	/* The origin ORIGIN in PLACE, for doctor: findings into ret; how many. */
 	size_t (*check_origin)(const char *place, const char *origin,
 			       struct copy_finding ret[COPY_FINDINGS_MAX]);

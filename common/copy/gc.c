@@ -56,8 +56,12 @@ int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const c
 	snprintf(sock, sizeof(sock), "%s/sock/%s", rundir, e->session);
 	unlink(sock);
 	ledger_remove(rundir, e->session);
-	struct gc_item it = { .session = e->session, .user = e->user, .rhost = e->rhost,
-			      .container = e->container, .reason = reason, .error = r };
+	struct gc_item it = { .session = e->session,
+			      .user = e->user,
+			      .rhost = e->rhost,
+			      .container = e->container,
+			      .reason = reason,
+			      .error = r };
 	report(rep, &it);
 	return r;
 }
@@ -80,7 +84,8 @@ static int collect_record(const struct ledger_entry *e, void *data)
 			l->st->copies++;
 		return 0;
 	}
-	if (l->n < GC_MAX_LIVE && util_strscpy(l->names[l->n], sizeof(l->names[0]), e->container) == 0)
+	if (l->n < GC_MAX_LIVE &&
+	    util_strscpy(l->names[l->n], sizeof(l->names[0]), e->container) == 0)
 		l->n++;
 	return 0;
 }
@@ -114,8 +119,9 @@ static int collect_copy(const struct copy_found *f, void *data)
 	if (is_live(l, f->name) || session_alive(l->rundir, f->session))
 		return 0;
 	int r = copy_driver_named("lxc")->destroy(l->place, f->name);
-	struct gc_item it = { .session = f->session, .container = f->name, .reason = "gc-orphan",
-			      .error = r };
+	struct gc_item it = {
+		.session = f->session, .container = f->name, .reason = "gc-orphan", .error = r
+	};
 	l->st->copies += r == 0;
 	report(l->rep, &it);
 	return 0;
@@ -164,13 +170,14 @@ static void collect_debug_logs(struct live *l)
 		return;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		if (n <= 4 || n - 4 > NAMES_CONTAINER_MAX || strcmp(de->d_name + n - 4, ".log") != 0)
+		if (n <= 4 || n - 4 > NAMES_CONTAINER_MAX ||
+		    strcmp(de->d_name + n - 4, ".log") != 0)
 			continue;
 		memcpy(name, de->d_name, n - 4);
 		name[n - 4] = '\0';
 		if (!names_container_valid(name) || is_live(l, name) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    time(NULL) - st.st_mtime < GC_DEBUG_LOG_KEEP_S)
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || time(NULL) - st.st_mtime < GC_DEBUG_LOG_KEEP_S)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			l->st->logs++;
@@ -285,8 +292,10 @@ int gc_drain_pool(const char *rundir, const char *keep, const struct gc_report *
 		n += r == 0;
 		/* A drained copy's end is logged by its post-stop hook; only a failure here. */
 		if (r < 0) {
-			struct gc_item it = { .session = list[i].session, .container = list[i].container,
-					      .reason = "drain", .error = r };
+			struct gc_item it = { .session = list[i].session,
+					      .container = list[i].container,
+					      .reason = "drain",
+					      .error = r };
 			report(rep, &it);
 		}
 	}

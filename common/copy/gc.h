@@ -13,12 +13,12 @@
 #include "ledger.h"
 
 struct gc_stats {
-	unsigned records;  /* ledger records of dead keepers */
-	unsigned copies;   /* copies destroyed */
-	unsigned locks;    /* stale lock files */
-	unsigned cgroups;  /* leftover lxc.monitor/payload cgroups */
-	unsigned sockets;  /* session sockets without a record */
-	unsigned logs;     /* debug logs of copies gone for a day */
+	unsigned records; /* ledger records of dead keepers */
+	unsigned copies;  /* copies destroyed */
+	unsigned locks;   /* stale lock files */
+	unsigned cgroups; /* leftover lxc.monitor/payload cgroups */
+	unsigned sockets; /* session sockets without a record */
+	unsigned logs;    /* debug logs of copies gone for a day */
 };
 
 /* One session or copy gc destroyed (or failed to). Fields may be NULL. */

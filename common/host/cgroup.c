@@ -292,7 +292,8 @@ int cgroup_enter_own(const char *root)
 		return 0;
 	if (mkdirat(rfd, CGROUP_OWN, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	_cleanup_close_ int fd = openat(rfd, CGROUP_OWN "/cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd =
+		openat(rfd, CGROUP_OWN "/cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	/* "0": the writer itself */

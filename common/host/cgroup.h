@@ -39,8 +39,8 @@
 
 enum cgroup_layout {
 	CGROUP_UNIFIED, /* cgroup v2 only, at the root */
-	CGROUP_HYBRID,	/* v1 controllers, and a v2 hierarchy at <root>/unified */
-	CGROUP_LEGACY,	/* v1 controllers only */
+	CGROUP_HYBRID,  /* v1 controllers, and a v2 hierarchy at <root>/unified */
+	CGROUP_LEGACY,  /* v1 controllers only */
 };
 
 /* Which of a copy's two cgroups. */
@@ -112,7 +112,7 @@ bool cgroup_controllers_has(const char *text, const char *controller);
 
 /* What a copy uses, from its payload cgroup. -1: unknown. */
 struct cgroup_usage {
-	int64_t memory;	  /* bytes charged (v2 memory.current, v1 memory.usage_in_bytes) */
+	int64_t memory;   /* bytes charged (v2 memory.current, v1 memory.usage_in_bytes) */
 	int64_t cpu_usec; /* CPU time (v2 cpu.stat usage_usec, v1 cpuacct.usage) */
 };
 

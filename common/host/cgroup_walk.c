@@ -27,7 +27,8 @@
 static bool maybe_cgroup(const struct dirent *de)
 {
 	/* liblxc keeps init in a ".lxc" child: only "." and ".." are not cgroups */
-	return (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) && !util_dot_or_dotdot(de->d_name);
+	return (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+	       !util_dot_or_dotdot(de->d_name);
 }
 
 /* The entry de of dfd, if it is a directory (a cgroup): an fd, else -errno. */
@@ -178,7 +179,8 @@ static unsigned kill_procs(int dfd)
 	if (read_procs(dfd, &l) < 0)
 		return 0;
 	for (size_t off = 0; off < l.n; off += KILL_BATCH)
-		killed += kill_batch(dfd, l.pids + off, l.n - off < KILL_BATCH ? l.n - off : KILL_BATCH);
+		killed += kill_batch(dfd, l.pids + off,
+				     l.n - off < KILL_BATCH ? l.n - off : KILL_BATCH);
 	return killed;
 }
 
@@ -255,7 +257,8 @@ static bool remove_at(int parent, const char *name, unsigned depth);
 /* The empty cgroups below NAME of parent, deepest first. */
 static void remove_children(int parent, const char *name, unsigned depth)
 {
-	_cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd =
+		openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	if (fd < 0 || util_list_dir(fd, &d) < 0)

@@ -20,7 +20,8 @@
 
 static int format_info(const struct kept_entry *e, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "user=%s\nsession=%s\ncontainer=%s\norigin=%s\nstarted=%lld\nended=%lld\n",
+	int n = snprintf(buf, len,
+			 "user=%s\nsession=%s\ncontainer=%s\norigin=%s\nstarted=%lld\nended=%lld\n",
 			 e->user, e->session, e->container, e->origin, (long long)e->started,
 			 (long long)e->ended);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
@@ -31,7 +32,8 @@ static int parse_time(const char *text, const char *key, time_t *ret)
 	char v[32];
 	uint64_t t;
 	const char *end;
-	if (util_kv_get(text, key, v, sizeof(v)) < 0 || util_parse_u64(v, INT64_MAX, &end, &t) < 0 || *end)
+	if (util_kv_get(text, key, v, sizeof(v)) < 0 ||
+	    util_parse_u64(v, INT64_MAX, &end, &t) < 0 || *end)
 		return -EBADMSG;
 	*ret = (time_t)t;
 	return 0;
@@ -113,7 +115,8 @@ int kept_save(const char *copydir, struct kept_entry *ret)
 		return udir;
 	if (mkdirat(udir, ret->session, 0700) < 0)
 		return -errno;
-	_cleanup_close_ int sdir = openat(udir, ret->session, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int sdir =
+		openat(udir, ret->session, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sdir < 0 || renameat(dfd, "overlay/delta", sdir, "upper") < 0) {
 		r = -errno;
 		unlinkat(udir, ret->session, AT_REMOVEDIR);

@@ -53,7 +53,10 @@ static int load_libssh(void)
 	void *h = dlopen(LIBSSH_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!h)
 		return -ENOSYS;
-	struct { void **ptr; const char *name; } syms[] = {
+	struct {
+		void **ptr;
+		const char *name;
+	} syms[] = {
 		{ (void **)&lib.key_free, "ssh_key_free" },
 		{ (void **)&lib.string_free_char, "ssh_string_free_char" },
 		{ (void **)&lib.get_publickey_hash, "ssh_get_publickey_hash" },
@@ -164,8 +167,8 @@ static int key_fingerprint(ssh_key key, char fp[static KEYS_FP_MAX])
 		return -EINVAL;
 
 	size_t n = strcspn(s, "=");
-	if (strncmp(s, FP_PREFIX, strlen(FP_PREFIX)) != 0 ||
-	    n <= strlen(FP_PREFIX) || n >= KEYS_FP_MAX)
+	if (strncmp(s, FP_PREFIX, strlen(FP_PREFIX)) != 0 || n <= strlen(FP_PREFIX) ||
+	    n >= KEYS_FP_MAX)
 		return -EINVAL;
 	memcpy(fp, s, n);
 	fp[n] = '\0';
@@ -214,8 +217,8 @@ static bool blob_declares(const char *b64, const char *type)
 
 	if (tl >= KEYS_TYPE_NAME_MAX || b64_prefix(b64, raw, 4 + tl) != 4 + tl)
 		return false;
-	uint32_t len = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
-		       (uint32_t)raw[2] << 8 | raw[3];
+	uint32_t len =
+		(uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
 	return len == tl && memcmp(raw + 4, type, tl) == 0;
 }
 
@@ -239,8 +242,7 @@ static int key_check(const char *type, const char *b64, struct key_entry *e)
 	const char *name = lib.key_type_to_char(lib.key_type(key));
 	if (!name || strcmp(name, type) != 0)
 		return -EINVAL;
-	if (lib.pki_export_pubkey_base64(key, &canon) != SSH_OK ||
-	    strcmp(canon, b64) != 0)
+	if (lib.pki_export_pubkey_base64(key, &canon) != SSH_OK || strcmp(canon, b64) != 0)
 		return -EINVAL;
 
 	int r = key_fingerprint(key, e->fp);

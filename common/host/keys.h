@@ -14,15 +14,15 @@
 #define KEYS_FP_MAX 128
 
 struct key_entry {
-	char *line;        /* the whole line as written, options included */
+	char *line;           /* the whole line as written, options included */
 	char fp[KEYS_FP_MAX]; /* "SHA256:..." */
-	char *type;        /* "ssh-ed25519", ... */
+	char *type;           /* "ssh-ed25519", ... */
 };
 
 struct key_list {
 	struct key_entry *keys;
 	size_t n;
-	size_t skipped; /* lines libssh could not parse (or over the cap) */
+	size_t skipped;        /* lines libssh could not parse (or over the cap) */
 	size_t first_bad_line; /* 1-based line number of the first skipped, 0 if none */
 };
 

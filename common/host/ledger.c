@@ -50,20 +50,20 @@ int ledger_lock(const char *rundir)
 
 int ledger_format(const struct ledger_entry *e, char *buf, size_t max)
 {
-	int n = snprintf(buf, max,
-			 "session=%s\nuser=%s\nuid=%u\ncontainer=%s\nlxcpath=%s\norigin=%s\n"
-			 "state=%s\nrhost=%s\nservice=%s\nkeeper=%d\nkeeper_start=%llu\n"
-			 "caller=%d\nstarted=%lld\nstarted_ms=%llu\nshare=%s\nlogins=%u\noptions=%s\n",
-			 e->session, e->user, (unsigned)e->uid, e->container, e->lxcpath,
-			 e->origin, e->state, e->rhost, e->service, (int)e->keeper,
-			 (unsigned long long)e->keeper_start, (int)e->caller,
-			 (long long)e->started, (unsigned long long)e->started_ms, e->share,
-			 e->logins, e->options);
+	int n = snprintf(
+		buf, max,
+		"session=%s\nuser=%s\nuid=%u\ncontainer=%s\nlxcpath=%s\norigin=%s\n"
+		"state=%s\nrhost=%s\nservice=%s\nkeeper=%d\nkeeper_start=%llu\n"
+		"caller=%d\nstarted=%lld\nstarted_ms=%llu\nshare=%s\nlogins=%u\noptions=%s\n",
+		e->session, e->user, (unsigned)e->uid, e->container, e->lxcpath, e->origin,
+		e->state, e->rhost, e->service, (int)e->keeper, (unsigned long long)e->keeper_start,
+		(int)e->caller, (long long)e->started, (unsigned long long)e->started_ms, e->share,
+		e->logins, e->options);
 	if (n < 0 || (size_t)n >= max)
 		return -ENAMETOOLONG;
 	/* A newline inside a value would forge a field. */
-	const char *const fields[] = { e->user, e->container, e->lxcpath, e->origin,
-				       e->state, e->rhost, e->service, e->share, e->options };
+	const char *const fields[] = { e->user,  e->container, e->lxcpath, e->origin, e->state,
+				       e->rhost, e->service,   e->share,   e->options };
 	for (size_t i = 0; i < ELEMENTSOF(fields); i++)
 		if (strchr(fields[i], '\n'))
 			return -EINVAL;
@@ -89,9 +89,19 @@ static int parse_field(struct ledger_entry *e, const char *k, const char *v)
 	uint64_t n = 0;
 	int r = 0;
 
-#define STR(name) if (strcmp(k, #name) == 0) return set_str(e->name, sizeof(e->name), v)
-	STR(session); STR(user); STR(container); STR(lxcpath); STR(origin);
-	STR(state); STR(rhost); STR(service); STR(share); STR(options);
+#define STR(name)                  \
+	if (strcmp(k, #name) == 0) \
+	return set_str(e->name, sizeof(e->name), v)
+	STR(session);
+	STR(user);
+	STR(container);
+	STR(lxcpath);
+	STR(origin);
+	STR(state);
+	STR(rhost);
+	STR(service);
+	STR(share);
+	STR(options);
 #undef STR
 	if (strcmp(k, "uid") == 0 && (r = set_num(v, UINT32_MAX - 1, &n)) == 0)
 		e->uid = (uid_t)n;

@@ -31,9 +31,9 @@ struct ledger_entry {
 	uint64_t keeper_start; /* /proc starttime, guards against pid reuse */
 	pid_t caller;
 	time_t started;
-	uint64_t started_ms; /* the same, in ms (CLOCK_REALTIME), for durations */
-	char share[16];      /* "user": later logins of the user join this copy */
-	unsigned logins;     /* logins in this copy (more than 1 with share = user) */
+	uint64_t started_ms;              /* the same, in ms (CLOCK_REALTIME), for durations */
+	char share[16];                   /* "user": later logins of the user join this copy */
+	unsigned logins;                  /* logins in this copy (more than 1 with share = user) */
 	char options[LEDGER_OPTIONS_MAX]; /* the copy's options, for throwawayctl show */
 };
 

@@ -4,10 +4,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <grp.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,8 +30,7 @@ int safefs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
-int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
-			size_t *ret_len)
+int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
 	struct stat st;
 	_cleanup_close_ int fd = safefs_open_beneath(dirfd, path, O_RDONLY | O_NONBLOCK, 0);
@@ -58,8 +57,8 @@ read_child(int out, uid_t uid, gid_t gid, const char *home, const char *relpath,
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		_exit(EPERM);
 	/* Check that it took: a silent failure would read as root. */
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != uid ||
+	    eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
 	    getgroups(0, NULL) != 0)
 		_exit(EPERM);
 	int dfd = open(home, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -71,8 +70,8 @@ read_child(int out, uid_t uid, gid_t gid, const char *home, const char *relpath,
 	_exit(util_write_all(out, buf, len) < 0 ? EIO : 0);
 }
 
-int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relpath,
-			size_t max, char **ret_buf, size_t *ret_len)
+int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relpath, size_t max,
+			char **ret_buf, size_t *ret_len)
 {
 	int p[2], status;
 	_cleanup_free_ char *buf = NULL;
@@ -143,8 +142,8 @@ int safefs_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode, uid_t uid
 	return cur;
 }
 
-int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len,
-			 mode_t mode, uid_t uid, gid_t gid, int replace)
+int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len, mode_t mode,
+			 uid_t uid, gid_t gid, int replace)
 {
 	/* No O_TRUNC before the checks: a FIFO must not block us, a hard link
 	 * to a file elsewhere must not be truncated. */
@@ -180,10 +179,10 @@ int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_
 #define REMOVE_DEPTH_MAX 32
 
 struct removal {
-	int topfd;    /* the directory whose contents go (depth 0) */
-	dev_t dev;    /* the only device entered */
+	int topfd;            /* the directory whose contents go (depth 0) */
+	dev_t dev;            /* the only device entered */
 	unsigned long lifted; /* subtrees moved to the top, for their names */
-	int err;      /* the first failure */
+	int err;              /* the first failure */
 };
 
 static void failed(struct removal *rm, int r)
@@ -276,7 +275,8 @@ int safefs_remove_tree(int dirfd, const char *name, dev_t dev)
 		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 	if (st.st_dev != dev)
 		return -EXDEV;
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd =
+		openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	int r = empty_top(fd, dev, NULL);

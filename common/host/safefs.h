@@ -13,8 +13,7 @@
 int safefs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 
 /* Open PATH beneath dirfd read-only, regular files only, and read it capped (util_read_capped). */
-int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
-			size_t *ret_len);
+int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /*
  * Read HOME/RELPATH as the user: a forked child drops to uid/gid with no
@@ -23,8 +22,8 @@ int safefs_read_beneath(int dirfd, const char *path, size_t max, char **ret_buf,
  * the bytes back over a pipe. Trusts nothing in the file or the tree; the
  * caller must be root. -ENOENT when absent, -EFBIG past max, -EPERM, ...
  */
-int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relpath,
-			size_t max, char **ret_buf, size_t *ret_len);
+int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relpath, size_t max,
+			char **ret_buf, size_t *ret_len);
 
 /*
  * Make each missing directory of RELPATH beneath dirfd (mode, owner as
@@ -34,8 +33,8 @@ int safefs_read_as_user(uid_t uid, gid_t gid, const char *home, const char *relp
 int safefs_mkdirs_beneath(int dirfd, const char *relpath, mode_t mode, uid_t uid, gid_t gid);
 
 /* Create RELPATH beneath dirfd (O_EXCL unless replace) with data, mode and owner. */
-int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len,
-			 mode_t mode, uid_t uid, gid_t gid, int replace);
+int safefs_write_beneath(int dirfd, const char *relpath, const void *data, size_t len, mode_t mode,
+			 uid_t uid, gid_t gid, int replace);
 
 /*
  * Remove NAME beneath dirfd and, if a directory, all it holds, without

@@ -66,8 +66,10 @@ int subid_check(uid_t uid, gid_t gid, char *err, size_t len)
 			return -ENOMEM;
 		if (!subid_covers(text, "root", SUBID_BASE, SUBID_COUNT) ||
 		    !subid_covers(text, "root", ids[i], 1)) {
-			snprintf(err, len, "%s does not give root the ids unprivileged copies need "
-					   "(run 'throwawayctl setup-ids')", files[i]);
+			snprintf(err, len,
+				 "%s does not give root the ids unprivileged copies need "
+				 "(run 'throwawayctl setup-ids')",
+				 files[i]);
 			return -ENOENT;
 		}
 	}
@@ -76,7 +78,8 @@ int subid_check(uid_t uid, gid_t gid, char *err, size_t len)
 
 static int append_line(const char *path, const char *line)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	return util_write_all(fd, line, strlen(line));
@@ -98,15 +101,16 @@ int subid_setup(void)
 		/* A file not ending in a newline would glue our line to its last. */
 		bool nl = !*text || text[strlen(text) - 1] == '\n';
 		if (!subid_covers(text, "root", SUBID_BASE, SUBID_COUNT)) {
-			snprintf(line, sizeof(line), "%sroot:%u:%u\n", nl ? "" : "\n", SUBID_BASE, SUBID_COUNT);
+			snprintf(line, sizeof(line), "%sroot:%u:%u\n", nl ? "" : "\n", SUBID_BASE,
+				 SUBID_COUNT);
 			if ((r = append_line(files[i], line)) < 0)
 				return r;
 			added++;
 			nl = true;
 		}
 		if (!subid_covers(text, "root", SUBID_USERS_FIRST, SUBID_USERS_COUNT)) {
-			snprintf(line, sizeof(line), "%sroot:%u:%u\n", nl ? "" : "\n", SUBID_USERS_FIRST,
-				 SUBID_USERS_COUNT);
+			snprintf(line, sizeof(line), "%sroot:%u:%u\n", nl ? "" : "\n",
+				 SUBID_USERS_FIRST, SUBID_USERS_COUNT);
 			if ((r = append_line(files[i], line)) < 0)
 				return r;
 			added++;

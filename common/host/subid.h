@@ -16,8 +16,8 @@
 
 #define SUBID_BASE 1879048192U /* 0x70000000: far above what useradd hands out */
 #define SUBID_COUNT 65536U
-#define SUBID_USERS_FIRST 1000U   /* root may pass through host ids 1000 ... */
-#define SUBID_USERS_COUNT 59000U  /* ... up to 59999: ordinary login users */
+#define SUBID_USERS_FIRST 1000U  /* root may pass through host ids 1000 ... */
+#define SUBID_USERS_COUNT 59000U /* ... up to 59999: ordinary login users */
 
 /* Is [first, first+count) inside one of NAME's ranges in the text of a subid file? */
 bool subid_covers(const char *text, const char *name, unsigned long first, unsigned long count);

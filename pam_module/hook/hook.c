@@ -44,8 +44,8 @@ static int close_record(const struct copy_retired *d)
 		ledger_remove(TW_RUNDIR, d->session);
 	snprintf(uid, sizeof(uid), "%u", (unsigned)e.uid);
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_wall_ms() - e.started_ms));
-	log_event(LOG_INFO, "destroy", "session", e.session, "user", e.user, "uid", uid,
-		  "rhost", e.rhost, "container", e.container, "ms", ms, NULL);
+	log_event(LOG_INFO, "destroy", "session", e.session, "user", e.user, "uid", uid, "rhost",
+		  e.rhost, "container", e.container, "ms", ms, NULL);
 	return 0;
 }
 
@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 	int c = close_record(&d);
 	if (c < 0) {
 		snprintf(why, sizeof(why), "post-stop hook: %s", strerror(-c));
-		log_event(LOG_ERR, "error", "session", d.session, "container", d.name, "reason", why, NULL);
+		log_event(LOG_ERR, "error", "session", d.session, "container", d.name, "reason",
+			  why, NULL);
 	}
 	return c < 0 ? 1 : 0; /* what the driver could not remove, gc will */
 }

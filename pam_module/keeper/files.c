@@ -47,13 +47,14 @@ static int build_passwd(struct keeper *k, char **ret, size_t *ret_len)
 	     l = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(l, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		bool same_name = c1 && (size_t)(c1 - l) == strlen(k->req.user) && !strncmp(l, k->req.user, strlen(k->req.user));
+		bool same_name = c1 && (size_t)(c1 - l) == strlen(k->req.user) &&
+				 !strncmp(l, k->req.user, strlen(k->req.user));
 		bool same_uid = c2 && !strncmp(c2, uidpfx, strlen(uidpfx));
 		if (!same_name && !same_uid)
 			o += sprintf(o, "%s\n", l);
 	}
-	o += sprintf(o, "%s:x:%u:%u::%s:%s\n", k->req.user, (unsigned)k->req.uid, (unsigned)k->req.gid, k->req.home,
-		     k->s.cfg.shell);
+	o += sprintf(o, "%s:x:%u:%u::%s:%s\n", k->req.user, (unsigned)k->req.uid,
+		     (unsigned)k->req.gid, k->req.home, k->s.cfg.shell);
 	*ret = out;
 	*ret_len = (size_t)(o - out);
 	return 0;
@@ -69,8 +70,9 @@ static int build_group(struct keeper *k, char **ret, size_t *ret_len)
 		return r;
 	/* Per group "NAME:x:GID:USER\n": NAME is at most CONFIG_GROUP_NAME_MAX (what
 	 * a [group:NAME] section takes, and the module sends), GID 10 digits. */
-	size_t cap = len + 2 + k->req.n_groups * (CONFIG_GROUP_NAME_MAX + 3 + 10 + 1 +
-						  strlen(k->req.user) + 1);
+	size_t cap =
+		len + 2 +
+		k->req.n_groups * (CONFIG_GROUP_NAME_MAX + 3 + 10 + 1 + strlen(k->req.user) + 1);
 	char *out = malloc(cap), *o = out;
 	if (!out)
 		return -ENOMEM;
@@ -101,8 +103,8 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 		return 0;
 	if (k->s.cfg.ssh_keys == SSH_KEYS_USED)
 		return keys_from_auth_info(k->req.auth_info, keys);
-	int r = safefs_read_as_user(k->req.uid, k->req.gid, k->req.home, ".ssh/authorized_keys", KEYS_MAX_FILE,
-				    &buf, &len);
+	int r = safefs_read_as_user(k->req.uid, k->req.gid, k->req.home, ".ssh/authorized_keys",
+				    KEYS_MAX_FILE, &buf, &len);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -110,8 +112,9 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 		char why[64];
 		snprintf(why, sizeof(why), "%s", strerror(-r));
 		if (r != -ENOENT)
-			log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "reason",
-				  "authorized_keys not used, ignoring", "errno", why, NULL);
+			log_event(LOG_WARNING, "error", "session", k->req.session, "user",
+				  k->req.user, "reason", "authorized_keys not used, ignoring",
+				  "errno", why, NULL);
 		return 0;
 	}
 	r = keys_parse(buf, len, keys);
@@ -119,8 +122,9 @@ static int collect_keys(struct keeper *k, struct key_list *keys)
 		char n[24], line[24];
 		snprintf(n, sizeof(n), "%zu", keys->skipped);
 		snprintf(line, sizeof(line), "%zu", keys->first_bad_line);
-		log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "reason",
-			  "authorized_keys lines skipped, ignoring", "skipped", n, "line", line, NULL);
+		log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user,
+			  "reason", "authorized_keys lines skipped, ignoring", "skipped", n, "line",
+			  line, NULL);
 	}
 	return r;
 }
@@ -133,8 +137,8 @@ static int keys_text(struct keeper *k, char **ret, size_t *ret_len)
 	if (r == 0 && keys.n > 0)
 		r = keys_format(&keys, ret, ret_len);
 	for (size_t i = 0; r == 0 && i < keys.n; i++)
-		log_event(LOG_INFO, "open", "session", k->req.session, "user", k->req.user, "container",
-			  k->s.container, "key", keys.keys[i].fp, NULL);
+		log_event(LOG_INFO, "open", "session", k->req.session, "user", k->req.user,
+			  "container", k->s.container, "key", keys.keys[i].fp, NULL);
 	keys_free(&keys);
 	return r;
 }

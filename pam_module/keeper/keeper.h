@@ -22,9 +22,9 @@ struct pollfd;
 
 struct client {
 	int fd;
-	uid_t uid;  /* SO_PEERCRED */
-	pid_t pid;  /* attached program, 0 if none */
-	bool pty;   /* the program has a terminal (its I/O is reported) */
+	uid_t uid;   /* SO_PEERCRED */
+	pid_t pid;   /* attached program, 0 if none */
+	bool pty;    /* the program has a terminal (its I/O is reported) */
 	bool closer; /* root asked to close; answer when done */
 };
 
@@ -61,8 +61,9 @@ struct request {
 struct session {
 	struct config cfg;
 	char container[NAMES_CONTAINER_MAX + 1]; /* the copy's name */
-	char hostname[NAMES_CONTAINER_MAX + 1];  /* from the name template (= container unless pooled) */
-	bool pooled;                             /* the copy came from the pool */
+	char hostname[NAMES_CONTAINER_MAX +
+		      1]; /* from the name template (= container unless pooled) */
+	bool pooled;      /* the copy came from the pool */
 	const struct copy_driver *drv;
 	struct copy_spec spec; /* what the copy is made from (points into the keeper) */
 	struct copy *copy;     /* prepared by keeper_setup, made by keeper_make_copy */
@@ -72,7 +73,7 @@ struct session {
 	struct caller callers[KEEPER_MAX_CALLERS]; /* the first is the PAM caller */
 	size_t n_callers;
 	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
-	bool housekept; /* keeper_housekeeping has run */
+	bool housekept;                   /* keeper_housekeeping has run */
 	int listenfd;
 	int sigfd;
 	int timerfd;
@@ -95,7 +96,6 @@ struct keeper {
 	struct session s;
 	struct clients cl;
 };
-
 
 /*
  * The keeper's files, each calling only those below it (a test checks

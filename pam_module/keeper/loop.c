@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <syslog.h>
-#include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "copy.h"
@@ -191,7 +191,8 @@ int keeper_loop(struct keeper *k)
 		size_t n_callers = k->s.n_callers, n_clients = k->cl.n;
 		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
 		/* Housekeeping waits for a quiet moment: the first programs come first. */
-		int n = poll(p, P_CALLERS + keeper_poll_peers(k, pc), k->s.housekept ? -1 : HOUSEKEEPING_QUIET_MS);
+		int n = poll(p, P_CALLERS + keeper_poll_peers(k, pc),
+			     k->s.housekept ? -1 : HOUSEKEEPING_QUIET_MS);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -226,8 +227,9 @@ void keeper_teardown(struct keeper *k)
 	/* The copy dies while the end is logged and recorded. */
 	copy_kill(k->s.copy);
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->s.t0_ms));
-	log_event(LOG_INFO, "close", "session", k->req.session, "user", k->req.user, "rhost", k->req.rhost,
-		  "container", k->s.container, "ms", ms, "reason", k->s.end_reason, NULL);
+	log_event(LOG_INFO, "close", "session", k->req.session, "user", k->req.user, "rhost",
+		  k->req.rhost, "container", k->s.container, "ms", ms, "reason", k->s.end_reason,
+		  NULL);
 	strcpy(k->s.entry.state, "stopping");
 	ledger_write(TW_RUNDIR, &k->s.entry);
 	unlink(k->s.sockpath);

@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -98,8 +98,9 @@ static void log_ready(const struct keeper *k)
 {
 	char ms[32];
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(util_now_ms() - k->s.t0_ms));
-	log_event(LOG_INFO, "ready", "session", k->req.session, "user", k->req.user, "rhost", k->req.rhost,
-		  "container", k->s.container, "ms", ms, "keys", k->s.cfg.bind_home ? "home" : NULL, NULL);
+	log_event(LOG_INFO, "ready", "session", k->req.session, "user", k->req.user, "rhost",
+		  k->req.rhost, "container", k->s.container, "ms", ms, "keys",
+		  k->s.cfg.bind_home ? "home" : NULL, NULL);
 }
 
 static int run_session(void)
@@ -112,8 +113,8 @@ static int run_session(void)
 	if (r >= 0) {
 		char uid[16];
 		snprintf(uid, sizeof(uid), "%u", (unsigned)k.req.uid);
-		log_event(LOG_INFO, "open", "session", k.req.session, "user", k.req.user, "uid", uid,
-			  "rhost", k.req.rhost, "service", k.req.service, NULL);
+		log_event(LOG_INFO, "open", "session", k.req.session, "user", k.req.user, "uid",
+			  uid, "rhost", k.req.rhost, "service", k.req.service, NULL);
 		r = keeper_setup(&k, &err);
 	}
 	if (r == -EEXIST && k.s.join[0]) {
@@ -134,8 +135,8 @@ static int run_session(void)
 	if (r >= 0) {
 		log_ready(&k);
 		/* A module that waits may have given up: then nobody will use the copy. */
-		if (k.req.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.s.container, "session",
-						k.req.session) < 0) {
+		if (k.req.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.s.container,
+						    "session", k.req.session) < 0) {
 			tw_err_set(&err, EPIPE, "the login gave up waiting");
 			r = -EPIPE;
 		}

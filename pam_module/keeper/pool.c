@@ -47,14 +47,14 @@
 /* What makes two copies the same, whoever uses them: the keys a copy is made with. */
 static int pool_signature(const struct config *c, char *buf, size_t len)
 {
-	int n = snprintf(buf, len,
-			 "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
-			 "userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu boot=%s",
-			 c->origin, c->origin_lxcpath, c->lxcpath,
-			 config_storage_names[c->storage], (unsigned long long)c->tmpfs_size,
-			 c->userns ? "yes" : "no", c->network, (unsigned long long)c->pids_max,
-			 (unsigned long long)c->memory_max, (unsigned long long)c->cpu_weight,
-			 config_boot_names[c->boot]);
+	int n = snprintf(
+		buf, len,
+		"pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
+		"userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu boot=%s",
+		c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
+		(unsigned long long)c->tmpfs_size, c->userns ? "yes" : "no", c->network,
+		(unsigned long long)c->pids_max, (unsigned long long)c->memory_max,
+		(unsigned long long)c->cpu_weight, config_boot_names[c->boot]);
 	for (size_t i = 0; n > 0 && (size_t)n < len && i < c->n_devices; i++) {
 		int m = snprintf(buf + n, len - (size_t)n, " device=%s", c->devices[i]);
 		n = m < 0 ? m : n + m;
@@ -69,7 +69,8 @@ static bool usable(const struct keeper *k)
 	if (k->s.cfg.pool == 0 || k->s.cfg.keep || k->s.cfg.share != SHARE_SESSION || k->req.debug)
 		return false;
 	/* A pooled copy passes through only the ordinary user ids. */
-	return !k->s.cfg.userns || (k->req.uid >= first && k->req.uid < end && k->req.gid >= first && k->req.gid < end);
+	return !k->s.cfg.userns ||
+	       (k->req.uid >= first && k->req.uid < end && k->req.gid >= first && k->req.gid < end);
 }
 
 bool keeper_pool_wanted(const struct keeper *k, char *sig, size_t len)
@@ -90,7 +91,8 @@ static int adopt_mounts(struct keeper *k)
 	if (k->s.cfg.bind_home)
 		r = copy_inject_bind(k->s.copy, k->req.home, k->req.home, false);
 	for (size_t i = 0; r == 0 && i < k->s.cfg.n_binds; i++)
-		r = copy_inject_bind(k->s.copy, k->s.cfg.binds[i].src, k->s.cfg.binds[i].dst, k->s.cfg.binds[i].ro);
+		r = copy_inject_bind(k->s.copy, k->s.cfg.binds[i].src, k->s.cfg.binds[i].dst,
+				     k->s.cfg.binds[i].ro);
 	return r;
 }
 
@@ -105,7 +107,7 @@ int keeper_pool_adopt(struct keeper *k, struct tw_err *err)
 		r = keeper_populate(k, err);
 	if (r == 0 && (r = adopt_mounts(k)) < 0)
 		tw_err_set(err, 0, "cannot mount your home into the pooled copy (%s)",
-			 strerror(-r));
+			   strerror(-r));
 	return r;
 }
 
@@ -181,7 +183,9 @@ static int reserve(const struct config *cfg, const char *sig, struct ledger_entr
 static int make_one(const struct config *cfg, struct ledger_entry *e)
 {
 	const struct copy_driver *drv = copy_driver_of(cfg);
-	struct copy_spec spec = { .cfg = cfg, .name = e->container, .session = e->session, .pool = true };
+	struct copy_spec spec = {
+		.cfg = cfg, .name = e->container, .session = e->session, .pool = true
+	};
 	struct tw_err err = { 0 };
 	struct copy *c = NULL;
 	int r = copy_prepare(drv, &spec, &c, &err);
@@ -197,13 +201,14 @@ static int make_one(const struct config *cfg, struct ledger_entry *e)
 		r = ledger_write(TW_RUNDIR, e);
 	}
 	if (r < 0) {
-		log_event(LOG_ERR, "error", "session", e->session, "container", e->container, "reason",
-			  err.msg[0] ? err.msg : "a pooled copy did not start", NULL);
+		log_event(LOG_ERR, "error", "session", e->session, "container", e->container,
+			  "reason", err.msg[0] ? err.msg : "a pooled copy did not start", NULL);
 		if (c)
 			copy_stop(c);
 		ledger_remove(TW_RUNDIR, e->session);
 	} else {
-		log_event(LOG_INFO, "pooled", "session", e->session, "container", e->container, NULL);
+		log_event(LOG_INFO, "pooled", "session", e->session, "container", e->container,
+			  NULL);
 	}
 	if (c)
 		copy_free(c);

@@ -63,10 +63,14 @@ int keeper_read_request(struct keeper *k, int fd, struct tw_err *err)
 		tw_err_set(err, 0, "no request from the PAM module (%s)", strerror(-r));
 		return r;
 	}
-	if (strcmp(m.type, "open") != 0 || copy_field(k->req.session, sizeof(k->req.session), proto_get(&m, "session")) < 0 ||
-	    !names_session_valid(k->req.session) || copy_field(k->req.user, sizeof(k->req.user), proto_get(&m, "user")) < 0 ||
-	    proto_getu(&m, "uid", UINT32_MAX - 1, &uid) < 0 || proto_getu(&m, "caller", INT32_MAX, &caller) < 0 ||
-	    copy_field(k->req.config_path, sizeof(k->req.config_path), proto_get(&m, "config")) < 0) {
+	if (strcmp(m.type, "open") != 0 ||
+	    copy_field(k->req.session, sizeof(k->req.session), proto_get(&m, "session")) < 0 ||
+	    !names_session_valid(k->req.session) ||
+	    copy_field(k->req.user, sizeof(k->req.user), proto_get(&m, "user")) < 0 ||
+	    proto_getu(&m, "uid", UINT32_MAX - 1, &uid) < 0 ||
+	    proto_getu(&m, "caller", INT32_MAX, &caller) < 0 ||
+	    copy_field(k->req.config_path, sizeof(k->req.config_path), proto_get(&m, "config")) <
+		    0) {
 		proto_free(&m);
 		tw_err_set(err, 0, "malformed request from the PAM module");
 		return -EBADMSG;

@@ -21,8 +21,8 @@
 #include "proto.h"
 #include "util.h"
 
-static void on_signal_request(struct keeper *k, size_t i, const struct proto_msg *m,
-			      const int *fds, size_t n_fds)
+static void on_signal_request(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
+			      size_t n_fds)
 {
 	const struct client *cl = &k->cl.c[i];
 	(void)fds, (void)n_fds;
@@ -54,7 +54,8 @@ static void on_join(struct keeper *k, size_t i, const struct proto_msg *m, const
 	int fd = -EBADF;
 	(void)fds, (void)n_fds;
 	if (k->s.cfg.share != SHARE_USER || k->s.n_callers >= KEEPER_MAX_CALLERS ||
-	    proto_getu(m, "caller", INT32_MAX, &pid) < 0 || (fd = util_pidfd_open((pid_t)pid)) < 0) {
+	    proto_getu(m, "caller", INT32_MAX, &pid) < 0 ||
+	    (fd = util_pidfd_open((pid_t)pid)) < 0) {
 		keeper_client_error(cl->fd, "cannot join this sandbox", NULL);
 		return;
 	}
@@ -101,7 +102,7 @@ static const struct {
 	void (*handle)(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
 		       size_t n_fds);
 } requests[] = {
-	{ "run", FROM_USER, keeper_request_run },         /* the shell's program, once per connection */
+	{ "run", FROM_USER, keeper_request_run },   /* the shell's program, once per connection */
 	{ "signal", FROM_USER, on_signal_request }, /* to that program */
 	{ "activity", FROM_USER, on_activity },     /* terminal I/O: not idle */
 	{ "close", FROM_ROOT, on_close },           /* a logout, or throwawayctl kill */

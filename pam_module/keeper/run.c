@@ -26,7 +26,6 @@
 #define ADDR_WAIT_MS 3000
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-
 /*
  * With a network, the banner shows the copy's addresses, as
  * lxc-start-ephemeral printed them: the first terminal waits for DHCP a
@@ -37,7 +36,8 @@ static const char *addresses(struct keeper *k, bool pty)
 	if (strcmp(k->s.cfg.network, "none") == 0 || !pty || !k->s.cfg.banner)
 		return NULL;
 	if (!k->s.addrs[0])
-		copy_addresses(k->s.copy, k->s.addrs, sizeof(k->s.addrs), k->s.addrs_tried ? 0 : ADDR_WAIT_MS);
+		copy_addresses(k->s.copy, k->s.addrs, sizeof(k->s.addrs),
+			       k->s.addrs_tried ? 0 : ADDR_WAIT_MS);
 	k->s.addrs_tried = true;
 	return k->s.addrs[0] ? k->s.addrs : NULL;
 }
@@ -54,7 +54,8 @@ static void send_started(struct keeper *k, struct client *cl, int master)
 		    proto_put(&m, "addrs", addresses(k, master >= 0));
 	/* When a session_timeout will end it: the wall-clock time, for the banner. */
 	if (r == 0 && k->s.cfg.session_timeout)
-		r = proto_putu(&m, "ends", (unsigned long long)k->s.entry.started + k->s.cfg.session_timeout);
+		r = proto_putu(&m, "ends",
+			       (unsigned long long)k->s.entry.started + k->s.cfg.session_timeout);
 	if (r == 0)
 		proto_send(cl->fd, &m, master >= 0 ? &master : NULL, master >= 0 ? 1 : 0);
 	proto_free(&m);
@@ -88,14 +89,26 @@ static bool env_hint_ok(const char *kv)
 	return false;
 }
 
-static int build_env(struct keeper *k, const struct proto_msg *m, char **env, char *store, size_t max)
+static int build_env(struct keeper *k, const struct proto_msg *m, char **env, char *store,
+		     size_t max)
 {
 	size_t n = 0, off = 0;
 	const char *base = k->s.cfg.shell;
 	char line[PATH_MAX + 32];
-	const char *fixed[] = { "HOME", k->req.home, "USER", k->req.user, "LOGNAME", k->req.user, "SHELL", base,
-				"PATH", DEFAULT_PATH, "THROWAWAY_SESSION", k->req.session,
-				"THROWAWAY_CONTAINER", k->s.container };
+	const char *fixed[] = { "HOME",
+				k->req.home,
+				"USER",
+				k->req.user,
+				"LOGNAME",
+				k->req.user,
+				"SHELL",
+				base,
+				"PATH",
+				DEFAULT_PATH,
+				"THROWAWAY_SESSION",
+				k->req.session,
+				"THROWAWAY_CONTAINER",
+				k->s.container };
 
 	for (size_t i = 0; i + 1 < ELEMENTSOF(fixed); i += 2) {
 		int len = snprintf(line, sizeof(line), "%s=%s", fixed[i], fixed[i + 1]);
@@ -133,14 +146,15 @@ static int check_sftp(struct keeper *k, const char *cmd, char *why, size_t len)
 	prog[n] = '\0';
 	if (strcmp(base_name(prog), "sftp-server") != 0 || copy_path_exists(k->s.copy, prog))
 		return 0;
-	snprintf(why, len, "this sandbox has no sftp server: %.128s is missing from the origin '%s'",
-		 prog, k->s.cfg.origin);
+	snprintf(why, len,
+		 "this sandbox has no sftp server: %.128s is missing from the origin '%s'", prog,
+		 k->s.cfg.origin);
 	return -ENOPKG;
 }
 
 /* argv for the configured shell: "sh -c CMD", or "-sh" for a login shell. */
-static int build_argv(const struct keeper *k, const struct proto_msg *m, char **argv,
-		      char *login, size_t len)
+static int build_argv(const struct keeper *k, const struct proto_msg *m, char **argv, char *login,
+		      size_t len)
 {
 	const char *mode = proto_get(m, "mode");
 	const char *cmd = proto_get(m, "cmd");
@@ -158,8 +172,8 @@ static int build_argv(const struct keeper *k, const struct proto_msg *m, char **
 	return 0;
 }
 
-static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m, const int *fds,
-		       int *ret_master, char *why, size_t len)
+static int run_program(struct keeper *k, struct client *cl, const struct proto_msg *m,
+		       const int *fds, int *ret_master, char *why, size_t len)
 {
 	unsigned long long rows = 0, cols = 0;
 	char *env[ENV_MAX + 1], store[8192], login[PATH_MAX + 2];
@@ -175,10 +189,18 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 	if (pty && (proto_getu(m, "rows", PROTO_MAX_WINSIZE, &rows) < 0 ||
 		    proto_getu(m, "cols", PROTO_MAX_WINSIZE, &cols) < 0))
 		return -EBADMSG;
-	struct copy_exec x = { .uid = k->req.uid, .gid = k->req.gid, .groups = k->req.groups,
-			      .n_groups = k->req.n_groups, .cwd = k->req.home, .path = k->s.cfg.shell,
-			      .argv = argv, .envp = env, .fds = { fds[0], fds[1], fds[2] },
-			      .pty = pty, .rows = (unsigned short)rows, .cols = (unsigned short)cols };
+	struct copy_exec x = { .uid = k->req.uid,
+			       .gid = k->req.gid,
+			       .groups = k->req.groups,
+			       .n_groups = k->req.n_groups,
+			       .cwd = k->req.home,
+			       .path = k->s.cfg.shell,
+			       .argv = argv,
+			       .envp = env,
+			       .fds = { fds[0], fds[1], fds[2] },
+			       .pty = pty,
+			       .rows = (unsigned short)rows,
+			       .cols = (unsigned short)cols };
 	return copy_enter(k->s.copy, &x, &cl->pid, ret_master);
 }
 
@@ -189,13 +211,15 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
  */
 void keeper_make_spare(struct keeper *k)
 {
-	struct copy_exec who = { .uid = k->req.uid, .gid = k->req.gid, .groups = k->req.groups,
+	struct copy_exec who = { .uid = k->req.uid,
+				 .gid = k->req.gid,
+				 .groups = k->req.groups,
 				 .n_groups = k->req.n_groups };
 	copy_enter_ahead(k->s.copy, &who);
 }
 
 void keeper_request_run(struct keeper *k, size_t i, const struct proto_msg *m, const int *fds,
-		   size_t n_fds)
+			size_t n_fds)
 {
 	struct client *cl = &k->cl.c[i];
 	char why[256] = "";
@@ -206,9 +230,10 @@ void keeper_request_run(struct keeper *k, size_t i, const struct proto_msg *m, c
 		r = run_program(k, cl, m, fds, &master, why, sizeof(why));
 	if (r < 0) {
 		if (!why[0])
-			snprintf(why, sizeof(why), "cannot run the program in your sandbox (%s)", strerror(-r));
-		log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "container",
-			  k->s.container, "reason", why, NULL);
+			snprintf(why, sizeof(why), "cannot run the program in your sandbox (%s)",
+				 strerror(-r));
+		log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user,
+			  "container", k->s.container, "reason", why, NULL);
 		keeper_client_error(cl->fd, why, r == -ENOPKG ? "no-sftp" : NULL);
 		keeper_client_close(k, i);
 		return;
@@ -216,7 +241,8 @@ void keeper_request_run(struct keeper *k, size_t i, const struct proto_msg *m, c
 	cl->pty = master >= 0;
 	k->s.last_activity_ms = util_now_ms();
 	log_event(LOG_INFO, "enter", "session", k->req.session, "user", k->req.user, "container",
-		  k->s.container, "mode", proto_get(m, "mode"), "pty", master >= 0 ? "yes" : "no", NULL);
+		  k->s.container, "mode", proto_get(m, "mode"), "pty", master >= 0 ? "yes" : "no",
+		  NULL);
 	send_started(k, cl, master);
 	if (master >= 0)
 		close(master);

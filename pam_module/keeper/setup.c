@@ -30,10 +30,11 @@
 /* A home we put into a mount entry: absolute, plain characters, no "..". */
 static bool home_ok(const char *h)
 {
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/@+";
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/@+";
 	size_t n = strlen(h);
-	return h[0] == '/' && n > 1 && strspn(h, ok) == n && !strstr(h, "/../") && !strstr(h, "/./") &&
-	       !(n >= 3 && strcmp(h + n - 3, "/..") == 0);
+	return h[0] == '/' && n > 1 && strspn(h, ok) == n && !strstr(h, "/../") &&
+	       !strstr(h, "/./") && !(n >= 3 && strcmp(h + n - 3, "/..") == 0);
 }
 
 static int check_home(struct keeper *k, struct tw_err *err)
@@ -46,7 +47,8 @@ static int check_home(struct keeper *k, struct tw_err *err)
 
 static int load_config(struct keeper *k, struct tw_err *err)
 {
-	struct config_who who = { .user = k->req.user, .groups = (const char *const *)k->req.group_names,
+	struct config_who who = { .user = k->req.user,
+				  .groups = (const char *const *)k->req.group_names,
 				  .n_groups = k->req.n_groups };
 	return config_load_trusted(k->req.config_path, &who, &k->s.cfg, err);
 }
@@ -57,8 +59,7 @@ static int format_options(const struct config *c, char *buf, size_t len)
 	size_t off;
 	int n = snprintf(buf, len, "storage=%s keep=%s userns=%s network=%s share=%s boot=%s",
 			 config_storage_names[c->storage], c->keep ? "yes" : "no",
-			 c->userns ? "yes" : "no", c->network,
-			 config_share_names[c->share],
+			 c->userns ? "yes" : "no", c->network, config_share_names[c->share],
 			 config_boot_names[c->boot]);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
@@ -133,7 +134,8 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		return r;
 	}
 	char sig[LEDGER_OPTIONS_MAX];
-	struct census c = { .k = k, .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
+	struct census c = { .k = k,
+			    .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
 	if (lock < 0 || (r = ledger_foreach(TW_RUNDIR, take_census, &c)) < 0) {
 		tw_err_set(err, 0, "cannot read the session ledger");
@@ -155,7 +157,7 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		k->s.pooled = true;
 	} else if (c.all >= k->s.cfg.max_sessions) {
 		tw_err_set(err, 0, "the host already runs its limit of %llu sandboxes",
-			 (unsigned long long)k->s.cfg.max_sessions);
+			   (unsigned long long)k->s.cfg.max_sessions);
 		return -EUSERS;
 	}
 	r = fill_entry(k, &k->s.entry);
@@ -175,8 +177,9 @@ static int make_socket(struct keeper *k, struct tw_err *err)
 		goto fail;
 	unlink(sa.sun_path);
 	/* The directory is root-owned 0711: nobody can swap the path between these calls. */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(sa.sun_path, k->req.uid, k->req.gid) < 0 ||
-	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 16) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chown(sa.sun_path, k->req.uid, k->req.gid) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(fd, 16) < 0)
 		goto fail;
 	snprintf(k->s.sockpath, sizeof(k->s.sockpath), "%s", sa.sun_path); /* PATH_MAX > sun_path */
 	k->s.listenfd = fd;
@@ -195,7 +198,8 @@ static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 	uint64_t now = util_now_ms();
 	if (k->req.debug) {
 		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(now - *t));
-		log_event(LOG_DEBUG, "debug", "session", k->req.session, "step", step, "ms", ms, NULL);
+		log_event(LOG_DEBUG, "debug", "session", k->req.session, "step", step, "ms", ms,
+			  NULL);
 	}
 	*t = now;
 }
@@ -266,7 +270,7 @@ static int check_userns(struct keeper *k, struct tw_err *err)
 		return 0;
 	if (k->req.uid >= SUBID_COUNT || k->req.gid >= SUBID_COUNT) {
 		tw_err_set(err, 0, "your uid or gid is above %u, which userns = yes cannot map",
-			 SUBID_COUNT - 1);
+			   SUBID_COUNT - 1);
 		return -ERANGE;
 	}
 	k->req.groups[0] = k->req.gid;
@@ -279,16 +283,22 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 	int r = check_home(k, err);
 	if (r < 0 || (r = load_config(k, err)) < 0 || (r = check_userns(k, err)) < 0)
 		return r;
-	r = names_container(k->s.cfg.name, k->s.cfg.origin, k->req.user, k->req.uid, k->req.session, k->s.hostname);
+	r = names_container(k->s.cfg.name, k->s.cfg.origin, k->req.user, k->req.uid, k->req.session,
+			    k->s.hostname);
 	if (r < 0) {
 		tw_err_set(err, 0, "cannot make a copy name from the template '%s'", k->s.cfg.name);
 		return r;
 	}
 	memcpy(k->s.container, k->s.hostname, sizeof(k->s.container));
 	k->s.drv = copy_driver_of(&k->s.cfg);
-	k->s.spec = (struct copy_spec){ .cfg = &k->s.cfg, .name = k->s.container, .session = k->req.session,
-				      .home = k->req.home, .user = k->req.user, .uid = k->req.uid, .gid = k->req.gid,
-				      .debug = k->req.debug };
+	k->s.spec = (struct copy_spec){ .cfg = &k->s.cfg,
+					.name = k->s.container,
+					.session = k->req.session,
+					.home = k->req.home,
+					.user = k->req.user,
+					.uid = k->req.uid,
+					.gid = k->req.gid,
+					.debug = k->req.debug };
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
 	/* On a systemd host the keeper starts in the user's session scope: leave

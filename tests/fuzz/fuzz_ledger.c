@@ -14,13 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool same(const struct ledger_entry *a, const struct ledger_entry *b)
 {
-	return !strcmp(a->session, b->session) && !strcmp(a->user, b->user) &&
-	       a->uid == b->uid && !strcmp(a->container, b->container) &&
-	       !strcmp(a->lxcpath, b->lxcpath) && !strcmp(a->origin, b->origin) &&
-	       !strcmp(a->state, b->state) && !strcmp(a->rhost, b->rhost) &&
-	       !strcmp(a->service, b->service) && a->keeper == b->keeper &&
-	       a->keeper_start == b->keeper_start && a->caller == b->caller &&
-	       a->started == b->started;
+	return !strcmp(a->session, b->session) && !strcmp(a->user, b->user) && a->uid == b->uid &&
+	       !strcmp(a->container, b->container) && !strcmp(a->lxcpath, b->lxcpath) &&
+	       !strcmp(a->origin, b->origin) && !strcmp(a->state, b->state) &&
+	       !strcmp(a->rhost, b->rhost) && !strcmp(a->service, b->service) &&
+	       a->keeper == b->keeper && a->keeper_start == b->keeper_start &&
+	       a->caller == b->caller && a->started == b->started;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

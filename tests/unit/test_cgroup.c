@@ -220,7 +220,8 @@ static void test_cgroup_copy_dirname_bad_name(void **state)
 	long_name[64] = '\0';
 	static const char *const bad[] = { "", ".hidden", "-x", "a/b", "..", "a b", "a\nb" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cgroup_copy_dirname(CGROUP_PAYLOAD, bad[i], buf, sizeof(buf)), -EINVAL);
+		assert_int_equal(cgroup_copy_dirname(CGROUP_PAYLOAD, bad[i], buf, sizeof(buf)),
+				 -EINVAL);
 	assert_int_equal(cgroup_copy_dirname(CGROUP_PAYLOAD, long_name, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(cgroup_copy_dirname(CGROUP_PAYLOAD, NULL, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(cgroup_copy_dirname((enum cgroup_kind)7, "a", buf, sizeof(buf)), -EINVAL);
@@ -230,15 +231,16 @@ static void test_cgroup_copy_dirname_too_long(void **state)
 {
 	(void)state;
 	char buf[16];
-	assert_int_equal(cgroup_copy_dirname(CGROUP_PAYLOAD, "abcd", buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(cgroup_copy_dirname(CGROUP_PAYLOAD, "abcd", buf, sizeof(buf)),
+			 -ENAMETOOLONG);
 }
 
 static void test_cgroup_copy_path_unified(void **state)
 {
 	(void)state;
 	char buf[256];
-	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD, "c1",
-					  buf, sizeof(buf)),
+	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD,
+					  "c1", buf, sizeof(buf)),
 			 0);
 	assert_string_equal(buf, "/sys/fs/cgroup/lxc.payload.c1");
 	/* the hierarchy is the root itself: a name given is not used */
@@ -252,12 +254,12 @@ static void test_cgroup_copy_path_v1(void **state)
 {
 	(void)state;
 	char buf[256];
-	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_HYBRID, "pids", CGROUP_PAYLOAD, "c1",
-					  buf, sizeof(buf)),
+	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_HYBRID, "pids", CGROUP_PAYLOAD,
+					  "c1", buf, sizeof(buf)),
 			 0);
 	assert_string_equal(buf, "/sys/fs/cgroup/pids/lxc.payload.c1");
-	assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, "cpu,cpuacct", CGROUP_MONITOR, "c1", buf,
-					  sizeof(buf)),
+	assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, "cpu,cpuacct", CGROUP_MONITOR, "c1",
+					  buf, sizeof(buf)),
 			 0);
 	assert_string_equal(buf, "/r/cpu,cpuacct/lxc.monitor.c1");
 }
@@ -268,8 +270,8 @@ static void test_cgroup_copy_path_bad_hierarchy(void **state)
 	char buf[256];
 	static const char *const bad[] = { NULL, "", "a/b", ".", "..", "/memory" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, bad[i], CGROUP_PAYLOAD, "c1", buf,
-						  sizeof(buf)),
+		assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, bad[i], CGROUP_PAYLOAD, "c1",
+						  buf, sizeof(buf)),
 				 -EINVAL);
 }
 
@@ -280,9 +282,9 @@ static void test_cgroup_copy_path_bad_name(void **state)
 	assert_int_equal(cgroup_copy_path("/r", CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD, "../x", buf,
 					  sizeof(buf)),
 			 -EINVAL);
-	assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, "pids", CGROUP_PAYLOAD, "", buf,
-					  sizeof(buf)),
-			 -EINVAL);
+	assert_int_equal(
+		cgroup_copy_path("/r", CGROUP_LEGACY, "pids", CGROUP_PAYLOAD, "", buf, sizeof(buf)),
+		-EINVAL);
 }
 
 static void test_cgroup_copy_path_too_long(void **state)
@@ -337,11 +339,26 @@ static void test_cgroup_copy_name_other_names(void **state)
 	char long_name[96];
 	snprintf(long_name, sizeof(long_name), "lxc.payload.%064d", 0);
 	static const char *const other[] = {
-		"init.scope",	     "system.slice",	 "user.slice",	    "throwaway",
-		"lxc.payload",	     "lxc.payload.",	 "lxc.monitor",	    "lxc.monitor.",
-		"lxc.pivot",	     "lxc.payloadx.c1",	 "lxc.payload..c1", "lxc.payload.-c1",
-		"LXC.payload.c1",    "xlxc.payload.c1",	 "lxc.monitor.a b", "lxc.payload.a/b",
-		"lxc.payload.c1\n",  "lxc",		 ".",		    "..",
+		"init.scope",
+		"system.slice",
+		"user.slice",
+		"throwaway",
+		"lxc.payload",
+		"lxc.payload.",
+		"lxc.monitor",
+		"lxc.monitor.",
+		"lxc.pivot",
+		"lxc.payloadx.c1",
+		"lxc.payload..c1",
+		"lxc.payload.-c1",
+		"LXC.payload.c1",
+		"xlxc.payload.c1",
+		"lxc.monitor.a b",
+		"lxc.payload.a/b",
+		"lxc.payload.c1\n",
+		"lxc",
+		".",
+		"..",
 		"",
 	};
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
@@ -382,8 +399,9 @@ static void test_cgroup_parse_procs_bad(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"x\n", "12x\n", "12 \n", " 12\n", "-1\n", "+1\n", "0\n", "\n", "1\n\n", "1\n2\nz",
-		"2147483648\n", "99999999999999999999\n", "1\t2\n",
+		"x\n",    "12x\n", "12 \n", " 12\n",   "-1\n",         "+1\n",
+		"0\n",    "\n",    "1\n\n", "1\n2\nz", "2147483648\n", "99999999999999999999\n",
+		"1\t2\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cgroup_pids l = { 0 };
@@ -423,7 +441,9 @@ static void test_cgroup_parse_number_bad(void **state)
 	(void)state;
 	uint64_t v = 7;
 	static const char *const bad[] = {
-		"", "\n", "max\n", "-1\n", "1 2\n", "12\n3", "12\n\n", " 1\n", "99999999999999999999\n",
+		"",       "\n",    "max\n",
+		"-1\n",   "1 2\n", "12\n3",
+		"12\n\n", " 1\n",  "99999999999999999999\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(cgroup_parse_number(bad[i], &v), -EINVAL);
@@ -546,7 +566,8 @@ static void test_cgroup_foreach_hierarchy_missing_root(void **state)
 {
 	(void)state;
 	struct seen s = { 0 };
-	assert_int_equal(cgroup_foreach_hierarchy("/nonexistent/tw-cgroup", record_hier, &s), -ENOENT);
+	assert_int_equal(cgroup_foreach_hierarchy("/nonexistent/tw-cgroup", record_hier, &s),
+			 -ENOENT);
 	assert_int_equal(s.n, 0);
 }
 
@@ -890,8 +911,9 @@ static void test_cgroup_remove_leftovers_copies_only(void **state)
 	mk(f, "pids/lxc.payload.live");
 	mk(f, "memory/lxc.monitor.live");
 	static const char *const others[] = {
-		"pids/init.scope", "pids/lxc.payload", "pids/lxc.pivot", "pids/lxc.payload.-x",
-		"memory/user.slice", "memory/throwaway", "unified/lxc.payloadx.gone",
+		"pids/init.scope",           "pids/lxc.payload",  "pids/lxc.pivot",
+		"pids/lxc.payload.-x",       "memory/user.slice", "memory/throwaway",
+		"unified/lxc.payloadx.gone",
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
 		mk(f, others[i]);

@@ -32,8 +32,8 @@ static char *write_conf_len(const char *text, size_t len)
 }
 
 /* Load TEXT for WHO; the file is removed again. Returns config_load's r. */
-static int load_len(const char *text, size_t len, const struct config_who *who,
-		    struct config *c, struct tw_err *err, char **ret_path)
+static int load_len(const char *text, size_t len, const struct config_who *who, struct config *c,
+		    struct tw_err *err, char **ret_path)
 {
 	_cleanup_free_ char *path = write_conf_len(text, len);
 	int r;
@@ -46,15 +46,15 @@ static int load_len(const char *text, size_t len, const struct config_who *who,
 	return r;
 }
 
-static int load(const char *text, const struct config_who *who,
-		struct config *c, struct tw_err *err)
+static int load(const char *text, const struct config_who *who, struct config *c,
+		struct tw_err *err)
 {
 	return load_len(text, strlen(text), who, c, err, NULL);
 }
 
 /* Loading TEXT must fail with exactly "PATH" SUFFIX as the message. */
-static void expect_error_len(const char *text, size_t len,
-			     const struct config_who *who, const char *suffix)
+static void expect_error_len(const char *text, size_t len, const struct config_who *who,
+			     const char *suffix)
 {
 	struct tw_err err = { 0 };
 	char want[TW_ERR_MAX];
@@ -65,8 +65,7 @@ static void expect_error_len(const char *text, size_t len,
 	r = load_len(text, len, who, &c, &err, &path);
 	snprintf(want, sizeof(want), "%s%s", path, suffix);
 	if (r >= 0 || strcmp(err.msg, want) != 0)
-		print_error("input:\n%s\nwant: %s\ngot (%d): %s\n", text, want,
-			    r, err.msg);
+		print_error("input:\n%s\nwant: %s\ngot (%d): %s\n", text, want, r, err.msg);
 	assert_int_equal(r, -EINVAL);
 	assert_int_equal(err.code, EINVAL);
 	assert_string_equal(err.msg, want);
@@ -149,37 +148,36 @@ static void test_config_load_defaults(void **state)
 
 static void test_config_load_all_keys(void **state)
 {
-	static const char text[] =
-		"# a comment\n"
-		"; another comment\n"
-		"\n"
-		"[global]\n"
-		"origin = base-1.x_y\n"
-		"origin_lxcpath = /srv/lxc\n"
-		"lxcpath=/srv/copies/\n"
-		"storage = dir\n"
-		"tmpfs_size = 512M\n"
-		"keep = no\n"
-		"bind_home = no\n"
-		"bind = /srv/data:/data:ro\n"
-		"bind = /srv/scratch:/scratch\n"
-		"ssh_keys = used\n"
-		"shell = /bin/bash\n"
-		"userns = no\n"
-		"network = none\n"
-		"pids_max = 100\n"
-		"memory_max = 2G\n"
-		"cpu_weight = 10000\n"
-		"max_sessions = 1\n"
-		"max_sessions_per_user = 2\n"
-		"session_timeout = 1h\n"
-		"idle_timeout = 0s\n"
-		"start_timeout = 5m\n"
-		"name = tw.%u-%r-%U\n"
-		"share = session\n"
-		"boot = init\n"
-		"pool = 0\n"
-		"banner = no\n";
+	static const char text[] = "# a comment\n"
+				   "; another comment\n"
+				   "\n"
+				   "[global]\n"
+				   "origin = base-1.x_y\n"
+				   "origin_lxcpath = /srv/lxc\n"
+				   "lxcpath=/srv/copies/\n"
+				   "storage = dir\n"
+				   "tmpfs_size = 512M\n"
+				   "keep = no\n"
+				   "bind_home = no\n"
+				   "bind = /srv/data:/data:ro\n"
+				   "bind = /srv/scratch:/scratch\n"
+				   "ssh_keys = used\n"
+				   "shell = /bin/bash\n"
+				   "userns = no\n"
+				   "network = none\n"
+				   "pids_max = 100\n"
+				   "memory_max = 2G\n"
+				   "cpu_weight = 10000\n"
+				   "max_sessions = 1\n"
+				   "max_sessions_per_user = 2\n"
+				   "session_timeout = 1h\n"
+				   "idle_timeout = 0s\n"
+				   "start_timeout = 5m\n"
+				   "name = tw.%u-%r-%U\n"
+				   "share = session\n"
+				   "boot = init\n"
+				   "pool = 0\n"
+				   "banner = no\n";
 	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
@@ -324,8 +322,7 @@ static void test_config_load_long_line(void **state)
 
 	(void)state;
 	/* A 500-byte line: more than inih's 200-byte buffer, not cut. */
-	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%s/sh\n",
-			     dir) > 0);
+	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%s/sh\n", dir) > 0);
 	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_int_equal(strlen(c.shell), 494);
 	assert_int_equal(strncmp(c.shell + 1, dir, 490), 0);
@@ -335,15 +332,13 @@ static void test_config_load_long_line(void **state)
 
 static void test_config_load_line_of_1024(void **state)
 {
-	_cleanup_free_ char *src = repeat('s', 500), *dst = repeat('t', 511),
-			    *text = NULL;
+	_cleanup_free_ char *src = repeat('s', 500), *dst = repeat('t', 511), *text = NULL;
 	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
 	/* "bind = /" + 500 + ":/" + 511 + ":ro" = 8 + 500 + 2 + 511 + 3 */
-	assert_true(asprintf(&text, "[global]\norigin = base\nbind = /%s:/%s:ro\n",
-			     src, dst) > 0);
+	assert_true(asprintf(&text, "[global]\norigin = base\nbind = /%s:/%s:ro\n", src, dst) > 0);
 	assert_int_equal(strlen(strchr(text + 23, 'b')), 1024 + 1);
 	assert_int_equal(load(text, NULL, &c, &err), 0);
 	assert_int_equal(c.n_binds, 1);
@@ -355,15 +350,12 @@ static void test_config_load_line_of_1024(void **state)
 
 static void test_config_load_long_line_bad_value(void **state)
 {
-	_cleanup_free_ char *v = repeat('x', 400), *text = NULL,
-			    *want = NULL;
+	_cleanup_free_ char *v = repeat('x', 400), *text = NULL, *want = NULL;
 
 	(void)state;
 	/* The message quotes the full value's start, cut, never inih's cut. */
-	assert_true(asprintf(&text, "[global]\norigin = base\npids_max = %s\n",
-			     v) > 0);
-	assert_true(asprintf(&want, ":3: bad value '%.64s...' for 'pids_max'",
-			     v) > 0);
+	assert_true(asprintf(&text, "[global]\norigin = base\npids_max = %s\n", v) > 0);
+	assert_true(asprintf(&want, ":3: bad value '%.64s...' for 'pids_max'", v) > 0);
 	expect_error(text, want);
 }
 
@@ -371,18 +363,15 @@ static void test_config_load_long_line_bad_value(void **state)
 
 static void test_config_load_too_long_line(void **state)
 {
-	_cleanup_free_ char *dir = repeat('d', 1017), *text = NULL,
-			    *comment = repeat('#', 1025);
+	_cleanup_free_ char *dir = repeat('d', 1017), *text = NULL, *comment = repeat('#', 1025);
 
 	(void)state;
 	/* "shell = /" + 1017 + "/sh" = 1029 > 1024 */
-	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%s/sh\n",
-			     dir) > 0);
+	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%s/sh\n", dir) > 0);
 	expect_error(text, ":3: line longer than 1024 bytes");
 	free(text);
 	/* 1025 bytes: one too many. */
-	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%.1013s/sh\n",
-			     dir) > 0);
+	assert_true(asprintf(&text, "[global]\norigin = base\nshell = /%.1013s/sh\n", dir) > 0);
 	assert_int_equal(strlen(strchr(text + 23, 's')), 1025 + 1);
 	expect_error(text, ":3: line longer than 1024 bytes");
 	free(text);
@@ -394,8 +383,7 @@ static void test_config_load_too_long_line(void **state)
 static void test_config_load_unknown_key(void **state)
 {
 	(void)state;
-	expect_error("[global]\norigin = base\n\n\n\n\nfoo = 1\n",
-		     ":7: unknown key 'foo'");
+	expect_error("[global]\norigin = base\n\n\n\n\nfoo = 1\n", ":7: unknown key 'foo'");
 	expect_global_error("Origin = base", ":3: unknown key 'Origin'");
 	expect_global_error("pids max = 5", ":3: unknown key 'pids max'");
 	expect_global_error("a:b = 5", ":3: unknown key 'a:b'");
@@ -405,8 +393,7 @@ static void test_config_load_unknown_key(void **state)
 
 static void test_config_load_unknown_key_quoted(void **state)
 {
-	_cleanup_free_ char *key = repeat('k', 100), *text = NULL,
-			    *want = NULL;
+	_cleanup_free_ char *key = repeat('k', 100), *text = NULL, *want = NULL;
 
 	(void)state;
 	assert_true(asprintf(&text, "[global]\n%s = 1\n", key) > 0);
@@ -497,8 +484,7 @@ static void test_config_load_bad_values(void **state)
 	(void)state;
 	for (i = 0; i < ELEMENTSOF(bad); i++) {
 		snprintf(line, sizeof(line), "%s = %s", bad[i][0], bad[i][1]);
-		snprintf(want, sizeof(want), ":3: bad value '%s' for '%s'",
-			 bad[i][1], bad[i][0]);
+		snprintf(want, sizeof(want), ":3: bad value '%s' for '%s'", bad[i][1], bad[i][0]);
 		if (strcmp(bad[i][0], "origin") == 0) {
 			char text[512];
 
@@ -513,9 +499,9 @@ static void test_config_load_bad_values(void **state)
 static void test_config_load_bad_bind(void **state)
 {
 	static const char *const bad[] = {
-		"/a",         "/a:",      ":/b",       "a:/b",      "/a:b",
-		"/a:/b:rw",   "/a:/b:ro:x", "/a:/b:",  "/a/../b:/c", "/a:/b/..",
-		"/a b:/c",    "/a,b:/c",  "/a::/b",    "",          "/a:/b:RO",
+		"/a",       "/a:",        ":/b",    "a:/b",       "/a:b",
+		"/a:/b:rw", "/a:/b:ro:x", "/a:/b:", "/a/../b:/c", "/a:/b/..",
+		"/a b:/c",  "/a,b:/c",    "/a::/b", "",           "/a:/b:RO",
 	};
 	char line[256], want[256];
 	size_t i;
@@ -523,8 +509,7 @@ static void test_config_load_bad_bind(void **state)
 	(void)state;
 	for (i = 0; i < ELEMENTSOF(bad); i++) {
 		snprintf(line, sizeof(line), "bind = %s", bad[i]);
-		snprintf(want, sizeof(want), ":3: bad value '%s' for 'bind'",
-			 bad[i]);
+		snprintf(want, sizeof(want), ":3: bad value '%s' for 'bind'", bad[i]);
 		expect_global_error(line, want);
 	}
 }
@@ -555,8 +540,7 @@ static void test_config_load_duplicate_key(void **state)
 static void test_config_load_duplicate_section(void **state)
 {
 	(void)state;
-	expect_error("[global]\norigin = base\n[global]\n",
-		     ":3: section [global] given twice");
+	expect_error("[global]\norigin = base\n[global]\n", ":3: section [global] given twice");
 	expect_error("[global]\norigin = base\n[user:bob]\n[group:bob]\n"
 		     "[user:bob]\n",
 		     ":5: section [user:bob] given twice");
@@ -566,8 +550,7 @@ static void test_config_load_unknown_section(void **state)
 {
 	(void)state;
 	expect_error("[foo]\n", ":1: unknown section '[foo]'");
-	expect_error("[global]\norigin = base\n[Global]\n",
-		     ":3: unknown section '[Global]'");
+	expect_error("[global]\norigin = base\n[Global]\n", ":3: unknown section '[Global]'");
 	expect_error("[ global ]\n", ":1: unknown section '[ global ]'");
 	expect_error("[group:]\n", ":1: unknown section '[group:]'");
 	expect_error("[user:]\n", ":1: unknown section '[user:]'");
@@ -580,16 +563,16 @@ static void test_config_load_unknown_section(void **state)
 
 static void test_config_load_long_section_name(void **state)
 {
-	_cleanup_free_ char *user = repeat('u', 256), *text = NULL,
-			    *over = NULL, *want = NULL;
+	_cleanup_free_ char *user = repeat('u', 256), *text = NULL, *over = NULL, *want = NULL;
 	const struct config_who who = { .user = user };
 	struct tw_err err = { 0 };
 	struct config c = { 0 };
 
 	(void)state;
 	/* Longer than inih's 200-byte line and 50-byte section buffers. */
-	assert_true(asprintf(&text, "[global]\norigin = base\n[user:%s]\n"
-				    "shell = /bin/long\n[user:x]\nshell = /bin/x\n",
+	assert_true(asprintf(&text,
+			     "[global]\norigin = base\n[user:%s]\n"
+			     "shell = /bin/long\n[user:x]\nshell = /bin/x\n",
 			     user) > 0);
 	assert_int_equal(load(text, &who, &c, &err), 0);
 	assert_string_equal(c.shell, "/bin/long");
@@ -605,8 +588,8 @@ static void test_config_load_long_section_name(void **state)
  */
 static void test_config_load_long_group_name(void **state)
 {
-	_cleanup_free_ char *group = repeat('g', CONFIG_GROUP_NAME_MAX), *text = NULL,
-			    *over = NULL, *want = NULL;
+	_cleanup_free_ char *group = repeat('g', CONFIG_GROUP_NAME_MAX), *text = NULL, *over = NULL,
+			    *want = NULL;
 	const char *groups[] = { "users", group };
 	const struct config_who who = { .user = "alice", .groups = groups, .n_groups = 2 };
 	struct tw_err err = { 0 };
@@ -627,30 +610,24 @@ static void test_config_load_key_outside_section(void **state)
 {
 	(void)state;
 	expect_error("origin = base\n[global]\n", ":1: key outside of a section");
-	expect_error("# comment\n\nshell = /bin/sh\n",
-		     ":3: key outside of a section");
+	expect_error("# comment\n\nshell = /bin/sh\n", ":3: key outside of a section");
 }
 
 static void test_config_load_continuation(void **state)
 {
 	(void)state;
 	expect_global_error("  more", ":3: continuation lines are not allowed");
-	expect_global_error("\tshell = /bin/sh",
-			    ":3: continuation lines are not allowed");
+	expect_global_error("\tshell = /bin/sh", ":3: continuation lines are not allowed");
 	expect_error("  [global]\n", ":1: continuation lines are not allowed");
 }
 
 static void test_config_load_inline_comment(void **state)
 {
 	(void)state;
-	expect_global_error("shell = /bin/sh ; comment",
-			    ":3: inline comments are not allowed");
-	expect_global_error("shell = /bin/sh;comment",
-			    ":3: inline comments are not allowed");
-	expect_global_error("shell = /bin/sh # comment",
-			    ":3: inline comments are not allowed");
-	expect_global_error("shell = /bin/sh\t# comment",
-			    ":3: inline comments are not allowed");
+	expect_global_error("shell = /bin/sh ; comment", ":3: inline comments are not allowed");
+	expect_global_error("shell = /bin/sh;comment", ":3: inline comments are not allowed");
+	expect_global_error("shell = /bin/sh # comment", ":3: inline comments are not allowed");
+	expect_global_error("shell = /bin/sh\t# comment", ":3: inline comments are not allowed");
 	expect_error("[global] ; comment\n", ":1: inline comments are not allowed");
 	expect_error("[global]\t#c\n", ":1: inline comments are not allowed");
 }
@@ -663,8 +640,7 @@ static void test_config_load_nul_and_control(void **state)
 	(void)state;
 	expect_error_len(nul, sizeof(nul) - 1, NULL, ":2: NUL byte in line");
 	expect_error(bel, ":2: control character in line");
-	expect_error("[global]\n\rorigin = base\n",
-		     ":2: control character in line");
+	expect_error("[global]\n\rorigin = base\n", ":2: control character in line");
 }
 
 static void test_config_load_missing_origin(void **state)
@@ -718,8 +694,7 @@ static void test_config_load_bind_cap_across_sections(void **state)
 	p += sprintf(p, "[user:alice]\n");                   /* line 23 */
 	for (i = 0; i < 20; i++)
 		p += sprintf(p, "bind = /a%d:/a%d\n", i, i); /* lines 24..43 */
-	expect_error_len(text, strlen(text), &alice,
-			 ":36: 'bind' is repeated too often");
+	expect_error_len(text, strlen(text), &alice, ":36: 'bind' is repeated too often");
 	assert_int_equal(load(text, &bob, &c, &err), 0);
 	assert_int_equal(c.n_binds, 20);
 	config_free(&c);
@@ -753,7 +728,8 @@ static void test_config_load_ephemeral_options(void **state)
 
 	(void)state;
 	load_global("storage = dir\nkeep = yes\nnetwork = veth:twbr0\n"
-		    "share = user\ndevice = /dev/fuse\nname = lab-%u-%s\nboot = minimal", &c);
+		    "share = user\ndevice = /dev/fuse\nname = lab-%u-%s\nboot = minimal",
+		    &c);
 	assert_int_equal(c.boot, BOOT_MINIMAL);
 	assert_true(c.keep);
 	assert_int_equal(c.storage, STORAGE_DIR);
@@ -807,34 +783,32 @@ static void test_config_load_other_sections_validated(void **state)
 
 	(void)state;
 	expect_error_len(t1, strlen(t1), &alice, ":4: unknown key 'foo'");
-	expect_error_len(t2, strlen(t2), &alice,
-			 ":4: bad value '0' for 'pids_max'");
+	expect_error_len(t2, strlen(t2), &alice, ":4: bad value '0' for 'pids_max'");
 }
 
 /* config_load: resolution --------------------------------------------- */
 
-static const char override_text[] =
-	"[user:alice]\n"      /* 1 */
-	"shell = /bin/alice\n"
-	"bind = /u:/u\n"
-	"[global]\n"          /* 4 */
-	"origin = base\n"
-	"shell = /bin/global\n"
-	"pids_max = 10\n"
-	"bind = /g:/g\n"
-	"[group:staff]\n"     /* 9 */
-	"shell = /bin/staff\n"
-	"pids_max = 20\n"
-	"cpu_weight = 5\n"
-	"bind = /s:/s\n"
-	"[group:other]\n"     /* 14 */
-	"pids_max = 30\n"
-	"banner = no\n"
-	"[group:dev]\n"       /* 17 */
-	"pids_max = 40\n"
-	"bind = /d:/d:ro\n"
-	"[user:bob]\n"
-	"memory_max = 2G\n";
+static const char override_text[] = "[user:alice]\n" /* 1 */
+				    "shell = /bin/alice\n"
+				    "bind = /u:/u\n"
+				    "[global]\n" /* 4 */
+				    "origin = base\n"
+				    "shell = /bin/global\n"
+				    "pids_max = 10\n"
+				    "bind = /g:/g\n"
+				    "[group:staff]\n" /* 9 */
+				    "shell = /bin/staff\n"
+				    "pids_max = 20\n"
+				    "cpu_weight = 5\n"
+				    "bind = /s:/s\n"
+				    "[group:other]\n" /* 14 */
+				    "pids_max = 30\n"
+				    "banner = no\n"
+				    "[group:dev]\n" /* 17 */
+				    "pids_max = 40\n"
+				    "bind = /d:/d:ro\n"
+				    "[user:bob]\n"
+				    "memory_max = 2G\n";
 
 static void test_config_load_override_order(void **state)
 {
@@ -921,9 +895,7 @@ static void test_config_load_failure_leaves_ret(void **state)
 	(void)state;
 	memset(&c, 0x5a, sizeof(c));
 	before = c;
-	assert_int_equal(load("[global]\norigin = base\nfoo = 1\n", NULL, &c,
-			      &err),
-			 -EINVAL);
+	assert_int_equal(load("[global]\norigin = base\nfoo = 1\n", NULL, &c, &err), -EINVAL);
 	assert_memory_equal(&c, &before, sizeof(c));
 	assert_int_equal(load("[global]\n", NULL, &c, &err), -EINVAL);
 	assert_memory_equal(&c, &before, sizeof(c));
@@ -935,10 +907,9 @@ static void test_config_load_missing_file(void **state)
 	struct config c = { 0 };
 
 	(void)state;
-	assert_int_equal(config_load("/nonexistent/throwaway.conf", NULL, &c, &err),
-			 -ENOENT);
+	assert_int_equal(config_load("/nonexistent/throwaway.conf", NULL, &c, &err), -ENOENT);
 	assert_string_equal(err.msg, "/nonexistent/throwaway.conf: cannot open: "
-				 "No such file or directory");
+				     "No such file or directory");
 	assert_int_equal(err.code, ENOENT);
 	assert_int_equal(config_load("/tmp", NULL, &c, &err), -EINVAL);
 	assert_string_equal(err.msg, "/tmp: not a regular file");
@@ -965,8 +936,7 @@ static void test_config_load_fd_pipe(void **state)
 
 	(void)state;
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-	assert_int_equal(write(fds[1], text, sizeof(text) - 1),
-			 (ssize_t)sizeof(text) - 1);
+	assert_int_equal(write(fds[1], text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
 	close(fds[1]);
 	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, &err), 0);
 	close(fds[0]);
@@ -976,8 +946,7 @@ static void test_config_load_fd_pipe(void **state)
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	assert_int_equal(write(fds[1], "[x]\n", 4), 4);
 	close(fds[1]);
-	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, &err),
-			 -EINVAL);
+	assert_int_equal(config_load_fd(fds[0], "<pipe>", NULL, &c, &err), -EINVAL);
 	close(fds[0]);
 	assert_string_equal(err.msg, "<pipe>:1: unknown section '[x]'");
 }
@@ -1042,9 +1011,21 @@ static void test_config_parse_size_valid(void **state)
 static void test_config_parse_size_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"",   "-1",   "+1",   " 1",  "1 ",  "1k",   "1KB",
-		"K",  "1T",   "1.5G", "0x10", "1e3",
-		"18446744073709551616", "17179869184G", "18014398509481984K",
+		"",
+		"-1",
+		"+1",
+		" 1",
+		"1 ",
+		"1k",
+		"1KB",
+		"K",
+		"1T",
+		"1.5G",
+		"0x10",
+		"1e3",
+		"18446744073709551616",
+		"17179869184G",
+		"18014398509481984K",
 		"99999999999999999999999999",
 	};
 	uint64_t v = 42;
@@ -1090,9 +1071,20 @@ static void test_config_parse_duration_valid(void **state)
 static void test_config_parse_duration_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"",    "-5",  "+5",  "5 ",  " 5",  "1w",  "5ms", "5S",
-		"s",   "1.5h", "5M", "18446744073709551616",
-		"307445734561825861m", "5124095576030432h",
+		"",
+		"-5",
+		"+5",
+		"5 ",
+		" 5",
+		"1w",
+		"5ms",
+		"5S",
+		"s",
+		"1.5h",
+		"5M",
+		"18446744073709551616",
+		"307445734561825861m",
+		"5124095576030432h",
 	};
 	uint64_t v = 42;
 	size_t i;
@@ -1122,8 +1114,7 @@ static int make_trusted_dir(void **state)
 	return 0;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -1138,8 +1129,7 @@ static int remove_trusted_dir(void **state)
 }
 
 /* Create DIR/NAME with TEXT, MODE and owner UID; returns its path. */
-static char *make_file(const char *dir, const char *name, mode_t mode,
-		       uid_t uid)
+static char *make_file(const char *dir, const char *name, mode_t mode, uid_t uid)
 {
 	char *path = NULL;
 	int fd;
@@ -1219,10 +1209,8 @@ static void test_config_open_trusted_group_writable(void **state)
 	_cleanup_free_ char *o = make_file(trusted_dir, "o.conf", 0646, 0);
 
 	(void)state;
-	expect_untrusted(g, -EPERM,
-			 ": writable by group or others, refusing it");
-	expect_untrusted(o, -EPERM,
-			 ": writable by group or others, refusing it");
+	expect_untrusted(g, -EPERM, ": writable by group or others, refusing it");
+	expect_untrusted(o, -EPERM, ": writable by group or others, refusing it");
 }
 
 static void test_config_open_trusted_dir_world_writable(void **state)
@@ -1232,8 +1220,7 @@ static void test_config_open_trusted_dir_world_writable(void **state)
 	char msg[256];
 
 	(void)state;
-	snprintf(msg, sizeof(msg),
-		 ": %s is writable by group or others, refusing it", dir);
+	snprintf(msg, sizeof(msg), ": %s is writable by group or others, refusing it", dir);
 	expect_untrusted(path, -EPERM, msg);
 }
 
@@ -1244,8 +1231,7 @@ static void test_config_open_trusted_dir_group_writable(void **state)
 	char msg[256];
 
 	(void)state;
-	snprintf(msg, sizeof(msg),
-		 ": %s is writable by group or others, refusing it", dir);
+	snprintf(msg, sizeof(msg), ": %s is writable by group or others, refusing it", dir);
 	expect_untrusted(path, -EPERM, msg);
 }
 
@@ -1256,8 +1242,7 @@ static void test_config_open_trusted_dir_not_root(void **state)
 	char msg[256];
 
 	(void)state;
-	snprintf(msg, sizeof(msg), ": %s is not owned by root, refusing it",
-		 dir);
+	snprintf(msg, sizeof(msg), ": %s is not owned by root, refusing it", dir);
 	expect_untrusted(path, -EPERM, msg);
 }
 
@@ -1270,8 +1255,7 @@ static void test_config_open_trusted_tmp(void **state)
 	assert_non_null(mkdtemp(tmpl));
 	assert_int_equal(chmod(tmpl, 0755), 0);
 	path = make_file(tmpl, "t.conf", 0644, 0);
-	expect_untrusted(path, -EPERM,
-			 ": /tmp is writable by group or others, refusing it");
+	expect_untrusted(path, -EPERM, ": /tmp is writable by group or others, refusing it");
 	unlink(path);
 	rmdir(tmpl);
 }
@@ -1290,28 +1274,24 @@ static void test_config_open_trusted_symlink(void **state)
 	assert_true(asprintf(&dirlink, "%s/dirlink", trusted_dir) > 0);
 	assert_int_equal(symlink(trusted_dir, dirlink), 0);
 	assert_true(asprintf(&via, "%s/real.conf", dirlink) > 0);
-	snprintf(msg, sizeof(msg),
-		 ": cannot open directory %s: Not a directory", dirlink);
+	snprintf(msg, sizeof(msg), ": cannot open directory %s: Not a directory", dirlink);
 	expect_untrusted(via, -ENOTDIR, msg);
 }
 
 static void test_config_open_trusted_bad_path(void **state)
 {
 	_cleanup_free_ char *dir = make_dir(trusted_dir, "d", 0755, 0);
-	_cleanup_free_ char *dotdot = NULL, *slash = NULL, *missing = NULL,
-			    *fifo = NULL;
+	_cleanup_free_ char *dotdot = NULL, *slash = NULL, *missing = NULL, *fifo = NULL;
 
 	(void)state;
-	expect_untrusted("etc/throwaway.conf", -EINVAL,
-			 ": not an absolute path, refusing it");
+	expect_untrusted("etc/throwaway.conf", -EINVAL, ": not an absolute path, refusing it");
 	assert_true(asprintf(&dotdot, "%s/../x.conf", dir) > 0);
 	expect_untrusted(dotdot, -EINVAL, ": '..' in path, refusing it");
 	assert_true(asprintf(&slash, "%s/", dir) > 0);
 	expect_untrusted(slash, -EINVAL, ": not a regular file, refusing it");
 	expect_untrusted(dir, -EINVAL, ": not a regular file, refusing it");
 	assert_true(asprintf(&missing, "%s/none.conf", dir) > 0);
-	expect_untrusted(missing, -ENOENT,
-			 ": cannot open: No such file or directory");
+	expect_untrusted(missing, -ENOENT, ": cannot open: No such file or directory");
 	assert_true(asprintf(&fifo, "%s/fifo", dir) > 0);
 	assert_int_equal(mkfifo(fifo, 0644), 0);
 	expect_untrusted(fifo, -EINVAL, ": not a regular file, refusing it");

@@ -353,16 +353,11 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_kept_save_keeps_parent_mode),
-		T(test_kept_list_bytes),
-		T(test_kept_list_reentrant),
-		T(test_kept_list_deep_tree),
-		T(test_kept_list_bad_user),
-		T(test_kept_remove_tree),
-		T(test_kept_remove_one_of_two),
-		T(test_kept_remove_not_a_dir),
-		T(test_kept_remove_symlinked_user),
-		T(test_kept_remove_bad_names),
+		T(test_kept_save_keeps_parent_mode), T(test_kept_list_bytes),
+		T(test_kept_list_reentrant),         T(test_kept_list_deep_tree),
+		T(test_kept_list_bad_user),          T(test_kept_remove_tree),
+		T(test_kept_remove_one_of_two),      T(test_kept_remove_not_a_dir),
+		T(test_kept_remove_symlinked_user),  T(test_kept_remove_bad_names),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

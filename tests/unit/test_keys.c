@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <libssh/libssh.h>
+#include <cmocka.h>
 
 #include "keys.h"
 
@@ -129,7 +129,9 @@ static void assert_fp_shape(const char *fp)
 {
 	assert_true(strncmp(fp, "SHA256:", 7) == 0);
 	assert_int_equal(strlen(fp), 7 + 43);
-	assert_int_equal(strspn(fp + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), 43);
+	assert_int_equal(
+		strspn(fp + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+		43);
 }
 
 static void assert_entry(const struct key_entry *e, const char *line, const struct gen_key *g)
@@ -181,8 +183,9 @@ static void test_keys_parse_options_verbatim(void **state)
 {
 	(void)state;
 	struct key_list l = { 0 };
-	char *line = fmt("from=\"10.0.0.1\",command=\"echo \\\"hi there\\\"\",no-pty ssh-ed25519 %s comment",
-			 ed.b64);
+	char *line = fmt(
+		"from=\"10.0.0.1\",command=\"echo \\\"hi there\\\"\",no-pty ssh-ed25519 %s comment",
+		ed.b64);
 	char *line2 = fmt("restrict,command=\"ssh-rsa x y\" ssh-rsa %s", rsa.b64);
 	char *text = fmt("%s\n%s\n", line, line2);
 
@@ -215,7 +218,8 @@ static void test_keys_parse_comments_and_blank_lines(void **state)
 	(void)state;
 	struct key_list l = { 0 };
 	char *line = fmt("ssh-ed25519 %s", ed.b64);
-	char *text = fmt("# a comment\n\n   \n\t# indented comment ssh-rsa %s\n%s\n\n", rsa.b64, line);
+	char *text =
+		fmt("# a comment\n\n   \n\t# indented comment ssh-rsa %s\n%s\n\n", rsa.b64, line);
 
 	parse_str(text, &l);
 	assert_int_equal(l.n, 1);
@@ -298,8 +302,9 @@ static void test_keys_parse_bad_base64(void **state)
 	(void)state;
 	struct key_list l = { 0 };
 	char *good = fmt("ssh-ed25519 %s", ed.b64);
-	char *text = fmt("# c\n%s\nssh-ed25519 AAAA!!!notbase64 x\nssh-ed25519 %s\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n",
-			 good, rsa.b64);
+	char *text = fmt(
+		"# c\n%s\nssh-ed25519 AAAA!!!notbase64 x\nssh-ed25519 %s\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n",
+		good, rsa.b64);
 
 	parse_str(text, &l);
 	assert_int_equal(l.n, 1);
@@ -596,8 +601,12 @@ static void test_keys_from_auth_info_garbage(void **state)
 	struct key_list l = { 0 };
 	char *bad_last = fmt("publickey ssh-ed25519 %s\npublickey ssh-ed25519 AAAA%%%%\n", ed.b64);
 	char *mismatch = fmt("publickey ssh-ed25519 %s\n", rsa.b64);
-	const char *cases[] = { "publickey", "publickey \n", "publickeyssh-ed25519 AAAA",
-				"publickey ssh-foo AAAA", "\x01\x02\xff\xfe\n\n\r\n", bad_last,
+	const char *cases[] = { "publickey",
+				"publickey \n",
+				"publickeyssh-ed25519 AAAA",
+				"publickey ssh-foo AAAA",
+				"\x01\x02\xff\xfe\n\n\r\n",
+				bad_last,
 				mismatch };
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -336,8 +336,10 @@ static void test_ledger_write_replaces(void **state)
 
 static void test_ledger_write_invalid_session(void **state)
 {
-	static const char *const bad[] = { "", "0123456789ABCDEF", "0123456789abcde",
-					   "../../../../etc", ".lock", "0123456789abcdeg" };
+	static const char *const bad[] = {
+		"",      "0123456789ABCDEF", "0123456789abcde", "../../../../etc",
+		".lock", "0123456789abcdeg"
+	};
 	struct fixture *f = *state;
 	struct ledger_entry e;
 	char names[512];

@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <lxc/lxccontainer.h>
+#include <cmocka.h>
 
 #include "container.h"
 #include "copy.h"
@@ -44,13 +44,25 @@ static int setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/run/tw-unit.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->cfg = (struct config){ .origin = "o", .origin_lxcpath = f->dir, .lxcpath = f->dir,
-				  .storage = STORAGE_DIR, .bind_home = true, .shell = "/bin/sh",
-				  .network = "none", .pids_max = 77, .memory_max = 1 << 30,
-				  .cpu_weight = 100, .boot = BOOT_INIT };
-	f->p = (struct ctr_params){ .cfg = &f->cfg, .name = "tw-unit-copy", .session = SESSION,
-				    .hook = "/x/throwaway-hook", .home = "/home/alice",
-				    .user = "alice", .uid = 1234, .gid = 1234 };
+	f->cfg = (struct config){ .origin = "o",
+				  .origin_lxcpath = f->dir,
+				  .lxcpath = f->dir,
+				  .storage = STORAGE_DIR,
+				  .bind_home = true,
+				  .shell = "/bin/sh",
+				  .network = "none",
+				  .pids_max = 77,
+				  .memory_max = 1 << 30,
+				  .cpu_weight = 100,
+				  .boot = BOOT_INIT };
+	f->p = (struct ctr_params){ .cfg = &f->cfg,
+				    .name = "tw-unit-copy",
+				    .session = SESSION,
+				    .hook = "/x/throwaway-hook",
+				    .home = "/home/alice",
+				    .user = "alice",
+				    .uid = 1234,
+				    .gid = 1234 };
 	*state = f;
 	return 0;
 }
@@ -77,7 +89,8 @@ static int configure(struct fixture *f, struct tw_err *err)
 	snprintf(path, sizeof(path), "%s/%s/config", f->dir, f->p.name);
 	FILE *o = fopen(path, "we");
 	assert_non_null(o);
-	fputs("lxc.uts.name = origin\nlxc.rootfs.path = dir:/nonexistent\nlxc.net.0.type = empty\n", o);
+	fputs("lxc.uts.name = origin\nlxc.rootfs.path = dir:/nonexistent\nlxc.net.0.type = empty\n",
+	      o);
 	fclose(o);
 	f->c = lxc_container_new(f->p.name, f->dir);
 	assert_non_null(f->c);
@@ -127,7 +140,9 @@ static void test_ctr_configure_binds_nosuid_nodev(void **state)
 	f->cfg.binds[0] = (struct config_bind){ .src = "/srv/data", .dst = "/data", .ro = true };
 	f->cfg.n_binds = 1;
 	assert_int_equal(configure(f, &err), 0);
-	assert_line(f, "lxc.mount.entry = /home/alice home/alice none bind,nosuid,nodev,create=dir 0 0");
+	assert_line(
+		f,
+		"lxc.mount.entry = /home/alice home/alice none bind,nosuid,nodev,create=dir 0 0");
 	assert_line(f, "lxc.mount.entry = /srv/data data none bind,nosuid,nodev,ro,create=dir 0 0");
 }
 
@@ -152,7 +167,8 @@ static void test_ctr_configure_userns_passes_the_user_through(void **state)
 	assert_line(f, "lxc.idmap = u 1234 1234 1");
 	assert_line(f, "lxc.idmap = g 1234 1234 1");
 	assert_null(strstr(f->text, "dac_override")); /* dropped only when privileged */
-	assert_non_null(strstr(f->text, "lxc.rootfs.path = overlay:" CTR_LOWER_DIR "/" SESSION ":"));
+	assert_non_null(
+		strstr(f->text, "lxc.rootfs.path = overlay:" CTR_LOWER_DIR "/" SESSION ":"));
 }
 
 static void test_ctr_configure_names_the_refused_key(void **state)
@@ -203,7 +219,8 @@ static void test_ctr_start_fork_failure_leaks_nothing(void **state)
 			_exit(2);
 		int before = count_fds();
 		int r = ctr_start(c, 1000, &err);
-		_exit(r == -EAGAIN && count_fds() == before && strstr(err.msg, "cannot start") ? 0 : 1);
+		_exit(r == -EAGAIN && count_fds() == before && strstr(err.msg, "cannot start") ? 0
+											       : 1);
 	}
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -258,8 +275,8 @@ static void test_copy_prepare_process_mounts_stay_inside(void **state)
 		if (mount("tw-unit", mnt, "tmpfs", 0, "size=1M") < 0)
 			_exit(3);
 		struct stat in, dir;
-		bool mounted = stat(mnt, &in) == 0 && stat(f->dir, &dir) == 0 &&
-			       in.st_dev != dir.st_dev;
+		bool mounted =
+			stat(mnt, &in) == 0 && stat(f->dir, &dir) == 0 && in.st_dev != dir.st_dev;
 		_exit(mounted ? 0 : 1);
 	}
 	int st;
@@ -277,13 +294,18 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ctr_configure_hardening, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctr_configure_binds_nosuid_nodev, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctr_configure_pool_has_no_binds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_binds_nosuid_nodev, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_pool_has_no_binds, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_userns_passes_the_user_through,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctr_configure_names_the_refused_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctr_configure_names_a_missing_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctr_start_fork_failure_leaks_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_names_the_refused_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_names_a_missing_device, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_start_fork_failure_leaks_nothing, setup,
+						teardown),
 		cmocka_unit_test(test_ctr_mount_namespace_each_call),
 		cmocka_unit_test_setup_teardown(test_copy_prepare_process_mounts_stay_inside, setup,
 						teardown),

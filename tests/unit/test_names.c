@@ -117,7 +117,8 @@ static void test_names_session_valid_non_hex(void **state)
 	assert_false(names_session_valid("0123456789abcde\n"));
 	assert_false(names_session_valid("0123456789abcde\xff"));
 	/* An embedded NUL makes it short. */
-	assert_false(names_session_valid("01234567\0" "9abcdef"));
+	assert_false(names_session_valid("01234567\0"
+					 "9abcdef"));
 }
 
 /* names_user_safe ------------------------------------------------------ */
@@ -152,8 +153,9 @@ static void test_names_user_safe_bad_first(void **state)
 static void test_names_user_safe_bad_chars(void **state)
 {
 	static const char *const bad[] = {
-		"al/ice", "..", "a..b", "al ice", "aLice", "al.ice", "al\xc3\xa9", "al\xff",
-		"al$", "al@host", "al\nice", "al\tice", "al:ice", "al%u", "al=x",
+		"al/ice",  "..",         "a..b",   "al ice", "aLice",
+		"al.ice",  "al\xc3\xa9", "al\xff", "al$",    "al@host",
+		"al\nice", "al\tice",    "al:ice", "al%u",   "al=x",
 	};
 
 	(void)state;
@@ -259,20 +261,8 @@ static void test_names_container_random_differs(void **state)
 static void test_names_container_unsafe_user(void **state)
 {
 	static const char *const users[] = {
-		"al/ice",
-		"../../etc",
-		"..",
-		"al ice",
-		"1234",
-		"al\xc3\xa9",
-		"\xff\xfe",
-		"Alice",
-		"ALICE",
-		"",
-		"al\nice",
-		"al%r",
-		"-rf",
-		"al.ice",
+		"al/ice", "../../etc", "..", "al ice",  "1234", "al\xc3\xa9", "\xff\xfe",
+		"Alice",  "ALICE",     "",   "al\nice", "al%r", "-rf",        "al.ice",
 	};
 	char out[NAMES_CONTAINER_MAX + 1];
 

@@ -206,8 +206,8 @@ static void test_proto_put_null_value(void **state)
 static void test_proto_put_bad_key(void **state)
 {
 	static const char *const bad[] = {
-		"Upper", "UPPER", "", "seventeen_chars_x", "a=b", "=",
-		"a-b",   "a1",    "a b", "a\n",            "\xc3\xa9",
+		"Upper", "UPPER", "",    "seventeen_chars_x", "a=b", "=", "a-b",
+		"a1",    "a b",   "a\n", "\xc3\xa9",
 	};
 	struct proto_msg m;
 

@@ -404,8 +404,7 @@ static void test_safefs_read_beneath_symlink(void **state)
 
 /* safefs_read_as_user -------------------------------------------------- */
 
-static int read_user(const struct fixture *f, const char *rel, size_t max, char **buf,
-		     size_t *len)
+static int read_user(const struct fixture *f, const char *rel, size_t max, char **buf, size_t *len)
 {
 	return safefs_read_as_user(NOBODY, NOBODY, f->home, rel, max, buf, len);
 }

@@ -4,20 +4,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <lxc/attach_options.h>
 #include <lxc/lxccontainer.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/openat2.h>
-#include <poll.h>
-#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,7 +65,8 @@ struct conf {
 
 static bool refused(struct conf *c, const char *what, const char *key, const char *value)
 {
-	tw_err_set(c->err, EINVAL, "liblxc refused %s %s = '%.200s'", what, key, value ? value : "");
+	tw_err_set(c->err, EINVAL, "liblxc refused %s %s = '%.200s'", what, key,
+		   value ? value : "");
 	return false;
 }
 
@@ -81,7 +82,8 @@ static bool clear_item(struct conf *c, const char *key)
 
 static bool save(struct conf *c)
 {
-	return c->lxc->save_config(c->lxc, NULL) || refused(c, "saving", "the config", c->lxc->name);
+	return c->lxc->save_config(c->lxc, NULL) ||
+	       refused(c, "saving", "the config", c->lxc->name);
 }
 
 static bool set_itemu(struct conf *c, const char *key, unsigned long long v)
@@ -126,12 +128,16 @@ static bool add_device(struct conf *c, const char *dev)
 	struct stat st;
 	char rule[64], entry[PATH_MAX * 2 + 64];
 	if (stat(dev, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
-		return tw_err_set(c->err, ENODEV, "the device %s is not a device on this host", dev), false;
+		return tw_err_set(c->err, ENODEV, "the device %s is not a device on this host",
+				  dev),
+		       false;
 	snprintf(rule, sizeof(rule), "%c %u:%u rwm", S_ISCHR(st.st_mode) ? 'c' : 'b',
 		 major(st.st_rdev), minor(st.st_rdev));
-	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,create=file 0 0", dev, dev + 1);
+	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,create=file 0 0", dev,
+			 dev + 1);
 	return n > 0 && (size_t)n < sizeof(entry) &&
-	       set_item(c, cgroup_unified() ? "lxc.cgroup2.devices.allow" : "lxc.cgroup.devices.allow",
+	       set_item(c,
+			cgroup_unified() ? "lxc.cgroup2.devices.allow" : "lxc.cgroup.devices.allow",
 			rule) &&
 	       set_item(c, "lxc.mount.entry", entry);
 }
@@ -142,7 +148,8 @@ static bool set_network(struct conf *c, const char *network)
 	/* flags = up on an empty network brings the loopback up: without
 	 * net_admin the copy's init (systemd) cannot do it itself. */
 	if (strcmp(network, "none") == 0)
-		return set_item(c, "lxc.net.0.type", "empty") && set_item(c, "lxc.net.0.flags", "up");
+		return set_item(c, "lxc.net.0.type", "empty") &&
+		       set_item(c, "lxc.net.0.flags", "up");
 	/* liblxc fills each "xx" with random hex when the item is set */
 	return set_item(c, "lxc.net.0.type", "veth") &&
 	       set_item(c, "lxc.net.0.link", network + strlen("veth:")) &&
@@ -161,8 +168,8 @@ static const char *rel(const char *abs)
 static bool add_bind(struct conf *c, const char *src, const char *dst, bool ro)
 {
 	char entry[PATH_MAX * 2 + 128];
-	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,nodev%s,create=dir 0 0",
-			 src, rel(dst), ro ? ",ro" : "");
+	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,nodev%s,create=dir 0 0", src,
+			 rel(dst), ro ? ",ro" : "");
 	return n > 0 && (size_t)n < sizeof(entry) && set_item(c, "lxc.mount.entry", entry);
 }
 
@@ -261,8 +268,9 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		  /* /proc/sys and /sys read-only, whatever the origin says; a
 		   * privileged copy may not write its own cgroup limits either */
 		  clear_item(c, "lxc.mount.auto") &&
-		  set_item(c, "lxc.mount.auto", cfg->userns ? "proc:mixed sys:ro cgroup:mixed"
-							    : "proc:mixed sys:ro cgroup:ro") &&
+		  set_item(c, "lxc.mount.auto",
+			   cfg->userns ? "proc:mixed sys:ro cgroup:mixed"
+				       : "proc:mixed sys:ro cgroup:ro") &&
 		  /* Nesting mounts a writable /proc and /sys under /dev/.lxc, which
 		   * LXC leaves to AppArmor to guard; these hosts may have none. */
 		  set_item(c, "lxc.apparmor.allow_nesting", "0") &&
@@ -273,11 +281,13 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		  (keeps_net_admin(cfg) || set_item(c, "lxc.cap.drop", "net_admin")) &&
 		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
 		  set_hooks(c, p);
-	ok = ok && (cgroup_unified() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) && set_boot(c, cfg);
+	ok = ok && (cgroup_unified() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) &&
+	     set_boot(c, cfg);
 	if (ok && cfg->userns)
 		ok = set_userns(c, p);
 	if (ok && p->logfile)
-		ok = set_item(c, "lxc.log.file", p->logfile) && set_item(c, "lxc.log.level", "DEBUG");
+		ok = set_item(c, "lxc.log.file", p->logfile) &&
+		     set_item(c, "lxc.log.level", "DEBUG");
 	/* A pooled copy gets its user's home and binds when it is taken. */
 	if (ok && cfg->bind_home && !p->pool)
 		ok = add_bind(c, p->home, p->home, false);
@@ -348,7 +358,8 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	int r = safefs_write_beneath(dfd, CTR_MARKER, p->session, strlen(p->session), 0600, 0, 0, 1);
+	int r = safefs_write_beneath(dfd, CTR_MARKER, p->session, strlen(p->session), 0600, 0, 0,
+				     1);
 	if (r == 0 && p->cfg->keep)
 		r = mark_kept(dfd, p);
 	if (r < 0 || !p->cfg->userns)
@@ -356,7 +367,8 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 	gid_t g = (gid_t)SUBID_BASE;
 	if (fchown(dfd, 0, g) < 0 || fchmod(dfd, 0710) < 0)
 		return -errno;
-	_cleanup_close_ int top = open(c->config_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int top =
+		open(c->config_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (top < 0 || fchown(top, 0, g) < 0 || fchmod(top, 0710) < 0)
 		return -errno;
 	if (p->cfg->storage == STORAGE_DIR) {
@@ -411,7 +423,8 @@ static int check_host(const struct config *cfg, struct tw_err *err)
 	char path[PATH_MAX];
 	struct stat st;
 	for (size_t i = 0; i < cfg->n_devices; i++) {
-		if (stat(cfg->devices[i], &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+		if (stat(cfg->devices[i], &st) < 0 ||
+		    !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
 			return tw_err_set(err, ENODEV, "the device %s is not a device on this host",
 					  cfg->devices[i]);
 		}
@@ -539,7 +552,8 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 	if (!c) {
 		return tw_err_set(err, EIO, "copying the origin '%s' failed", p->cfg->origin);
 	}
-	if ((r = ctr_configure(c, p, err)) == 0 && ((r = prepare_dirs(c, p)) < 0 || (r = copy_mounts(c, p)) < 0))
+	if ((r = ctr_configure(c, p, err)) == 0 &&
+	    ((r = prepare_dirs(c, p)) < 0 || (r = copy_mounts(c, p)) < 0))
 		tw_err_set(err, r, "preparing its directory and mounts failed (%s)", strerror(-r));
 	if (r < 0) {
 		tw_err_wrap(err, "configuring the copy '%s'", p->name);
@@ -643,14 +657,17 @@ int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err)
 	int p[2];
 	char buf[8192] = "", why[256] = "";
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name, strerror(errno));
+		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name,
+				  strerror(errno));
 	err_r = p[0], err_w = p[1];
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name, strerror(errno));
+		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name,
+				  strerror(errno));
 	word_r = p[0], word_w = p[1];
 	pid_t pid = fork();
 	if (pid < 0)
-		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name, strerror(errno));
+		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name,
+				  strerror(errno));
 	if (pid == 0)
 		start_child(c, err_w, word_w);
 	close(TAKE_FD(err_w));
@@ -718,7 +735,8 @@ static int reap_until_gone(int fd, pid_t watch)
 		if (r != -ETIMEDOUT)
 			break;
 		/* Without a signalfd, look again every 50 ms. */
-		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN } };
 		int n = poll(p, 2, sfd >= 0 ? (int)(deadline - now) : 50);
 		if (n > 0 && p[0].revents && watch <= 0)
 			r = 0;

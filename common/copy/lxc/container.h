@@ -201,15 +201,13 @@ int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len);
 /* Does PATH exist inside the running copy (resolved in its root and mounts)? */
 bool ctr_path_exists(struct lxc_container *c, const char *path);
 
-
 /*
  * Run a program inside the running copy as x->uid, in a session of its
  * own; returns its pid (our child). With x->pty the program gets a
  * terminal from the copy's own devpts as its controlling terminal and
  * stdio, and *ret_master receives the master side (close-on-exec).
  */
-int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid,
-	       int *ret_master);
+int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master);
 
 /*
  * A spare: a process attached as who->uid (who's gid and groups) ahead of

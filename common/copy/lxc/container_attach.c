@@ -184,8 +184,7 @@ static void as_user(lxc_attach_options_t *o, const struct copy_exec *x)
 	o->initial_cwd = (char *)"/";
 }
 
-int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid,
-	       int *ret_master)
+int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
 	struct inside in = { .x = x, .pty_sock = -1 };

@@ -62,7 +62,8 @@ static int in_copy_begin(struct lxc_container *c, bool as_root, const char *ns, 
 		return -errno;
 	if (pid == 0) {
 		if ((join_user && setns(userns, CLONE_NEWUSER) < 0) || setns(nsfd, nstype) < 0 ||
-		    (as_root && (chdir("/") < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)))
+		    (as_root &&
+		     (chdir("/") < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)))
 			_exit(errno ? errno : EPERM);
 		_exit(fn(data));
 	}
@@ -104,7 +105,8 @@ int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, b
 	struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 					    (ro ? MOUNT_ATTR_RDONLY : 0) };
 	/* A detached copy of the host's tree, made here, moved in there. */
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)

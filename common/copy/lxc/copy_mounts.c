@@ -50,11 +50,12 @@ static int write_map(pid_t pid, const char *file, unsigned id)
 	char path[64], map[160];
 	const unsigned first = SUBID_USERS_FIRST, end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	int n = id == CTR_POOL_ID ? snprintf(map, sizeof(map), "0 %u %u\n%u %u %u\n%u %u %u\n", SUBID_BASE,
-					     first, first, first, SUBID_USERS_COUNT, end,
-					     SUBID_BASE + end, SUBID_COUNT - end)
-				  : snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE,
-					     id, id, id, id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
+	int n = id == CTR_POOL_ID
+			? snprintf(map, sizeof(map), "0 %u %u\n%u %u %u\n%u %u %u\n", SUBID_BASE,
+				   first, first, first, SUBID_USERS_COUNT, end, SUBID_BASE + end,
+				   SUBID_COUNT - end)
+			: snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE, id,
+				   id, id, id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -130,8 +131,8 @@ int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root)
 	    (size_t)snprintf(delta, sizeof(delta), "%s/delta", path) >= sizeof(delta))
 		return -ENAMETOOLONG;
 	/* Owned by the copy's root, who makes overlayfs's work directory in it. */
-	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0755,uid=%u,gid=%u", size, inodes,
-		 (unsigned)root, (unsigned)root);
+	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0755,uid=%u,gid=%u", size,
+		 inodes, (unsigned)root, (unsigned)root);
 	if (mount("throwaway", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return -errno;
 	if (mkdir(delta, 0755) < 0 || chown(delta, root, root) < 0)

@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <lxc/lxccontainer.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -27,12 +27,12 @@ struct lxc_copy {
 	struct copy_spec spec;
 	struct lxc_container *origin; /* prepared, until the copy is made */
 	struct lxc_container *c;
-	char lower[PATH_MAX];         /* the origin's rootfs directory */
+	char lower[PATH_MAX]; /* the origin's rootfs directory */
 	char logfile[PATH_MAX];
-	int initfd;                   /* pidfd of the copy's init */
-	int monitorfd;                /* pidfd of its monitor, or -EBADF: stop through liblxc */
-	pid_t spare_pid;              /* a process attached ahead of the first program */
-	int spare_fd;                 /* its socket, or -EBADF once spent */
+	int initfd;      /* pidfd of the copy's init */
+	int monitorfd;   /* pidfd of its monitor, or -EBADF: stop through liblxc */
+	pid_t spare_pid; /* a process attached ahead of the first program */
+	int spare_fd;    /* its socket, or -EBADF once spent */
 };
 
 static struct lxc_copy *lxc_of(struct copy *c)
@@ -88,10 +88,17 @@ static int lxc_make(struct copy *c, struct tw_err *err)
 {
 	struct lxc_copy *l = lxc_of(c);
 	const struct copy_spec *s = &l->spec;
-	struct ctr_params p = { .cfg = s->cfg, .name = s->name, .session = s->session,
-				.hook = LIBEXECDIR "/throwaway-hook", .home = s->home, .user = s->user,
-				.uid = s->uid, .gid = s->gid, .ret_lower = l->lower,
-				.logfile = debug_log(l), .pool = s->pool };
+	struct ctr_params p = { .cfg = s->cfg,
+				.name = s->name,
+				.session = s->session,
+				.hook = LIBEXECDIR "/throwaway-hook",
+				.home = s->home,
+				.user = s->user,
+				.uid = s->uid,
+				.gid = s->gid,
+				.ret_lower = l->lower,
+				.logfile = debug_log(l),
+				.pool = s->pool };
 	struct lxc_container *o = l->origin;
 	l->origin = NULL;
 	return ctr_create(&p, o, &l->c, err);
@@ -116,7 +123,8 @@ static int lxc_start(struct copy *c, unsigned timeout_ms, struct tw_err *err)
 	if (r < 0)
 		return r;
 	if (open_init(l) < 0)
-		return tw_err_set(err, ESRCH, "the copy '%s' stopped right after start", l->spec.name);
+		return tw_err_set(err, ESRCH, "the copy '%s' stopped right after start",
+				  l->spec.name);
 	return 0;
 }
 
@@ -130,7 +138,8 @@ static int lxc_open(const struct copy_spec *s, struct copy **ret, struct tw_err 
 	if (!l->c || !l->c->is_running(l->c) || open_init(l) < 0)
 		r = tw_err_set(err, ESRCH, "the copy '%s' is not running", s->name);
 	else if (ctr_origin_rootfs(s->cfg, l->lower, sizeof(l->lower)) < 0)
-		r = tw_err_set(err, ENOENT, "the origin '%s' has no root file system", s->cfg->origin);
+		r = tw_err_set(err, ENOENT, "the origin '%s' has no root file system",
+			       s->cfg->origin);
 	if (r < 0) {
 		copy_free(&l->base);
 		return r;
@@ -218,7 +227,8 @@ static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, 
 			*ret_pid = l->spare_pid;
 			return 0;
 		}
-		kill(l->spare_pid, SIGKILL); /* reaped with the caller's other children; attach anew */
+		kill(l->spare_pid,
+		     SIGKILL); /* reaped with the caller's other children; attach anew */
 	}
 	return ctr_attach(l->c, x, ret_pid, ret_master);
 }

@@ -90,11 +90,13 @@ static unsigned sweep_locks(const char *place, const struct copy_liveness *live)
 	while (d && (de = readdir(d))) {
 		const char *name = de->d_name + 1;
 		struct stat st;
-		if (de->d_name[0] != '.' || !names_container_valid(name) || live->copy(name, live->data))
+		if (de->d_name[0] != '.' || !names_container_valid(name) ||
+		    live->copy(name, live->data))
 			continue;
 		snprintf(copy, sizeof(copy), "%s/%s", place, name);
 		/* A lock of a copy still being made or started: young ones stay. */
-		if (access(copy, F_OK) == 0 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (access(copy, F_OK) == 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    time(NULL) - st.st_mtime < LOCK_YOUNG_S)
 			continue;
 		n += unlinkat(dirfd(d), de->d_name, 0) == 0;

@@ -13,8 +13,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <sched.h>
@@ -108,8 +108,10 @@ static void __attribute__((noreturn)) list_addresses(int nsfd, int out)
 		if (fam == AF_INET6 &&
 		    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr))
 			continue;
-		size_t sa = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-		if (getnameinfo(i->ifa_addr, (socklen_t)sa, host, sizeof(host), NULL, 0, NI_NUMERICHOST) == 0 &&
+		size_t sa =
+			fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		if (getnameinfo(i->ifa_addr, (socklen_t)sa, host, sizeof(host), NULL, 0,
+				NI_NUMERICHOST) == 0 &&
 		    (write(out, host, strlen(host)) < 0 || write(out, " ", 1) < 0))
 			_exit(1);
 	}

@@ -290,6 +290,63 @@ static void test_copy_prepare_process_mounts_stay_inside(void **state)
 	assert_int_equal(rmdir(mnt), 0);
 }
 
+/* Make directory NAME in the place, with a marker naming session (or none), of owner uid. */
+static void make_copy_dir(struct fixture *f, const char *name, const char *session, uid_t uid,
+			  bool as_link)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	assert_int_equal(mkdir(path, 0700), 0);
+	if (!session)
+		return;
+	snprintf(path, sizeof(path), "%s/%s/" CTR_MARKER, f->dir, name);
+	if (as_link) {
+		assert_int_equal(symlink("/etc/hostname", path), 0);
+		return;
+	}
+	FILE *m = fopen(path, "we");
+	assert_non_null(m);
+	fputs(session, m);
+	fclose(m);
+	assert_int_equal(chown(path, uid, uid), 0);
+}
+
+struct listed {
+	char names[8][64];
+	char sessions[8][32];
+	size_t n;
+};
+
+static int collect(const struct copy_found *c, void *data)
+{
+	struct listed *l = data;
+	assert_true(l->n < 8);
+	snprintf(l->names[l->n], sizeof(l->names[0]), "%s", c->name);
+	snprintf(l->sessions[l->n], sizeof(l->sessions[0]), "%s", c->session);
+	l->n++;
+	return 0;
+}
+
+/* gc's orphans come from this list: only directories with root's marker naming a session. */
+static void test_ctr_list_only_marked_copies(void **state)
+{
+	struct fixture *f = *state;
+	struct listed l = { .n = 0 };
+	make_copy_dir(f, "tw-unit-ours", SESSION, 0, false);
+	make_copy_dir(f, "tw-unit-being-made", NULL, 0, false);
+	make_copy_dir(f, "tw-unit-users-marker", SESSION, 65534, false);
+	make_copy_dir(f, "tw-unit-linked-marker", SESSION, 0, true);
+	make_copy_dir(f, "tw-unit-bad-session", "not-a-session-id", 0, false);
+	assert_int_equal(ctr_list(f->dir, collect, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.names[0], "tw-unit-ours");
+	assert_string_equal(l.sessions[0], SESSION);
+	/* A place that does not exist holds nothing. */
+	l.n = 0;
+	assert_int_equal(ctr_list("/run/tw-unit-no-such-place", collect, &l), 0);
+	assert_int_equal(l.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_ctr_mount_namespace_each_call),
 		cmocka_unit_test_setup_teardown(test_copy_prepare_process_mounts_stay_inside, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_list_only_marked_copies, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

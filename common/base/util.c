@@ -123,13 +123,44 @@ int util_cloexec_from(int from)
 	return 0;
 }
 
+/*
+ * The kernel's struct sigaction where its handler comes first (the
+ * architectures Debian builds this for): enough to read a disposition and
+ * to set SIG_DFL with no flags and an empty mask.
+ */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+/*
+ * glibc keeps two signals below SIGRTMIN for itself (thread cancellation
+ * and setxid) and refuses sigaction() on them, but an ignore inherited
+ * from whoever started us survives every exec: turn such an ignore into
+ * the default through the system call. A handler of glibc's stays.
+ */
+static void reset_reserved(int sig)
+{
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__)
+	struct kernel_sigaction old, dfl = { .handler = SIG_DFL };
+	if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(old.mask)) == 0 &&
+	    old.handler == SIG_IGN)
+		syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+#else
+	(void)sig;
+#endif
+}
+
 void util_reset_signals(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t all;
 
 	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL/STOP */
+		if (sigaction(sig, &sa, NULL) < 0 && errno == EINVAL && sig > SIGSYS)
+			reset_reserved(sig); /* KILL and STOP fail harmlessly */
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }

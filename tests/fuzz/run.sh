@@ -25,7 +25,7 @@ declare -A SRCS=(
 	[fuzz_keys]="common/host/keys.c"
 	[fuzz_names]="common/base/names.c common/host/log.c common/base/util.c"
 	[fuzz_proto]="common/base/proto.c common/base/util.c"
-	[fuzz_ledger]="common/host/ledger.c common/base/names.c common/host/safefs.c common/base/util.c"
+	[fuzz_ledger]="common/host/ledger.c common/base/names.c common/host/safefs.c common/base/util.c common/base/spawn.c common/base/err.c"
 )
 declare -A PKGS=([fuzz_config]=inih [fuzz_keys]=libssh)
 HARNESSES=(fuzz_config fuzz_keys fuzz_names fuzz_proto fuzz_ledger)

@@ -40,6 +40,8 @@ struct copy_spec {
 	const char *user;    /* the user's name, for kept data (keep = yes) */
 	uid_t uid;           /* the session's user, passed through with userns */
 	gid_t gid;
+	const gid_t *groups; /* all the user's groups: the ids a privileged copy's binds keep */
+	size_t n_groups;
 	bool debug; /* the driver keeps a full log of this copy */
 	bool pool;  /* made ahead of logins: no user yet */
 };

@@ -299,6 +299,9 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 					.uid = k->req.uid,
 					.gid = k->req.gid,
 					.debug = k->req.debug };
+	/* All of them: a privileged copy's binds keep these ids (userns = yes kept the primary). */
+	k->s.spec.groups = k->req.groups;
+	k->s.spec.n_groups = k->req.n_groups;
 	if ((r = reserve_slot(k, err)) < 0)
 		return r;
 	/* On a systemd host the keeper starts in the user's session scope: leave

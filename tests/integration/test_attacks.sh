@@ -12,13 +12,16 @@
 #  3. a hostile client environment (sshd made to accept it)
 #  4. a fork bomb under pids_max    5. a memory bomb under memory_max
 #  6. filling the tmpfs upper layer (size and inodes)
-#  7. a setuid-root binary in the origin
-#  8. root inside the copy (an admin's lxc-attach) and the user, against the host
+#  7. a setuid-root binary in the origin (userns = yes and no)
+#  8. root inside the copy (an admin's lxc-attach, or any root service of
+#     the origin) and the user, against the host, including setuid-root
+#     files planted in the bound home (userns = yes and no)
 #  9. TIOCSTI, with and without a pty, and a real terminal on the host
 # 10. another user's session: its socket, ledger, throwawayctl
 #
-# TW_USERNS=yes|no runs the attacks against copies with or without a user
-# namespace (default: the product's default).
+# Cases 7 and 8 run against copies with and without a user namespace;
+# TW_USERNS=yes|no runs every case in that mode only (default: the others
+# in the product's default).
 source "$(dirname "$0")/../lib.sh"
 
 # Names of this run only: the suite may run twice at once.
@@ -27,8 +30,10 @@ B=tw-test-bob$TW_ID # a bystander, and the second user of case 10
 LX=/var/lib/throwaway/containers
 ORIGIN_ROOTFS=/var/lib/lxc/$TW_ORIGIN/rootfs
 TM=tw-test-atk$TW_ID
+DEVN=/dev/tw-test-null$TW_ID # a device the config gives the copies in cases 7 and 8
 
-cfg() { tw_config ${TW_USERNS:+"userns = $TW_USERNS"} "$@"; }
+USERNS=${TW_USERNS:-}
+cfg() { tw_config ${USERNS:+"userns = $USERNS"} "$@"; }
 
 # Programs an attacker would bring: built here, put into the test's own origin.
 build_tools() {
@@ -151,9 +156,9 @@ EOF
 	# success proves the hole without changing anything.
 	cat >"$c/tw-attacks" <<'EOF'
 #!/bin/sh
-# tw-attacks HOST_SSHD_PID HOME: one line per attack, NAME:blocked or NAME:BREACH.
+# tw-attacks HOST_SSHD_PID HOME DEVICE: one line per attack, NAME:blocked or NAME:BREACH.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
-sshd=$1 home=$2
+sshd=$1 home=$2 dev=$3
 r() { if [ "$2" = 0 ]; then echo "$1:BREACH${3:+ $3}"; else echo "$1:blocked"; fi; }
 same() { [ -e "$1" ] || return 1; v=$(cat "$1" 2>/dev/null) || return 1; (printf '%s' "$v" >"$1") 2>/dev/null; }
 (echo x >/proc/sys/kernel/hostname) 2>/dev/null; r sysctl-hostname $?
@@ -193,10 +198,19 @@ r own-cgroup-limits $w "via$via"
 mknod /tmp/tw-sda b 8 0 2>/dev/null; r mknod $?
 mount -t tmpfs tw /mnt 2>/dev/null; m=$?; [ $m = 0 ] && umount /mnt; r mount-tmpfs $m
 (: >/lib/tw-attack) 2>/dev/null; m=$?; [ $m = 0 ] && rm -f /lib/tw-attack; r write-host-lib $m
-# A setuid-root file planted in the bound home (the host looks at it: its
-# owner inside says nothing about its owner on the host).
+# A configured device is the host's node: its mode is the host's.
+chmod 0666 "$dev" 2>/dev/null; r chmod-host-device $?
+# Setuid- and setgid-root files planted in the bound home (the host looks
+# at them: an owner inside says nothing about the owner on the host), three
+# ways: a file of root's own in the home; the user's file given to root
+# (chown first, then the mode); root's own file in a directory of the
+# user's that anyone may write. The user made the last two ready.
 f=$home/.tw-suid-plant
-cp /bin/busybox "$f" 2>/dev/null && chown 0:0 "$f" 2>/dev/null && chmod 4755 "$f" 2>/dev/null
+cp /bin/busybox "$f" 2>/dev/null && chown 0:0 "$f" 2>/dev/null && chmod 6755 "$f" 2>/dev/null
+f=$home/.tw-suid-own
+chown 0:0 "$f" 2>/dev/null && chmod 6755 "$f" 2>/dev/null
+f=$home/.tw-open/plant
+cp /bin/busybox "$f" 2>/dev/null && chmod 6755 "$f" 2>/dev/null
 for t in $(twprobe keyctl) $(twprobe userns) $(twprobe handle); do
 	case $t in *:ENOSYS | *:EPERM) echo "${t%%:*}:blocked" ;; *) echo "${t%%:*}:BREACH ${t#*:}" ;; esac
 done
@@ -567,43 +581,82 @@ check "the inode cap is well below 100000 (${n:-?} files)" [ "${n:-100000}" -lt 
 host_unchanged "filling the upper layer"
 cfg
 
-# --- 7. a setuid-root binary in the origin -------------------------------
+# --- 7 and 8, in a copy with and without a user namespace ------------------
 
-expect_eq "the test's setuid-root binary is setuid root inside" "4755 0" \
-	"$(tssh 20 $A 'stat -c "%a %u" /bin/tw-euid' 2>&1)"
-expect_eq "and gives no privilege: it runs as the user" "euid=$UID_A uid=$UID_A" \
-	"$(tssh 20 $A '/bin/tw-euid euid' 2>&1)"
-host_unchanged "setuid-root binary"
-
-# --- 8. root inside a copy, and the user, against the host ---------------
-
-hold $A 'sleep 60' "root inside"
-C=$(copy_of "$(session_of $A)")
-# The host's view of the file tw-attacks tried to plant; removes it.
+# The host's view of the files tw-attacks tried to plant: setuid or setgid
+# and owned by host root, or not. Removes them.
 planted() {
-	local f=$HOME_A/.tw-suid-plant
-	if [ "$(stat -c '%u %a' "$f" 2>/dev/null)" = "0 4755" ]; then
-		echo "setuid-root-in-home:BREACH"
-	else
-		echo "setuid-root-in-home:blocked"
-	fi
-	rm -f "$f"
-}
-root_out=$(timeout 30 lxc-attach --clear-env -P $LX -n "$C" -- /bin/tw-attacks "$SSHD_PID" "$HOME_A" 2>&1; planted)
-user_out=$(tssh 30 $A "/bin/tw-attacks $SSHD_PID $HOME_A" 2>&1; planted)
-kill "$HOLD" 2>/dev/null
-wait "$HOLD" 2>/dev/null
-for who in root user; do
-	[ $who = root ] && out=$root_out || out=$user_out
-	for t in sysctl-hostname sysctl-core_pattern sysrq-trigger uevent_helper read-kcore \
-		cgroup-release_agent own-cgroup-limits mknod mount-tmpfs write-host-lib \
-		setuid-root-in-home keyctl add_key request_key unshare-user open_by_handle_at \
-		host-processes-visible few-pids kill-host-sshd ptrace-host-sshd; do
-		line=$(printf '%s\n' "$out" | grep "^$t:" | head -1)
-		expect_eq "$who inside the copy: $t is blocked" "$t:blocked" "$line"
+	local f m u g bad=
+	for f in "$HOME_A/.tw-suid-plant" "$HOME_A/.tw-suid-own" "$HOME_A/.tw-open/plant"; do
+		read -r m u g < <(stat -c '%a %u %g' "$f" 2>/dev/null) || continue
+		m=$((8#$m))
+		if { [ "$u" = 0 ] && [ $((m & 04000)) != 0 ]; } || { [ "$g" = 0 ] && [ $((m & 02000)) != 0 ]; }; then
+			bad+=" ${f#"$HOME_A"/}"
+		fi
 	done
+	if [ -n "$bad" ]; then echo "setuid-root-in-home:BREACH$bad"; else echo "setuid-root-in-home:blocked"; fi
+	rm -rf "$HOME_A/.tw-suid-plant" "$HOME_A/.tw-suid-own" "$HOME_A/.tw-open"
+}
+# What the user makes ready, inside, for root to finish: a file of theirs,
+# and a directory anyone may write, in a home anyone may enter.
+plant_ready() {
+	expect_eq "$1: the user makes a file and an open directory in the home" ready \
+		"$(tssh 20 $A 'cp /bin/busybox ~/.tw-suid-own && mkdir -m 0777 ~/.tw-open && chmod 0777 ~/.tw-open && chmod 0711 ~ && echo ready' 2>&1)"
+}
+HOME_MODE_A=$(stat -c %a "$HOME_A")
+
+mknod -m 0600 "$DEVN" c 1 3 || not_ok "mknod $DEVN"
+for USERNS in ${TW_USERNS:-yes no}; do
+	m="userns = $USERNS:"
+	cfg "device = $DEVN"
+
+	# --- 7. a setuid-root binary in the origin ---------------------------
+
+	expect_eq "$m the test's setuid-root binary is setuid root inside" "4755 0" \
+		"$(tssh 20 $A 'stat -c "%a %u" /bin/tw-euid' 2>&1)"
+	expect_eq "$m and gives no privilege: it runs as the user" "euid=$UID_A uid=$UID_A" \
+		"$(tssh 20 $A '/bin/tw-euid euid' 2>&1)"
+	host_unchanged "$m setuid-root binary"
+	expect_eq "$m the user's files in the home are the user's, inside and on the host" "$UID_A $UID_A" \
+		"$(tssh 20 $A 'echo x >~/.tw-mine && stat -c %u ~/.tw-mine' 2>&1) $(stat -c %u "$HOME_A/.tw-mine")"
+	rm -f "$HOME_A/.tw-mine"
+
+	# --- 8. root inside a copy, and the user, against the host -----------
+
+	hold $A 'sleep 60' "$m root inside"
+	C=$(copy_of "$(session_of $A)")
+	plant_ready "$m root"
+	root_out=$(timeout 30 lxc-attach --clear-env -P $LX -n "$C" -- /bin/tw-attacks "$SSHD_PID" "$HOME_A" "$DEVN" 2>&1; planted)
+	if [ "$USERNS" = no ]; then
+		# chown dac_override dac_read_search fowner fsetid setgid setuid
+		# net_raw ipc_owner sys_nice sys_resource setfcap
+		eff=$(timeout 10 lxc-attach --clear-env -P $LX -n "$C" -- sh -c "sed -n 's/^CapEff:\t*//p' /proc/self/status")
+		held=$((0x${eff:-ffffffffff} & (1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 6 | 1 << 7 |
+			1 << 13 | 1 << 15 | 1 << 23 | 1 << 24 | 1 << 31)))
+		expect_eq "$m root inside holds none of the capabilities a privileged copy drops ($eff)" 0 "$held"
+	fi
+	plant_ready "$m the user"
+	user_out=$(tssh 30 $A "/bin/tw-attacks $SSHD_PID $HOME_A $DEVN" 2>&1; planted)
+	chmod "$HOME_MODE_A" "$HOME_A"
+	expect_eq "$m the host's device node keeps its mode" "600" "$(stat -c %a "$DEVN")"
+	chmod 0600 "$DEVN"
+	kill "$HOLD" 2>/dev/null
+	wait "$HOLD" 2>/dev/null
+	for who in root user; do
+		[ $who = root ] && out=$root_out || out=$user_out
+		for t in sysctl-hostname sysctl-core_pattern sysrq-trigger uevent_helper read-kcore \
+			cgroup-release_agent own-cgroup-limits mknod mount-tmpfs write-host-lib \
+			chmod-host-device setuid-root-in-home keyctl add_key request_key unshare-user open_by_handle_at \
+			host-processes-visible few-pids kill-host-sshd ptrace-host-sshd; do
+			line=$(printf '%s\n' "$out" | grep "^$t:" | head -1)
+			expect_eq "$m $who inside the copy: $t is blocked" "$t:blocked" "$line"
+		done
+	done
+	host_unchanged "$m root and user inside the copy"
 done
-host_unchanged "root and user inside the copy"
+rm -f "$DEVN"
+USERNS=${TW_USERNS:-}
+cfg
 
 # --- 9. TIOCSTI ---------------------------------------------------------
 

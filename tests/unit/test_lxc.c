@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,8 +128,15 @@ static void test_ctr_configure_hardening(void **state)
 	assert_line(f, "lxc.uts.name = tw-unit-copy");
 	assert_line(f, "lxc.apparmor.allow_nesting = 0");
 	assert_line(f, "lxc.pty.max = 256");
-	/* a privileged copy's root may not write into the user's files */
-	assert_non_null(strstr(f->text, "dac_override"));
+	/* a privileged copy's root may not act on files not its own, become
+	 * another user, or reach past the copy's limits */
+	static const char *const dropped[] = { "dac_override", "dac_read_search", "fowner",
+					       "fsetid",       "setfcap",         "chown",
+					       "setuid",       "setgid",          "sys_nice",
+					       "sys_resource", "net_raw",         "ipc_owner" };
+	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+		if (!strstr(f->text, dropped[i]))
+			fail_msg("%s is not dropped in:\n%s", dropped[i], f->text);
 	assert_non_null(strstr(f->text, "sys_admin"));
 	assert_non_null(strstr(f->text, "pids.max = 77"));
 }
@@ -137,6 +145,7 @@ static void test_ctr_configure_binds_nosuid_nodev(void **state)
 {
 	struct fixture *f = *state;
 	struct tw_err err = { 0 };
+	f->cfg.userns = true;
 	f->cfg.binds[0] = (struct config_bind){ .src = "/srv/data", .dst = "/data", .ro = true };
 	f->cfg.n_binds = 1;
 	assert_int_equal(configure(f, &err), 0);
@@ -144,6 +153,32 @@ static void test_ctr_configure_binds_nosuid_nodev(void **state)
 		f,
 		"lxc.mount.entry = /home/alice home/alice none bind,nosuid,nodev,create=dir 0 0");
 	assert_line(f, "lxc.mount.entry = /srv/data data none bind,nosuid,nodev,ro,create=dir 0 0");
+}
+
+/* A privileged copy's binds come from their idmapped mounts, staged per session. */
+static void test_ctr_configure_privileged_binds_are_staged(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	f->cfg.binds[0] = (struct config_bind){ .src = "/srv/data", .dst = "/data", .ro = true };
+	f->cfg.n_binds = 1;
+	assert_int_equal(configure(f, &err), 0);
+	assert_line(f, "lxc.mount.entry = " CTR_BINDS_DIR "/" SESSION
+		       "/0 home/alice none bind,nosuid,nodev,create=dir 0 0");
+	assert_line(f, "lxc.mount.entry = " CTR_BINDS_DIR "/" SESSION
+		       "/1 data none bind,nosuid,nodev,ro,create=dir 0 0");
+	assert_null(strstr(f->text, "/srv/data data"));
+}
+
+/* A device is the host's node: bound read-only, so that its mode stays the host's. */
+static void test_ctr_configure_devices_read_only(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	f->cfg.devices[0] = "/dev/null";
+	f->cfg.n_devices = 1;
+	assert_int_equal(configure(f, &err), 0);
+	assert_line(f, "lxc.mount.entry = /dev/null dev/null none bind,nosuid,ro,create=file 0 0");
 }
 
 static void test_ctr_configure_pool_has_no_binds(void **state)
@@ -347,11 +382,110 @@ static void test_ctr_list_only_marked_copies(void **state)
 	assert_int_equal(l.n, 0);
 }
 
+/* What fn(dir) returns in a child with the ids uid:gid, as an errno or 0 (no cmocka there). */
+static int as(uid_t uid, gid_t gid, int (*fn)(const char *), const char *dir)
+{
+	int st;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(255);
+		_exit(fn(dir));
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 254;
+}
+
+static int make_file(const char *dir)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/open/made", dir);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int give_to_root(const char *dir)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/mine", dir);
+	return chown(p, 0, 0) < 0 ? errno : 0;
+}
+
+static int set_suid(const char *dir)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/mine", dir);
+	return chmod(p, 04755) < 0 ? errno : 0;
+}
+
+/*
+ * A privileged copy's bind (ctr_bind_tree with ids): root, whatever its
+ * capabilities, can neither make a file there, even in a directory of the
+ * user's that anyone may write, nor be given one; the user makes files as
+ * ever, their own on the host.
+ */
+static void test_ctr_bind_tree_keeps_root_out(void **state)
+{
+	(void)state;
+	char top[] = "/var/tmp/tw-unit.XXXXXX", src[64], mnt[64], p[96];
+	struct stat st;
+	assert_non_null(mkdtemp(top));
+	assert_int_equal(chmod(top, 0755), 0);
+	snprintf(src, sizeof(src), "%s/home", top);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", top);
+	assert_int_equal(mkdir(src, 0755), 0);
+	assert_int_equal(mkdir(mnt, 0755), 0);
+	snprintf(p, sizeof(p), "%s/open", src);
+	assert_int_equal(mkdir(p, 0777), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(chown(p, 1234, 1234), 0);
+	snprintf(p, sizeof(p), "%s/mine", src);
+	assert_int_equal(close(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0755)), 0);
+	assert_int_equal(chown(p, 1234, 1234), 0);
+	assert_int_equal(chown(src, 1234, 1234), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		gid_t groups[] = { 1235 };
+		const struct ctr_ids ids = {
+			.uid = 1234, .gid = 1234, .groups = groups, .n_groups = 1
+		};
+		if (ctr_mount_namespace() < 0 || ctr_mount_bind(src, mnt, false, &ids) < 0)
+			_exit(100);
+		int root_makes = make_file(mnt), root_gives = give_to_root(mnt);
+		int user_makes = as(1234, 1234, make_file, mnt),
+		    user_suid = as(1234, 1234, set_suid, mnt);
+		_exit(root_makes == EOVERFLOW && root_gives != 0
+			      ? (user_makes == 0 && user_suid == 0 ? 0 : 2)
+			      : 1);
+	}
+	int st_code;
+	assert_int_equal(waitpid(pid, &st_code, 0), pid);
+	assert_true(WIFEXITED(st_code));
+	assert_int_equal(WEXITSTATUS(st_code), 0);
+	snprintf(p, sizeof(p), "%s/open/made", src);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	snprintf(p, sizeof(p), "%s/mine", src);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ctr_configure_hardening, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_binds_nosuid_nodev, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_privileged_binds_are_staged,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_devices_read_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_pool_has_no_binds, setup,
 						teardown),
@@ -364,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctr_start_fork_failure_leaks_nothing, setup,
 						teardown),
 		cmocka_unit_test(test_ctr_mount_namespace_each_call),
+		cmocka_unit_test(test_ctr_bind_tree_keeps_root_out),
 		cmocka_unit_test_setup_teardown(test_copy_prepare_process_mounts_stay_inside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_list_only_marked_copies, setup, teardown),

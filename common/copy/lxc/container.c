@@ -49,10 +49,20 @@ static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot
 			       "mac_override mknod sys_ptrace sys_pacct syslog "
 			       "wake_alarm block_suspend audit_control linux_immutable";
 
-/* A privileged copy's root is host root: it must not write into the user's
- * home (a setuid-root file there is setuid on the host) or own files it
- * did not make. */
-static const char cap_drop_privileged[] = "dac_override dac_read_search fowner fsetid setfcap";
+/*
+ * A privileged copy's root is host root. It must not pass permission
+ * checks on files that are not its own, or make them its own, or set
+ * their privileges (dac_*, fowner, fsetid, setfcap, chown); become another
+ * host user, whose files and per-user kernel limits it would then have
+ * (setuid, setgid); or reach past the copy's limits: real-time scheduling
+ * (sys_nice), limits and reserves (sys_resource), raw packets on a bridge
+ * (net_raw), other processes' IPC objects (ipc_owner). Files on the binds
+ * are kept from it by their idmapped mounts (copy_mounts.c), whatever
+ * capability is left.
+ */
+static const char cap_drop_privileged[] =
+	"dac_override dac_read_search fowner fsetid setfcap chown "
+	"setuid setgid sys_nice sys_resource net_raw ipc_owner";
 
 /*
  * A copy's configuration as it is written: the first key liblxc refuses
@@ -121,7 +131,9 @@ static bool set_limits_v2(struct conf *c, const struct config *cfg)
 
 /*
  * device = /dev/X: the host's node bound in (without nodev) and its
- * major:minor allowed in the devices cgroup of either layout.
+ * major:minor allowed in the devices cgroup of either layout. Read-only:
+ * the device reads and writes as ever, but the host's node keeps its
+ * owner and mode (a privileged copy's root owns it).
  */
 static bool add_device(struct conf *c, const char *dev)
 {
@@ -133,7 +145,7 @@ static bool add_device(struct conf *c, const char *dev)
 		       false;
 	snprintf(rule, sizeof(rule), "%c %u:%u rwm", S_ISCHR(st.st_mode) ? 'c' : 'b',
 		 major(st.st_rdev), minor(st.st_rdev));
-	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,create=file 0 0", dev,
+	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,ro,create=file 0 0", dev,
 			 dev + 1);
 	return n > 0 && (size_t)n < sizeof(entry) &&
 	       set_item(c,
@@ -171,6 +183,49 @@ static bool add_bind(struct conf *c, const char *src, const char *dst, bool ro)
 	int n = snprintf(entry, sizeof(entry), "%s %s none bind,nosuid,nodev%s,create=dir 0 0", src,
 			 rel(dst), ro ? ",ro" : "");
 	return n > 0 && (size_t)n < sizeof(entry) && set_item(c, "lxc.mount.entry", entry);
+}
+
+/* A bind of the copy: the home, or a configured one. */
+struct bind {
+	const char *src, *dst;
+	bool ro;
+};
+
+/* The copy's binds, the home first, into b (CTR_BINDS_MAX); how many. */
+static size_t binds_of(const struct ctr_params *p, struct bind *b)
+{
+	size_t n = 0;
+	if (p->cfg->bind_home)
+		b[n++] = (struct bind){ .src = p->home, .dst = p->home };
+	for (size_t i = 0; i < p->cfg->n_binds && n < CTR_BINDS_MAX; i++)
+		b[n++] = (struct bind){ .src = p->cfg->binds[i].src,
+					.dst = p->cfg->binds[i].dst,
+					.ro = p->cfg->binds[i].ro };
+	return n;
+}
+
+/* A privileged copy's binds are staged, idmapped (copy_mounts.c); a pooled copy's come later. */
+static bool staged_binds(const struct ctr_params *p)
+{
+	return !p->cfg->userns && !p->pool;
+}
+
+/* Their bind entries: from the host, or from where they are staged. */
+static bool add_binds(struct conf *c, const struct ctr_params *p)
+{
+	struct bind b[CTR_BINDS_MAX];
+	char staged[PATH_MAX];
+	size_t n = p->pool ? 0 : binds_of(p, b);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		const char *src = b[i].src;
+		if (staged_binds(p)) {
+			ok = ctr_staged_bind(staged, sizeof(staged), p->session, i) == 0;
+			src = staged;
+		}
+		ok = ok && add_bind(c, src, b[i].dst, b[i].ro);
+	}
+	return ok;
 }
 
 /* Host uid/gid of a copy's root: SUBID_BASE with userns, else 0. */
@@ -289,10 +344,7 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		ok = set_item(c, "lxc.log.file", p->logfile) &&
 		     set_item(c, "lxc.log.level", "DEBUG");
 	/* A pooled copy gets its user's home and binds when it is taken. */
-	if (ok && cfg->bind_home && !p->pool)
-		ok = add_bind(c, p->home, p->home, false);
-	for (size_t i = 0; ok && !p->pool && i < cfg->n_binds; i++)
-		ok = add_bind(c, cfg->binds[i].src, cfg->binds[i].dst, cfg->binds[i].ro);
+	ok = ok && add_binds(c, p);
 	for (size_t i = 0; ok && i < cfg->n_devices; i++)
 		ok = add_device(c, cfg->devices[i]);
 	return ok && save(c);
@@ -345,6 +397,25 @@ static int mark_kept(int dfd, const struct ctr_params *p)
 /* The copy's own directory (<lxcpath>/<name>), copied into buf. */
 static int ctr_dir(struct lxc_container *c, char *buf, size_t len);
 
+/* Mountpoints for a privileged copy's staged binds, root's only. */
+static int prepare_staging(const struct ctr_params *p)
+{
+	struct bind b[CTR_BINDS_MAX];
+	char path[PATH_MAX];
+	size_t n = binds_of(p, b);
+	if (n == 0)
+		return 0;
+	int r = util_mkdir_secure(CTR_BINDS_DIR, 0700, NULL);
+	if (r == 0 && (r = ctr_staged_bind(path, sizeof(path), p->session, SIZE_MAX)) == 0 &&
+	    mkdir(path, 0700) < 0)
+		r = -errno;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if ((r = ctr_staged_bind(path, sizeof(path), p->session, i)) == 0 &&
+		    mkdir(path, 0700) < 0)
+			r = -errno;
+	return r;
+}
+
 /*
  * Files the copy needs besides its config: the marker that makes it ours
  * (gc destroys only copies that carry it), and with userns the way in for
@@ -362,6 +433,8 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 				     1);
 	if (r == 0 && p->cfg->keep)
 		r = mark_kept(dfd, p);
+	if (r == 0 && staged_binds(p))
+		r = prepare_staging(p);
 	if (r < 0 || !p->cfg->userns)
 		return r;
 	gid_t g = (gid_t)SUBID_BASE;
@@ -389,32 +462,62 @@ static int prepare_dirs(struct lxc_container *c, const struct ctr_params *p)
 }
 
 /*
- * The upper layer's tmpfs and the idmapped lower, in our own mount
- * namespace (made by the caller: ctr_mount_namespace).
+ * A privileged copy's binds, idmapped so that only the user's ids exist
+ * on them (ctr_bind_tree), at their staged places. err names a bind that
+ * cannot be.
  */
-static int copy_mounts(struct lxc_container *c, const struct ctr_params *p)
+static int stage_binds(const struct ctr_params *p, struct tw_err *err)
+{
+	struct bind b[CTR_BINDS_MAX];
+	char mnt[PATH_MAX];
+	const struct ctr_ids ids = { p->uid, p->gid, p->groups, p->n_groups };
+	size_t n = binds_of(p, b);
+	for (size_t i = 0; i < n; i++) {
+		int r = ctr_staged_bind(mnt, sizeof(mnt), p->session, i);
+		if (r == 0)
+			r = ctr_mount_bind(b[i].src, mnt, b[i].ro, &ids);
+		if (r == -EINVAL)
+			return tw_err_set(err, r,
+					  "the file system of '%s' cannot be mounted idmapped, "
+					  "which the binds of a copy with userns = no need",
+					  b[i].src);
+		if (r < 0)
+			return tw_err_set(err, r, "cannot mount '%s' for the copy (%s)", b[i].src,
+					  strerror(-r));
+	}
+	return 0;
+}
+
+/*
+ * The upper layer's tmpfs and the idmapped lower, or a privileged copy's
+ * idmapped binds, in our own mount namespace (made by the caller:
+ * ctr_mount_namespace).
+ */
+static int copy_mounts(struct lxc_container *c, const struct ctr_params *p, struct tw_err *err)
 {
 	char dir[PATH_MAX], mnt[PATH_MAX];
 	const struct config *cfg = p->cfg;
 	int r = ctr_dir(c, dir, sizeof(dir));
-	if (r < 0)
-		return r;
-	if (cfg->storage == STORAGE_TMPFS &&
-	    (r = ctr_mount_upper(dir, (unsigned long long)cfg->tmpfs_size, ctr_root_uid(cfg))) < 0)
-		return r;
-	if (!cfg->userns)
-		return 0;
+	if (r == 0 && cfg->storage == STORAGE_TMPFS)
+		r = ctr_mount_upper(dir, (unsigned long long)cfg->tmpfs_size, ctr_root_uid(cfg));
+	if (r == 0 && !cfg->userns)
+		return staged_binds(p) ? stage_binds(p, err) : 0;
 	snprintf(mnt, sizeof(mnt), "%s/%s", CTR_LOWER_DIR, p->session);
-	return p->pool ? ctr_mount_lower(p->ret_lower, mnt, CTR_POOL_ID, CTR_POOL_ID)
-		       : ctr_mount_lower(p->ret_lower, mnt, (unsigned)p->uid, (unsigned)p->gid);
+	if (r == 0)
+		r = p->pool ? ctr_mount_lower(p->ret_lower, mnt, CTR_POOL_ID, CTR_POOL_ID)
+			    : ctr_mount_lower(p->ret_lower, mnt, (unsigned)p->uid,
+					      (unsigned)p->gid);
+	if (r < 0)
+		tw_err_set(err, r, "preparing its directory and mounts failed (%s)", strerror(-r));
+	return r;
 }
 
 /* Before destroying a copy here: our mounts of it would keep its directory busy. */
-static void release_mounts(struct lxc_container *c)
+static void release_mounts(struct lxc_container *c, const char *session)
 {
 	char dir[PATH_MAX];
 	if (ctr_dir(c, dir, sizeof(dir)) == 0)
-		ctr_release_mounts(dir, NULL);
+		ctr_release_mounts(dir, session);
 }
 
 /* What the config names on the host must be there: say which is not. */
@@ -552,12 +655,13 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 	if (!c) {
 		return tw_err_set(err, EIO, "copying the origin '%s' failed", p->cfg->origin);
 	}
-	if ((r = ctr_configure(c, p, err)) == 0 &&
-	    ((r = prepare_dirs(c, p)) < 0 || (r = copy_mounts(c, p)) < 0))
+	if ((r = ctr_configure(c, p, err)) == 0 && (r = prepare_dirs(c, p)) < 0)
 		tw_err_set(err, r, "preparing its directory and mounts failed (%s)", strerror(-r));
+	if (r == 0)
+		r = copy_mounts(c, p, err);
 	if (r < 0) {
 		tw_err_wrap(err, "configuring the copy '%s'", p->name);
-		release_mounts(c);
+		release_mounts(c, p->session);
 		remove_copy(c);
 		remove_skeleton(p->cfg->lxcpath, p->name);
 		remove_lock(p->cfg->lxcpath, p->name);
@@ -761,7 +865,7 @@ static int finish_stop(struct lxc_container *c, int r)
 		kill_cgroup_processes(CGROUP_PAYLOAD, c->name);
 	}
 	if (c->is_defined(c) && !c->is_running(c)) {
-		release_mounts(c);
+		release_mounts(c, NULL);
 		remove_copy(c);
 	}
 	remove_lock(c->config_path, c->name);

@@ -27,6 +27,8 @@ struct ctr_params {
 	const char *user;    /* the user's name, for kept data (keep = yes) */
 	uid_t uid;           /* the session user, passed through with userns */
 	gid_t gid;
+	const gid_t *groups; /* all the user's: with userns = no, their ids on binds */
+	size_t n_groups;
 	char *ret_lower;     /* out: the origin's rootfs directory (PATH_MAX) */
 	const char *logfile; /* liblxc's debug log (the module's debug argument), or NULL */
 	bool pool;           /* a copy made ahead of logins: no user yet (see keeper_pool.c) */
@@ -47,6 +49,26 @@ struct ctr_params {
 #define CTR_POOL_ID 0xffffffffU
 
 /*
+ * Where a privileged copy's binds are staged, idmapped, before its start:
+ * CTR_BINDS_DIR/<session>/<i>, i = 0 ... (copy_mounts.c). At most the home
+ * and every configured bind.
+ */
+#define CTR_BINDS_DIR "/run/throwaway/binds"
+#define CTR_BINDS_MAX (CONFIG_MAX_BINDS + 1)
+
+/*
+ * The ids that exist on a privileged copy's binds: the user's uid, gid and
+ * groups, each as itself; every other id, root's first, has none there.
+ */
+#define CTR_IDS_MAX_GROUPS 64
+struct ctr_ids {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups; /* the first CTR_IDS_MAX_GROUPS count */
+};
+
+/*
  * copy_mounts.c: a copy's upper tmpfs and idmapped lower, made by
  * ctr_create in the calling process's own mount namespace before the copy
  * starts; ctr_release_mounts undoes them there (before a destroy in this
@@ -61,6 +83,20 @@ int ctr_mount_namespace(void);
 int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root);
 int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned gid);
 void ctr_release_mounts(const char *copydir, const char *session);
+
+/*
+ * A detached copy of the host's tree at src for a copy's bind: nosuid,
+ * nodev, read-only with ro. With ids (a privileged copy), only its top
+ * mount, idmapped so that only those ids exist on it: a file there can
+ * neither be made by nor given to any other id, root's least of all.
+ * Without, the whole tree. Its fd, or -errno (-EINVAL: src's file system
+ * cannot be idmapped).
+ */
+int ctr_bind_tree(const char *src, bool ro, const struct ctr_ids *ids);
+/* The same, mounted at mnt (a staged bind). */
+int ctr_mount_bind(const char *src, const char *mnt, bool ro, const struct ctr_ids *ids);
+/* The staged bind i of session into buf (i = SIZE_MAX: their directory). */
+int ctr_staged_bind(char *buf, size_t len, const char *session, size_t i);
 
 /*
  * What a copy needs that can be checked before making it: the devices and
@@ -177,9 +213,11 @@ int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_
 
 /*
  * For pooled copies, on a running copy (container_live.c): bind SRC from
- * the host at DST inside it (nosuid, nodev, ro if asked); DST must exist.
+ * the host at DST inside it (nosuid, nodev, ro if asked), idmapped to ids
+ * for a privileged copy (ctr_bind_tree); DST must exist.
  */
-int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro);
+int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro,
+		    const struct ctr_ids *ids);
 
 /*
  * Give the running copy's user namespace budgets of its own (budget.h:

@@ -100,17 +100,13 @@ static int move_tree(void *data)
 	return move_mount(b->tree, "", AT_FDCWD, b->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
 }
 
-int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro)
+int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro,
+		    const struct ctr_ids *ids)
 {
-	struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-					    (ro ? MOUNT_ATTR_RDONLY : 0) };
 	/* A detached copy of the host's tree, made here, moved in there. */
-	_cleanup_close_ int tree =
-		open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	_cleanup_close_ int tree = ctr_bind_tree(src, ro, ids);
 	if (tree < 0)
-		return -errno;
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
-		return -errno;
+		return tree;
 	struct bind b = { .tree = tree, .dst = dst };
 	return in_copy(c, false, "mnt", CLONE_NEWNS, move_tree, &b);
 }

@@ -9,7 +9,10 @@
  *  - the upper layer's tmpfs, over <copy>/overlay: size-capped, and gone
  *    with the last namespace that holds it, so a dead keeper cannot leak it;
  *  - with userns, the origin's rootfs mounted idmapped with the copy's map
- *    at CTR_LOWER_DIR/<session>: the overlay's lower layer.
+ *    at CTR_LOWER_DIR/<session>: the overlay's lower layer;
+ *  - without userns, the home and the binds mounted idmapped with a map
+ *    that holds only the user's own ids, at CTR_BINDS_DIR/<session>/<i>:
+ *    the copy's bind entries take them from there.
  *
  * Doing this here rather than in liblxc hooks saves each copy two runs of
  * sh and of throwaway-hook. The namespace is a slave of the host's: host
@@ -26,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -45,25 +49,49 @@ int ctr_mount_namespace(void)
 }
 
 /* The copy's map (see container.c): the user's id, or (CTR_POOL_ID) all users' ids, pass through. */
-static int write_map(pid_t pid, const char *file, unsigned id)
+static int copy_map(char *buf, size_t len, unsigned id)
 {
-	char path[64], map[160];
 	const unsigned first = SUBID_USERS_FIRST, end = SUBID_USERS_FIRST + SUBID_USERS_COUNT;
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	int n = id == CTR_POOL_ID
-			? snprintf(map, sizeof(map), "0 %u %u\n%u %u %u\n%u %u %u\n", SUBID_BASE,
-				   first, first, first, SUBID_USERS_COUNT, end, SUBID_BASE + end,
+			? snprintf(buf, len, "0 %u %u\n%u %u %u\n%u %u %u\n", SUBID_BASE, first,
+				   first, first, SUBID_USERS_COUNT, end, SUBID_BASE + end,
 				   SUBID_COUNT - end)
-			: snprintf(map, sizeof(map), "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE, id,
-				   id, id, id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
+			: snprintf(buf, len, "0 %u %u\n%u %u 1\n%u %u %u\n", SUBID_BASE, id, id, id,
+				   id + 1, SUBID_BASE + id + 1, SUBID_COUNT - id - 1);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
+/* A map where each of ids[0..n) is itself and nothing else exists: "id id 1" lines. */
+static int own_map(char *buf, size_t len, const unsigned *ids, size_t n)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen = seen || ids[j] == ids[i]; /* extents may not overlap */
+		int k = seen ? 0 : snprintf(buf + off, len - off, "%u %u 1\n", ids[i], ids[i]);
+		if (k < 0 || (size_t)k >= len - off)
+			return -ENAMETOOLONG;
+		off += (size_t)k;
+	}
+	return (int)off;
+}
+
+static int write_map(pid_t pid, const char *file, const char *map, int len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return util_write_all(fd, map, (size_t)n);
+	return util_write_all(fd, map, (size_t)len);
 }
 
-/* A user namespace with the copy's map, held by a child for as long as we open it. */
-static int make_userns(unsigned uid, unsigned gid)
+/* The largest map we write: the copy's three lines, or the user's groups. */
+#define MAP_MAX 4096
+
+/* A user namespace with these maps, held by a child for as long as we open it. */
+static int make_userns(const char *uid_map, int uid_len, const char *gid_map, int gid_len)
 {
 	int go[2], ready[2];
 	char c = 0, path[64];
@@ -86,9 +114,9 @@ static int make_userns(unsigned uid, unsigned gid)
 	close(go[0]);
 	int r = pid < 0 ? -errno : read(ready[0], &c, 1) == 1 ? 0 : -ECHILD;
 	if (r == 0)
-		r = write_map(pid, "uid_map", uid);
+		r = write_map(pid, "uid_map", uid_map, uid_len);
 	if (r == 0)
-		r = write_map(pid, "gid_map", gid);
+		r = write_map(pid, "gid_map", gid_map, gid_len);
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	int fd = r < 0 ? r : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && r == 0)
@@ -102,7 +130,11 @@ static int make_userns(unsigned uid, unsigned gid)
 
 int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned gid)
 {
-	_cleanup_close_ int ns = make_userns(uid, gid);
+	char umap[MAP_MAX], gmap[MAP_MAX];
+	int ul = copy_map(umap, sizeof(umap), uid), gl = copy_map(gmap, sizeof(gmap), gid);
+	if (ul < 0 || gl < 0)
+		return -ENAMETOOLONG;
+	_cleanup_close_ int ns = make_userns(umap, ul, gmap, gl);
 	if (ns < 0)
 		return ns;
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -115,6 +147,57 @@ int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned g
 	    move_mount(tree, "", AT_FDCWD, mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
+}
+
+/* A user namespace where only the user's uid, gid and groups exist, each as itself. */
+static int own_userns(const struct ctr_ids *ids)
+{
+	char umap[MAP_MAX], gmap[MAP_MAX];
+	unsigned gids[CTR_IDS_MAX_GROUPS + 1] = { ids->gid };
+	size_t n = 1;
+	for (size_t i = 0; i < ids->n_groups && n < ELEMENTSOF(gids); i++)
+		gids[n++] = ids->groups[i];
+	unsigned uid = ids->uid;
+	int ul = own_map(umap, sizeof(umap), &uid, 1), gl = own_map(gmap, sizeof(gmap), gids, n);
+	if (ul < 0 || gl < 0)
+		return -ENAMETOOLONG;
+	return make_userns(umap, ul, gmap, gl);
+}
+
+int ctr_bind_tree(const char *src, bool ro, const struct ctr_ids *ids)
+{
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					    (ro ? MOUNT_ATTR_RDONLY : 0) };
+	_cleanup_close_ int ns = ids ? own_userns(ids) : -EBADF;
+	if (ids && ns < 0)
+		return ns;
+	/* An idmapped bind is the tree's top mount only, as a bind entry is. */
+	_cleanup_close_ int tree = open_tree(
+		AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (ids ? 0 : AT_RECURSIVE));
+	if (tree < 0)
+		return -errno;
+	if (ids) {
+		a.attr_set |= MOUNT_ATTR_IDMAP;
+		a.userns_fd = (uint64_t)ns;
+	}
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (ids ? 0 : AT_RECURSIVE), &a, sizeof(a)) < 0)
+		return -errno;
+	return TAKE_FD(tree);
+}
+
+int ctr_staged_bind(char *buf, size_t len, const char *session, size_t i)
+{
+	int n = i == SIZE_MAX ? snprintf(buf, len, "%s/%s", CTR_BINDS_DIR, session)
+			      : snprintf(buf, len, "%s/%s/%zu", CTR_BINDS_DIR, session, i);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int ctr_mount_bind(const char *src, const char *mnt, bool ro, const struct ctr_ids *ids)
+{
+	_cleanup_close_ int tree = ctr_bind_tree(src, ro, ids);
+	if (tree < 0)
+		return tree;
+	return move_mount(tree, "", AT_FDCWD, mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
 /* The upper tmpfs's inode cap: one per 4 KiB of its size, and a few even when it is tiny. */
@@ -145,8 +228,17 @@ void ctr_release_mounts(const char *copydir, const char *session)
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/overlay", copydir);
 	umount2(p, MNT_DETACH);
-	if (session) {
-		snprintf(p, sizeof(p), "%s/%s", CTR_LOWER_DIR, session);
+	if (!session)
+		return;
+	snprintf(p, sizeof(p), "%s/%s", CTR_LOWER_DIR, session);
+	umount2(p, MNT_DETACH);
+	/* The staged binds are numbered from 0 on: the first one missing ends them. */
+	for (size_t i = 0; i < CTR_BINDS_MAX && ctr_staged_bind(p, sizeof(p), session, i) == 0;
+	     i++) {
 		umount2(p, MNT_DETACH);
+		if (rmdir(p) < 0 && errno == ENOENT)
+			break;
 	}
+	if (ctr_staged_bind(p, sizeof(p), session, SIZE_MAX) == 0)
+		rmdir(p);
 }

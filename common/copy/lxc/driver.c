@@ -99,6 +99,8 @@ static int lxc_make(struct copy *c, struct tw_err *err)
 				.ret_lower = l->lower,
 				.logfile = debug_log(l),
 				.pool = s->pool };
+	p.groups = s->groups;
+	p.n_groups = s->n_groups;
 	struct lxc_container *o = l->origin;
 	l->origin = NULL;
 	return ctr_create(&p, o, &l->c, err);
@@ -190,9 +192,12 @@ static int lxc_write_end(struct copy *c, int job)
 	return ctr_run_end((pid_t)job);
 }
 
+/* A privileged copy's binds keep only its user's ids (ctr_bind_tree). */
 static int lxc_inject_bind(struct copy *c, const char *src, const char *dst, bool ro)
 {
-	return ctr_inject_bind(lxc_of(c)->c, src, dst, ro);
+	const struct copy_spec *s = &lxc_of(c)->spec;
+	const struct ctr_ids ids = { s->uid, s->gid, s->groups, s->n_groups };
+	return ctr_inject_bind(lxc_of(c)->c, src, dst, ro, s->cfg->userns ? NULL : &ids);
 }
 
 static int lxc_set_hostname(struct copy *c, const char *name)

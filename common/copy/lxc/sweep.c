@@ -116,16 +116,36 @@ static bool cgroup_dead(const char *name, void *data)
 	return !d->live->copy(name, d->live->data) && !defined_somewhere(d->places, name);
 }
 
-/* The idmapped lowers' mountpoints (CTR_LOWER_DIR/<session>) of sessions that ended. */
-static unsigned sweep_lowers(const struct copy_liveness *live)
+/* A staged binds' directory: its empty mountpoints "0", "1", ..., never more. */
+static void remove_staged(int dfd, const char *session)
+{
+	char i[24];
+	_cleanup_close_ int fd =
+		openat(dfd, session, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	for (size_t n = 0; fd >= 0 && n < CTR_BINDS_MAX; n++) {
+		snprintf(i, sizeof(i), "%zu", n);
+		if (unlinkat(fd, i, AT_REMOVEDIR) < 0 && errno == ENOENT)
+			break;
+	}
+}
+
+/*
+ * The mountpoints of sessions that ended: idmapped lowers
+ * (CTR_LOWER_DIR/<session>) and staged binds (CTR_BINDS_DIR/<session>/<i>).
+ * Directories are only ever removed empty: a mount in another namespace
+ * of ours would be detached by it, never walked.
+ */
+static unsigned sweep_mountpoints(const char *top, const struct copy_liveness *live)
 {
 	unsigned n = 0;
-	_cleanup_closedir_ DIR *d = opendir(CTR_LOWER_DIR);
+	_cleanup_closedir_ DIR *d = opendir(top);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		/* made after the session's record: no record now means it ended */
 		if (!names_session_valid(de->d_name) || live->session(de->d_name, live->data))
 			continue;
+		if (strcmp(top, CTR_BINDS_DIR) == 0)
+			remove_staged(dirfd(d), de->d_name);
 		n += unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0;
 	}
 	return n;
@@ -138,5 +158,6 @@ void ctr_sweep(const char *const *places, const struct copy_liveness *live, stru
 	for (const char *const *p = places; *p; p++)
 		ret->locks += sweep_locks(*p, live);
 	ret->cgroups = cgroup_remove_leftovers(CGROUP_ROOT, cgroup_dead, &d);
-	ret->mounts = sweep_lowers(live);
+	ret->mounts =
+		sweep_mountpoints(CTR_LOWER_DIR, live) + sweep_mountpoints(CTR_BINDS_DIR, live);
 }

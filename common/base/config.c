@@ -274,6 +274,7 @@ static const struct key_def keys[] = {
 	K_NUMBER(pids_max, T_NUMBER, "512", 1, PID_MAX_LIMIT_64),
 	K_NUMBER(memory_max, T_SIZE, "1G", 1, UINT64_MAX),
 	K_NUMBER(cpu_weight, T_NUMBER, "100", 1, 10000),
+	K_NUMBER(pty_max, T_NUMBER, "16", 1, 1024),
 	K_NUMBER(max_sessions, T_NUMBER, "256", 1, UINT64_MAX),
 	K_NUMBER(max_sessions_per_user, T_NUMBER, "8", 1, UINT64_MAX),
 	K_NUMBER(session_timeout, T_DURATION, "0", 0, UINT32_MAX),

@@ -56,6 +56,7 @@ struct config {
 	uint64_t pids_max;
 	uint64_t memory_max; /* bytes */
 	uint64_t cpu_weight;
+	uint64_t pty_max; /* terminals of one copy */
 	uint64_t max_sessions;
 	uint64_t max_sessions_per_user;
 	uint64_t session_timeout; /* seconds, 0 = none */

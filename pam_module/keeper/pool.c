@@ -47,14 +47,15 @@
 /* What makes two copies the same, whoever uses them: the keys a copy is made with. */
 static int pool_signature(const struct config *c, char *buf, size_t len)
 {
-	int n = snprintf(
-		buf, len,
-		"pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
-		"userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu boot=%s",
-		c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
-		(unsigned long long)c->tmpfs_size, c->userns ? "yes" : "no", c->network,
-		(unsigned long long)c->pids_max, (unsigned long long)c->memory_max,
-		(unsigned long long)c->cpu_weight, config_boot_names[c->boot]);
+	int n = snprintf(buf, len,
+			 "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
+			 "userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu "
+			 "pty_max=%llu boot=%s",
+			 c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
+			 (unsigned long long)c->tmpfs_size, c->userns ? "yes" : "no", c->network,
+			 (unsigned long long)c->pids_max, (unsigned long long)c->memory_max,
+			 (unsigned long long)c->cpu_weight, (unsigned long long)c->pty_max,
+			 config_boot_names[c->boot]);
 	for (size_t i = 0; n > 0 && (size_t)n < len && i < c->n_devices; i++) {
 		int m = snprintf(buf + n, len - (size_t)n, " device=%s", c->devices[i]);
 		n = m < 0 ? m : n + m;

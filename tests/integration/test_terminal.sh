@@ -2,7 +2,8 @@
 # Interactive logins through a real terminal (tmux): the pty is the copy's
 # own, the window size follows, Ctrl-C, job control and full-screen programs
 # work, the exit status comes back, what a client sends the moment it has a
-# terminal is echoed once, and a hangup ends the session cleanly.
+# terminal is echoed once, a hangup ends the session cleanly, and a copy
+# holds no more terminals than pty_max.
 source "$(dirname "$0")/../lib.sh"
 
 tw_origin_create && tw_config && tw_user tw-test-tina && tw_sshd_start ||
@@ -101,4 +102,16 @@ pkill -HUP -f "ssh.*-p $TW_PORT $T@127.0.0.1"
 check_clean "a hung-up client leaves nothing behind"
 
 tm kill-server 2>/dev/null
+
+# pty_max: a copy holds at most that many terminals of the host's (each
+# open of /dev/ptmx is one), so that one user's copies cannot take them all.
+# (A redirection that fails ends the shell: each success is a line.)
+count_ptys='for i in 3 4 5 6 7 8 9; do eval "exec $i<>/dev/ptmx" 2>/dev/null && echo opened; done'
+tw_config "pty_max = 4"
+out=$(tw_ssh $T "$count_ptys" 2>&1)
+expect_eq "pty_max = 4: a program opens 4 terminals, no more" 4 "$(echo "$out" | grep -c '^opened$')"
+tw_config
+out=$(tw_ssh $T "$count_ptys" 2>&1)
+expect_eq "by default (16) the same program opens all 7 it tries" 7 "$(echo "$out" | grep -c '^opened$')"
+check_clean "pty_max: nothing left behind"
 tw_finish

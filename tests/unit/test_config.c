@@ -132,6 +132,7 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(c.pids_max, 512);
 	assert_int_equal(c.memory_max, UINT64_C(1) << 30);
 	assert_int_equal(c.cpu_weight, 100);
+	assert_int_equal(c.pty_max, 16);
 	assert_int_equal(c.max_sessions, 256);
 	assert_int_equal(c.max_sessions_per_user, 8);
 	assert_int_equal(c.session_timeout, 0);
@@ -168,6 +169,7 @@ static void test_config_load_all_keys(void **state)
 				   "pids_max = 100\n"
 				   "memory_max = 2G\n"
 				   "cpu_weight = 10000\n"
+				   "pty_max = 1024\n"
 				   "max_sessions = 1\n"
 				   "max_sessions_per_user = 2\n"
 				   "session_timeout = 1h\n"
@@ -204,6 +206,7 @@ static void test_config_load_all_keys(void **state)
 	assert_int_equal(c.pids_max, 100);
 	assert_int_equal(c.memory_max, UINT64_C(2) << 30);
 	assert_int_equal(c.cpu_weight, 10000);
+	assert_int_equal(c.pty_max, 1024);
 	assert_int_equal(c.max_sessions, 1);
 	assert_int_equal(c.max_sessions_per_user, 2);
 	assert_int_equal(c.session_timeout, 3600);
@@ -254,6 +257,9 @@ static void test_config_load_other_values(void **state)
 	config_free(&c);
 	load_global("cpu_weight = 1", &c);
 	assert_int_equal(c.cpu_weight, 1);
+	config_free(&c);
+	load_global("pty_max = 1", &c);
+	assert_int_equal(c.pty_max, 1);
 	config_free(&c);
 	load_global("pids_max = 4194304", &c);
 	assert_int_equal(c.pids_max, 4194304);
@@ -448,6 +454,10 @@ static void test_config_load_bad_values(void **state)
 		{ "memory_max", "1.5G" },
 		{ "cpu_weight", "0" },
 		{ "cpu_weight", "10001" },
+		{ "pty_max", "0" },
+		{ "pty_max", "1025" },
+		{ "pty_max", "4K" },
+		{ "pty_max", "-1" },
 		{ "max_sessions", "0" },
 		{ "max_sessions_per_user", "0" },
 		{ "session_timeout", "1w" },

@@ -56,6 +56,7 @@ static int setup(void **state)
 				  .memory_max = 1 << 30,
 				  .cpu_weight = 100,
 				  .boot = BOOT_INIT };
+	f->cfg.pty_max = 21;
 	f->p = (struct ctr_params){ .cfg = &f->cfg,
 				    .name = "tw-unit-copy",
 				    .session = SESSION,
@@ -127,7 +128,7 @@ static void test_ctr_configure_hardening(void **state)
 	assert_line(f, "lxc.net.0.type = empty");
 	assert_line(f, "lxc.uts.name = tw-unit-copy");
 	assert_line(f, "lxc.apparmor.allow_nesting = 0");
-	assert_line(f, "lxc.pty.max = 256");
+	assert_line(f, "lxc.pty.max = 22"); /* pty_max and the console */
 	/* a privileged copy's root may not act on files not its own, become
 	 * another user, or reach past the copy's limits */
 	static const char *const dropped[] = { "dac_override", "dac_read_search", "fowner",

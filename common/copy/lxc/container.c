@@ -334,8 +334,9 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		   * a copy with a network, and only in a user namespace, where
 		   * it reaches no further than the copy's own network namespace. */
 		  (keeps_net_admin(cfg) || set_item(c, "lxc.cap.drop", "net_admin")) &&
-		  set_item(c, "lxc.pty.max", "256") && set_item(c, "lxc.start.auto", "0") &&
-		  set_hooks(c, p);
+		  /* pty_max for the user's programs; the console takes one more */
+		  set_itemu(c, "lxc.pty.max", cfg->pty_max + 1) &&
+		  set_item(c, "lxc.start.auto", "0") && set_hooks(c, p);
 	ok = ok && (cgroup_unified() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) &&
 	     set_boot(c, cfg);
 	if (ok && cfg->userns)

@@ -170,11 +170,14 @@ $(B)/tests/logsink: tests/logsink.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SAN_OPTS)
 $(B)/tests/ssh_client: tests/ssh_client.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) $(SSH_CFLAGS) -o $@ $< $(SAN_OPTS) $(SSH_LIBS)
+$(B)/tests/keeper_client: tests/keeper_client.c $(LIB_BASE) $(SAN_OPTS) $(FLAGS) $(BASE_H) | $(B)/tests
+	$(PROG_LINK) $(INC_BASE) -o $@ $< $(SAN_OPTS) $(LIB_BASE) $(INIH_LIBS)
 
 $(B) $(B)/tests:
 	mkdir -p $@
 
-tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client $(B)/tests/logsink
+tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client $(B)/tests/logsink \
+	$(B)/tests/keeper_client
 
 deps:
 	@sh tests/deps.sh

@@ -161,12 +161,22 @@ int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds
 		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
+	uint64_t deadline = 0;
 	for (;;) {
 		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 		if (n >= 0)
 			return (size_t)n == m->len ? 0 : -EMSGSIZE;
-		if (errno != EINTR)
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
 			return -errno;
+		/* A non-blocking socket whose peer does not read: a moment, no more. */
+		uint64_t now = util_now_ms();
+		if (!deadline)
+			deadline = now + PROTO_SEND_WAIT_MS;
+		struct pollfd p = { .fd = sock, .events = POLLOUT };
+		if (now >= deadline || (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR))
+			return -ETIMEDOUT;
 	}
 }
 

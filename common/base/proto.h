@@ -49,7 +49,13 @@ int proto_getu(const struct proto_msg *m, const char *key, unsigned long long ma
 
 void proto_free(struct proto_msg *m);
 
-/* Send m with up to PROTO_MAX_FDS fds. 0 or -errno. */
+/*
+ * Send m with up to PROTO_MAX_FDS fds. 0 or -errno. On a non-blocking
+ * socket whose peer's queue is full, waits PROTO_SEND_WAIT_MS for room,
+ * then gives up with -ETIMEDOUT: a peer that never reads cannot hold the
+ * sender (the keeper serves every client from one loop).
+ */
+#define PROTO_SEND_WAIT_MS 100
 int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t n_fds);
 
 /* A message of TYPE with one or two key=value pairs (k2 may be NULL) and no fds. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +50,55 @@ void keeper_client_error(int fd, const char *msg, const char *code)
 	proto_send_simple(fd, "error", "msg", msg, "code", code);
 }
 
+/*
+ * Room for one more client of uid. The user has KEEPER_MAX_CLIENTS -
+ * KEEPER_ROOT_CLIENTS slots, root every free one. When there is none, the
+ * user's oldest connection that asked for no program gives way: a shell
+ * asks as soon as it connects, so it is one that never will.
+ */
+static bool make_room(struct keeper *k, uid_t uid)
+{
+	size_t users = 0, idle = SIZE_MAX;
+	for (size_t i = 0; i < k->cl.n; i++) {
+		const struct client *cl = &k->cl.c[i];
+		if (cl->uid == 0)
+			continue;
+		users++;
+		if (cl->pid == 0 && (idle == SIZE_MAX || cl->id < k->cl.c[idle].id))
+			idle = i;
+	}
+	if (k->cl.n < KEEPER_MAX_CLIENTS &&
+	    (uid == 0 || users < KEEPER_MAX_CLIENTS - KEEPER_ROOT_CLIENTS))
+		return true;
+	if (idle == SIZE_MAX)
+		return false;
+	keeper_client_close(k, idle);
+	return true;
+}
+
 void keeper_client_accept(struct keeper *k)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd = accept4(k->s.listenfd, NULL, NULL, SOCK_CLOEXEC);
+	/* Non-blocking: a peer that never reads holds a send of ours only
+	 * for a moment (proto_send), not the keeper and its timeouts. */
+	int fd = accept4(k->s.listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != k->req.uid && cred.uid != 0) || k->cl.n >= KEEPER_MAX_CLIENTS) {
+	    (cred.uid != k->req.uid && cred.uid != 0) || !make_room(k, cred.uid)) {
 		close(fd);
 		return;
 	}
-	k->cl.c[k->cl.n++] = (struct client){ .fd = fd, .uid = cred.uid };
+	k->cl.c[k->cl.n++] = (struct client){ .id = ++k->cl.last_id, .fd = fd, .uid = cred.uid };
+}
+
+ssize_t keeper_client_find(const struct keeper *k, uint64_t id)
+{
+	for (size_t i = 0; i < k->cl.n; i++)
+		if (k->cl.c[i].id == id)
+			return (ssize_t)i;
+	return -1;
 }
 
 /* A login of this copy ended: the copy goes with the last one. */

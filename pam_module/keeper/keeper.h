@@ -17,10 +17,13 @@
 struct pollfd;
 
 #define KEEPER_MAX_CLIENTS 64
+/* Of these, root's alone (the PAM module's close and join, throwawayctl): the user cannot take them. */
+#define KEEPER_ROOT_CLIENTS 8
 #define KEEPER_MAX_GROUPS 64
 #define KEEPER_MAX_CALLERS 32 /* logins sharing one copy (share = user) */
 
 struct client {
+	uint64_t id; /* in the order they came, never reused (slots move) */
 	int fd;
 	uid_t uid;   /* SO_PEERCRED */
 	pid_t pid;   /* attached program, 0 if none */
@@ -89,6 +92,7 @@ struct session {
 struct clients {
 	struct client c[KEEPER_MAX_CLIENTS];
 	size_t n;
+	uint64_t last_id;
 };
 
 struct keeper {
@@ -154,6 +158,8 @@ void keeper_client_close(struct keeper *k, size_t i);
 void keeper_client_error(int fd, const char *msg, const char *code);
 /* The callers' pidfds, then the clients' sockets, into p; how many. */
 size_t keeper_poll_peers(const struct keeper *k, struct pollfd *p);
+/* The slot of the client with this id, or -1 once it is gone. */
+ssize_t keeper_client_find(const struct keeper *k, uint64_t id);
 /* A login of this copy ended: the copy goes with the last one. */
 void keeper_drop_caller(struct keeper *k, size_t i);
 

@@ -190,6 +190,11 @@ int keeper_loop(struct keeper *k)
 		p[P_TIMER] = (struct pollfd){ .fd = k->s.timerfd, .events = POLLIN };
 		size_t n_callers = k->s.n_callers, n_clients = k->cl.n;
 		struct pollfd *pc = p + P_CALLERS, *pk = pc + n_callers;
+		/* Which client each of pk[] is: handling one (a program's exit
+		 * closes its client) moves another into its slot. */
+		uint64_t ids[KEEPER_MAX_CLIENTS];
+		for (size_t i = 0; i < n_clients; i++)
+			ids[i] = k->cl.c[i].id;
 		/* Housekeeping waits for a quiet moment: the first programs come first. */
 		int n = poll(p, P_CALLERS + keeper_poll_peers(k, pc),
 			     k->s.housekept ? -1 : HOUSEKEEPING_QUIET_MS);
@@ -212,9 +217,11 @@ int keeper_loop(struct keeper *k)
 		for (size_t i = n_callers; i-- > 0;)
 			if (i < k->s.n_callers && pc[i].revents)
 				caller_gone(k, i);
-		for (size_t i = n_clients; i-- > 0;)
-			if (i < k->cl.n && pk[i].revents)
-				keeper_request(k, i);
+		for (size_t i = 0; i < n_clients; i++) {
+			ssize_t slot = pk[i].revents ? keeper_client_find(k, ids[i]) : -1;
+			if (slot >= 0)
+				keeper_request(k, (size_t)slot);
+		}
 		if (p[P_LISTEN].revents)
 			keeper_client_accept(k);
 	}

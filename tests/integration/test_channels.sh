@@ -44,8 +44,32 @@ expect_eq "scp upload lands in the copy" "$SUM" "$(mux 'sha256sum /tmp/scp-up' |
 scp -q "${tw_ssh_opts[@]}" -o ControlPath="$CTL" -P "$TW_PORT" "$S@127.0.0.1:/tmp/scp-up" "$TW_TMP/scp-down"
 expect_eq "scp download comes from the copy" "$SUM" "$(sum_of "$TW_TMP/scp-down")"
 check "scp's upload never reached the host" [ ! -e /tmp/scp-up ]
+# One channel ends while another runs: the other goes on.
+mux 'sleep 3; echo still-here' >"$TW_TMP/long" 2>&1 &
+long=$!
+sleep 0.5
+mux -tt 'seq 20000; exit 3' >/dev/null 2>&1
+expect_eq "a channel that ends leaves the connection's other channel running" 3 $?
+wait $long
+expect_eq "which finishes as it would have" still-here "$(cat "$TW_TMP/long")"
 ssh -o ControlPath="$CTL" -O exit "$S@127.0.0.1" 2>/dev/null
 check_clean "closing the master connection destroys its copy"
+
+# The same, made certain: program A ends while its client keeps the keeper
+# reading (a message waits from it at every turn); the keeper handles A's
+# exit and A's message in one turn, and B, whose slot moves into A's, must
+# be left alone (5 rounds).
+install -m 0755 "$TW_BUILD/tests/keeper_client" "$TW_TMP/keeper_client"
+tw_ssh_bg $S -N >/dev/null 2>&1
+holder=$!
+wait_for 20 has_session $S
+sid=$(tw_session_of $S)
+out=$(setpriv --reuid=$S --regid=$S --clear-groups env -i PATH=/usr/bin:/bin \
+	"$TW_TMP/keeper_client" "$sid" channels 5 2>&1)
+expect_eq "one program ending never ends the session's other one" "B survived 5 of 5" "$out"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+check_clean
 
 # su - from root reaches the same path (in a mount namespace of its own,
 # so the system's /etc/pam.d/su-l is never touched).

@@ -49,6 +49,30 @@ check_clean
 
 # A command without a terminal is busy, not idle.
 expect_eq "idle_timeout: a running command is not idle" "done" "$(tw_ssh $T 'sleep 6; echo done' 2>&1)"
+check_clean
 
+# A program of the user's on the host (cron, a .forward pipe: anything but
+# this shell) that connects to the session's keeper again and again, asks
+# for programs and never reads the answers: the keeper still serves the
+# user's next shell, and still ends the session at its timeout.
+install -m 0755 "$TW_BUILD/tests/keeper_client" "$TW_TMP/keeper_client"
+as_t() { setpriv --reuid=$T --regid=$T --clear-groups env -i PATH=/usr/bin:/bin "$@"; }
+tw_config "session_timeout = 8s"
+t0=$(date +%s%N)
+tw_ssh_bg $T -N >/dev/null 2>&1
+holder=$!
+wait_for 20 has_session $T
+sid=$(tw_session_of $T)
+as_t "$TW_TMP/keeper_client" "$sid" hog 100 30 >"$TW_TMP/hog.out" 2>&1 &
+hog=$!
+wait_for 10 grep -q '^connected' "$TW_TMP/hog.out"
+expect_eq "a client hogging the keeper: it got its connections" "connected 100" "$(cat "$TW_TMP/hog.out")"
+out=$(as_t THROWAWAY_SESSION="$sid" timeout 10 "$TW_SHELL" -c 'echo second-shell' 2>&1)
+expect_eq "a client hogging the keeper: the user's next shell is served" second-shell "$out"
+check "a client hogging the keeper: the session still ends at its timeout" wait_for 20 no_copies
+ms=$(elapsed "$t0")
+check "a client hogging the keeper: after about 8 s (took ${ms} ms)" [ "$ms" -ge 7500 ] && [ "$ms" -lt 15000 ]
+kill "$hog" "$holder" 2>/dev/null
+wait "$hog" "$holder" 2>/dev/null
 check_clean
 tw_finish

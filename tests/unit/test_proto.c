@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -817,6 +818,39 @@ static void test_proto_send_too_big_for_socket(void **state)
 	close(sv[1]);
 }
 
+/*
+ * A non-blocking socket whose peer never reads: proto_send waits
+ * PROTO_SEND_WAIT_MS for room, then gives up; with room again, it sends.
+ */
+static void test_proto_send_peer_never_reads(void **state)
+{
+	struct proto_msg m, got;
+	struct timespec t0, t1;
+	int sv[2];
+
+	(void)state;
+	seqpacket_pair(sv);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(proto_begin(&m, "warn"), 0);
+	/* Fill the peer's queue as a keeper's sends would. */
+	while (send(sv[0], m.data, m.len, MSG_DONTWAIT) >= 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(proto_send(sv[0], &m, NULL, 0), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= PROTO_SEND_WAIT_MS - 10);
+	assert_true(ms < PROTO_SEND_WAIT_MS + 1000);
+	/* The peer reads one: there is room again. */
+	assert_int_equal(proto_recv(sv[1], &got, NULL, 0, NULL, 1000), 0);
+	proto_free(&got);
+	assert_int_equal(proto_send(sv[0], &m, NULL, 0), 0);
+	proto_free(&m);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_proto_send_closed_peer),
 		cmocka_unit_test(test_proto_send_too_big_for_socket),
 		cmocka_unit_test(test_proto_send_simple),
+		cmocka_unit_test(test_proto_send_peer_never_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

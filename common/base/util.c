@@ -251,6 +251,11 @@ int util_pidfd_open(pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
+int util_pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
 int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd)
 {
 	struct stat st;

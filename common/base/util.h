@@ -54,6 +54,9 @@ size_t util_sanitize(char *dst, size_t max, const char *src);
 /* pidfd_open(2); -errno on failure. */
 int util_pidfd_open(pid_t pid);
 
+/* pidfd_send_signal(2): sig to the process of pidfd, never to a pid reused since. 0 or -errno. */
+int util_pidfd_signal(int pidfd, int sig);
+
 /* Open (creating if needed) a root-owned directory with MODE, O_NOFOLLOW. */
 int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
 

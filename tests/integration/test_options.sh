@@ -164,9 +164,27 @@ read_inside() {
 not_readable() { ! read_inside "$1"; }
 check "spare: the user's programs in the copy cannot read its memory" not_readable "$nspid"
 check "spare: (they can read their own)" read_inside self
-kill -KILL $(spare_of) 2>/dev/null
+spare=$(spare_of)
+kill -KILL "$spare" 2>/dev/null
+# Reaped by the keeper, its pid goes to a process of the host's (made so
+# with ns_last_pid): finding its spare gone, the keeper must not signal
+# whatever has that pid now.
+reaped() { [ ! -e "/proc/$spare" ]; }
+wait_for 10 reaped
+victim=
+for _ in $(seq 50); do
+	echo $((spare - 1)) >/proc/sys/kernel/ns_last_pid
+	sleep 60 &
+	[ "$!" = "$spare" ] && { victim=$!; break; }
+	kill $! 2>/dev/null
+	wait $! 2>/dev/null
+done
+check "spare: its pid went to another process (${victim:-none})" [ -n "$victim" ]
 out=$(tw_ssh $S 'echo ran; id -un' 2>&1)
 expect_eq "spare: killed, the next program is attached anew" "ran $S" "$(echo $out)"
+check "spare: the process that has its pid now is left alone" kill -0 "${victim:-0}"
+[ -n "$victim" ] && kill "$victim" 2>/dev/null
+wait "$victim" 2>/dev/null
 kill $holder
 wait_for 10 gone $S
 wait "$holder" 2>/dev/null

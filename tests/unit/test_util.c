@@ -991,6 +991,31 @@ static void test_util_pidfd_open_bad_pid(void **state)
 	assert_int_equal(util_pidfd_open(0), -EINVAL);
 }
 
+/* A pidfd's signal reaches its process while it lives, and no other once it is reaped. */
+static void test_util_pidfd_signal(void **state)
+{
+	(void)state;
+	if (!pidfd_supported()) {
+		assert_int_equal(util_pidfd_signal(-1, 0), -ENOSYS);
+		return;
+	}
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	int fd = util_pidfd_open(pid), st;
+	assert_true(fd >= 0);
+	assert_int_equal(util_pidfd_signal(fd, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* Reaped: the pid may be anyone's now, the pidfd is still its own. */
+	assert_int_equal(util_pidfd_signal(fd, SIGKILL), -ESRCH);
+	close(fd);
+	assert_int_equal(util_pidfd_signal(-1, SIGKILL), -EBADF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1074,7 @@ int main(void)
 		cmocka_unit_test(test_util_now_ms_monotonic),
 		cmocka_unit_test(test_util_pidfd_open_self),
 		cmocka_unit_test(test_util_pidfd_open_bad_pid),
+		cmocka_unit_test(test_util_pidfd_signal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

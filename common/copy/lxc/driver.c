@@ -32,6 +32,7 @@ struct lxc_copy {
 	int initfd;      /* pidfd of the copy's init */
 	int monitorfd;   /* pidfd of its monitor, or -EBADF: stop through liblxc */
 	pid_t spare_pid; /* a process attached ahead of the first program */
+	int spare_pidfd; /* its pidfd: it may have ended and been reaped */
 	int spare_fd;    /* its socket, or -EBADF once spent */
 };
 
@@ -47,7 +48,7 @@ static struct lxc_copy *new_copy(const struct copy_spec *s)
 		return NULL;
 	l->base.drv = &copy_driver_lxc;
 	l->spec = *s;
-	l->initfd = l->monitorfd = l->spare_fd = -EBADF;
+	l->initfd = l->monitorfd = l->spare_fd = l->spare_pidfd = -EBADF;
 	return l;
 }
 
@@ -163,6 +164,8 @@ static void lxc_free(struct copy *c)
 		close(l->monitorfd);
 	if (l->spare_fd >= 0)
 		close(l->spare_fd);
+	if (l->spare_pidfd >= 0)
+		close(l->spare_pidfd);
 	free(l);
 }
 
@@ -215,9 +218,23 @@ static int lxc_enter_ahead(struct copy *c, const struct copy_exec *who)
 	if (l->spare_fd >= 0)
 		return 0;
 	int r = ctr_spare(l->c, who, &l->spare_pid, &l->spare_fd);
-	if (r < 0)
+	if (r < 0) {
 		l->spare_fd = -EBADF;
-	return r;
+		return r;
+	}
+	/* Our child, not reaped before we return: the pid is still its own. */
+	l->spare_pidfd = util_pidfd_open(l->spare_pid);
+	return 0;
+}
+
+/* The spare is spent: used, or failed and ended through its pidfd (never its pid). */
+static void spend_spare(struct lxc_copy *l, bool failed)
+{
+	if (failed && l->spare_pidfd >= 0)
+		util_pidfd_signal(l->spare_pidfd, SIGKILL);
+	if (l->spare_pidfd >= 0)
+		close(l->spare_pidfd);
+	l->spare_pidfd = -EBADF;
 }
 
 static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
@@ -228,12 +245,12 @@ static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, 
 		l->spare_fd = -EBADF;
 		int r = ctr_spare_run(sock, x, ret_master);
 		close(sock);
+		/* A failed one is reaped with the caller's other children; attach anew. */
+		spend_spare(l, r < 0);
 		if (r == 0) {
 			*ret_pid = l->spare_pid;
 			return 0;
 		}
-		kill(l->spare_pid,
-		     SIGKILL); /* reaped with the caller's other children; attach anew */
 	}
 	return ctr_attach(l->c, x, ret_pid, ret_master);
 }
@@ -280,6 +297,7 @@ static int lxc_stop(struct copy *c)
 	if (l->spare_fd >= 0)
 		close(l->spare_fd);
 	l->spare_fd = -EBADF;
+	spend_spare(l, false);
 	bool started = l->initfd >= 0;
 	int r = ctr_stop_init(l->c, l->initfd, l->monitorfd);
 	/* A start that failed half way leaves its cgroups to whoever made it. */

@@ -33,6 +33,17 @@ HARDEN = -fstack-protector-strong
 else
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
+# Never installed by accident: a SANITIZE=1 throwaway-shell is dynamically
+# linked (ASan cannot link statically), and as a login shell on the host it
+# would obey LD_PRELOAD and the loader's other variables. make check's
+# sanitizer pass installs it on purpose, with INSTALL_SANITIZED=1.
+ifneq ($(SANITIZE),)
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+ifeq ($(INSTALL_SANITIZED),)
+$(error make install refuses a SANITIZE=1 build: its throwaway-shell is dynamically linked and obeys LD_PRELOAD, so never on a machine with users; INSTALL_SANITIZED=1 installs it anyway, for tests)
+endif
+endif
+endif
 CFLAGS_COMMON = -std=gnu11 $(WARN) $(HARDEN) $(OPT) -D_GNU_SOURCE \
 	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DDATADIR='"$(DATADIR)"' -DBINDIR='"$(BINDIR)"'
 CFLAGS_BASE = $(CFLAGS_COMMON) $(SAN_FLAGS)
@@ -186,14 +197,14 @@ deps:
 # admin would have them: check installs first.
 check: deps
 	$(MAKE) tests-build
-	$(MAKE) install
+	$(MAKE) install $(if $(SANITIZE),INSTALL_SANITIZED=1)
 	bash tests/run.sh
 
 # Slow, optional tests (tests/slow/): a Debian origin with systemd made by
 # config/make-debian-origin.sh (debootstrap, cached in /var/cache/throwaway).
 check-slow: deps
 	$(MAKE) tests-build
-	$(MAKE) install
+	$(MAKE) install $(if $(SANITIZE),INSTALL_SANITIZED=1)
 	SLOW=1 TESTS=slow bash tests/run.sh
 
 # What CI runs: make check with ASan and UBSan, then as shipped.

@@ -518,6 +518,17 @@ tssh 20 $A -o "SetEnv=LD_PRELOAD=$HOME_A/evil.so" 'echo inside' >/dev/null 2>&1
 check "a client-sent LD_PRELOAD of the user's own library runs nothing on the host" \
 	[ ! -e "/tmp/tw-evil-$TW_ID" ]
 rm -f "/tmp/tw-evil-$TW_ID" "$HOME_A/evil.so"
+# A sanitizer build's shell is dynamically linked and would obey it: make
+# install refuses one unless told it is for the tests (make check's pass).
+out=$(make -C "$TW_ROOT" -n install SANITIZE=1 2>&1)
+rc=$?
+check "make install refuses a SANITIZE=1 build (rc $rc)" [ "$rc" != 0 ]
+expect_match "and says why" "refuses a SANITIZE=1 build: its throwaway-shell is dynamically linked and obeys LD_PRELOAD" "$out"
+mkdir -p "$TW_TMP/sanbuild"
+out=$(make -C "$TW_ROOT" -n install SANITIZE=1 INSTALL_SANITIZED=1 B="$TW_TMP/sanbuild" 2>&1)
+expect_match "INSTALL_SANITIZED=1 installs it (make check SANITIZE=1 does)" \
+	"install -m 0755 $TW_TMP/sanbuild/throwaway-shell " "$out"
+rm -rf "$TW_TMP/sanbuild"
 host_unchanged "environment injection"
 
 # --- 4. a fork bomb under pids_max = 64 ---------------------------------

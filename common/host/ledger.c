@@ -203,6 +203,13 @@ int ledger_remove(const char *rundir, const char *session)
 	_cleanup_close_ int dfd = ledger_dirfd(rundir);
 	if (dfd < 0)
 		return dfd;
+	/*
+	 * A writer killed between making its temporary file and renaming it
+	 * (a keeper's SIGKILL) leaves the file: it goes with the record.
+	 */
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", session);
+	unlinkat(dfd, tmp, 0);
 	if (unlinkat(dfd, session, 0) < 0)
 		return -errno;
 	return 0;

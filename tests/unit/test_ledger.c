@@ -452,6 +452,21 @@ static void test_ledger_remove_ok(void **state)
 	assert_string_equal(names, "");
 }
 
+/* A writer killed before its rename left its temporary file: it goes too. */
+static void test_ledger_remove_killed_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_entry e;
+	char names[512];
+
+	sample(&e, SID_A, 1000, 1, 1);
+	assert_int_equal(ledger_write(f->rundir, &e), 0);
+	put_file(f, "." SID_A ".tmp", "");
+	assert_int_equal(ledger_remove(f->rundir, SID_A), 0);
+	list_ledger(f, names, sizeof(names));
+	assert_string_equal(names, "");
+}
+
 static void test_ledger_remove_missing(void **state)
 {
 	struct fixture *f = *state;
@@ -938,6 +953,7 @@ int main(void)
 		TI(test_ledger_read_oversized),
 		TI(test_ledger_read_garbage),
 		TI(test_ledger_remove_ok),
+		TI(test_ledger_remove_killed_writer),
 		TI(test_ledger_remove_missing),
 		TI(test_ledger_remove_invalid_session),
 		TI(test_ledger_count_live_and_dead),

@@ -23,6 +23,7 @@
 #define GC_MAX_LIVE 4096
 #define GC_MAX_POOL 256 /* more than CONFIG_MAX_POOL: stale ones of older configs too */
 #define GC_DEBUG_LOG_KEEP_S (24 * 3600)
+#define GC_STAMP "gc.done"
 
 static void report(const struct gc_report *rep, const struct gc_item *it)
 {
@@ -191,6 +192,17 @@ static void collect_sockets(struct live *l)
 	collect_session_entries(l, dir, 0);
 }
 
+/* The end of a full gc, for gc_recent: the stamp's mtime. */
+static void mark_done(const char *rundir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/" GC_STAMP, rundir);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0 && futimens(fd, NULL) < 0) {
+		/* the next login sweeps again: costs time, loses nothing */
+	}
+}
+
 static int gc_lock(const char *rundir, bool wait)
 {
 	char p[PATH_MAX];
@@ -244,9 +256,24 @@ int gc_run(const char *rundir, const char *const *places, bool wait, const struc
 		collect_sockets(l);
 		collect_debug_logs(l);
 	}
+	if (r >= 0)
+		mark_done(rundir);
 	if (ret)
 		*ret = st;
 	return r;
+}
+
+bool gc_recent(const char *rundir, unsigned period_s)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	struct timespec now;
+	snprintf(p, sizeof(p), "%s/" GC_STAMP, rundir);
+	if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return false;
+	/* A stamp from the future (the clock was set back) proves nothing. */
+	return st.st_mtim.tv_sec <= now.tv_sec && now.tv_sec - st.st_mtim.tv_sec < period_s;
 }
 
 struct drain {

@@ -62,4 +62,12 @@ int gc_drain_pool(const char *rundir, const char *keep, const struct gc_report *
 int gc_run(const char *rundir, const char *const *places, bool wait, const struct gc_report *rep,
 	   struct gc_stats *ret);
 
+/*
+ * Whether a full gc_run finished in rundir less than period_s seconds ago
+ * (its stamp, rundir/gc.done, is written at the end of each one). Logins
+ * use it to skip their gc in a burst: one sweep of every place serves them
+ * all, and a record of a dead keeper still asks for one (keeper census).
+ */
+bool gc_recent(const char *rundir, unsigned period_s);
+
 #endif

@@ -12,6 +12,13 @@
 #include "util.h"
 
 /*
+ * A full gc sweeps every record, place and cgroup hierarchy. In a burst of
+ * logins one sweep serves them all: a login skips its own when one finished
+ * this recently and its census saw no record of a dead keeper.
+ */
+#define GC_PERIOD_S 60
+
+/*
  * Once per session (keeper_housekeeping), off the login path: a child collects
  * what sessions whose keeper died left behind. Skipped while another runs.
  */
@@ -35,6 +42,7 @@ void keeper_housekeeping(struct keeper *k)
 	if (k->s.housekept)
 		return;
 	k->s.housekept = true;
-	spawn_gc(k);
+	if (k->s.gc_wanted || !gc_recent(TW_RUNDIR, GC_PERIOD_S))
+		spawn_gc(k);
 	keeper_pool_spawn_fill(k);
 }

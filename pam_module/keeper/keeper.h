@@ -77,6 +77,7 @@ struct session {
 	size_t n_callers;
 	char join[NAMES_SESSION_LEN + 1]; /* share = user: the session to join instead */
 	bool housekept;                   /* keeper_housekeeping has run */
+	bool gc_wanted;                   /* the census saw a record of a dead keeper */
 	int listenfd;
 	int sigfd;
 	int timerfd;

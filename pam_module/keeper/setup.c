@@ -110,8 +110,10 @@ static int take_census(const struct ledger_entry *e, void *data)
 {
 	struct census *c = data;
 	struct keeper *k = c->k;
-	if (!ledger_entry_live(e))
+	if (!ledger_entry_live(e)) {
+		k->s.gc_wanted = true; /* a dead keeper's record: collect it now */
 		return 0;
+	}
 	c->all++;
 	c->mine += e->uid == k->req.uid;
 	/* share = user: a live copy of this user's that later logins join. */

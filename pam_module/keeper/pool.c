@@ -7,7 +7,10 @@
  * whose keeper field is the copy's init (so gc sees it alive exactly while
  * the copy runs) and whose options field is the signature of the config
  * it was made with. It has no user yet, so with userns = yes its map passes
- * every ordinary user id through (see set_pool_idmap in container.c).
+ * every ordinary user id through (see set_pool_idmap in container.c); the
+ * home and binds it is given are mounted with a map of their own that
+ * holds only the session user's ids, so that its root cannot make, or
+ * give a file to, any other user's id there (the driver's inject_bind).
  *
  * A session takes one under the ledger lock (its record becomes the
  * session's, same id), then gives it the session's hostname, the user's
@@ -22,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,23 +48,42 @@
 #define POOL_NAME "%o-pool-%r"
 #define FILL_DELAY_MS 300
 
-/* What makes two copies the same, whoever uses them: the keys a copy is made with. */
+/* buf[n...] gets the text: the new length, or -1 once it does not fit. */
+__attribute__((format(printf, 4, 5))) static int add(char *buf, size_t len, int n, const char *fmt,
+						     ...)
+{
+	va_list ap;
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	va_start(ap, fmt);
+	int m = vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return m < 0 || (size_t)m >= len - (size_t)n ? -1 : n + m;
+}
+
+/*
+ * What makes two copies the same, whoever uses them: the keys a copy is
+ * made with, and the home and binds it is given when taken, so that a
+ * login whose config differs from the pool's in any of them (a [user:]
+ * or [group:] bind, say) makes a copy of its own.
+ */
 static int pool_signature(const struct config *c, char *buf, size_t len)
 {
-	int n = snprintf(buf, len,
-			 "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
-			 "userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu "
-			 "pty_max=%llu boot=%s",
-			 c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
-			 (unsigned long long)c->tmpfs_size, c->userns ? "yes" : "no", c->network,
-			 (unsigned long long)c->pids_max, (unsigned long long)c->memory_max,
-			 (unsigned long long)c->cpu_weight, (unsigned long long)c->pty_max,
-			 config_boot_names[c->boot]);
-	for (size_t i = 0; n > 0 && (size_t)n < len && i < c->n_devices; i++) {
-		int m = snprintf(buf + n, len - (size_t)n, " device=%s", c->devices[i]);
-		n = m < 0 ? m : n + m;
-	}
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	int n = add(buf, len, 0,
+		    "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
+		    "userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu "
+		    "pty_max=%llu boot=%s bind_home=%s",
+		    c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
+		    (unsigned long long)c->tmpfs_size, c->userns ? "yes" : "no", c->network,
+		    (unsigned long long)c->pids_max, (unsigned long long)c->memory_max,
+		    (unsigned long long)c->cpu_weight, (unsigned long long)c->pty_max,
+		    config_boot_names[c->boot], c->bind_home ? "yes" : "no");
+	for (size_t i = 0; i < c->n_devices; i++)
+		n = add(buf, len, n, " device=%s", c->devices[i]);
+	for (size_t i = 0; i < c->n_binds; i++)
+		n = add(buf, len, n, " bind=%s:%s%s", c->binds[i].src, c->binds[i].dst,
+			c->binds[i].ro ? ":ro" : "");
+	return n < 0 ? -ENAMETOOLONG : 0;
 }
 
 /* May this session take a pooled copy at all? */
@@ -245,7 +268,10 @@ int keeper_pool_fill(const char *config_path, bool later)
 	bool fits = !cfg.keep && cfg.share == SHARE_SESSION;
 	/* A filler started by systemd sits in its unit's cgroup: leave it (or stay). */
 	cgroup_enter_own(CGROUP_ROOT);
-	r = pool_signature(&cfg, sig, sizeof(sig));
+	if ((r = pool_signature(&cfg, sig, sizeof(sig))) < 0)
+		log_event(LOG_ERR, "error", "reason",
+			  "the configuration is too long for a pool's record: nothing is pooled",
+			  NULL);
 	/* Copies made from another configuration, or a pool turned off, go. */
 	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL, &drained);
 	/* This process makes the copies: the driver readies it once, for all of them. */

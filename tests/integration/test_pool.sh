@@ -6,22 +6,116 @@
 # config makes a different copy is not given a pooled one; a config change
 # drains the stale copies; a pooled copy stopped behind our back takes its
 # record with it; throwawayctl pool drain leaves nothing. Both userns modes.
+#
+# And an attack: root inside a pooled copy (an admin's lxc-attach, or any
+# root service of the origin), whose map passes every ordinary uid
+# through, tries to act as another user (B) on the home and on a
+# read-write bind: chown to B, files made as root or as B, B's private
+# file read. Each fails; nothing on the host is owned by another uid
+# afterwards, and the user's own files are theirs, inside and out.
 source "$(dirname "$0")/../lib.sh"
 
 CTL=${THROWAWAYCTL:-/usr/local/sbin/throwawayctl}
-A=tw-test-qa B=tw-test-qb
-DATA=$TW_TMP/data
+A=tw-test-qa B=tw-test-qb C=tw-test-qc
+DATA=$TW_TMP/data RW=$TW_TMP/rw
+LX=/var/lib/throwaway/containers
 
 pool_conf() { # pool_conf N [more [global] lines]
 	local n=$1
 	shift
-	tw_config "pool = $n" "bind = $DATA:/data:ro" "$@" "[user:$B]" "memory_max = 512M"
+	tw_config "pool = $n" "bind = $DATA:/data:ro" "bind = $RW:/rw" "$@" \
+		"[user:$B]" "memory_max = 512M" "[user:$C]" "bind = $DATA:/more:ro"
 }
 
-tw_origin_create && mkdir -p "$DATA" && echo shared >"$DATA/file" && chmod 0755 "$DATA" && pool_conf 0 &&
-	tw_user $A && tw_user $B && tw_sshd_start ||
+# A read-write bind of root's: a file of A's, a directory of A's that anyone
+# may write, B's private file, and a directory of root's that anyone may write.
+make_rw() {
+	install -d -m 0755 "$RW" && install -m 0644 -o $A -g $A /dev/null "$RW/a-file" &&
+		install -d -m 0777 -o $A -g $A "$RW/a-dir" && install -d -m 1777 "$RW/shared" &&
+		echo secret-of-b >"$RW/b-secret" && chown $B:$B "$RW/b-secret" && chmod 0600 "$RW/b-secret"
+}
+
+# busybox's setpriv cannot change uids: the host's (its libraries are bound in).
+tw_origin_create && install -m 0755 /usr/bin/setpriv "/var/lib/lxc/$TW_ORIGIN/rootfs/bin/tw-setpriv" &&
+	mkdir -p "$DATA" && echo shared >"$DATA/file" && chmod 0755 "$DATA" && pool_conf 0 &&
+	tw_user $A && tw_user $B && tw_user $C && make_rw && tw_sshd_start ||
 	{ not_ok "setup"; tw_finish; exit 1; }
+HOME_A=$(getent passwd $A | cut -d: -f6)
+UID_A=$(id -u $A) GID_A=$(id -g $A) UID_B=$(id -u $B) GID_B=$(id -g $B)
 trap drain EXIT
+
+# --- root inside a pooled copy, against other users' ids ----------------
+
+# A session of A's that took a pooled copy, held open; the user has made
+# a file in the home and a directory there that anyone may write.
+no_session_a() { [ -z "$(tw_session_of $A)" ]; }
+hold_pooled() {
+	local s
+	wait_for 10 no_session_a
+	tw_ssh_bg $A 'echo mine >~/x && mkdir -m 0777 ~/open && chmod 0777 ~/open && echo ready >~/ready; sleep 60' >/dev/null 2>&1
+	HOLD=$!
+	wait_for 20 test -e "$HOME_A/ready" || return 1
+	s=$(tw_session_of $A) && [ -n "$s" ] && CTR=$(tw_field "$s" container) && [ -n "$CTR" ]
+}
+as_root_in() { timeout 20 lxc-attach --clear-env -P $LX -n "$CTR" -- "$@" </dev/null 2>&1; }
+as_b_in() { as_root_in /bin/tw-setpriv --reuid=$UID_B --regid=$GID_B --clear-groups "$@"; }
+# Files under the home and the bind that are owned by neither A nor root
+# (the bind's own directory), or setuid/setgid to anyone but A, but B's own
+# file: what an attack left on the host.
+others_files() {
+	find "$HOME_A" "$RW" -xdev \( \( ! -uid $UID_A ! -uid 0 \) -o \( ! -gid $GID_A ! -gid 0 \) \
+		-o \( -perm -4000 ! -uid $UID_A \) -o \( -perm -2000 ! -gid $GID_A \) \) \
+		! -path "$RW/b-secret" -printf '%p %u:%g %m\n' 2>/dev/null
+}
+
+pool_attack() {
+	local m="$1 root inside a pooled copy:" out
+	rm -rf "$RW" && make_rw || not_ok "$m the bind's files are made"
+	check "$m A's session holds a pooled copy" hold_pooled
+	expect_match "$m ... taken from the pool" "^$TW_ORIGIN-pool-" "${CTR:-}"
+	# The pool's map passes B's uid through: root there can take it.
+	[ "$userns" = yes ] && expect_eq "$m root becomes B's uid inside" "$UID_B" "$(as_b_in id -u)"
+	out=$(as_root_in chown $UID_B:$GID_B "$HOME_A/x"; echo rc=$?)
+	expect_match "$m chown of the user's file to B fails" "rc=[1-9]" "$out"
+	as_root_in chmod 4755 "$HOME_A/x" >/dev/null
+	expect_eq "$m ... the file stays the user's (chmod 4755 makes it setuid to them only)" \
+		"$UID_A:$GID_A" "$(stat -c %u:%g "$HOME_A/x")"
+	out=$(as_root_in chown $UID_B:$GID_B /rw/a-file; echo rc=$?)
+	expect_match "$m chown of the user's file on the rw bind to B fails" "rc=[1-9]" "$out"
+	for f in "$HOME_A/open/by-root" /rw/a-dir/by-root; do
+		out=$(as_root_in touch "$f"; echo rc=$?)
+		expect_match "$m root cannot make $f" "rc=[1-9]" "$out"
+	done
+	out=$(as_root_in sh -c "cp /bin/busybox /rw/a-dir/plant && chown $UID_B:$GID_B /rw/a-dir/plant && chmod 6755 /rw/a-dir/plant"; echo rc=$?)
+	expect_match "$m root cannot plant a setuid-B program on the rw bind" "rc=[1-9]" "$out"
+	for f in "$HOME_A/open/by-b" /rw/a-dir/by-b; do
+		out=$(as_b_in touch "$f"; echo rc=$?)
+		expect_match "$m B's uid cannot make $f" "rc=[1-9]" "$out"
+	done
+	out=$(as_b_in cat /rw/b-secret)
+	check "$m B's uid cannot read B's private file on the bind ($out)" sh -c "! printf '%s' \"\$1\" | grep -q secret-of-b" _ "$out"
+	out=$(as_root_in cat /rw/b-secret)
+	check "$m root cannot read it either ($out)" sh -c "! printf '%s' \"\$1\" | grep -q secret-of-b" _ "$out"
+	out=$(others_files)
+	expect_eq "$m nothing on the host is owned by another uid afterwards" "" "$out"
+	expect_eq "$m B's file is as it was" "$UID_B:$GID_B 600 secret-of-b" \
+		"$(stat -c '%u:%g %a' "$RW/b-secret") $(cat "$RW/b-secret")"
+	kill "$HOLD" 2>/dev/null
+	wait "$HOLD" 2>/dev/null
+	wait_for 20 pooled_is 2
+	# The user, in a pooled copy: their own files as theirs, inside and out.
+	out=$(tw_ssh $A 'echo $THROWAWAY_CONTAINER; stat -c %u:%g ~/x /rw/a-file; echo new >~/new; echo new >/rw/a-dir/new;
+		cat ~/new /rw/a-dir/new; stat -c %u /rw/b-secret; touch /rw/shared/new 2>/dev/null; echo shared-rc=$?' 2>&1)
+	expect_match "$m the user's next login takes a pooled copy" "^$TW_ORIGIN-pool-" "$out"
+	expect_eq "$m ... their files are theirs inside, new ones too, B's shows as nobody" \
+		"$UID_A:$GID_A $UID_A:$GID_A new new 65534" "$(echo "$out" | sed -n '2,6p' | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "$m ... and theirs on the host" "$UID_A:$GID_A $UID_A:$GID_A" \
+		"$(stat -c %u:%g "$HOME_A/new" "$RW/a-dir/new" | tr '\n' ' ' | sed 's/ $//')"
+	# The price (SECURITY.md): what is neither the user's nor their group's is read-only there.
+	expect_match "$m ... a directory of root's that anyone may write is read-only to them" \
+		"shared-rc=[1-9]" "$out"
+	rm -rf "$HOME_A/x" "$HOME_A/open" "$HOME_A/ready" "$HOME_A/new"
+}
 
 fill() { timeout 60 "$CTL" pool fill "$TW_CONF" >/dev/null; }
 pooled() { grep -l '^state=pooled$' /run/throwaway/ledger/* 2>/dev/null | wc -l; }
@@ -52,6 +146,11 @@ for userns in yes no; do
 	out=$(tw_ssh $B 'echo $THROWAWAY_CONTAINER; cat /data/file' 2>&1)
 	expect_match "$m a user whose copy differs gets one of its own" "^$TW_ORIGIN-$B-[a-z0-9]{6}" "$out"
 	expect_match "$m ... with the binds all the same" "shared" "$out"
+	out=$(tw_ssh $C 'echo $THROWAWAY_CONTAINER; cat /more/file' 2>&1)
+	expect_match "$m a user with a bind of their own gets a copy of their own" "^$TW_ORIGIN-$C-[a-z0-9]{6}" "$out"
+	expect_match "$m ... with that bind" "shared" "$out"
+	wait_for 20 pooled_is 2
+	pool_attack "$m"
 	wait_for 20 pooled_is 2
 done
 

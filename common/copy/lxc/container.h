@@ -57,8 +57,9 @@ struct ctr_params {
 #define CTR_BINDS_MAX (CONFIG_MAX_BINDS + 1)
 
 /*
- * The ids that exist on a privileged copy's binds: the user's uid, gid and
- * groups, each as itself; every other id, root's first, has none there.
+ * The ids that exist on a privileged copy's binds, and on a pooled copy's
+ * of either kind: the user's uid, gid and groups, each as itself; every
+ * other id, root's first, has none there.
  */
 #define CTR_IDS_MAX_GROUPS 64
 struct ctr_ids {
@@ -86,11 +87,10 @@ void ctr_release_mounts(const char *copydir, const char *session);
 
 /*
  * A detached copy of the host's tree at src for a copy's bind: nosuid,
- * nodev, read-only with ro. With ids (a privileged copy), only its top
- * mount, idmapped so that only those ids exist on it: a file there can
- * neither be made by nor given to any other id, root's least of all.
- * Without, the whole tree. Its fd, or -errno (-EINVAL: src's file system
- * cannot be idmapped).
+ * nodev, read-only with ro, only its top mount, idmapped so that only
+ * the ids exist on it: a file there can neither be made by nor given to any
+ * other id, root's least of all. Its fd, or -errno (-EINVAL: src's file
+ * system cannot be idmapped).
  */
 int ctr_bind_tree(const char *src, bool ro, const struct ctr_ids *ids);
 /* The same, mounted at mnt (a staged bind). */
@@ -214,7 +214,7 @@ int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_
 /*
  * For pooled copies, on a running copy (container_live.c): bind SRC from
  * the host at DST inside it (nosuid, nodev, ro if asked), idmapped to ids
- * for a privileged copy (ctr_bind_tree); DST must exist.
+ * (ctr_bind_tree), whatever the copy's own map; DST must exist.
  */
 int ctr_inject_bind(struct lxc_container *c, const char *src, const char *dst, bool ro,
 		    const struct ctr_ids *ids);

@@ -12,7 +12,9 @@
  *    at CTR_LOWER_DIR/<session>: the overlay's lower layer;
  *  - without userns, the home and the binds mounted idmapped with a map
  *    that holds only the user's own ids, at CTR_BINDS_DIR/<session>/<i>:
- *    the copy's bind entries take them from there.
+ *    the copy's bind entries take them from there. A pooled copy's, of
+ *    either kind, are made the same way when a session takes it, and
+ *    moved into it (ctr_inject_bind).
  *
  * Doing this here rather than in liblxc hooks saves each copy two runs of
  * sh and of throwaway-hook. The namespace is a slave of the host's: host
@@ -166,21 +168,17 @@ static int own_userns(const struct ctr_ids *ids)
 
 int ctr_bind_tree(const char *src, bool ro, const struct ctr_ids *ids)
 {
-	struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-					    (ro ? MOUNT_ATTR_RDONLY : 0) };
-	_cleanup_close_ int ns = ids ? own_userns(ids) : -EBADF;
-	if (ids && ns < 0)
+	_cleanup_close_ int ns = own_userns(ids);
+	if (ns < 0)
 		return ns;
-	/* An idmapped bind is the tree's top mount only, as a bind entry is. */
-	_cleanup_close_ int tree = open_tree(
-		AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (ids ? 0 : AT_RECURSIVE));
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID |
+					    MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0),
+				.userns_fd = (uint64_t)ns };
+	/* The tree's top mount only, as a bind entry is. */
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return -errno;
-	if (ids) {
-		a.attr_set |= MOUNT_ATTR_IDMAP;
-		a.userns_fd = (uint64_t)ns;
-	}
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | (ids ? 0 : AT_RECURSIVE), &a, sizeof(a)) < 0)
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
 		return -errno;
 	return TAKE_FD(tree);
 }

@@ -195,12 +195,17 @@ static int lxc_write_end(struct copy *c, int job)
 	return ctr_run_end((pid_t)job);
 }
 
-/* A privileged copy's binds keep only its user's ids (ctr_bind_tree). */
+/*
+ * A pooled copy's binds keep only its user's ids (ctr_bind_tree): its own
+ * map, made before it had a user, passes every ordinary id through
+ * (userns = yes), or it has none (userns = no), so that only the bind's
+ * map keeps its root from other users' ids there.
+ */
 static int lxc_inject_bind(struct copy *c, const char *src, const char *dst, bool ro)
 {
 	const struct copy_spec *s = &lxc_of(c)->spec;
 	const struct ctr_ids ids = { s->uid, s->gid, s->groups, s->n_groups };
-	return ctr_inject_bind(lxc_of(c)->c, src, dst, ro, s->cfg->userns ? NULL : &ids);
+	return ctr_inject_bind(lxc_of(c)->c, src, dst, ro, &ids);
 }
 
 static int lxc_set_hostname(struct copy *c, const char *name)

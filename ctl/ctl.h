@@ -49,6 +49,9 @@ void copystat_origin_warning(const struct origin_count *o, char *buf, size_t len
 /* throwawayctl kept list [USER] | kept rm USER SESSION | kept rm --older-than DUR. */
 int kept_cmd(int argc, char **argv);
 
+/* throwawayctl setup-disk [SIZE]: make and mount the copies' capped disk (quota.h). 0, 1 or 2. */
+int disk_cmd(int argc, char **argv);
+
 /* throwawayctl doctor [FILE]: 0 when nothing failed, 1 otherwise. */
 int doctor_run(const char *config_path);
 

@@ -40,4 +40,7 @@ void doctor_check_enroll(struct doctor *d);
  */
 void doctor_check_sshd(struct doctor *d);
 
+/* storage = dir in any section: the copies' directory has its disk cap (throwawayctl setup-disk). */
+void doctor_check_disk(struct doctor *d);
+
 #endif

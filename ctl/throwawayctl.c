@@ -57,7 +57,7 @@ static int usage(void)
 		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
 		"kill --user USER | gc | kept list [USER] | kept rm USER SESSION | "
 		"kept rm --older-than DURATION | pool fill [FILE] | pool drain | check-config [FILE] | "
-		"setup-ids [FILE] | doctor [FILE] | enroll [--force] USER | "
+		"setup-ids [FILE] | setup-disk [SIZE] | doctor [FILE] | enroll [--force] USER | "
 		"unenroll [--shell PATH] USER\n");
 	return 2;
 }
@@ -485,6 +485,8 @@ int main(int argc, char **argv)
 		return kept_cmd(argc - 2, argv + 2);
 	if (strcmp(cmd, "setup-ids") == 0 && argc <= 3)
 		return cmd_setup_ids(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
+	if (strcmp(cmd, "setup-disk") == 0)
+		return disk_cmd(argc - 2, argv + 2);
 	if (strcmp(cmd, "doctor") == 0 && argc <= 3)
 		return doctor_run(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
 	if (strcmp(cmd, "enroll") == 0)

@@ -209,6 +209,27 @@ check_clean() {
 	fi
 }
 
+# tw_disk [SIZE]: the copies' capped disk (throwawayctl setup-disk, 256M
+# here), which storage = dir needs. What this test made, tw_cleanup takes
+# down: the mount, and the image when there was none.
+TW_DISK_MOUNTED="" TW_DISK_IMAGE=""
+tw_disk() {
+	mountpoint -q /var/lib/throwaway || TW_DISK_MOUNTED=1
+	[ -e /var/lib/throwaway.img ] || TW_DISK_IMAGE=1
+	/usr/local/sbin/throwawayctl setup-disk "${1:-256M}" >"$TW_TMP/disk.log" 2>&1 || {
+		cat "$TW_TMP/disk.log"
+		return 1
+	}
+}
+
+tw_disk_down() {
+	if [ -n "$TW_DISK_MOUNTED" ] && mountpoint -q /var/lib/throwaway; then
+		umount /var/lib/throwaway || return 1
+	fi
+	[ -z "$TW_DISK_IMAGE" ] || rm -f /var/lib/throwaway.img
+	TW_DISK_MOUNTED="" TW_DISK_IMAGE=""
+}
+
 tw_cleanup() {
 	local u g
 	[ -s "$TW_TMP/sshd.pid" ] && kill "$(cat "$TW_TMP/sshd.pid")" 2>/dev/null
@@ -226,6 +247,7 @@ tw_cleanup() {
 		for d in /sys/fs/cgroup/*/user/"$u"; do rmdir "$d"/* "$d" 2>/dev/null; done
 	done
 	for g in "${TW_GROUPS[@]}"; do groupdel "$g" 2>/dev/null; done
+	tw_disk_down
 	lxc-destroy -n "$TW_ORIGIN" >/dev/null 2>&1
 	rm -f "/run/lxc/lock/var/lib/lxc/.$TW_ORIGIN"
 	rm -rf "$TW_TMP"

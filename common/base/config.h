@@ -45,7 +45,9 @@ struct config {
 	char *lxcpath;        /* /var/lib/throwaway/containers */
 	enum config_storage storage;
 	uint64_t tmpfs_size; /* bytes, 1G */
+	uint64_t dir_size;   /* bytes, 1G: the cap of a dir upper layer */
 	bool keep;
+	uint64_t kept_total; /* bytes, 10G: all kept data together */
 	bool bind_home;
 	struct config_bind binds[CONFIG_MAX_BINDS];
 	size_t n_binds;

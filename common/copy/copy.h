@@ -79,6 +79,7 @@ struct copy_retired {
 	bool removed; /* nothing of the copy is left */
 	bool kept;    /* keep = yes: its data were kept */
 	char kept_user[256];
+	unsigned kept_removed; /* older kept sessions removed for kept_total */
 };
 
 /* One copy a driver finds in a place (copy_list). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "quota.h"
 #include "safefs.h"
 #include "util.h"
 
@@ -20,20 +21,30 @@
 
 static int format_info(const struct kept_entry *e, char *buf, size_t len)
 {
-	int n = snprintf(buf, len,
-			 "user=%s\nsession=%s\ncontainer=%s\norigin=%s\nstarted=%lld\nended=%lld\n",
-			 e->user, e->session, e->container, e->origin, (long long)e->started,
-			 (long long)e->ended);
+	int n = snprintf(
+		buf, len,
+		"user=%s\nsession=%s\ncontainer=%s\norigin=%s\nstarted=%lld\nended=%lld\ntotal=%llu\n",
+		e->user, e->session, e->container, e->origin, (long long)e->started,
+		(long long)e->ended, (unsigned long long)e->total);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
+static int parse_number(const char *text, const char *key, uint64_t max, uint64_t *ret)
+{
+	char v[32];
+	const char *end;
+	int r = util_kv_get(text, key, v, sizeof(v));
+	if (r == -ENOENT)
+		return r;
+	if (r < 0 || util_parse_u64(v, max, &end, ret) < 0 || *end)
+		return -EBADMSG;
+	return 0;
 }
 
 static int parse_time(const char *text, const char *key, time_t *ret)
 {
-	char v[32];
 	uint64_t t;
-	const char *end;
-	if (util_kv_get(text, key, v, sizeof(v)) < 0 ||
-	    util_parse_u64(v, INT64_MAX, &end, &t) < 0 || *end)
+	if (parse_number(text, key, INT64_MAX, &t) < 0)
 		return -EBADMSG;
 	*ret = (time_t)t;
 	return 0;
@@ -49,6 +60,10 @@ static int parse_info(const char *text, struct kept_entry *e)
 	    util_kv_get(text, "container", e->container, sizeof(e->container)) < 0 ||
 	    util_kv_get(text, "origin", e->origin, sizeof(e->origin)) < 0)
 		return -EBADMSG;
+	/* no total: kept before there was one */
+	int r = parse_number(text, "total", UINT64_MAX, &e->total);
+	if (r < 0 && r != -ENOENT)
+		return r;
 	return parse_time(text, "started", &e->started) ?: parse_time(text, "ended", &e->ended);
 }
 
@@ -60,6 +75,13 @@ int kept_mark(int dfd, const struct kept_entry *e)
 		return -EINVAL;
 	int n = format_info(e, buf, sizeof(buf));
 	return n < 0 ? n : safefs_write_beneath(dfd, KEPT_MARKER, buf, (size_t)n, 0600, 0, 0, 1);
+}
+
+/* DIR beneath dfd as a directory fd, no symlink followed. -errno. */
+static int open_dir_at(int dfd, const char *dir)
+{
+	int fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* KEPT_DIR/<user>, made root-only on the way. Returns an fd or -errno. */
@@ -93,6 +115,42 @@ static bool dir_empty(int dfd, const char *path)
 	return empty;
 }
 
+/*
+ * The overlay directory is a subvolume (storage = dir, quota.h): it moves
+ * whole, as udir/session, root's only; a rename of its upper layer alone
+ * out of it would be EXDEV. Its work layer goes.
+ */
+static int move_subvol(int dfd, int udir, const char *session)
+{
+	struct stat st;
+	if (renameat(dfd, "overlay", udir, session) < 0)
+		return -errno;
+	_cleanup_close_ int sdir = open_dir_at(udir, session);
+	if (sdir < 0)
+		return sdir;
+	if (fchown(sdir, 0, 0) < 0 || fchmod(sdir, 0700) < 0 ||
+	    renameat(sdir, "delta", sdir, "upper") < 0 || fstat(sdir, &st) < 0)
+		return -errno;
+	return safefs_remove_tree(sdir, "work", st.st_dev);
+}
+
+/* The copy's upper layer (beneath dfd, the copy's directory) as udir/session/upper. */
+static int move_upper(int dfd, int udir, const char *session)
+{
+	_cleanup_close_ int ov = open_dir_at(dfd, "overlay");
+	if (ov >= 0 && quota_is_subvol(ov))
+		return move_subvol(dfd, udir, session);
+	if (mkdirat(udir, session, 0700) < 0)
+		return -errno;
+	_cleanup_close_ int sdir = open_dir_at(udir, session);
+	if (sdir < 0 || renameat(dfd, "overlay/delta", sdir, "upper") < 0) {
+		int r = sdir < 0 ? sdir : -errno;
+		unlinkat(udir, session, AT_REMOVEDIR);
+		return r;
+	}
+	return 0;
+}
+
 int kept_save(const char *copydir, struct kept_entry *ret)
 {
 	_cleanup_close_ int dfd = open(copydir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -113,21 +171,20 @@ int kept_save(const char *copydir, struct kept_entry *ret)
 	_cleanup_close_ int udir = open_user_dir(ret->user);
 	if (udir < 0)
 		return udir;
-	if (mkdirat(udir, ret->session, 0700) < 0)
-		return -errno;
-	_cleanup_close_ int sdir =
-		openat(udir, ret->session, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sdir < 0 || renameat(dfd, "overlay/delta", sdir, "upper") < 0) {
-		r = -errno;
-		unlinkat(udir, ret->session, AT_REMOVEDIR);
+	if ((r = move_upper(dfd, udir, ret->session)) < 0)
 		return r;
-	}
 	unlinkat(dfd, KEPT_MARKER, 0); /* kept once: a second stop has nothing to move */
+	_cleanup_close_ int sdir = open_dir_at(udir, ret->session);
 	int n = format_info(ret, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	r = safefs_write_beneath(sdir, "info", buf, (size_t)n, 0600, 0, 0, 1);
-	return r < 0 ? r : 1;
+	r = sdir < 0 ? sdir : n;
+	if (r >= 0)
+		r = safefs_write_beneath(sdir, "info", buf, (size_t)n, 0600, 0, 0, 1);
+	if (r < 0 || ret->total == 0)
+		return r < 0 ? r : 1;
+	r = kept_trim(ret->total, ret->session);
+	ret->removed = r > 0 ? (unsigned)r : 0;
+	/* Alone more than the total: not kept after all. */
+	return faccessat(udir, ret->session, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? 1 : 0;
 }
 
 /*
@@ -182,15 +239,10 @@ static int read_entry(int udir, const char *session, struct kept_entry *e)
 	int r = safefs_read_beneath(dfd, "info", INFO_MAX - 1, &text, &len);
 	if (r < 0 || (r = parse_info(text, e)) < 0)
 		return r;
-	e->bytes = dir_bytes(dfd, "upper");
+	/* A subvolume's qgroup knows its size: no walk of the user's tree. */
+	if (quota_used(dfd, &e->bytes) < 0)
+		e->bytes = dir_bytes(dfd, "upper");
 	return 0;
-}
-
-/* DIR beneath dfd as a directory fd, no symlink followed. -errno. */
-static int open_dir_at(int dfd, const char *dir)
-{
-	int fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
 }
 
 /* Every kept session of USER, from kdir (KEPT_DIR); none when USER has no directory. */
@@ -229,6 +281,82 @@ int kept_list(const char *user, int (*fn)(const struct kept_entry *e, void *data
 		if (names_user_safe(de->d_name))
 			r = list_user(dirfd(d), de->d_name, fn, data);
 	return r;
+}
+
+static int older_first(const void *a, const void *b)
+{
+	const struct kept_entry *x = a, *y = b;
+	if (x->ended != y->ended)
+		return x->ended < y->ended ? -1 : 1;
+	if (x->started != y->started)
+		return x->started < y->started ? -1 : 1;
+	return strcmp(x->session, y->session);
+}
+
+size_t kept_over_total(struct kept_entry *e, size_t n, uint64_t total)
+{
+	uint64_t sum = 0;
+	if (n == 0)
+		return 0;
+	qsort(e, n, sizeof(*e), older_first);
+	/* The newest that fit together stay; from the first that does not, all go. */
+	for (size_t i = n; i > 0; i--) {
+		if (e[i - 1].bytes > total - sum)
+			return i;
+		sum += e[i - 1].bytes;
+	}
+	return 0;
+}
+
+struct collected {
+	struct kept_entry *e;
+	size_t n, size;
+};
+
+/* kept_list's callback: the first KEPT_TOTAL_ENTRIES_MAX entries, into a growing array. */
+static int collect(const struct kept_entry *e, void *data)
+{
+	struct collected *c = data;
+	if (c->n == KEPT_TOTAL_ENTRIES_MAX)
+		return 0;
+	if (c->n == c->size) {
+		size_t size = c->size ? c->size * 2 : 16;
+		struct kept_entry *grown = reallocarray(c->e, size, sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		c->e = grown;
+		c->size = size;
+	}
+	c->e[c->n++] = *e;
+	return 0;
+}
+
+int kept_trim(uint64_t total, const char *newest)
+{
+	struct collected c = { 0 };
+	int removed = 0;
+	int r = kept_list(NULL, collect, &c);
+	_cleanup_free_ struct kept_entry *owned = c.e;
+	if (r < 0)
+		return r;
+	size_t n = c.n;
+	for (size_t i = 0; newest && i < n; i++) {
+		if (strcmp(c.e[i].session, newest) != 0)
+			continue;
+		/* Alone over the total, it cannot stay whatever else goes: the rest may. */
+		if (c.e[i].bytes > total) {
+			kept_remove(c.e[i].user, c.e[i].session);
+			c.e[i] = c.e[--n];
+		} else {
+			c.e[i].ended = (time_t)INT64_MAX;
+		}
+		break;
+	}
+	size_t k = kept_over_total(c.e, n, total);
+	for (size_t i = 0; i < k; i++)
+		if (kept_remove(c.e[i].user, c.e[i].session) == 0)
+			removed++;
+	return removed;
 }
 
 /*

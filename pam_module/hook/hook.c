@@ -22,10 +22,12 @@
 
 static void log_kept(const struct copy_retired *d)
 {
-	char where[PATH_MAX];
+	char where[PATH_MAX], removed[16];
 	snprintf(where, sizeof(where), "%s/%s/%s", KEPT_DIR, d->kept_user, d->session);
+	snprintf(removed, sizeof(removed), "%u", d->kept_removed);
+	/* removed_older: kept sessions removed, oldest first, for kept_total */
 	log_event(LOG_INFO, "kept", "session", d->session, "user", d->kept_user, "container",
-		  d->name, "path", where, NULL);
+		  d->name, "path", where, "removed_older", removed, NULL);
 }
 
 /* The record of the session: closed when the copy is gone and its keeper too. */

@@ -71,13 +71,14 @@ static int pool_signature(const struct config *c, char *buf, size_t len)
 {
 	int n = add(buf, len, 0,
 		    "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
-		    "userns=%s network=%s pids_max=%llu memory_max=%llu cpu_weight=%llu "
-		    "pty_max=%llu boot=%s bind_home=%s",
+		    "dir_size=%llu userns=%s network=%s pids_max=%llu memory_max=%llu "
+		    "cpu_weight=%llu pty_max=%llu boot=%s bind_home=%s",
 		    c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
-		    (unsigned long long)c->tmpfs_size, c->userns ? "yes" : "no", c->network,
-		    (unsigned long long)c->pids_max, (unsigned long long)c->memory_max,
-		    (unsigned long long)c->cpu_weight, (unsigned long long)c->pty_max,
-		    config_boot_names[c->boot], c->bind_home ? "yes" : "no");
+		    (unsigned long long)c->tmpfs_size, (unsigned long long)c->dir_size,
+		    c->userns ? "yes" : "no", c->network, (unsigned long long)c->pids_max,
+		    (unsigned long long)c->memory_max, (unsigned long long)c->cpu_weight,
+		    (unsigned long long)c->pty_max, config_boot_names[c->boot],
+		    c->bind_home ? "yes" : "no");
 	for (size_t i = 0; i < c->n_devices; i++)
 		n = add(buf, len, n, " device=%s", c->devices[i]);
 	for (size_t i = 0; i < c->n_binds; i++)

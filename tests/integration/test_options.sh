@@ -50,7 +50,7 @@ base_conf() {
 		"[user:$M]" "boot = minimal"
 }
 
-tw_origin_create && add_dropbear && net_up && base_conf && mknod -m 0666 "$DEV" c 10 200 &&
+tw_origin_create && add_dropbear && net_up && tw_disk && base_conf && mknod -m 0666 "$DEV" c 10 200 &&
 	tw_user $N && tw_user $K && tw_user $S && tw_user $D && tw_user $W && tw_user $M && tw_sshd_start ||
 	{ not_ok "setup"; net_down; rm -f "$DEV"; tw_finish; exit 1; }
 

@@ -122,7 +122,9 @@ static void test_config_load_defaults(void **state)
 	assert_string_equal(c.lxcpath, "/var/lib/throwaway/containers");
 	assert_int_equal(c.storage, STORAGE_TMPFS);
 	assert_int_equal(c.tmpfs_size, UINT64_C(1) << 30);
+	assert_int_equal(c.dir_size, UINT64_C(1) << 30);
 	assert_false(c.keep);
+	assert_int_equal(c.kept_total, UINT64_C(10) << 30);
 	assert_true(c.bind_home);
 	assert_int_equal(c.n_binds, 0);
 	assert_int_equal(c.ssh_keys, SSH_KEYS_ALL);
@@ -158,7 +160,9 @@ static void test_config_load_all_keys(void **state)
 				   "lxcpath=/srv/copies/\n"
 				   "storage = dir\n"
 				   "tmpfs_size = 512M\n"
+				   "dir_size = 2G\n"
 				   "keep = no\n"
+				   "kept_total = 100G\n"
 				   "bind_home = no\n"
 				   "bind = /srv/data:/data:ro\n"
 				   "bind = /srv/scratch:/scratch\n"
@@ -190,7 +194,9 @@ static void test_config_load_all_keys(void **state)
 	assert_string_equal(c.lxcpath, "/srv/copies/");
 	assert_int_equal(c.storage, STORAGE_DIR);
 	assert_int_equal(c.tmpfs_size, UINT64_C(512) << 20);
+	assert_int_equal(c.dir_size, UINT64_C(2) << 30);
 	assert_false(c.keep);
+	assert_int_equal(c.kept_total, UINT64_C(100) << 30);
 	assert_false(c.bind_home);
 	assert_int_equal(c.n_binds, 2);
 	assert_string_equal(c.binds[0].src, "/srv/data");
@@ -251,6 +257,12 @@ static void test_config_load_other_values(void **state)
 	config_free(&c);
 	load_global("tmpfs_size = 1", &c);
 	assert_int_equal(c.tmpfs_size, 1);
+	config_free(&c);
+	load_global("dir_size = 1M", &c);
+	assert_int_equal(c.dir_size, 1 << 20);
+	config_free(&c);
+	load_global("kept_total = 1024K", &c);
+	assert_int_equal(c.kept_total, 1 << 20);
 	config_free(&c);
 	load_global("memory_max = 64K", &c);
 	assert_int_equal(c.memory_max, 65536);
@@ -430,6 +442,13 @@ static void test_config_load_bad_values(void **state)
 		{ "tmpfs_size", "1T" },
 		{ "tmpfs_size", "-1G" },
 		{ "tmpfs_size", "1 G" },
+		{ "dir_size", "0" },
+		{ "dir_size", "1023K" },
+		{ "dir_size", "1T" },
+		{ "dir_size", "-1G" },
+		{ "kept_total", "0" },
+		{ "kept_total", "1048575" },
+		{ "kept_total", "10G5" },
 		{ "keep", "true" },
 		{ "keep", "1" },
 		{ "bind_home", "Yes" },

@@ -349,15 +349,111 @@ static void test_kept_remove_bad_names(void **state)
 	assert_int_equal(kept_remove(f->user, "0123456789abcdeF"), -EINVAL);
 }
 
+/* kept_over_total: the cap arithmetic and the oldest-first choice ------- */
+
+static void entry(struct kept_entry *e, const char *session, time_t started, time_t ended,
+		  uint64_t bytes)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->session, sizeof(e->session), "%s", session);
+	e->started = started;
+	e->ended = ended;
+	e->bytes = bytes;
+}
+
+static void test_kept_over_total_none(void **state)
+{
+	struct kept_entry e[2];
+
+	(void)state;
+	assert_int_equal(kept_over_total(e, 0, 0), 0);
+	entry(&e[0], "a", 1, 10, 5 << 20);
+	entry(&e[1], "b", 2, 20, 5 << 20);
+	/* exactly at the total: nothing goes */
+	assert_int_equal(kept_over_total(e, 2, 10 << 20), 0);
+}
+
+static void test_kept_over_total_oldest_first(void **state)
+{
+	struct kept_entry e[4];
+
+	(void)state;
+	/* not in order: the oldest by the time each was kept goes first */
+	entry(&e[0], "c", 30, 300, 4 << 20);
+	entry(&e[1], "a", 10, 100, 4 << 20);
+	entry(&e[2], "d", 40, 400, 4 << 20);
+	entry(&e[3], "b", 20, 200, 4 << 20);
+	assert_int_equal(kept_over_total(e, 4, 12 << 20), 1);
+	assert_string_equal(e[0].session, "a");
+	assert_string_equal(e[1].session, "b");
+	assert_string_equal(e[3].session, "d");
+	/* one byte over needs a whole session to go */
+	assert_int_equal(kept_over_total(e, 4, (12 << 20) - 1), 2);
+	assert_int_equal(kept_over_total(e, 4, 1), 4);
+}
+
+static void test_kept_over_total_big_one(void **state)
+{
+	struct kept_entry e[3];
+
+	(void)state;
+	/* a small old one is spared only once the big older one is gone */
+	entry(&e[0], "old-big", 1, 10, 30 << 20);
+	entry(&e[1], "old-small", 2, 20, 1 << 20);
+	entry(&e[2], "new", 3, 30, 8 << 20);
+	assert_int_equal(kept_over_total(e, 3, 10 << 20), 1);
+	assert_string_equal(e[0].session, "old-big");
+	/* the newest alone over the total: everything goes */
+	assert_int_equal(kept_over_total(e, 3, 4 << 20), 3);
+}
+
+static void test_kept_over_total_ties(void **state)
+{
+	struct kept_entry e[3];
+
+	(void)state;
+	/* kept in the same second: the one started first is older */
+	entry(&e[0], "x", 7, 100, 1 << 20);
+	entry(&e[1], "y", 5, 100, 1 << 20);
+	entry(&e[2], "z", 9, (time_t)INT64_MAX, 1 << 20);
+	assert_int_equal(kept_over_total(e, 3, 2 << 20), 1);
+	assert_string_equal(e[0].session, "y");
+	assert_string_equal(e[2].session, "z");
+}
+
+static void test_kept_over_total_saturates(void **state)
+{
+	struct kept_entry e[3];
+
+	(void)state;
+	/* sizes whose sum does not fit 64 bits still count as over */
+	entry(&e[0], "a", 1, 1, UINT64_MAX);
+	entry(&e[1], "b", 2, 2, UINT64_MAX);
+	entry(&e[2], "c", 3, 3, 1);
+	assert_int_equal(kept_over_total(e, 3, UINT64_MAX - 1), 2);
+	assert_int_equal(kept_over_total(e, 3, 1), 2);
+	assert_int_equal(kept_over_total(e, 3, 0), 3);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_kept_save_keeps_parent_mode), T(test_kept_list_bytes),
-		T(test_kept_list_reentrant),         T(test_kept_list_deep_tree),
-		T(test_kept_list_bad_user),          T(test_kept_remove_tree),
-		T(test_kept_remove_one_of_two),      T(test_kept_remove_not_a_dir),
-		T(test_kept_remove_symlinked_user),  T(test_kept_remove_bad_names),
+		T(test_kept_save_keeps_parent_mode),
+		T(test_kept_list_bytes),
+		T(test_kept_list_reentrant),
+		T(test_kept_list_deep_tree),
+		T(test_kept_list_bad_user),
+		T(test_kept_remove_tree),
+		T(test_kept_remove_one_of_two),
+		T(test_kept_remove_not_a_dir),
+		T(test_kept_remove_symlinked_user),
+		T(test_kept_remove_bad_names),
+		cmocka_unit_test(test_kept_over_total_none),
+		cmocka_unit_test(test_kept_over_total_oldest_first),
+		cmocka_unit_test(test_kept_over_total_big_one),
+		cmocka_unit_test(test_kept_over_total_ties),
+		cmocka_unit_test(test_kept_over_total_saturates),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

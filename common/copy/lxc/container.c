@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "kept.h"
 #include "names.h"
+#include "quota.h"
 #include "safefs.h"
 #include "spawn.h"
 #include "subid.h"
@@ -383,7 +384,7 @@ static int open_origin(const struct config *cfg, struct lxc_container **ret, str
 /* keep = yes: what the copy's upper layer is kept as when it stops. */
 static int mark_kept(int dfd, const struct ctr_params *p)
 {
-	struct kept_entry e = { .started = time(NULL) };
+	struct kept_entry e = { .started = time(NULL), .total = p->cfg->kept_total };
 	/* A name that is not safe as a path component is kept under u<uid>. */
 	if (p->user && names_user_safe(p->user))
 		snprintf(e.user, sizeof(e.user), "%s", p->user);
@@ -521,6 +522,22 @@ static void release_mounts(struct lxc_container *c, const char *session)
 		ctr_release_mounts(dir, session);
 }
 
+/* storage = dir: the copies' directory must be where its cap can hold (quota.h). */
+static int check_disk(const struct config *cfg, struct tw_err *err)
+{
+	if (cfg->storage != STORAGE_DIR)
+		return 0;
+	_cleanup_close_ int fd =
+		open(cfg->lxcpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r = fd < 0 ? -errno : quota_ready(fd);
+	if (r < 0)
+		return tw_err_set(err, r,
+				  "storage = dir needs a disk cap, and %s has none "
+				  "(throwawayctl setup-disk makes it)",
+				  cfg->lxcpath);
+	return 0;
+}
+
 /* What the config names on the host must be there: say which is not. */
 static int check_host(const struct config *cfg, struct tw_err *err)
 {
@@ -533,8 +550,9 @@ static int check_host(const struct config *cfg, struct tw_err *err)
 					  cfg->devices[i]);
 		}
 	}
-	if (strncmp(cfg->network, "veth:", 5) != 0)
-		return 0;
+	int r = check_disk(cfg, err);
+	if (r < 0 || strncmp(cfg->network, "veth:", 5) != 0)
+		return r;
 	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", cfg->network + 5);
 	if (access(path, F_OK) < 0) {
 		return tw_err_set(err, ENODEV, "the bridge %s does not exist on this host",
@@ -593,8 +611,20 @@ static void remove_skeleton(const char *lxcpath, const char *name)
 /* An origin's config is the admin's: no cap a real one comes near. */
 #define ORIGIN_CONFIG_MAX (1 << 20)
 
+/*
+ * skeleton[i] beneath dfd. With storage = dir the overlay directory, which
+ * holds the upper and work layers, is a subvolume capped at dir_size
+ * (quota.h): what the copy writes cannot pass it.
+ */
+static int make_skeleton_dir(int dfd, size_t i, const struct config *cfg)
+{
+	if (cfg->storage == STORAGE_DIR && strcmp(skeleton[i], "overlay") == 0)
+		return quota_subvol(dfd, skeleton[i], cfg->dir_size);
+	return mkdirat(dfd, skeleton[i], 0755) < 0 ? -errno : 0;
+}
+
 /* The copy's directory, liblxc's layout for an overlay clone, and the origin's config. */
-static int make_skeleton(struct lxc_container *o, const char *dir)
+static int make_skeleton(struct lxc_container *o, const char *dir, const struct config *cfg)
 {
 	_cleanup_free_ char *origin_config = o->config_file_name(o), *text = NULL;
 	size_t len;
@@ -610,8 +640,8 @@ static int make_skeleton(struct lxc_container *o, const char *dir)
 	if (dfd < 0)
 		return -errno;
 	for (size_t i = ELEMENTSOF(skeleton); i > 0; i--)
-		if (mkdirat(dfd, skeleton[i - 1], 0755) < 0)
-			return -errno;
+		if ((r = make_skeleton_dir(dfd, i - 1, cfg)) < 0)
+			return r;
 	return safefs_write_beneath(dfd, "config", text, len, 0640, 0, 0, 0);
 }
 
@@ -631,7 +661,7 @@ static struct lxc_container *make_copy(struct lxc_container *o, const struct ctr
 	int n = snprintf(dir, sizeof(dir), "%s/%s", p->cfg->lxcpath, p->name);
 	if (n < 0 || (size_t)n >= sizeof(dir) || ctr_origin_dir(o, p->ret_lower, PATH_MAX) < 0)
 		return NULL;
-	int r = make_skeleton(o, dir);
+	int r = make_skeleton(o, dir, p->cfg);
 	struct lxc_container *c = r == 0 ? lxc_container_new(p->name, p->cfg->lxcpath) : NULL;
 	snprintf(rootfs, sizeof(rootfs), "overlay:%s:%s/overlay/delta", p->ret_lower, dir);
 	if (c && c->is_defined(c) && c->set_config_item(c, "lxc.rootfs.path", rootfs))

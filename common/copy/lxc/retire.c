@@ -24,6 +24,7 @@
 #include "container.h"
 #include "kept.h"
 #include "names.h"
+#include "quota.h"
 #include "safefs.h"
 
 /*
@@ -41,7 +42,10 @@ int ctr_remove_dir(const char *copydir)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	int r = safefs_empty_dir(fd, st.st_dev, "config");
+	/* storage = dir: the overlay directory is a subvolume, another st_dev */
+	int r = quota_subvol_remove(fd, "overlay");
+	if (r == 0)
+		r = safefs_empty_dir(fd, st.st_dev, "config");
 	if (r == 0 && unlinkat(fd, "config", 0) < 0 && errno != ENOENT)
 		r = -errno;
 	if (r == 0 && rmdir(copydir) < 0 && errno != ENOENT)
@@ -58,6 +62,7 @@ static int keep_upper(const char *copydir, struct copy_retired *ret, struct tw_e
 		return tw_err_set(err, r, "keeping the upper layer failed: %s", strerror(-r));
 	if (r == 1) {
 		ret->kept = true;
+		ret->kept_removed = k.removed;
 		snprintf(ret->kept_user, sizeof(ret->kept_user), "%s", k.user);
 	}
 	return 0;

@@ -108,5 +108,24 @@ for i in 1 2 3; do "$CTL" kept rm $K "${sids[$i]}" >/dev/null; done
 check "kept rm removes kept subvolumes" [ ! -e "$KEPT/$K" ]
 base_conf
 
+# --- a crash: the keeper and the copy's monitor killed, then gc -----------
+
+sleeps() { pgrep -u $K -x sleep >/dev/null; }
+tw_ssh_bg $K 'echo crashed >/tmp/crash; sleep 60' >/dev/null 2>&1
+client=$!
+wait_for 20 sleeps || not_ok "crash: the session started"
+sid=$(tw_session_of $K)
+kill -KILL "$(tw_field "$sid" keeper)"
+pkill -KILL -f "lxc monitor.*$TW_ORIGIN-"
+sleep 0.5
+"$CTL" gc >/dev/null
+check "crash: gc destroys the copy, its subvolume too" wait_for 10 no_copies
+expect_eq "crash: what it wrote is kept" "crashed" "$(cat "$KEPT/$K/$sid/upper/tmp/crash" 2>&1)"
+expect_match "crash: kept rm removes it" "^removed $K/$sid" "$("$CTL" kept rm $K "$sid")"
+kill "$client" 2>/dev/null
+wait "$client" 2>/dev/null
+check "the disk holds no copy and no kept data" \
+	[ -z "$(ls -A /var/lib/throwaway/containers)" ] && [ ! -e "$KEPT" ]
+
 check_clean
 tw_finish

@@ -581,12 +581,19 @@ int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len)
 	return 0;
 }
 
-/* A stopped copy's directory, with ours, never liblxc's destroy() (see ctr_remove_dir). */
+/*
+ * A stopped copy's directory, with ours, never liblxc's destroy() (see
+ * ctr_remove_dir). With keep = yes its data are kept first: a copy whose
+ * monitor died ran no post-stop hook (one that did has no marker left).
+ */
 static void remove_copy(struct lxc_container *c)
 {
 	char dir[PATH_MAX];
-	if (ctr_dir(c, dir, sizeof(dir)) == 0)
-		ctr_remove_dir(dir);
+	struct kept_entry k;
+	if (ctr_dir(c, dir, sizeof(dir)) < 0)
+		return;
+	kept_save(dir, &k);
+	ctr_remove_dir(dir);
 }
 
 /* What make_copy makes in the copy's directory, children first. */
@@ -989,14 +996,9 @@ int ctr_destroy(const char *lxcpath, const char *name)
 		return -ENOMEM;
 	int r = 0;
 	bool orphaned = c->is_defined(c) && !c->is_running(c);
-	if (orphaned) {
-		char dir[PATH_MAX];
-		struct kept_entry k;
+	/* No post-stop hook will run for it: ctr_stop keeps its data (remove_copy). */
+	if (orphaned)
 		kill_cgroup_processes(CGROUP_PAYLOAD, name);
-		/* No post-stop hook will run for it: keep its data here. */
-		if (ctr_dir(c, dir, sizeof(dir)) == 0)
-			kept_save(dir, &k);
-	}
 	if (c->is_defined(c))
 		r = ctr_stop(c);
 	/* Without its monitor nobody removes the copy's cgroups: we do. */

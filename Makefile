@@ -72,7 +72,7 @@ B = build
 #                cgroups.
 #   common/copy  the copy driver interface and gc; common/copy/lxc, the
 #                liblxc driver, is the only code that includes liblxc.
-BASE_MODS = config err names proto spawn util
+BASE_MODS = config config_backend err names proto spawn util
 HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk
 COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
 	lxc/files lxc/origin lxc/retire lxc/sweep lxc/usage

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "config_backend.h"
 #include "names.h"
 #include "util.h"
 
@@ -173,6 +174,44 @@ static bool valid_network(const char *s)
 }
 
 /*
+ * An LXD project or cluster member name: a letter or digit, then letters,
+ * digits, '_', '.', '-', at most 63 bytes (it goes into URLs unescaped).
+ */
+static bool valid_lxd_name(const char *s)
+{
+	size_t n;
+
+	if (strchr("_.-", s[0]))
+		return false;
+	for (n = 0; s[n]; n++)
+		if (!is_key_char(s[n]))
+			return false;
+	return n >= 1 && n <= 63;
+}
+
+/* A member name, or '@' and a cluster group's name. */
+static bool valid_lxd_target(const char *s)
+{
+	return valid_lxd_name(s[0] == '@' ? s + 1 : s);
+}
+
+/* https://HOST or https://HOST:PORT, HOST a DNS name or IPv4 address. */
+static bool valid_lxd_url(const char *s)
+{
+	const char *h = s + strlen("https://"), *c;
+	uint64_t port;
+
+	if (strncmp(s, "https://", 8) != 0 || !*h || *h == '.' || *h == '-')
+		return false;
+	for (c = h; *c && *c != ':'; c++)
+		if (!is_key_char(*c) || *c == '_')
+			return false;
+	if (c == h || c - h > 253)
+		return false;
+	return !*c || (util_parse_u64(c + 1, 65535, &c, &port) >= 0 && !*c && port > 0);
+}
+
+/*
  * Copy name template: %o %u %U %s %r and what a container name may hold,
  * at most NAMES_CONTAINER_MAX bytes. Each %X stands for the one character
  * X, so that the container name check decides about the rest.
@@ -232,11 +271,13 @@ const char *const config_ssh_keys_names
 const char
 	*const config_share_names[] = { [SHARE_SESSION] = "session", [SHARE_USER] = "user", NULL };
 const char *const config_boot_names[] = { [BOOT_INIT] = "init", [BOOT_MINIMAL] = "minimal", NULL };
+const char *const config_backend_names[] = { [BACKEND_LXC] = "lxc", [BACKEND_LXD] = "lxd", NULL };
 
 _Static_assert(sizeof(enum config_storage) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_ssh_keys) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_share) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_boot) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_backend) == sizeof(int), "enum size");
 
 #define K_STRING(n, d, f)                                                                       \
 	{                                                                                       \
@@ -291,6 +332,14 @@ static const struct key_def keys[] = {
 	K_CHOICE(boot, "init", config_boot_names),
 	K_NUMBER(pool, T_NUMBER, "0", 0, CONFIG_MAX_POOL),
 	K_BOOL(banner, "yes"),
+	K_CHOICE(backend, "lxc", config_backend_names),
+	K_STRING(lxd_socket, "/var/lib/lxd/unix.socket", valid_path),
+	K_STRING(lxd_url, NULL, valid_lxd_url),
+	K_STRING(lxd_cert, NULL, valid_path),
+	K_STRING(lxd_key, NULL, valid_path),
+	K_STRING(lxd_server_cert, NULL, valid_path),
+	K_STRING(lxd_project, "default", valid_lxd_name),
+	K_STRING(lxd_target, NULL, valid_lxd_target),
 };
 
 #define N_KEYS ELEMENTSOF(keys)
@@ -522,9 +571,9 @@ struct parser {
 	size_t count[N_KEYS]; /* uses of each key in the current section */
 	struct section *sections;
 	size_t n_sections;
-	ssize_t cur;        /* index in sections, -1: does not apply */
-	bool shortened;     /* the current line's value is in side */
-	unsigned keep_line; /* where the resolved 'keep' was set */
+	ssize_t cur;               /* index in sections, -1: does not apply */
+	bool shortened;            /* the current line's value is in side */
+	unsigned set_line[N_KEYS]; /* where each resolved value was set, 0: default */
 	char text[CONFIG_MAX_LINE + 1];
 	char side[CONFIG_MAX_LINE + 1];
 };
@@ -885,8 +934,7 @@ static int apply_sections(struct parser *p, struct config *c, enum section_kind 
 			continue;
 		for (j = 0; j < p->sections[i].n_entries; j++) {
 			e = &p->sections[i].entries[j];
-			if (streq(e->key->name, "keep"))
-				p->keep_line = e->line;
+			p->set_line[e->key - keys] = e->line;
 			r = store_value(c, e->key, &e->v);
 			if (r == -E2BIG)
 				return perr_at(p, e->line, -EINVAL, "'%s' is repeated too often",
@@ -896,6 +944,24 @@ static int apply_sections(struct parser *p, struct config *c, enum section_kind 
 		}
 	}
 	return 0;
+}
+
+static unsigned line_of(const char *key, void *data)
+{
+	const struct parser *p = data;
+	const struct key_def *k = find_key(key);
+
+	return k ? p->set_line[k - keys] : 0;
+}
+
+/* A key the resolved backend cannot honour is an error at its line. */
+static int check_backend(struct parser *p, const struct config *c)
+{
+	const struct config_refusal *no = config_backend_refusal(c, line_of, p);
+
+	if (!no)
+		return 0;
+	return perr_at(p, line_of(no->key, p), -EINVAL, "'%s' %s", no->key, no->why);
 }
 
 /* Global, then groups in file order, then the user's section. */
@@ -917,8 +983,9 @@ static int resolve(struct parser *p, struct config *c)
 		return fail(p->err, -EINVAL, "%s: no 'origin' set", p->path);
 	/* A tmpfs upper layer dies with the copy: there is nothing to keep. */
 	if (c->keep && c->storage != STORAGE_DIR)
-		return perr_at(p, p->keep_line, -EINVAL, "'keep = yes' needs 'storage = dir'");
-	return 0;
+		return perr_at(p, line_of("keep", p), -EINVAL,
+			       "'keep = yes' needs 'storage = dir'");
+	return check_backend(p, c);
 }
 
 static int parse(struct parser *p)

@@ -26,12 +26,14 @@ enum config_storage { STORAGE_TMPFS, STORAGE_DIR };
 enum config_ssh_keys { SSH_KEYS_ALL, SSH_KEYS_USED, SSH_KEYS_NONE };
 enum config_share { SHARE_SESSION, SHARE_USER };
 enum config_boot { BOOT_INIT, BOOT_MINIMAL };
+enum config_backend { BACKEND_LXC, BACKEND_LXD };
 
 /* Each enum's words, as the config and the logs write them, by value (NULL-terminated). */
 extern const char *const config_storage_names[];
 extern const char *const config_ssh_keys_names[];
 extern const char *const config_share_names[];
 extern const char *const config_boot_names[];
+extern const char *const config_backend_names[];
 
 struct config_bind {
 	char *src; /* absolute host path */
@@ -71,6 +73,13 @@ struct config {
 	enum config_boot boot;
 	uint64_t pool;
 	bool banner;
+	enum config_backend backend; /* lxc: this host's liblxc; lxd: an LXD (cluster) */
+	char *lxd_socket;            /* /var/lib/lxd/unix.socket */
+	char *lxd_url;               /* https://HOST[:PORT], NULL: the socket */
+	char *lxd_cert, *lxd_key;    /* our client certificate for lxd_url */
+	char *lxd_server_cert;       /* the server's, pinned */
+	char *lxd_project;           /* default */
+	char *lxd_target;            /* a member or @group, NULL: LXD places */
 };
 
 /* Who the values are resolved for. groups[] holds names (primary first). */

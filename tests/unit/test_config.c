@@ -120,6 +120,14 @@ static void test_config_load_defaults(void **state)
 	assert_string_equal(c.origin, "base");
 	assert_string_equal(c.origin_lxcpath, "/var/lib/lxc");
 	assert_string_equal(c.lxcpath, "/var/lib/throwaway/containers");
+	assert_int_equal(c.backend, BACKEND_LXC);
+	assert_string_equal(c.lxd_socket, "/var/lib/lxd/unix.socket");
+	assert_string_equal(c.lxd_project, "default");
+	assert_null(c.lxd_url);
+	assert_null(c.lxd_cert);
+	assert_null(c.lxd_key);
+	assert_null(c.lxd_server_cert);
+	assert_null(c.lxd_target);
 	assert_int_equal(c.storage, STORAGE_TMPFS);
 	assert_int_equal(c.tmpfs_size, UINT64_C(1) << 30);
 	assert_int_equal(c.dir_size, UINT64_C(1) << 30);
@@ -506,6 +514,33 @@ static void test_config_load_bad_values(void **state)
 		{ "pool", "-1" },
 		{ "pool", "x" },
 		{ "banner", "on" },
+		{ "backend", "LXD" },
+		{ "backend", "docker" },
+		{ "backend", "" },
+		{ "lxd_socket", "unix.socket" },
+		{ "lxd_socket", "/a/../b" },
+		{ "lxd_project", "" },
+		{ "lxd_project", "a/b" },
+		{ "lxd_project", "a b" },
+		{ "lxd_project", "-x" },
+		{ "lxd_project", ".." },
+		{ "lxd_project", "a?b" },
+		{ "lxd_project", "0123456789012345678901234567890123456789012345678901"
+				 "234567890123" },
+		{ "lxd_target", "@" },
+		{ "lxd_target", "@@g" },
+		{ "lxd_target", "m&x=1" },
+		{ "lxd_url", "http://h:8443" },
+		{ "lxd_url", "https://" },
+		{ "lxd_url", "https://h:0" },
+		{ "lxd_url", "https://h:65536" },
+		{ "lxd_url", "https://h:84x" },
+		{ "lxd_url", "https://h/path" },
+		{ "lxd_url", "https://u@h" },
+		{ "lxd_url", "https://-h" },
+		{ "lxd_cert", "cert.pem" },
+		{ "lxd_key", "" },
+		{ "lxd_server_cert", "/a b" },
 	};
 	char line[256], want[256];
 	size_t i;
@@ -777,6 +812,117 @@ static void test_config_load_ephemeral_options(void **state)
 	expect_error_len(text, strlen(text), &alice, ":4: 'keep = yes' needs 'storage = dir'");
 	struct tw_err err = { 0 };
 	assert_int_equal(load(text, NULL, &c, &err), 0);
+	config_free(&c);
+}
+
+/* The lxd keys, overridden per user as every key is. */
+static void test_config_load_lxd_keys(void **state)
+{
+	static const char text[] = "[global]\norigin = base\nbackend = lxc\n"
+				   "lxd_socket = /run/lxd.socket\nlxd_target = member2\n"
+				   "[user:alice]\nlxd_project = lab-1\nlxd_target = @students\n";
+	const struct config_who alice = { .user = "alice" };
+	struct tw_err err = { 0 };
+	struct config c = { 0 };
+
+	(void)state;
+	assert_int_equal(load(text, &alice, &c, &err), 0);
+	assert_int_equal(c.backend, BACKEND_LXC);
+	assert_string_equal(c.lxd_socket, "/run/lxd.socket");
+	assert_string_equal(c.lxd_project, "lab-1");
+	assert_string_equal(c.lxd_target, "@students");
+	config_free(&c);
+	assert_int_equal(load(text, NULL, &c, &err), 0);
+	assert_string_equal(c.lxd_project, "default");
+	assert_string_equal(c.lxd_target, "member2");
+	config_free(&c);
+}
+
+/* Keys that cannot work on lxd: an error at their line, saying why. */
+static void test_config_load_lxd_refuses_host_keys(void **state)
+{
+	static const char *const refused[][2] = {
+		{ "origin_lxcpath = /srv/lxc",
+		  "'origin_lxcpath' does not work with 'backend = lxd': "
+		  "it is a directory of this host's LXC" },
+		{ "lxcpath = /srv/copies", "'lxcpath' does not work with 'backend = lxd': LXD" },
+		{ "storage = tmpfs", "'storage' does not work with 'backend = lxd'" },
+		{ "tmpfs_size = 2G", "'tmpfs_size' does not work with 'backend = lxd'" },
+		{ "dir_size = 2G", "'dir_size' does not work with 'backend = lxd'" },
+		{ "kept_total = 20G", "'kept_total' does not work with 'backend = lxd'" },
+		{ "keep = no", "'keep' does not work with 'backend = lxd'" },
+		{ "device = /dev/fuse", "'device' does not work with 'backend = lxd': it is a "
+					"device path of this host" },
+		{ "pty_max = 32", "'pty_max' does not work with 'backend = lxd'" },
+		{ "boot = minimal", "'boot' does not work with 'backend = lxd'" },
+		{ "userns = no", "'userns' does not work with 'backend = lxd': LXD copies are "
+				 "never privileged" },
+		{ "pool = 2", "'pool' is not supported yet with 'backend = lxd'" },
+		{ "network = veth:br0", "'network' is not supported yet with 'backend = lxd'" },
+		{ "share = user", "'share' is not supported yet with 'backend = lxd'" },
+		{ "bind_home = no", "'bind_home' is not supported yet with 'backend = lxd'" },
+		{ "bind = /srv:/srv", "'bind' is not supported yet with 'backend = lxd'" },
+	};
+	char text[512];
+	struct tw_err err = { 0 };
+	struct config c = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text), "[global]\norigin = base\nbackend = lxd\n%s\n",
+			 refused[i][0]);
+		assert_int_equal(load(text, NULL, &c, &err), -EINVAL);
+		if (!strstr(err.msg, ":4: ") || !strstr(err.msg, refused[i][1]))
+			print_error("%s\ngot: %s\n", refused[i][0], err.msg);
+		assert_non_null(strstr(err.msg, ":4: "));
+		assert_non_null(strstr(err.msg, refused[i][1]));
+		/* the same line is fine on lxc */
+		snprintf(text, sizeof(text), "[global]\norigin = base\n%s\n", refused[i][0]);
+		if (strncmp(refused[i][0], "keep", 4) != 0) {
+			assert_int_equal(load(text, NULL, &c, &err), 0);
+			config_free(&c);
+		}
+	}
+}
+
+/* What lxd could do, with the defaults that mean nothing there, passes the refusals. */
+static void test_config_load_lxd_not_yet(void **state)
+{
+	(void)state;
+	expect_global_error("backend = lxd\nuserns = yes\nnetwork = none\npool = 0\nshare = "
+			    "session\nbind_home = yes\nboot = init\nlxd_project = p",
+			    ":3: 'backend' value 'lxd' is not supported yet: its copy driver is "
+			    "not built");
+	expect_global_error("lxd_url = https://lxd.example.org:8443",
+			    ":3: 'lxd_url' is not supported yet: LXD is reached through "
+			    "'lxd_socket'");
+	expect_global_error("lxd_cert = /etc/throwaway/lxd.crt",
+			    ":3: 'lxd_cert' is not supported yet: LXD is reached through "
+			    "'lxd_socket'");
+	expect_global_error("lxd_key = /etc/throwaway/lxd.key",
+			    ":3: 'lxd_key' is not supported yet: LXD is reached through "
+			    "'lxd_socket'");
+	expect_global_error("lxd_server_cert = /etc/throwaway/server.crt",
+			    ":3: 'lxd_server_cert' is not supported yet: LXD is reached "
+			    "through 'lxd_socket'");
+}
+
+/* Resolved per user: a global host key and alice's own backend meet only for her. */
+static void test_config_load_lxd_per_user(void **state)
+{
+	static const char text[] = "[global]\norigin = base\ndevice = /dev/fuse\n"
+				   "[group:cluster]\nbackend = lxd\n";
+	const char *groups[] = { "staff", "cluster" };
+	const struct config_who alice = { .user = "alice", .groups = groups, .n_groups = 2 };
+	struct tw_err err = { 0 };
+	struct config c = { 0 };
+
+	(void)state;
+	expect_error_len(text, strlen(text), &alice,
+			 ":3: 'device' does not work with 'backend = lxd': it is a device path "
+			 "of this host, which another cluster member does not have");
+	assert_int_equal(load(text, NULL, &c, &err), 0);
+	assert_int_equal(c.backend, BACKEND_LXC);
 	config_free(&c);
 }
 
@@ -1442,6 +1588,10 @@ int main(void)
 		T(test_config_load_missing_file),
 		T(test_config_load_null_err),
 		T(test_config_load_fd_pipe),
+		T(test_config_load_lxd_keys),
+		T(test_config_load_lxd_refuses_host_keys),
+		T(test_config_load_lxd_not_yet),
+		T(test_config_load_lxd_per_user),
 		T(test_config_free_zeroed),
 		T(test_config_free_half_built),
 		T(test_config_parse_size_valid),

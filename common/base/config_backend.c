@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The keys a backend refuses, in one table per backend, so that an admin
+ * learns at check-config (or at the login whose sections combine them),
+ * with the line, why a key cannot work there: never accepted and ignored.
+ */
+#include "config_backend.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+static bool privileged(const struct config *c)
+{
+	return !c->userns;
+}
+
+static bool pooled(const struct config *c)
+{
+	return c->pool > 0;
+}
+
+static bool networked(const struct config *c)
+{
+	return c->network && strcmp(c->network, "none") != 0;
+}
+
+static bool shared(const struct config *c)
+{
+	return c->share == SHARE_USER;
+}
+
+static bool minimal(const struct config *c)
+{
+	return c->boot == BOOT_MINIMAL;
+}
+
+static bool fresh_home(const struct config *c)
+{
+	return !c->bind_home;
+}
+
+static bool binds(const struct config *c)
+{
+	return c->n_binds > 0;
+}
+
+#define ON_LXD "does not work with 'backend = lxd': "
+#define NOT_YET_LXD "is not supported yet with 'backend = lxd'"
+
+/* Whatever the backend: the transport to a remote LXD is not built yet. */
+static const struct config_refusal any_refusals[] = {
+	{ "lxd_url", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
+	{ "lxd_cert", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
+	{ "lxd_key", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
+	{ "lxd_server_cert", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
+};
+
+static const struct config_refusal lxd_refusals[] = {
+	{ "origin_lxcpath", NULL,
+	  ON_LXD "it is a directory of this host's LXC; 'origin' names an image alias or "
+		 "instance on the cluster" },
+	{ "lxcpath", NULL, ON_LXD "LXD keeps its instances in its own storage pools" },
+	{ "storage", NULL, ON_LXD "an instance's root is in an LXD storage pool" },
+	{ "tmpfs_size", NULL, ON_LXD "an instance's root is in an LXD storage pool" },
+	{ "dir_size", NULL, ON_LXD "an instance's root is in an LXD storage pool" },
+	{ "kept_total", NULL, ON_LXD "an ephemeral LXD instance is deleted whole when it stops" },
+	{ "keep", NULL, ON_LXD "an ephemeral LXD instance is deleted whole when it stops" },
+	{ "device", NULL,
+	  ON_LXD "it is a device path of this host, which another cluster member does not have" },
+	{ "pty_max", NULL, ON_LXD "LXD has no per-instance terminal limit to map it to" },
+	{ "boot", minimal, ON_LXD "an LXD instance boots its image's own init" },
+	{ "userns", privileged, ON_LXD "LXD copies are never privileged" },
+	{ "pool", pooled, NOT_YET_LXD },
+	{ "network", networked, NOT_YET_LXD },
+	{ "share", shared, NOT_YET_LXD },
+	{ "bind_home", fresh_home, NOT_YET_LXD },
+	{ "bind", binds, NOT_YET_LXD },
+	/* Last: every key above is worth knowing about before this one. */
+	{ "backend", NULL, "value 'lxd' is not supported yet: its copy driver is not built" },
+};
+
+static const struct config_refusal *first_of(const struct config_refusal *t, size_t n,
+					     const struct config *c,
+					     unsigned (*line_of)(const char *key, void *data),
+					     void *data)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool given = line_of(t[i].key, data) > 0;
+		if (given && (!t[i].refused || t[i].refused(c)))
+			return &t[i];
+	}
+	return NULL;
+}
+
+const struct config_refusal *
+config_backend_refusal(const struct config *c, unsigned (*line_of)(const char *key, void *data),
+		       void *data)
+{
+	const struct config_refusal *r =
+		first_of(any_refusals, ELEMENTSOF(any_refusals), c, line_of, data);
+
+	if (r || c->backend != BACKEND_LXD)
+		return r;
+	return first_of(lxd_refusals, ELEMENTSOF(lxd_refusals), c, line_of, data);
+}

@@ -57,6 +57,9 @@ suite_residue() {
 		grep -q '^\.tw-test-' && r+="lock-files "
 	find /sys/fs/cgroup -maxdepth 3 -name '*tw-test-*' | grep -q . && r+="cgroups "
 	ls /var/lib/throwaway/kept 2>/dev/null | grep -q '^tw-test-' && r+="kept-data "
+	# tests/lxd.sh's daemon and its state (its mounts are under tw-test-lxd.*)
+	pgrep -x lxd >/dev/null && r+="lxd-daemon "
+	ls -d /var/lib/tw-test-lxd.* >/dev/null 2>&1 && r+="lxd-state "
 	echo "$r"
 }
 

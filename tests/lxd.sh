@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# An LXD of the test's own, for the tests of the lxd driver: the daemon
+# started here (no systemd), its state in a directory of its own
+# (LXD_DIR, so the host's /var/lib/lxd is never touched), initialised as a
+# one-member cluster with a dir storage pool and no network, and a busybox
+# origin imported as an image. tw_lxd_stop takes all of it away again.
+# Source after tests/lib.sh; everything made here is named tw-test-*.
+
+TW_LXD_DIR=/var/lib/tw-test-lxd.$TW_ID
+TW_LXD_SOCKET=$TW_LXD_DIR/unix.socket
+TW_LXD_IMAGE=tw-test-img$TW_ID
+TW_LXD_POOL=tw-test-pool
+TW_LXD_PID=""
+# The client finds this daemon by LXD_DIR and keeps its own config (it
+# would write ~/.config/lxc) in the test's directory.
+export LXD_DIR=$TW_LXD_DIR
+export LXD_CONF=$TW_TMP/lxc-client
+
+tw_lxd_deps() {
+	local p missing=""
+	for p in lxd lxd-client busybox-static; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=" $p"
+	done
+	[ -z "$missing" ] && return 0
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+
+# LXD takes only the first of root's ranges in /etc/subuid (and subgid)
+# that holds 65536 ids, and an instance with security.idmap.isolated
+# needs room beyond that first 65536. Here the first is throwaway's own
+# (setup-ids: root:1879048192:65536) and LXD's package put its ten million
+# after it, so the daemon is given copies of the files with root's largest
+# range first, bound over the real ones in a mount namespace of its own:
+# the host's files are never changed.
+tw_lxd_subids() {
+	local f
+	for f in subuid subgid; do
+		{
+			awk -F: '$1 == "root"' "/etc/$f" | sort -t: -k3,3nr | head -1
+			cat "/etc/$f"
+		} >"$TW_TMP/lxd-$f" || return 1
+	done
+}
+
+# tw_lxd_start: the daemon up, a one-member cluster, the origin image in it.
+tw_lxd_start() {
+	tw_lxd_deps || return 1
+	install -d -m 0711 "$TW_LXD_DIR" || return 1
+	tw_lxd_subids || return 1
+	# shellcheck disable=SC2016
+	setsid unshare --mount --propagation private -- sh -c \
+		'mount --bind "$1/lxd-subuid" /etc/subuid && mount --bind "$1/lxd-subgid" /etc/subgid &&
+		exec lxd --group root --logfile "$1/lxd.log"' sh "$TW_TMP" \
+		</dev/null >>"$TW_TMP/lxd.out" 2>&1 &
+	TW_LXD_PID=$!
+	if ! lxd waitready --timeout 60; then
+		echo "# lxd did not become ready:"
+		tail -n 20 "$TW_TMP/lxd.log" "$TW_TMP/lxd.out" 2>/dev/null | sed 's/^/#   /'
+		return 1
+	fi
+	tw_lxd_preseed && tw_lxd_image_import
+}
+
+tw_lxd_preseed() {
+	local port
+	port=$(sshd_free_port) || return 1
+	lxd init --preseed >"$TW_TMP/lxd-init.log" 2>&1 <<YAML || {
+config:
+  core.https_address: 127.0.0.1:$port
+  cluster.https_address: 127.0.0.1:$port
+cluster:
+  server_name: tw-test-m1
+  enabled: true
+storage_pools:
+- name: $TW_LXD_POOL
+  driver: dir
+profiles:
+- name: default
+  devices:
+    root:
+      path: /
+      pool: $TW_LXD_POOL
+      type: disk
+YAML
+		sed 's/^/#   lxd init: /' "$TW_TMP/lxd-init.log"
+		return 1
+	}
+}
+
+# A rootfs of busybox alone: its applets as links, an inittab with nothing
+# to respawn (init just waits), root's passwd and group entries.
+tw_lxd_rootfs() {
+	local r=$1 a
+	install -d "$r/bin" "$r/sbin" "$r/etc" "$r/dev" "$r/proc" "$r/sys" "$r/tmp" \
+		"$r/root" "$r/home" "$r/run" "$r/var" || return 1
+	cp /bin/busybox "$r/bin/busybox" || return 1
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
+	done
+	ln -sf ../bin/busybox "$r/sbin/init"
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+	echo 'root:x:0:' >"$r/etc/group"
+	echo '::ctrlaltdel:/bin/true' >"$r/etc/inittab"
+	chmod 1777 "$r/tmp"
+}
+
+tw_lxd_image_import() {
+	local d=$TW_TMP/lxd-image
+	install -d "$d/rootfs" || return 1
+	tw_lxd_rootfs "$d/rootfs" || return 1
+	cat >"$d/metadata.yaml" <<YAML
+architecture: $(uname -m)
+creation_date: $(date +%s)
+properties:
+  description: throwaway test origin (busybox)
+  os: busybox
+YAML
+	tar -C "$d" -czf "$TW_TMP/lxd-image.tar.gz" metadata.yaml rootfs || return 1
+	lxc image import "$TW_TMP/lxd-image.tar.gz" --alias "$TW_LXD_IMAGE" >/dev/null
+}
+
+# Instances in this LXD, one name a line.
+tw_lxd_instances() {
+	lxc list --format csv -c n 2>/dev/null
+}
+
+tw_lxd_no_instances() { [ -z "$(tw_lxd_instances)" ]; }
+
+# tw_lxd_stop: every instance deleted, the daemon stopped, its mounts
+# unmounted, its state removed; nothing of it left on the machine.
+tw_lxd_stop() {
+	local i m
+	if [ -n "$TW_LXD_PID" ] && kill -0 "$TW_LXD_PID" 2>/dev/null; then
+		for i in $(tw_lxd_instances); do
+			lxc delete --force "$i" >/dev/null 2>&1
+		done
+		lxd shutdown --timeout 30 >/dev/null 2>&1
+		wait_for 10 tw_lxd_gone || kill -KILL "$TW_LXD_PID" 2>/dev/null
+		wait "$TW_LXD_PID" 2>/dev/null
+	fi
+	# Deepest first, as they were mounted on top of each other.
+	for m in $(awk -v d="$TW_LXD_DIR" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount -l "$m"
+	done
+	rm -rf "$TW_LXD_DIR"
+	TW_LXD_PID=""
+}
+
+tw_lxd_gone() { ! kill -0 "$TW_LXD_PID" 2>/dev/null; }
+
+# What this LXD could leave behind, for tw_residue's callers.
+tw_lxd_residue() {
+	local out=""
+	[ -e "$TW_LXD_DIR" ] && out+="lxd-state "
+	grep -q " $TW_LXD_DIR" /proc/mounts && out+="lxd-mounts "
+	[ -n "$TW_LXD_PID" ] && kill -0 "$TW_LXD_PID" 2>/dev/null && out+="lxd-daemon "
+	pgrep -f "$TW_LXD_DIR" >/dev/null && out+="lxd-processes "
+	[ -n "$out" ] && echo "$out"
+	return 0
+}

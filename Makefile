@@ -60,6 +60,9 @@ INIH_CFLAGS := $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
 PAM_LIBS := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# The lxd driver's: HTTP over LXD's socket, JSON, and websockets for the
+# programs' streams (common/copy/lxd only).
+LXD_LIBS := $(shell $(PKG_CONFIG) --libs libcurl json-c libwebsockets 2>/dev/null)
 
 B = build
 
@@ -75,11 +78,12 @@ B = build
 BASE_MODS = config config_backend err names proto spawn util
 HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk
 COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts \
-	lxc/files lxc/origin lxc/retire lxc/sweep lxc/usage
+	lxc/files lxc/origin lxc/retire lxc/sweep lxc/usage lxd/api lxd/exec lxd/lxd_copy
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy
 INC_LXC = $(INC_COPY) -Icommon/copy/lxc
+INC_LXD = $(INC_COPY) -Icommon/copy/lxd
 
 BASE_PIC_OBJS = $(BASE_MODS:%=$(B)/base-pic/%.o)
 BASE_OBJS = $(BASE_MODS:%=$(B)/base/%.o)
@@ -181,6 +185,9 @@ $(B)/tests/logsink: tests/logsink.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SAN_OPTS)
 $(B)/tests/ssh_client: tests/ssh_client.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) $(SSH_CFLAGS) -o $@ $< $(SAN_OPTS) $(SSH_LIBS)
+$(B)/tests/lxd_client: tests/lxd_client.c $(LIBS_ALL) $(SAN_OPTS) $(FLAGS) $(COPY_H) | $(B)/tests
+	$(PROG_LINK) $(INC_LXD) -o $@ $< $(SAN_OPTS) $(LIBS_ALL) $(LXD_LIBS) \
+		$(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/tests/keeper_client: tests/keeper_client.c $(LIB_BASE) $(SAN_OPTS) $(FLAGS) $(BASE_H) | $(B)/tests
 	$(PROG_LINK) $(INC_BASE) -o $@ $< $(SAN_OPTS) $(LIB_BASE) $(INIH_LIBS)
 
@@ -188,7 +195,7 @@ $(B) $(B)/tests:
 	mkdir -p $@
 
 tests-build: all $(UNIT_TESTS) $(B)/tests/pam_harness $(B)/tests/ssh_client $(B)/tests/logsink \
-	$(B)/tests/keeper_client
+	$(B)/tests/keeper_client $(B)/tests/lxd_client
 
 deps:
 	@sh tests/deps.sh

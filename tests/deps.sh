@@ -6,6 +6,7 @@ set -eu
 # xauth: the forwarding attacks (a SOCKS client; sshd's X11 forwarding).
 # btrfs-progs: throwawayctl setup-disk makes the copies' capped disk.
 PKGS="build-essential gcc-multilib pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
+libcurl4-openssl-dev libjson-c-dev
 libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
 iproute2 psmisc clang libclang-rt-14-dev dnsmasq-base dropbear-bin
 dpkg-dev debhelper fakeroot cppcheck clang-tidy clang-format file curl xauth btrfs-progs"

@@ -128,17 +128,40 @@ tw_lxd_instances() {
 
 tw_lxd_no_instances() { [ -z "$(tw_lxd_instances)" ]; }
 
+# The processes in the daemon's mount namespace (it, its helpers, their
+# children); none once it is gone.
+TW_LXD_NS=""
+tw_lxd_ns_procs() {
+	local p
+	[ -n "$TW_LXD_NS" ] || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$TW_LXD_NS" ] && echo "${p#/proc/}"
+	done
+}
+tw_lxd_ns_empty() { [ -z "$(tw_lxd_ns_procs)" ]; }
+# Its helpers, and children of its that outlived it until init reaps them
+# (a process named lxd: the suite's leftovers check looks for one).
+tw_lxd_helpers_gone() {
+	tw_lxd_ns_empty && ! pgrep -f "$TW_LXD_DIR" >/dev/null && ! pgrep -x lxd >/dev/null
+}
+
 # tw_lxd_stop: every instance deleted, the daemon stopped, its mounts
 # unmounted, its state removed; nothing of it left on the machine.
 tw_lxd_stop() {
 	local i m
 	if [ -n "$TW_LXD_PID" ] && kill -0 "$TW_LXD_PID" 2>/dev/null; then
+		TW_LXD_NS=$(readlink "/proc/$TW_LXD_PID/ns/mnt")
 		for i in $(tw_lxd_instances); do
 			lxc delete --force "$i" >/dev/null 2>&1
 		done
 		lxd shutdown --timeout 30 >/dev/null 2>&1
 		wait_for 10 tw_lxd_gone || kill -KILL "$TW_LXD_PID" 2>/dev/null
 		wait "$TW_LXD_PID" 2>/dev/null
+		# Its helpers (forkexec in an instance's namespaces, monitors) may
+		# outlive it by a moment; they name its directory.
+		wait_for 10 tw_lxd_helpers_gone ||
+			kill -KILL $(tw_lxd_ns_procs) $(pgrep -f "$TW_LXD_DIR") 2>/dev/null
+		wait_for 5 tw_lxd_helpers_gone
 	fi
 	# Deepest first, as they were mounted on top of each other.
 	for m in $(awk -v d="$TW_LXD_DIR" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
@@ -157,6 +180,8 @@ tw_lxd_residue() {
 	grep -q " $TW_LXD_DIR" /proc/mounts && out+="lxd-mounts "
 	[ -n "$TW_LXD_PID" ] && kill -0 "$TW_LXD_PID" 2>/dev/null && out+="lxd-daemon "
 	pgrep -f "$TW_LXD_DIR" >/dev/null && out+="lxd-processes "
+	pgrep -x lxd >/dev/null && out+="lxd-named-processes "
+	tw_lxd_ns_empty || out+="lxd-namespace-processes "
 	[ -n "$out" ] && echo "$out"
 	return 0
 }

@@ -134,19 +134,19 @@ else
 			NF < 3 { next }
 			t == "a" { file = n; next }
 			{ sub(/@.*/, "", n) }
-			n !~ /^(lxc_|ssh_)/ && n !~ /^(__)?(v?syslog|openlog|closelog)(_chk)?$/ { next }
+			n !~ /^(lxc_|ssh_|curl_|json_|lws_)/ && n !~ /^(__)?(v?syslog|openlog|closelog)(_chk)?$/ { next }
 			{ local = t ~ /^[a-tx-z]$/ }
 			$1 == "static" && local && index(ours, " " file " ") { next }
 			{
 				print $1 " table, " (t ~ /^[Uvw]$/ ? "undefined" : "defined") ": " n \
 					(local && $1 == "static" ? " (local, after FILE \"" file "\")" : "")
 			}' | sort -u)
-		result "pam_throwaway.so has no liblxc (lxc_*), libssh (ssh_*) or syslog symbol" "$bad"
+		result "pam_throwaway.so has no liblxc (lxc_*), libssh (ssh_*), libcurl (curl_*), json-c (json_*), libwebsockets (lws_*) or syslog symbol" "$bad"
 	fi
 	needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 	linked=$(ldd "$so" 2>/dev/null | awk '{print $1}')
-	bad=$(printf '%s\n' "$needed" "$linked" | sort -u | grep -E '^lib(lxc|ssh)([.-]|$)')
-	result "pam_throwaway.so needs neither liblxc nor libssh (NEEDED: $(echo "$needed" | paste -sd ' '))" "$bad"
+	bad=$(printf '%s\n' "$needed" "$linked" | sort -u | grep -E '^lib(lxc|ssh|curl|json-c|websockets)([.-]|$)')
+	result "pam_throwaway.so needs none of liblxc, libssh, libcurl, json-c, libwebsockets (NEEDED: $(echo "$needed" | paste -sd ' '))" "$bad"
 fi
 
 # (b) Only the liblxc driver includes liblxc: no program, no other layer,
@@ -157,6 +157,14 @@ bad=$(for f in $(sources); do
 	includes "$f" | grep -E '^[<"]lxc/' | sed "s|^|$f: |"
 done)
 result "only common/copy/lxc (and its unit tests) includes liblxc's headers (<lxc/...>)" "$bad"
+
+# (b') Only the lxd driver includes libcurl, json-c or libwebsockets: the
+# PAM module and the shell never, the other layers never.
+bad=$(for f in $(sources); do
+	case $f in common/copy/lxd/*) continue ;; esac
+	includes "$f" | grep -E '^[<"](curl/|json-c/|json\.h|libwebsockets)' | sed "s|^|$f: |"
+done)
+result "only common/copy/lxd includes libcurl, json-c or libwebsockets headers" "$bad"
 
 # (c) Each layer includes its own headers and those below it.
 # layer_check NAME ALLOWED FILES...: every quoted include of FILES is a

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * LXD's REST API over its unix socket (libcurl, json-c). Trusts the
+ * daemon at the socket (root-owned, found by the admin's config) but not
+ * the size of what it says: a response body is capped. Paths come from
+ * the driver, built of names it has checked; nothing here escapes them.
+ */
+#include "api.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define URL_MAX 2048
+
+struct lxd_conn {
+	CURL *curl;
+	char *socket;
+	char *project;
+};
+
+struct body {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+/* One request and the parts of its answer we keep. */
+struct request {
+	const char *method;
+	const char *path;
+	const char *data;
+	size_t len;
+	const char *const *headers;
+	unsigned timeout_s;
+};
+
+static void body_free(struct body *b)
+{
+	free(b->buf);
+}
+#define _cleanup_body_ __attribute__((cleanup(body_free)))
+
+static void slist_free(struct curl_slist **l)
+{
+	curl_slist_free_all(*l);
+}
+#define _cleanup_slist_ __attribute__((cleanup(slist_free)))
+
+int lxd_open(const char *socket, const char *project, struct lxd_conn **ret, struct tw_err *err)
+{
+	struct lxd_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return tw_err_set(err, -ENOMEM, "out of memory");
+	c->curl = curl_easy_init();
+	c->socket = strdup(socket);
+	c->project = strdup(project ? project : "default");
+	if (!c->curl || !c->socket || !c->project) {
+		lxd_close(c);
+		return tw_err_set(err, -ENOMEM, "cannot set up a connection to LXD");
+	}
+	*ret = c;
+	return 0;
+}
+
+void lxd_close(struct lxd_conn *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c->socket);
+	free(c->project);
+	free(c);
+}
+
+char *lxd_escape(struct lxd_conn *c, const char *s)
+{
+	char *e = curl_easy_escape(c->curl, s, 0);
+	char *ret = e ? strdup(e) : NULL;
+
+	curl_free(e);
+	return ret;
+}
+
+const char *lxd_str(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *data)
+{
+	struct body *b = data;
+	size_t add = size * n;
+	char *bigger;
+
+	if (b->len + add > LXD_RESPONSE_MAX) {
+		b->too_big = true;
+		return 0;
+	}
+	bigger = realloc(b->buf, b->len + add + 1);
+	if (!bigger)
+		return 0;
+	b->buf = bigger;
+	memcpy(b->buf + b->len, p, add);
+	b->len += add;
+	b->buf[b->len] = '\0';
+	return add;
+}
+
+static int make_url(const struct lxd_conn *c, const char *path, char url[static URL_MAX])
+{
+	int n = snprintf(url, URL_MAX, "http://lxd/1.0%s%cproject=%s", path,
+			 strchr(path, '?') ? '&' : '?', c->project);
+
+	return n < 0 || n >= URL_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int set_headers(const struct request *q, struct curl_slist **l)
+{
+	size_t i;
+
+	*l = curl_slist_append(NULL, q->headers ? "Content-Type: application/octet-stream"
+						: "Content-Type: application/json");
+	for (i = 0; *l && q->headers && q->headers[i]; i++)
+		if (!curl_slist_append(*l, q->headers[i]))
+			return -ENOMEM;
+	return *l ? 0 : -ENOMEM;
+}
+
+static int setup(struct lxd_conn *c, const struct request *q, const char *url,
+		 struct curl_slist *headers, struct body *b)
+{
+	CURL *h = c->curl;
+	CURLcode r = CURLE_OK;
+
+	curl_easy_reset(h);
+#define SET(opt, val)                                      \
+	do {                                               \
+		if (r == CURLE_OK)                         \
+			r = curl_easy_setopt(h, opt, val); \
+	} while (0)
+	SET(CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PROTOCOLS_STR, "http");
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_CUSTOMREQUEST, q->method);
+	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, b);
+	SET(CURLOPT_TIMEOUT, (long)q->timeout_s + 10);
+	if (q->data) {
+		SET(CURLOPT_POSTFIELDS, q->data);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
+	}
+#undef SET
+	return r == CURLE_OK ? 0 : -EINVAL;
+}
+
+/* The request sent, its answer parsed into *ret. */
+static int perform(struct lxd_conn *c, const struct request *q, json_object **ret,
+		   struct tw_err *err)
+{
+	_cleanup_slist_ struct curl_slist *headers = NULL;
+	_cleanup_body_ struct body b = { 0 };
+	char url[URL_MAX];
+	CURLcode cr;
+
+	if (make_url(c, q->path, url) < 0)
+		return tw_err_set(err, -ENAMETOOLONG, "LXD request path too long");
+	if (set_headers(q, &headers) < 0 || setup(c, q, url, headers, &b) < 0)
+		return tw_err_set(err, -ENOMEM, "cannot set up an LXD request");
+	cr = curl_easy_perform(c->curl);
+	if (b.too_big)
+		return tw_err_set(err, -EFBIG, "LXD's answer to %s %s is larger than %d bytes",
+				  q->method, q->path, LXD_RESPONSE_MAX);
+	if (cr == CURLE_COULDNT_CONNECT)
+		return tw_err_set(err, -ECONNREFUSED, "LXD is not reachable at '%s'", c->socket);
+	if (cr != CURLE_OK)
+		return tw_err_set(err, -EIO, "LXD request %s %s failed: %s", q->method, q->path,
+				  curl_easy_strerror(cr));
+	*ret = b.buf ? json_tokener_parse(b.buf) : NULL;
+	if (!*ret)
+		return tw_err_set(err, -EIO, "LXD's answer to %s %s is not JSON", q->method,
+				  q->path);
+	return 0;
+}
+
+static int64_t int_of(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+/* The metadata of a sync answer, the operation of an async one; errors. */
+static int answer(json_object *resp, const char *what, json_object **ret_meta, const char **ret_op,
+		  struct tw_err *err)
+{
+	const char *type = lxd_str(resp, "type");
+	json_object *meta = NULL;
+
+	if (type && strcmp(type, "error") == 0) {
+		int code = int_of(resp, "error_code") == 404 ? -ENOENT : -EIO;
+		const char *msg = lxd_str(resp, "error");
+		return tw_err_set(err, code, "LXD refused %s: %s", what, msg ? msg : "no reason");
+	}
+	if (!type || (strcmp(type, "sync") != 0 && strcmp(type, "async") != 0))
+		return tw_err_set(err, -EIO, "LXD's answer to %s has no type", what);
+	*ret_op = strcmp(type, "async") == 0 ? lxd_str(resp, "operation") : NULL;
+	if (json_object_object_get_ex(resp, "metadata", &meta) && meta)
+		json_object_get(meta);
+	*ret_meta = meta;
+	return 0;
+}
+
+/* Wait for operation OP (its path, "/1.0/operations/ID"); its metadata into *ret. */
+static uint64_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* One wait of up to TIMEOUT_S on OP: its state into *ret (Running or done). */
+static int wait_once(struct lxd_conn *c, const char *op, const char *what, unsigned timeout_s,
+		     json_object **ret, struct tw_err *err)
+{
+	_cleanup_json_ json_object *resp = NULL;
+	const char *next = NULL;
+	char path[URL_MAX];
+
+	if (strncmp(op, "/1.0", 4) != 0 ||
+	    snprintf(path, sizeof(path), "%s/wait?timeout=%u", op + 4, timeout_s) >= URL_MAX)
+		return tw_err_set(err, -EIO, "LXD gave a strange operation for %s", what);
+	struct request q = { .method = "GET", .path = path, .timeout_s = timeout_s };
+	int r = perform(c, &q, &resp, err);
+	return r < 0 ? r : answer(resp, what, ret, &next, err);
+}
+
+/*
+ * Until OP has ended or TIMEOUT_S have passed. LXD may answer a wait
+ * before its timeout with the operation still running: asked again then.
+ */
+static int wait_operation(struct lxd_conn *c, const char *op, const char *what, unsigned timeout_s,
+			  json_object **ret, struct tw_err *err)
+{
+	uint64_t start = now_s(), left = timeout_s;
+	_cleanup_json_ json_object *meta = NULL;
+	int64_t code = 0;
+
+	for (;;) {
+		lxd_json_put(&meta);
+		meta = NULL;
+		int r = wait_once(c, op, what, (unsigned)(left ? left : 1), &meta, err);
+		if (r < 0)
+			return r;
+		code = int_of(meta, "status_code");
+		uint64_t spent = now_s() - start;
+		if (code >= 200 || spent >= timeout_s)
+			break;
+		left = timeout_s - spent;
+		usleep(50 * 1000); /* an early answer must not make this a busy loop */
+	}
+	if (code != 200) {
+		const char *msg = lxd_str(meta, "err");
+		if (code < 200)
+			return tw_err_set(err, -ETIMEDOUT, "LXD did not finish %s in %u s", what,
+					  timeout_s);
+		return tw_err_set(err, -EIO, "LXD could not %s: %s", what,
+				  msg && *msg ? msg : lxd_str(meta, "status"));
+	}
+	if (ret)
+		*ret = TAKE_PTR(meta);
+	return 0;
+}
+
+int lxd_wait(struct lxd_conn *c, const char *op, unsigned timeout_s, json_object **ret,
+	     struct tw_err *err)
+{
+	return wait_operation(c, op, "run its program", timeout_s, ret, err);
+}
+
+/* Q sent and answered: the metadata, and the operation it started (or NULL). */
+static int send_request(struct lxd_conn *c, const struct request *q, json_object **ret_meta,
+			char **ret_op, struct tw_err *err)
+{
+	_cleanup_json_ json_object *resp = NULL, *meta = NULL;
+	const char *op = NULL;
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s %s", q->method, q->path);
+	int r = perform(c, q, &resp, err);
+	if (r >= 0)
+		r = answer(resp, what, &meta, &op, err);
+	if (r < 0)
+		return r;
+	*ret_op = op ? strdup(op) : NULL;
+	if (op && !*ret_op)
+		return tw_err_set(err, -ENOMEM, "out of memory");
+	*ret_meta = TAKE_PTR(meta);
+	return 0;
+}
+
+static int call(struct lxd_conn *c, const struct request *q, json_object **ret, struct tw_err *err)
+{
+	_cleanup_json_ json_object *meta = NULL, *done = NULL;
+	_cleanup_free_ char *op = NULL;
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s %s", q->method, q->path);
+	int r = send_request(c, q, &meta, &op, err);
+	if (r >= 0 && op)
+		r = wait_operation(c, op, what, q->timeout_s, &done, err);
+	if (r < 0)
+		return r;
+	if (ret)
+		*ret = op ? TAKE_PTR(done) : TAKE_PTR(meta);
+	return 0;
+}
+
+static int body_request(const char *method, const char *path, json_object *body, unsigned timeout_s,
+			struct request *ret)
+{
+	const char *data =
+		body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL;
+
+	if (body && !data)
+		return -ENOMEM;
+	*ret = (struct request){ .method = method,
+				 .path = path,
+				 .data = data,
+				 .len = data ? strlen(data) : 0,
+				 .timeout_s = timeout_s };
+	return 0;
+}
+
+int lxd_call_async(struct lxd_conn *c, const char *method, const char *path, json_object *body,
+		   char **ret_op, json_object **ret, struct tw_err *err)
+{
+	_cleanup_json_ json_object *meta = NULL;
+	_cleanup_free_ char *op = NULL;
+	json_object *inner = NULL;
+	struct request q;
+
+	if (body_request(method, path, body, 30, &q) < 0)
+		return tw_err_set(err, -ENOMEM, "out of memory");
+	int r = send_request(c, &q, &meta, &op, err);
+	if (r < 0)
+		return r;
+	if (!op)
+		return tw_err_set(err, -EPROTO, "LXD started no operation for %s %s", method, path);
+	if (json_object_object_get_ex(meta, "metadata", &inner) && inner)
+		json_object_get(inner);
+	*ret_op = TAKE_PTR(op);
+	*ret = inner;
+	return 0;
+}
+
+const char *lxd_socket_of(const struct lxd_conn *c)
+{
+	return c->socket;
+}
+
+int lxd_call(struct lxd_conn *c, const char *method, const char *path, json_object *body,
+	     unsigned timeout_s, json_object **ret, struct tw_err *err)
+{
+	struct request q;
+
+	if (body_request(method, path, body, timeout_s, &q) < 0)
+		return tw_err_set(err, -ENOMEM, "out of memory");
+	return call(c, &q, ret, err);
+}
+
+int lxd_call_raw(struct lxd_conn *c, const char *method, const char *path, const char *data,
+		 size_t len, const char *const *headers, struct tw_err *err)
+{
+	static const char *const none[] = { NULL };
+	struct request q = { .method = method,
+			     .path = path,
+			     .data = data ? data : "",
+			     .len = len,
+			     .headers = headers ? headers : none,
+			     .timeout_s = 30 };
+
+	return call(c, &q, NULL, err);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * LXD's REST API over its unix socket: libcurl for HTTP (its unix-socket
+ * support), json-c for the bodies. One connection per caller, not shared
+ * between threads. Requests name a path below /1.0 and get the response's
+ * metadata; an async response (an operation) is waited for, so a caller
+ * sees one result either way. The only code that includes libcurl or
+ * json-c is under common/copy/lxd/.
+ */
+#ifndef THROWAWAY_LXD_API_H
+#define THROWAWAY_LXD_API_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define LXD_RESPONSE_MAX (4 * 1024 * 1024) /* a response body larger than this is refused */
+
+struct lxd_conn;
+
+/*
+ * A connection to the LXD at SOCKET, its requests in PROJECT (NULL: the
+ * default project). Nothing is sent yet. 0 or -errno with err.
+ */
+int lxd_open(const char *socket, const char *project, struct lxd_conn **ret, struct tw_err *err);
+void lxd_close(struct lxd_conn *c);
+
+/*
+ * METHOD PATH (below /1.0, e.g. "/instances/NAME/state"; the project is
+ * added) with BODY (NULL: none). Waits up to TIMEOUT_S for an operation
+ * the request starts. On success *ret (may be NULL) is the response's
+ * metadata, or the finished operation's (json_object_put it; NULL when
+ * there is none). A response of LXD's own error is -EIO, or -ENOENT for a
+ * 404, with LXD's message in err; a socket that answers nothing,
+ * -ECONNREFUSED.
+ */
+int lxd_call(struct lxd_conn *c, const char *method, const char *path, json_object *body,
+	     unsigned timeout_s, json_object **ret, struct tw_err *err);
+
+/*
+ * The same, but an operation the request starts is not waited for: its
+ * path ("/1.0/operations/ID") into *ret_op (malloc'd) and its own
+ * metadata into *ret (the operation's "metadata", e.g. exec's fds).
+ */
+int lxd_call_async(struct lxd_conn *c, const char *method, const char *path, json_object *body,
+		   char **ret_op, json_object **ret, struct tw_err *err);
+
+/* Wait up to TIMEOUT_S for operation OP to end; its metadata into *ret (may be NULL). */
+int lxd_wait(struct lxd_conn *c, const char *op, unsigned timeout_s, json_object **ret,
+	     struct tw_err *err);
+
+/* The socket C talks to. */
+const char *lxd_socket_of(const struct lxd_conn *c);
+
+/* The same, the body raw bytes with these extra headers (NULL-terminated): the files API. */
+int lxd_call_raw(struct lxd_conn *c, const char *method, const char *path, const char *data,
+		 size_t len, const char *const *headers, struct tw_err *err);
+
+/* S escaped for a URL's query (malloc'd), or NULL. */
+char *lxd_escape(struct lxd_conn *c, const char *s);
+
+/* Cleanups for the two kinds of thing this API hands out. */
+static inline void lxd_json_put(json_object **o)
+{
+	if (*o)
+		json_object_put(*o);
+}
+#define _cleanup_json_ __attribute__((cleanup(lxd_json_put)))
+static inline void lxd_closep(struct lxd_conn **c)
+{
+	lxd_close(*c);
+}
+#define _cleanup_conn_ __attribute__((cleanup(lxd_closep)))
+
+/* A string member of OBJ, or NULL. */
+const char *lxd_str(json_object *obj, const char *key);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A program in an LXD instance, through LXD's exec API: one POST starts
+ * it waiting for our websockets (libwebsockets, over LXD's unix socket),
+ * one each for stdin, stdout and stderr and one for control; the relay
+ * pumps fds 0, 1 and 2 through them until LXD closes the outputs (the
+ * program has ended), then reads the program's exit status from the
+ * finished operation. Runs in the stand-in process the driver forks, as
+ * root, with the caller's fds as 0, 1 and 2; nothing of it outlives that
+ * process. Not built yet: a terminal (LXD's interactive mode), and
+ * signals to the stand-in passed on through the control stream.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+#define CHUNK 65536
+#define N_WS 4 /* stdin, stdout, stderr, control */
+#define IN_FILE ((void *)(intptr_t)N_WS)
+#define OP_PATH_MAX 256
+#define CTL_MAX 8    /* control messages waiting to be sent */
+#define CTL_SIZE 160 /* one control message */
+
+static const char *const ws_keys[N_WS] = { "0", "1", "2", "control" };
+
+struct relay {
+	struct lws_context *ctx;
+	struct lws *ws[N_WS];
+	bool established[N_WS], closed[N_WS];
+	struct lws *in; /* fd 0, adopted once the stdin websocket is up */
+	unsigned char buf[LWS_PRE + CHUNK];
+	size_t len;
+	bool in_eof;
+	bool failed;
+};
+
+static intptr_t index_of(struct lws *wsi)
+{
+	return (intptr_t)lws_get_opaque_user_data(wsi);
+}
+
+static void adopt_stdin(struct relay *r, struct lws *wsi)
+{
+	lws_sock_file_fd_type fd = { .filefd = 0 };
+
+	r->in = lws_adopt_descriptor_vhost(lws_get_vhost(wsi), LWS_ADOPT_RAW_FILE_DESC, fd,
+					   "lxd-exec", NULL);
+	if (r->in)
+		lws_set_opaque_user_data(r->in, IN_FILE);
+	else
+		r->in_eof = true; /* no stdin to give: the program reads EOF */
+}
+
+/* What fd 0 has, held until the stdin websocket can take it. */
+static int read_stdin(struct relay *r, struct lws *wsi)
+{
+	ssize_t n = read(0, r->buf + LWS_PRE, CHUNK);
+
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (r->ws[0])
+		lws_callback_on_writable(r->ws[0]);
+	if (n <= 0) {
+		r->in_eof = true;
+		return -1; /* closes the adopted fd 0 */
+	}
+	r->len = (size_t)n;
+	lws_rx_flow_control(wsi, 0);
+	return 0;
+}
+
+/* Held stdin to LXD; at EOF a close, which LXD passes on as EOF. */
+static int send_stdin(struct relay *r, struct lws *wsi)
+{
+	if (r->len > 0) {
+		if (lws_write(wsi, r->buf + LWS_PRE, r->len, LWS_WRITE_BINARY) < (int)r->len)
+			return -1;
+		r->len = 0;
+		if (r->in)
+			lws_rx_flow_control(r->in, 1);
+	}
+	if (r->in_eof) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void ws_gone(struct relay *r, intptr_t i, bool error)
+{
+	if (i < 0 || i >= N_WS)
+		return;
+	r->ws[i] = NULL;
+	r->closed[i] = true;
+	if (error && !r->established[i])
+		r->failed = true;
+}
+
+static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct relay *r = ctx ? lws_context_user(ctx) : NULL;
+	intptr_t i = index_of(wsi);
+
+	(void)user;
+	if (!r)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		r->established[i] = true;
+		if (i == 0)
+			adopt_stdin(r, wsi);
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		/* A reader gone loses the rest. */
+		if (i == 1 || i == 2)
+			util_write_all((int)i, in, len);
+		return 0;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return i == 0 ? send_stdin(r, wsi) : 0;
+	case LWS_CALLBACK_RAW_RX_FILE:
+		return read_stdin(r, wsi);
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		r->in = NULL;
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		ws_gone(r, i, true);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		ws_gone(r, i, false);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ .name = "lxd-exec", .callback = on_event, .rx_buffer_size = CHUNK },
+	{ 0 },
+};
+
+/* The websocket of stream I, to OP's websocket endpoint with its secret. */
+static int connect_ws(struct relay *r, const char *socket, const char *op, intptr_t i,
+		      const char *secret)
+{
+	char address[512], path[OP_PATH_MAX + 256];
+	struct lws_client_connect_info ci = { 0 };
+
+	if (snprintf(address, sizeof(address), "+%s", socket) >= (int)sizeof(address) ||
+	    snprintf(path, sizeof(path), "%s/websocket?secret=%s", op, secret) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ci.context = r->ctx;
+	ci.address = address;
+	ci.path = path;
+	ci.host = "lxd";
+	ci.origin = "lxd";
+	ci.local_protocol_name = "lxd-exec";
+	ci.ietf_version_or_minus_one = -1;
+	ci.opaque_user_data = (void *)i;
+	ci.pwsi = &r->ws[i];
+	return lws_client_connect_via_info(&ci) ? 0 : -ECONNREFUSED;
+}
+
+static int make_context(struct relay *r)
+{
+	struct lws_context_creation_info info = { 0 };
+
+	lws_set_log_level(0, NULL); /* lws would log to stderr: the user's */
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.user = r;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	r->ctx = lws_create_context(&info);
+	return r->ctx ? 0 : -ENOMEM;
+}
+
+static bool outputs_done(const struct relay *r)
+{
+	return r->closed[1] && r->closed[2];
+}
+
+int lxd_exec_relay(const char *socket, const char *op, json_object *fds, struct tw_err *err)
+{
+	struct relay r = { 0 };
+	int ret = 0;
+
+	if (make_context(&r) < 0)
+		return tw_err_set(err, -ENOMEM, "cannot set up the program's websockets");
+	for (intptr_t i = 0; i < N_WS && ret >= 0; i++) {
+		const char *secret = lxd_str(fds, ws_keys[i]);
+		ret = secret ? connect_ws(&r, socket, op, i, secret) : -EPROTO;
+	}
+	while (ret >= 0 && !outputs_done(&r) && !r.failed)
+		if (lws_service(r.ctx, 0) < 0)
+			ret = -EIO;
+	lws_context_destroy(r.ctx);
+	if (ret >= 0 && r.failed)
+		ret = -ECONNREFUSED;
+	return ret < 0 ? tw_err_set(err, ret, "cannot reach the program's streams in LXD") : 0;
+}
+
+/* "K=V" entries of ENVP as LXD's environment object. */
+static int add_environment(json_object *body, char *const *envp)
+{
+	json_object *env = json_object_new_object();
+
+	if (!env)
+		return -ENOMEM;
+	for (size_t i = 0; envp && envp[i]; i++) {
+		const char *eq = strchr(envp[i], '=');
+		char key[256];
+		if (!eq || (size_t)(eq - envp[i]) >= sizeof(key))
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - envp[i]), envp[i]);
+		json_object_object_add(env, key, json_object_new_string(eq + 1));
+	}
+	return json_object_object_add(body, "environment", env) == 0 ? 0 : -ENOMEM;
+}
+
+/* The command: X's path, then its arguments after argv[0]. */
+static int add_command(json_object *body, const struct copy_exec *x)
+{
+	json_object *cmd = json_object_new_array();
+
+	if (!cmd)
+		return -ENOMEM;
+	json_object_array_add(cmd, json_object_new_string(x->path));
+	for (size_t i = 1; x->argv && x->argv[0] && x->argv[i]; i++)
+		json_object_array_add(cmd, json_object_new_string(x->argv[i]));
+	return json_object_object_add(body, "command", cmd) == 0 ? 0 : -ENOMEM;
+}
+
+static json_object *exec_body(const struct copy_exec *x)
+{
+	json_object *b = json_object_new_object();
+
+	if (!b || add_command(b, x) < 0 || add_environment(b, x->envp) < 0 ||
+	    json_object_object_add(b, "interactive", json_object_new_boolean(0)) != 0 ||
+	    json_object_object_add(b, "wait-for-websocket", json_object_new_boolean(1)) != 0 ||
+	    json_object_object_add(b, "user", json_object_new_int64(x->uid)) != 0 ||
+	    json_object_object_add(b, "group", json_object_new_int64(x->gid)) != 0 ||
+	    json_object_object_add(b, "cwd", json_object_new_string(x->cwd ? x->cwd : "/")) != 0) {
+		if (b)
+			json_object_put(b);
+		return NULL;
+	}
+	return b;
+}
+
+int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x,
+		 struct tw_err *err)
+{
+	_cleanup_json_ json_object *body = exec_body(x), *meta = NULL, *done = NULL, *fds = NULL;
+	_cleanup_free_ char *op = NULL;
+	char path[OP_PATH_MAX];
+	json_object *ret;
+
+	if (!body)
+		return tw_err_set(err, -ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "/instances/%s/exec", name);
+	int r = lxd_call_async(c, "POST", path, body, &op, &meta, err);
+	if (r < 0)
+		return r;
+	if (!json_object_object_get_ex(meta, "fds", &fds) || !fds)
+		return tw_err_set(err, -EPROTO, "LXD gave no streams for the program");
+	json_object_get(fds);
+	r = lxd_exec_relay(lxd_socket_of(c), op, fds, err);
+	if (r >= 0)
+		r = lxd_wait(c, op, 30, &done, err);
+	if (r < 0)
+		return r;
+	json_object *inner = NULL;
+	if (!json_object_object_get_ex(done, "metadata", &inner) ||
+	    !json_object_object_get_ex(inner, "return", &ret))
+		return tw_err_set(err, -EPROTO, "LXD gave no exit status for the program");
+	return json_object_get_int(ret) & 0xff;
+}

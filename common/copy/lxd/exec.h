@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A program in an LXD instance, its streams relayed (exec.c). */
+#ifndef THROWAWAY_LXD_EXEC_H
+#define THROWAWAY_LXD_EXEC_H
+
+#include "api.h"
+#include "copy.h"
+
+/*
+ * Run X in instance NAME with fds 0, 1 and 2 of this process as its
+ * streams; returns its exit status (0 to 255, 128 + N for a signal), or
+ * -errno with err. Blocks until it has ended. For the stand-in process.
+ */
+int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x,
+		 struct tw_err *err);
+
+/* The relay alone: OP's websockets (secrets in FDS) to fds 0, 1 and 2. */
+int lxd_exec_relay(const char *socket, const char *op, json_object *fds, struct tw_err *err);
+
+#endif

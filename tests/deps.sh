@@ -5,8 +5,9 @@ set -eu
 # gcc-multilib: the attack tests build 32-bit and x32 probes. curl and
 # xauth: the forwarding attacks (a SOCKS client; sshd's X11 forwarding).
 # btrfs-progs: throwawayctl setup-disk makes the copies' capped disk.
+# libcurl, json-c, libwebsockets: the lxd driver (HTTP, JSON, exec streams).
 PKGS="build-essential gcc-multilib pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
-libcurl4-openssl-dev libjson-c-dev
+libcurl4-openssl-dev libjson-c-dev libwebsockets-dev
 libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
 iproute2 psmisc clang libclang-rt-14-dev dnsmasq-base dropbear-bin
 dpkg-dev debhelper fakeroot cppcheck clang-tidy clang-format file curl xauth btrfs-progs"

@@ -23,9 +23,9 @@ const struct copy_driver *copy_driver_of(const struct config *cfg)
 	return &copy_driver_lxc;
 }
 
-int copy_prepare_process(const struct copy_driver *d, struct tw_err *err)
+int copy_prepare_process(const struct copy_driver *d, const struct copy_spec *s, struct tw_err *err)
 {
-	return d->prepare_process ? d->prepare_process(err) : 0;
+	return d->prepare_process ? d->prepare_process(s, err) : 0;
 }
 
 int copy_prepare(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,

@@ -133,9 +133,10 @@ struct copy_driver {
 	 * Once in a process that makes copies, before its first make: what the
 	 * engine needs of the process itself (lxc: a mount namespace of its
 	 * own, where each copy's mounts are made). It changes the whole
-	 * process, so the caller says when; NULL when nothing is needed.
+	 * process, so the caller says when; NULL when nothing is needed. s
+	 * says what the process's copies use of the host (no home: a pool's).
 	 */
-	int (*prepare_process)(struct tw_err *err);
+	int (*prepare_process)(const struct copy_spec *s, struct tw_err *err);
 	/* What can be checked before making it (origin, devices, bridge). */
 	int (*prepare)(const struct copy_spec *s, struct copy **ret, struct tw_err *err);
 	/* Make it from the prepared handle; on failure nothing of it is left. */
@@ -207,7 +208,8 @@ struct copy {
 };
 
 /* The calls, for reading: copy_enter(c, …) is c->drv->enter(c, …). */
-int copy_prepare_process(const struct copy_driver *d, struct tw_err *err);
+int copy_prepare_process(const struct copy_driver *d, const struct copy_spec *s,
+			 struct tw_err *err);
 int copy_prepare(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,
 		 struct tw_err *err);
 int copy_open(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,

@@ -276,8 +276,9 @@ int keeper_pool_fill(const char *config_path, bool later)
 	/* Copies made from another configuration, or a pool turned off, go. */
 	gc_drain_pool(TW_RUNDIR, r == 0 && fits && cfg.pool ? sig : NULL, &drained);
 	/* This process makes the copies: the driver readies it once, for all of them. */
+	const struct copy_spec pool = { .cfg = &cfg, .pool = true };
 	if (r == 0 && fits && cfg.pool &&
-	    (r = copy_prepare_process(copy_driver_of(&cfg), &err)) < 0)
+	    (r = copy_prepare_process(copy_driver_of(&cfg), &pool, &err)) < 0)
 		log_event(LOG_ERR, "error", "reason", err.msg, NULL);
 	struct ledger_entry e;
 	while (r == 0 && fits && (r = reserve(&cfg, sig, &e)) == 1)

@@ -234,7 +234,7 @@ static int create_copy(struct keeper *k, struct tw_err *err)
 	int r = k->s.copy ? 0 : prepare_copy(k, err);
 	/* The one copy this keeper makes: the driver readies the process for it. */
 	if (r == 0)
-		r = copy_prepare_process(k->s.drv, err);
+		r = copy_prepare_process(k->s.drv, &k->s.spec, err);
 	if (r < 0 || (r = copy_make(k->s.copy, err)) < 0)
 		return r;
 	step_done(k, "clone", &t);

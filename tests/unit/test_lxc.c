@@ -24,6 +24,7 @@
 #include <lxc/lxccontainer.h>
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "container.h"
 #include "copy.h"
 #include "lxc_driver.h"
@@ -281,15 +282,78 @@ static void test_ctr_mount_namespace_each_call(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		ino_t first = mnt_ns();
-		if (ctr_mount_namespace() < 0)
+		const struct ctr_keep proc[] = { { "/proc", true } };
+		if (ctr_mount_namespace(proc, 1) < 0)
 			_exit(2);
 		ino_t second = mnt_ns();
-		if (ctr_mount_namespace() < 0)
+		if (ctr_mount_namespace(proc, 1) < 0)
 			_exit(3);
 		_exit(second != first && mnt_ns() != second ? 0 : 1);
 	}
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* The mounts kept: those on the way to a path, and beneath a tree; "/" always. */
+static void test_ctr_mount_kept_the_way_and_the_trees(void **state)
+{
+	(void)state;
+	const struct ctr_keep keep[] = { { "/home/ann", false }, { "/run/throwaway", true } };
+	const char *kept[] = { "/",    "/home",          "/home/ann",
+			       "/run", "/run/throwaway", "/run/throwaway/lower/x" };
+	const char *gone[] = { "/mnt",      "/home/ann/sshfs", "/homes",  "/home/annex",
+			       "/run/user", "/run/throwawayx", "/tmp/a b" };
+	for (size_t i = 0; i < ELEMENTSOF(kept); i++)
+		assert_true(ctr_mount_kept(kept[i], keep, ELEMENTSOF(keep)));
+	for (size_t i = 0; i < ELEMENTSOF(gone); i++)
+		assert_false(ctr_mount_kept(gone[i], keep, ELEMENTSOF(keep)));
+	assert_true(ctr_mount_kept("/", NULL, 0));
+}
+
+/* Is path a mount point of its own (another device than its parent's)? */
+static bool mounted(const char *path)
+{
+	char parent[PATH_MAX];
+	struct stat in, up;
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	return stat(path, &in) == 0 && stat(parent, &up) == 0 && in.st_dev != up.st_dev;
+}
+
+/*
+ * A host mount that is not kept is gone from the new namespace (its name
+ * with a space, escaped in mountinfo), one in a kept tree stays, and the
+ * host still has both.
+ */
+static void test_ctr_mount_namespace_detaches_the_rest(void **state)
+{
+	struct fixture *f = *state;
+	char host[96], kept[96], tree[96];
+	snprintf(host, sizeof(host), "%s/host mnt", f->dir);
+	snprintf(tree, sizeof(tree), "%s/tree", f->dir);
+	snprintf(kept, sizeof(kept), "%s/tree/kept", f->dir);
+	assert_int_equal(mkdir(host, 0700), 0);
+	assert_int_equal(mkdir(tree, 0700), 0);
+	assert_int_equal(mkdir(kept, 0700), 0);
+	assert_int_equal(mount("tw-unit", host, "tmpfs", 0, "size=1M"), 0);
+	assert_int_equal(mount("tw-unit", kept, "tmpfs", 0, "size=1M"), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const struct ctr_keep keep[] = { { tree, true } };
+		if (ctr_mount_namespace(keep, ELEMENTSOF(keep)) < 0)
+			_exit(2);
+		_exit(!mounted(host) && mounted(kept) ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(mounted(host) && mounted(kept));
+	assert_int_equal(umount(host), 0);
+	assert_int_equal(umount(kept), 0);
+	assert_int_equal(rmdir(host), 0);
+	assert_int_equal(rmdir(kept), 0);
+	assert_int_equal(rmdir(tree), 0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
@@ -305,8 +369,9 @@ static void test_copy_prepare_process_mounts_stay_inside(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct tw_err err = { 0 };
+		const struct copy_spec spec = { .cfg = &f->cfg, .pool = true };
 		ino_t before = mnt_ns();
-		if (copy_prepare_process(&copy_driver_lxc, &err) < 0 || mnt_ns() == before)
+		if (copy_prepare_process(&copy_driver_lxc, &spec, &err) < 0 || mnt_ns() == before)
 			_exit(2);
 		if (mount("tw-unit", mnt, "tmpfs", 0, "size=1M") < 0)
 			_exit(3);
@@ -454,7 +519,8 @@ static void test_ctr_bind_tree_keeps_root_out(void **state)
 		const struct ctr_ids ids = {
 			.uid = 1234, .gid = 1234, .groups = groups, .n_groups = 1
 		};
-		if (ctr_mount_namespace() < 0 || ctr_mount_bind(src, mnt, false, &ids) < 0)
+		const struct ctr_keep keep[] = { { top, true }, { "/proc", true } };
+		if (ctr_mount_namespace(keep, 2) < 0 || ctr_mount_bind(src, mnt, false, &ids) < 0)
 			_exit(100);
 		int root_makes = make_file(mnt), root_gives = give_to_root(mnt);
 		int user_makes = as(1234, 1234, make_file, mnt),
@@ -499,6 +565,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctr_start_fork_failure_leaks_nothing, setup,
 						teardown),
 		cmocka_unit_test(test_ctr_mount_namespace_each_call),
+		cmocka_unit_test(test_ctr_mount_kept_the_way_and_the_trees),
+		cmocka_unit_test_setup_teardown(test_ctr_mount_namespace_detaches_the_rest, setup,
+						teardown),
 		cmocka_unit_test(test_ctr_bind_tree_keeps_root_out),
 		cmocka_unit_test_setup_teardown(test_copy_prepare_process_mounts_stay_inside, setup,
 						teardown),

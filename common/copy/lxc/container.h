@@ -74,13 +74,23 @@ struct ctr_ids {
  * ctr_create in the calling process's own mount namespace before the copy
  * starts; ctr_release_mounts undoes them there (before a destroy in this
  * process, and in the post-stop hook).
- *
- * ctr_mount_namespace gives the calling process that namespace (a slave of
- * the one it was in, so host mounts still reach it): called once, before
- * the process's first ctr_create (the driver's prepare_process); each
- * call makes a new one.
  */
-int ctr_mount_namespace(void);
+/*
+ * mount_ns.c: ctr_mount_namespace gives the calling process that
+ * namespace, called once, before the process's first ctr_create (the
+ * driver's prepare_process); each call makes a new one. It is a slave of
+ * the one the process was in (a host mount that reaches us also goes when
+ * the host unmounts it), and holds only the mounts the process needs of
+ * it: those on the way to each keep[i].path, and with tree every mount
+ * beneath it too; every other is detached. ctr_mount_kept is that rule.
+ */
+struct ctr_keep {
+	const char *path;
+	bool tree;
+};
+int ctr_mount_namespace(const struct ctr_keep *keep, size_t n);
+bool ctr_mount_kept(const char *mnt, const struct ctr_keep *keep, size_t n);
+
 int ctr_mount_upper(const char *copydir, unsigned long long size, uid_t root);
 int ctr_mount_lower(const char *lower, const char *mnt, unsigned uid, unsigned gid);
 void ctr_release_mounts(const char *copydir, const char *session);

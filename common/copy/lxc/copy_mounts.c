@@ -17,11 +17,12 @@
  *    moved into it (ctr_inject_bind).
  *
  * Doing this here rather than in liblxc hooks saves each copy two runs of
- * sh and of throwaway-hook. The namespace is a slave of the host's: host
- * mounts still reach us, ours never reach the host. The process that makes
- * copies asks for it once, before its first (copy_prepare_process, which
- * calls ctr_mount_namespace): a change to the whole process is its
- * caller's to decide, never a side effect of making a copy. Whoever
+ * sh and of throwaway-hook. The namespace (mount_ns.c) is a slave of the
+ * host's that holds only what we need of it; ours never reach the host.
+ * The process that makes copies asks for it once, before its first
+ * (copy_prepare_process, which calls ctr_mount_namespace): a change to the
+ * whole process is its caller's to decide, never a side effect of making
+ * a copy. Whoever
  * destroys a copy in such a namespace releases its mounts first
  * (ctr_release_mounts), as the post-stop hook does, run by the monitor.
  */
@@ -42,13 +43,6 @@
 #include "cleanup.h"
 #include "subid.h"
 #include "util.h"
-
-int ctr_mount_namespace(void)
-{
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		return -errno;
-	return 0;
-}
 
 /* The copy's map (see container.c): the user's id, or (CTR_POOL_ID) all users' ids, pass through. */
 static int copy_map(char *buf, size_t len, unsigned id)

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "copy.h"
+#include "kept.h"
 #include "lxc_driver.h"
 #include "safefs.h"
 #include "util.h"
@@ -52,10 +53,43 @@ static struct lxc_copy *new_copy(const struct copy_spec *s)
 	return l;
 }
 
-/* Copies' mounts are made in a mount namespace of the process that makes them (copy_mounts.c). */
-static int lxc_prepare_process(struct tw_err *err)
+/*
+ * What a process that makes copies, its monitors and their post-stop hooks
+ * use of the host's mounts (mount_ns.c): the programs, libraries, config
+ * and logs on the way to these paths; the kernel's file systems, our
+ * runtime state, the copies and the origin's rootfs whole.
+ */
+static const struct ctr_keep keep_host[] = {
+	{ "/etc", false },     { "/usr", false },     { "/bin", false },
+	{ "/sbin", false },    { "/lib", false },     { "/lib64", false },
+	{ "/tmp", false },     { "/var/log", false }, { "/run/systemd/journal", false },
+	{ LIBEXECDIR, false }, { DATADIR, false },    { KEPT_DIR, false },
+	{ "/proc", true },     { "/sys", true },      { "/dev", true },
+	{ TW_RUNDIR, true },   { "/run/lxc", true },
+};
+
+/* keep_host, then the copies' place, the origin's rootfs, the home and the binds' sources. */
+static size_t keep_list(const struct copy_spec *s, struct ctr_keep *k, char *rootfs, size_t len)
 {
-	int r = ctr_mount_namespace();
+	const struct config *cfg = s->cfg;
+	size_t n = ELEMENTSOF(keep_host);
+	memcpy(k, keep_host, sizeof(keep_host));
+	k[n++] = (struct ctr_keep){ cfg->lxcpath, true };
+	if (ctr_origin_rootfs(cfg, rootfs, len) == 0)
+		k[n++] = (struct ctr_keep){ rootfs, true };
+	if (cfg->bind_home && s->home)
+		k[n++] = (struct ctr_keep){ s->home, false };
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		k[n++] = (struct ctr_keep){ cfg->binds[i].src, false };
+	return n;
+}
+
+/* Copies' mounts are made in a mount namespace of the process that makes them (copy_mounts.c). */
+static int lxc_prepare_process(const struct copy_spec *s, struct tw_err *err)
+{
+	struct ctr_keep keep[ELEMENTSOF(keep_host) + 3 + CONFIG_MAX_BINDS];
+	char rootfs[PATH_MAX];
+	int r = ctr_mount_namespace(keep, keep_list(s, keep, rootfs, sizeof(rootfs)));
 	if (r < 0)
 		return tw_err_set(err, r, "cannot make a mount namespace for the copies (%s)",
 				  strerror(-r));

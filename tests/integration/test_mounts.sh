@@ -10,7 +10,9 @@
 #    there when that session's keeper makes its namespace, so a keeper
 #    that copied it held it, and the session held itself open (and so does
 #    any later session's: one is opened while it is mounted);
-#  - the keeper and its monitor hold no host mount off the paths they use.
+#  - the keeper and its monitor hold no host mount off the paths they use;
+#  - with pool = 1, neither the filler's monitor nor a pooled copy (given
+#    the home when a login takes it) holds a host mount beneath the home.
 # With the busybox origin the suite makes; with TW_MOUNTS_DEBIAN=1 (make
 # check-slow, tests/slow/test_mounts_debian.sh) with a Debian origin made
 # by config/make-debian-origin.sh.
@@ -125,5 +127,32 @@ kill "$CLIENT3"
 wait "$CLIENT3" 2>/dev/null
 check_clean "nothing left behind by the sshfs case"
 
-rmdir "$MP"
+# 3. pool = 1: a pooled copy is made by the filler in a namespace of its
+# own, and gets the home when a login takes it, from that login's keeper.
+# A host mount beneath the home, there before both, is held by neither.
+CTL=/usr/local/sbin/throwawayctl
+SUB=$(getent passwd $M | cut -d: -f6)/sub
+mkdir "$SUB"
+mount -t tmpfs -o size=1M "$TAG" "$SUB"
+tw_config "pool = 1"
+timeout 60 "$CTL" pool fill "$TW_CONF" >/dev/null
+pooled() { grep -l '^state=pooled$' /run/throwaway/ledger/* 2>/dev/null | wc -l; }
+expect_eq "pool = 1: the filler makes a pooled copy" 1 "$(pooled)"
+tw_ssh_bg $M "sleep 60" >"$TW_TMP/client4.out" 2>&1
+CLIENT4=$!
+wait_for 10 program_runs $M || { not_ok "a session runs"; tw_dump; }
+expect_match "the login takes the pooled copy" "^$TW_ORIGIN-pool-" "$(tw_field "$SID" container)"
+umount "$SUB"
+expect_eq "the host unmounts a tmpfs beneath the home during the session" 0 "$?"
+check "and no process holds it (filler's monitor, pooled copy)" wait_for 2 none_holds
+holders | sed 's/^/#   held by: /'
+tw_config "pool = 0" # the keeper's refill after the logout drains instead
+kill "$CLIENT4"
+wait "$CLIENT4" 2>/dev/null
+"$CTL" pool drain >/dev/null 2>&1
+no_filler() { ! pgrep -f -- '--pool-fill' >/dev/null; }
+check "no filler is left at work" wait_for 10 no_filler
+check_clean "nothing left behind by the pool case"
+
+rmdir "$MP" "$SUB"
 tw_finish

@@ -75,10 +75,10 @@ B = build
 #                cgroups.
 #   common/copy  the copy driver interface and gc; common/copy/lxc, the
 #                liblxc driver, is the only code that includes liblxc.
-BASE_MODS = config config_backend err names proto spawn util
-HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk
+BASE_MODS = config config_backend err names netaddr proto spawn util
+HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk bridge
 COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts lxc/mount_ns \
-	lxc/files lxc/origin lxc/retire lxc/sweep lxc/usage lxd/api lxd/exec lxd/lxd_copy
+	lxc/files lxc/net_up lxc/origin lxc/retire lxc/sweep lxc/usage lxd/api lxd/exec lxd/lxd_copy
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy

@@ -8,8 +8,9 @@
 #   openssh-server and iproute2, from http://deb.debian.org/debian. The
 #   finished debootstrap tree is cached under /var/cache/throwaway/, so a
 #   second origin takes seconds (delete the cache directory to refresh it).
-# - No network in the config (lxc.net.0.type = empty); systemd-networkd
-#   runs DHCP on eth0 in copies that get one (network = veth:BRIDGE).
+# - No network in the config (lxc.net.0.type = empty) and no DHCP client:
+#   copies that get one (network = veth:BRIDGE) get their address from
+#   the host.
 # - Units that make no sense in a container are masked, /etc/machine-id is
 #   empty (each boot gets a transient one), /etc/hostname is absent (the
 #   copy keeps the name liblxc gives it), and the ssh host keys are removed:
@@ -129,24 +130,11 @@ printf 'HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_k
 	>"$R/etc/ssh/sshd_config.d/throwaway-hostkeys.conf"
 want multi-user.target ssh-hostkeys.service
 
-# DHCP on eth0, in copies with network = veth:BRIDGE.
-mkdir -p "$R/etc/systemd/network"
-cat >"$R/etc/systemd/network/80-eth0.network" <<'EOF'
-[Match]
-Name=eth0
-
-[Network]
-DHCP=yes
-EOF
-mkdir -p "$R/etc/systemd/system/multi-user.target.wants"
-ln -sfn /lib/systemd/system/systemd-networkd.service \
+# No DHCP client: copies with network = veth:BRIDGE get their address,
+# prefix and route from the host before init runs, and have no net_admin
+# to change them, so systemd-networkd (which needs it) stays off.
+rm -f "$R/etc/systemd/system/sockets.target.wants/systemd-networkd.socket" \
 	"$R/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
-# networkd needs CAP_NET_ADMIN, which copies without a network do not
-# have: there it is skipped rather than failed. Nothing waits for a network.
-mkdir -p "$R/etc/systemd/system/systemd-networkd.service.d"
-printf '[Unit]\nConditionCapability=CAP_NET_ADMIN\n' \
-	>"$R/etc/systemd/system/systemd-networkd.service.d/container.conf"
-rm -f "$R/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
 
 # Nothing of this makes sense in a container (no hardware, no kernel
 # tunables, no consoles but lxc's, no audit, no first-boot wizard).

@@ -32,6 +32,7 @@
 #include "cleanup.h"
 #include "config_backend.h"
 #include "names.h"
+#include "netaddr.h"
 #include "util.h"
 
 #define KEY_MAX 64                            /* longest key the reader accepts as a key */
@@ -314,6 +315,8 @@ static const struct key_def keys[] = {
 	K_STRING(shell, "/bin/sh", valid_path),
 	K_BOOL(userns, "yes"),
 	K_STRING(network, "none", valid_network),
+	K_STRING(network_range, NULL, netaddr_range_valid),
+	K_BOOL(network_peers, "no"),
 	K_NUMBER(pids_max, T_NUMBER, "512", 1, PID_MAX_LIMIT_64),
 	K_NUMBER(memory_max, T_SIZE, "1G", 1, UINT64_MAX),
 	K_NUMBER(cpu_weight, T_NUMBER, "100", 1, 10000),
@@ -985,7 +988,12 @@ static int resolve(struct parser *p, struct config *c)
 	if (c->keep && c->storage != STORAGE_DIR)
 		return perr_at(p, line_of("keep", p), -EINVAL,
 			       "'keep = yes' needs 'storage = dir'");
-	return check_backend(p, c);
+	r = check_backend(p, c);
+	/* Copies on a bridge get their addresses from the host, never by DHCP. */
+	if (r == 0 && !streq(c->network, "none") && !c->network_range)
+		return perr_at(p, line_of("network", p), -EINVAL,
+			       "'network = %s' needs 'network_range'", c->network);
+	return r;
 }
 
 static int parse(struct parser *p)

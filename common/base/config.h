@@ -56,7 +56,9 @@ struct config {
 	enum config_ssh_keys ssh_keys;
 	char *shell; /* /bin/sh */
 	bool userns;
-	char *network; /* "none" */
+	char *network;       /* "none" */
+	char *network_range; /* "FIRST-LAST": the copies' addresses, needed with veth */
+	bool network_peers;  /* copies on the bridge may reach each other */
 	uint64_t pids_max;
 	uint64_t memory_max; /* bytes */
 	uint64_t cpu_weight;

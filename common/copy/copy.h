@@ -44,6 +44,10 @@ struct copy_spec {
 	size_t n_groups;
 	bool debug; /* the driver keeps a full log of this copy */
 	bool pool;  /* made ahead of logins: no user yet */
+	/* network = veth: its address on the bridge ("A.B.C.D/P", unique among
+	 * live copies) and its gateway, chosen by the caller: no DHCP inside */
+	const char *address;
+	const char *gateway;
 };
 
 /* A program to run inside, as a user. */
@@ -195,6 +199,16 @@ struct copy_driver {
  * program and must link no engine library (copy_retire.c).
  */
 int copy_retire(const char *driver, int argc, char **argv, struct copy_retired *ret,
+		struct tw_err *err);
+
+/*
+ * The step DRIVER's engine runs on the host as a copy's network comes up
+ * (lxc: its up script, throwaway-hook again), from its arguments and
+ * environment: the copy's port on the bridge made isolated. 1 when the
+ * invocation is not that step (copy_retire's then), else 0 or -errno with
+ * err; the session it names into ret_session (len bytes) when known.
+ */
+int copy_net_up(const char *driver, int argc, char **argv, char *ret_session, size_t len,
 		struct tw_err *err);
 
 /* The driver of a config (cfg->backend; "lxc" today). */

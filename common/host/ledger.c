@@ -54,16 +54,16 @@ int ledger_format(const struct ledger_entry *e, char *buf, size_t max)
 		buf, max,
 		"session=%s\nuser=%s\nuid=%u\ncontainer=%s\nlxcpath=%s\norigin=%s\n"
 		"state=%s\nrhost=%s\nservice=%s\nkeeper=%d\nkeeper_start=%llu\n"
-		"caller=%d\nstarted=%lld\nstarted_ms=%llu\nshare=%s\nlogins=%u\noptions=%s\n",
+		"caller=%d\nstarted=%lld\nstarted_ms=%llu\nshare=%s\nlogins=%u\naddr=%s\noptions=%s\n",
 		e->session, e->user, (unsigned)e->uid, e->container, e->lxcpath, e->origin,
 		e->state, e->rhost, e->service, (int)e->keeper, (unsigned long long)e->keeper_start,
 		(int)e->caller, (long long)e->started, (unsigned long long)e->started_ms, e->share,
-		e->logins, e->options);
+		e->logins, e->addr, e->options);
 	if (n < 0 || (size_t)n >= max)
 		return -ENAMETOOLONG;
 	/* A newline inside a value would forge a field. */
 	const char *const fields[] = { e->user,  e->container, e->lxcpath, e->origin, e->state,
-				       e->rhost, e->service,   e->share,   e->options };
+				       e->rhost, e->service,   e->share,   e->addr,   e->options };
 	for (size_t i = 0; i < ELEMENTSOF(fields); i++)
 		if (strchr(fields[i], '\n'))
 			return -EINVAL;
@@ -101,6 +101,7 @@ static int parse_field(struct ledger_entry *e, const char *k, const char *v)
 	STR(rhost);
 	STR(service);
 	STR(share);
+	STR(addr);
 	STR(options);
 #undef STR
 	if (strcmp(k, "uid") == 0 && (r = set_num(v, UINT32_MAX - 1, &n)) == 0)

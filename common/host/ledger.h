@@ -34,6 +34,7 @@ struct ledger_entry {
 	uint64_t started_ms;              /* the same, in ms (CLOCK_REALTIME), for durations */
 	char share[16];                   /* "user": later logins of the user join this copy */
 	unsigned logins;                  /* logins in this copy (more than 1 with share = user) */
+	char addr[16];                    /* network = veth: the copy's IPv4 address, "" without */
 	char options[LEDGER_OPTIONS_MAX]; /* the copy's options, for throwawayctl show */
 };
 

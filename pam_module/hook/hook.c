@@ -4,6 +4,9 @@
  * stopped, whoever stopped it (for lxc: its post-stop hook). The driver
  * removes the copy (copy.h, retire); then the session's ledger record is
  * closed and its end logged, as lxc-start-ephemeral's post-stop hook did.
+ * Run as the copy's network comes up (for lxc: its up script), it has the
+ * driver isolate the copy's port on the bridge (copy_net_up); a failure
+ * there fails the copy's start.
  *
  * Trusts its arguments and environment, which the keeper wrote into the
  * copy's root-owned config. Reads no file of the user's.
@@ -51,6 +54,20 @@ static int close_record(const struct copy_retired *d)
 	return 0;
 }
 
+/* The network's step: -1 when this is not it, else the exit status. */
+static int net_up(int argc, char **argv)
+{
+	struct tw_err err = { 0 };
+	char session[32] = "";
+	int r = copy_net_up("lxc", argc, argv, session, sizeof(session), &err);
+	if (r == 1)
+		return -1;
+	if (r < 0)
+		log_event(LOG_ERR, "error", "session", session[0] ? session : NULL, "reason",
+			  err.msg, NULL);
+	return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct copy_retired d;
@@ -58,6 +75,9 @@ int main(int argc, char **argv)
 	char why[160];
 
 	log_open(false);
+	int net = net_up(argc, argv);
+	if (net >= 0)
+		return net;
 	int r = copy_retire("lxc", argc, argv, &d, &err);
 	if (d.kept)
 		log_kept(&d);

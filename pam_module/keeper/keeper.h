@@ -12,6 +12,7 @@
 #include "copy.h"
 #include "ledger.h"
 #include "names.h"
+#include "netaddr.h"
 #include "proto.h"
 
 struct pollfd;
@@ -60,6 +61,12 @@ struct request {
 	bool wait; /* the module waits for "ready" (PAM argument wait) */
 };
 
+/* network = veth: a copy's address ("A.B.C.D/P") and gateway, as its spec points at them. */
+struct keeper_net {
+	char address[NETADDR_STRLEN + 4];
+	char gateway[NETADDR_STRLEN];
+};
+
 /* What a session holds: its config, its copy and record, its logins, its clocks. */
 struct session {
 	struct config cfg;
@@ -69,6 +76,7 @@ struct session {
 	bool pooled;      /* the copy came from the pool */
 	const struct copy_driver *drv;
 	struct copy_spec spec; /* what the copy is made from (points into the keeper) */
+	struct keeper_net net; /* its address, with network = veth */
 	struct copy *copy;     /* prepared by keeper_setup, made by keeper_make_copy */
 	struct ledger_entry entry;
 	uint64_t t0_ms;
@@ -116,7 +124,15 @@ struct keeper {
  *   pool.c          copies made ahead of logins (pool = N)
  *   files.c         the session's files in its copy
  *   request.c       the PAM module's request
+ *   network.c       the copies' addresses on a bridge
  */
+
+/* network.c: with network = veth, a free address of network_range into
+ * ret_addr (under the ledger lock; nothing without a bridge), and a
+ * record's address made a copy's (the bridge's subnet and gateway). */
+int keeper_net_pick(const struct config *cfg, char *ret_addr, size_t len, struct tw_err *err);
+int keeper_net_spec(const struct config *cfg, const char *addr, struct keeper_net *ret,
+		    struct tw_err *err);
 
 /* request.c */
 int keeper_read_request(struct keeper *k, int fd, struct tw_err *err);

@@ -69,16 +69,18 @@ __attribute__((format(printf, 4, 5))) static int add(char *buf, size_t len, int 
  */
 static int pool_signature(const struct config *c, char *buf, size_t len)
 {
-	int n = add(buf, len, 0,
-		    "pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
-		    "dir_size=%llu userns=%s network=%s pids_max=%llu memory_max=%llu "
-		    "cpu_weight=%llu pty_max=%llu boot=%s bind_home=%s",
-		    c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
-		    (unsigned long long)c->tmpfs_size, (unsigned long long)c->dir_size,
-		    c->userns ? "yes" : "no", c->network, (unsigned long long)c->pids_max,
-		    (unsigned long long)c->memory_max, (unsigned long long)c->cpu_weight,
-		    (unsigned long long)c->pty_max, config_boot_names[c->boot],
-		    c->bind_home ? "yes" : "no");
+	int n = add(
+		buf, len, 0,
+		"pool origin=%s origin_lxcpath=%s lxcpath=%s storage=%s tmpfs_size=%llu "
+		"dir_size=%llu userns=%s network=%s pids_max=%llu memory_max=%llu "
+		"cpu_weight=%llu pty_max=%llu boot=%s bind_home=%s network_range=%s network_peers=%s",
+		c->origin, c->origin_lxcpath, c->lxcpath, config_storage_names[c->storage],
+		(unsigned long long)c->tmpfs_size, (unsigned long long)c->dir_size,
+		c->userns ? "yes" : "no", c->network, (unsigned long long)c->pids_max,
+		(unsigned long long)c->memory_max, (unsigned long long)c->cpu_weight,
+		(unsigned long long)c->pty_max, config_boot_names[c->boot],
+		c->bind_home ? "yes" : "no", c->network_range ? c->network_range : "",
+		c->network_peers ? "yes" : "no");
 	for (size_t i = 0; i < c->n_devices; i++)
 		n = add(buf, len, n, " device=%s", c->devices[i]);
 	for (size_t i = 0; i < c->n_binds; i++)
@@ -200,6 +202,11 @@ static int reserve(const struct config *cfg, const char *sig, struct ledger_entr
 	if (util_strscpy(e->lxcpath, sizeof(e->lxcpath), cfg->lxcpath) < 0 ||
 	    util_strscpy(e->origin, sizeof(e->origin), cfg->origin) < 0)
 		return -ENAMETOOLONG;
+	struct tw_err err = { 0 };
+	if ((r = keeper_net_pick(cfg, e->addr, sizeof(e->addr), &err)) < 0) {
+		log_event(LOG_ERR, "error", "reason", err.msg, NULL);
+		return r;
+	}
 	r = ledger_write(TW_RUNDIR, e);
 	return r < 0 ? r : 1;
 }
@@ -213,7 +220,14 @@ static int make_one(const struct config *cfg, struct ledger_entry *e)
 	};
 	struct tw_err err = { 0 };
 	struct copy *c = NULL;
-	int r = copy_prepare(drv, &spec, &c, &err);
+	struct keeper_net net;
+	int r = keeper_net_spec(cfg, e->addr, &net, &err);
+	if (r == 0 && e->addr[0]) {
+		spec.address = net.address;
+		spec.gateway = net.gateway;
+	}
+	if (r == 0)
+		r = copy_prepare(drv, &spec, &c, &err);
 	if (r == 0)
 		r = copy_make(c, &err);
 	if (r == 0)

@@ -28,8 +28,10 @@
 
 /*
  * With a network, the banner shows the copy's addresses, as
- * lxc-start-ephemeral printed them: the first terminal waits for DHCP a
- * little, once; later ones ask again only if none came.
+ * lxc-start-ephemeral printed them. Its IPv4 address is set before the
+ * copy runs; the first terminal still waits a little, once, for one to
+ * show (a router's IPv6 ones come later); later ones ask again only if
+ * none came.
  */
 static const char *addresses(struct keeper *k, bool pty)
 {

@@ -163,6 +163,12 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		return -EUSERS;
 	}
 	r = fill_entry(k, &k->s.entry);
+	/* A pooled copy has its address; a new one takes a free one now. */
+	if (r == 0 && c.have_pooled)
+		memcpy(k->s.entry.addr, c.pooled.addr, sizeof(k->s.entry.addr));
+	else if (r == 0 && (r = keeper_net_pick(&k->s.cfg, k->s.entry.addr, sizeof(k->s.entry.addr),
+						err)) < 0)
+		return r;
 	if (r == 0)
 		r = ledger_write(TW_RUNDIR, &k->s.entry);
 	if (r < 0)
@@ -304,8 +310,13 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 	/* All of them: a privileged copy's binds keep these ids (userns = yes kept the primary). */
 	k->s.spec.groups = k->req.groups;
 	k->s.spec.n_groups = k->req.n_groups;
-	if ((r = reserve_slot(k, err)) < 0)
+	if ((r = reserve_slot(k, err)) < 0 ||
+	    (r = keeper_net_spec(&k->s.cfg, k->s.entry.addr, &k->s.net, err)) < 0)
 		return r;
+	if (k->s.entry.addr[0]) {
+		k->s.spec.address = k->s.net.address;
+		k->s.spec.gateway = k->s.net.gateway;
+	}
 	/* On a systemd host the keeper starts in the user's session scope: leave
 	 * it. Failing, it stays where it was; nothing depends on it. */
 	cgroup_enter_own(CGROUP_ROOT);

@@ -638,10 +638,13 @@ for USERNS in ${TW_USERNS:-yes no}; do
 	C=$(copy_of "$(session_of $A)")
 	plant_ready "$m root"
 	root_out=$(timeout 30 lxc-attach --clear-env -P $LX -n "$C" -- /bin/tw-attacks "$SSHD_PID" "$HOME_A" "$DEVN" 2>&1; planted)
+	eff=$(timeout 10 lxc-attach --clear-env -P $LX -n "$C" -- sh -c "sed -n 's/^CapEff:\t*//p' /proc/self/status")
+	# net_admin and net_raw: no copy's root holds them, in a user namespace or not
+	expect_eq "$m root inside holds neither net_admin nor net_raw ($eff)" 0 \
+		"$((0x${eff:-ffffffffff} >> 12 & 3))"
 	if [ "$USERNS" = no ]; then
 		# chown dac_override dac_read_search fowner fsetid setgid setuid
 		# net_raw ipc_owner sys_nice sys_resource setfcap
-		eff=$(timeout 10 lxc-attach --clear-env -P $LX -n "$C" -- sh -c "sed -n 's/^CapEff:\t*//p' /proc/self/status")
 		held=$((0x${eff:-ffffffffff} & (1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 6 | 1 << 7 |
 			1 << 13 | 1 << 15 | 1 << 23 | 1 << 24 | 1 << 31)))
 		expect_eq "$m root inside holds none of the capabilities a privileged copy drops ($eff)" 0 "$held"

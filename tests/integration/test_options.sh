@@ -3,10 +3,14 @@
 # the name template (and hostname), device = (a harmless host device),
 # keep = yes (upper layer kept, throwawayctl kept list/rm), share = user
 # (logins of one user join one copy, counted once, gone with the last),
-# network = veth:BRIDGE on a bridge this test makes, with DHCP from a
-# dnsmasq of its own, addresses in the banner and in throwawayctl show, a
-# fresh MAC per copy, and the user's key working for ssh into the copy
-# (dropbear, added to the test origin). Traffic goes only to that bridge.
+# network = veth:BRIDGE on a bridge this test makes: each copy's address
+# from network_range, set by the host (no DHCP server runs), unique among
+# live copies, in the banner and in throwawayctl show; a fresh MAC per
+# copy; the user's key working for ssh into the copy (dropbear, added to
+# the test origin); isolated bridge ports (a copy reaches the bridge's
+# host, not another copy) unless network_peers = yes; and a copy's root
+# without net_admin or net_raw (no link or address changes, no raw or
+# packet sockets, no forged ARP). Traffic goes only to that bridge.
 # And boot = minimal: throwaway-init as PID 1, nothing of the origin runs.
 source "$(dirname "$0")/../lib.sh"
 
@@ -16,6 +20,7 @@ BR=twt-br$((TW_ID % 100000))
 NET=10.251.$((TW_ID % 250))
 DEV=/dev/tw-test-tun$TW_ID
 N=tw-test-pname K=tw-test-pkeep S=tw-test-pshr D=tw-test-pdev W=tw-test-pnet M=tw-test-pmin
+HTTP_PORT=$((20000 + TW_ID % 20000))
 
 # The test origin runs dropbear (host keys made on first use) before udhcpc.
 add_dropbear() {
@@ -27,26 +32,32 @@ add_dropbear() {
 	sed -i 's|^/bin/udhcpc|/usr/sbin/dropbear -R -p 22\n/bin/udhcpc|' "$root/etc/init.d/rcS"
 }
 
+# The bridge and, on its host address, a web server the copies may reach.
+# No DHCP server: the copies' addresses come from the keeper.
 net_up() {
-	ip link add "$BR" type bridge && ip addr add "$NET.1/24" dev "$BR" && ip link set "$BR" up &&
-		dnsmasq --conf-file=/dev/null --port=0 --no-ping --bind-interfaces --interface="$BR" \
-			--except-interface=lo --listen-address="$NET.1" \
-			--dhcp-range="$NET.10,$NET.200,1h" --dhcp-leasefile="$TW_TMP/leases" \
-			--pid-file="$TW_TMP/dnsmasq.pid"
+	mkdir -p "$TW_TMP/www" && echo host-reached >"$TW_TMP/www/index.html" &&
+		ip link add "$BR" type bridge && ip addr add "$NET.1/24" dev "$BR" &&
+		ip link set "$BR" up || return 1
+	# not a job of this shell: the cases below wait for theirs
+	(
+		busybox httpd -f -p "$NET.1:$HTTP_PORT" -h "$TW_TMP/www" </dev/null >/dev/null 2>&1 &
+		echo $! >"$TW_TMP/httpd.pid"
+	)
 }
 
 net_down() {
-	[ -s "$TW_TMP/dnsmasq.pid" ] && kill "$(cat "$TW_TMP/dnsmasq.pid")" 2>/dev/null
+	[ -s "$TW_TMP/httpd.pid" ] && kill "$(cat "$TW_TMP/httpd.pid")" 2>/dev/null
 	ip link del "$BR" 2>/dev/null
 }
 
 # Every user's options; a case that changes one restores the rest with it.
+# $1: another network_range, then more keys for the network user.
 base_conf() {
 	tw_config "[user:$N]" "name = %o-%U-%s" \
 		"[user:$D]" "device = $DEV" \
 		"[user:$K]" "storage = dir" "keep = yes" \
 		"[user:$S]" "share = user" \
-		"[user:$W]" "network = veth:$BR" \
+		"[user:$W]" "network = veth:$BR" "network_range = ${1:-$NET.10-$NET.20}" "${@:2}" \
 		"[user:$M]" "boot = minimal"
 }
 
@@ -196,31 +207,94 @@ wait_for 10 gone $S
 
 # --- network = veth:BRIDGE ----------------------------------------------
 
-tw_ssh_bg $W 'cat /sys/class/net/eth0/address; sleep 60' >"$TW_TMP/net.1" 2>&1
-n1=$!
-wait_for 20 running $W || not_ok "network: the login started"
-sid=$(tw_session_of $W)
-addr_known() { "$CTL" show "$sid" | grep -Eq "^addresses: +$NET\."; }
-wait_for 15 addr_known && ok "network: throwawayctl show has the copy's address" ||
+# CMD as the root of session $1's copy: more than its user may ever be, so
+# what fails here fails for anyone in the copy.
+as_root_in() {
+	local sid=$1
+	shift
+	lxc-attach -n "$(tw_field "$sid" container)" -P "$(tw_field "$sid" lxcpath)" --clear-env -- "$@"
+}
+# The one port on the bridge (the first copy's), and whether it is isolated.
+port_isolated() { cat /sys/class/net/$BR/brif/*/isolated 2>&1; }
+# A second copy: its address, the bridge's host, and the first copy's ssh port.
+second_copy() {
+	tw_ssh $W "ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*'; printf \"GET / HTTP/1.0\\r\\n\\r\\n\" | timeout 4 nc -w 2 $NET.1 $HTTP_PORT; timeout 4 nc -w 2 $1 22 </dev/null | head -c 7; echo; echo end" 2>&1
+}
+first_copy() {
+	tw_ssh_bg $W 'cat /sys/class/net/eth0/address; sleep 60' >"$TW_TMP/net.1" 2>&1
+	n1=$!
+	wait_for 20 running $W || not_ok "network: the login started"
+	sid=$(tw_session_of $W)
+	ip1=$(tw_field "$sid" addr)
+}
+
+first_copy
+expect_eq "network: the copy has the first address of network_range, and no DHCP server runs" \
+	"$NET.10" "$ip1"
+addr_known() { "$CTL" show "$sid" | grep -Eq "^addresses: +$ip1( |\$)"; }
+wait_for 5 addr_known && ok "network: throwawayctl show has the copy's address" ||
 	not_ok "network: throwawayctl show has the copy's address"
-ip4=$("$CTL" show "$sid" | sed -n "s/^addresses: *\($NET\.[0-9]*\).*/\1/p")
 expect_match "network: show has the options" "network=veth:$BR" "$("$CTL" show "$sid")"
+expect_match "network: its route out is the bridge's host address" "default via $NET.1 dev eth0" \
+	"$(as_root_in "$sid" ip -4 route 2>&1)"
+expect_eq "network: its port on the bridge is isolated" 1 "$(port_isolated)"
+capbnd=$(as_root_in "$sid" sh -c 'grep ^CapBnd /proc/self/status' | awk '{ print $2 }')
+check "network: the copy's root has neither net_admin nor net_raw (CapBnd $capbnd)" \
+	test $((0x${capbnd:-3000} >> 12 & 3)) = 0
+for cmd in "ip link set eth0 down" "ip link set eth0 address 00:16:3e:00:00:01" \
+	"ip addr add $NET.11/24 dev eth0" "ip route add 10.99.0.0/16 dev eth0" \
+	"arp -i eth0 -s $NET.1 00:16:3e:00:00:01"; do
+	expect_match "network: root in the copy: '$cmd' fails (EPERM)" "Operation not permitted" \
+		"$(as_root_in "$sid" $cmd 2>&1)"
+done
+expect_match "network: root in the copy opens no raw socket (ping)" \
+	"ermission denied|not permitted" "$(as_root_in "$sid" ping -c 1 -W 1 $NET.1 2>&1)"
+expect_match "network: root in the copy forges no ARP (arping -U for another address)" \
+	"not permitted" "$(as_root_in "$sid" arping -U -c 1 -I eth0 -s $NET.11 $NET.11 2>&1)"
+expect_match "network: the copy's address is as the host set it" "inet $ip1/24" \
+	"$(as_root_in "$sid" ip -4 addr show eth0 2>&1)"
 host=$(tw_field "$sid" container)
-dropbear_up() { timeout 3 bash -c "</dev/tcp/$ip4/22" 2>/dev/null; }
+dropbear_up() { timeout 3 bash -c "</dev/tcp/$ip1/22" 2>/dev/null; }
 wait_for 10 dropbear_up
-out=$(ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$W.key" "$W@$ip4" 'hostname; id -un' 2>&1)
+out=$(ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$W.key" "$W@$ip1" 'hostname; id -un' 2>&1)
 expect_eq "network: the user's key logs straight into the copy" "$host $W" "$(echo $out)"
+out=$(second_copy "$ip1")
+expect_match "network: a second copy has the next free address" "^inet $NET\.11\$" "$out"
+expect_match "network: a copy reaches the bridge's host address" "^host-reached\$" "$out"
+check "network: a copy cannot reach another copy on the bridge ($(echo $out))" \
+	eval '! grep -q "^SSH-2.0" <<<"$out" && grep -q "^end$" <<<"$out"'
 out=$( (echo 'cat /sys/class/net/eth0/address; exit'; sleep 8) | tw_ssh $W -tt 2>&1 | tr -d '\r')
 expect_match "network: the banner shows the addresses" "its addresses: $NET\.[0-9]+" "$out"
 mac1=$(head -1 "$TW_TMP/net.1")
 mac2=$(echo "$out" | grep -Eo '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' | head -1)
 check "network: each copy gets a fresh MAC ($mac1, $mac2)" [ -n "$mac1" ] && [ -n "$mac2" ] && [ "$mac1" != "$mac2" ]
+base_conf "$NET.10-$NET.10"
+expect_match "network: with every address taken, a login is refused, saying so" \
+	"every address of network_range $NET.10-$NET.10 is taken" "$(tw_ssh $W true 2>&1)"
+kill $n1
+wait_for 10 gone $W
+
+# network_peers = yes: the admin asks for copy-to-copy traffic.
+base_conf "" "network_peers = yes"
+first_copy
+expect_eq "network_peers = yes: the copy's port is not isolated" 0 "$(port_isolated)"
+wait_for 10 dropbear_up
+out=$(second_copy "$ip1")
+expect_match "network_peers = yes: a copy reaches another copy" "^SSH-2.0" "$out"
+expect_match "network_peers = yes: and the bridge's host" "^host-reached\$" "$out"
 kill $n1
 wait_for 10 gone $W
 check "network: no veth is left on the bridge" [ -z "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ]
-tw_config "[user:$W]" "network = veth:twt-nobr$TW_ID"
+tw_config "[user:$W]" "network = veth:twt-nobr$TW_ID" "network_range = $NET.10-$NET.20"
 expect_match "network: a missing bridge denies the login, naming it" \
 	"bridge twt-nobr$TW_ID does not exist" "$(tw_ssh $W true 2>&1)"
+base_conf 10.252.0.10-10.252.0.20
+expect_match "network: a range outside the bridge's subnet denies the login, naming both" \
+	"bridge $BR has no IPv4 address whose subnet holds network_range 10.252.0.10-10.252.0.20" \
+	"$(tw_ssh $W true 2>&1)"
+tw_config "[user:$W]" "network = veth:$BR"
+expect_match "network: a bridge without network_range is refused, with file and line" \
+	"throwaway.conf:[0-9]+: 'network = veth:$BR' needs 'network_range'" "$(tw_ssh $W true 2>&1)"
 
 net_down
 rm -f "$DEV"

@@ -293,7 +293,7 @@ static void test_config_load_other_values(void **state)
 static void test_config_load_name_edges(void **state)
 {
 	static const char *const ok[] = {
-		"network = veth:012345678901234",
+		"network = veth:012345678901234\nnetwork_range = 10.0.0.2-10.0.0.9",
 		"name = %o%u%U%s%r",
 		"name = _%o",
 		"name = 0123456789012345678901234567890123456789012345678901234567%r",
@@ -470,6 +470,17 @@ static void test_config_load_bad_values(void **state)
 		{ "network", "veth:0123456789abcdef" },
 		{ "network", "veth:br/0" },
 		{ "network", "NONE" },
+		{ "network_range", "10.0.0.2" },
+		{ "network_range", "10.0.0.9-10.0.0.2" },
+		{ "network_range", "10.0.0.2-" },
+		{ "network_range", "-10.0.0.2" },
+		{ "network_range", "10.0.0.2-10.1.0.2" },
+		{ "network_range", "10.0.0.2 - 10.0.0.9" },
+		{ "network_range", "10.0.0.02-10.0.0.9" },
+		{ "network_range", "10.0.2-10.0.0.9" },
+		{ "network_range", "10.0.0.2/24-10.0.0.9" },
+		{ "network_range", "fd00::2-fd00::9" },
+		{ "network_peers", "on" },
 		{ "pids_max", "abc" },
 		{ "pids_max", "0" },
 		{ "pids_max", "-1" },
@@ -792,12 +803,15 @@ static void test_config_load_ephemeral_options(void **state)
 
 	(void)state;
 	load_global("storage = dir\nkeep = yes\nnetwork = veth:twbr0\n"
+		    "network_range = 10.0.0.10-10.0.0.250\nnetwork_peers = yes\n"
 		    "share = user\ndevice = /dev/fuse\nname = lab-%u-%s\nboot = minimal",
 		    &c);
 	assert_int_equal(c.boot, BOOT_MINIMAL);
 	assert_true(c.keep);
 	assert_int_equal(c.storage, STORAGE_DIR);
 	assert_string_equal(c.network, "veth:twbr0");
+	assert_string_equal(c.network_range, "10.0.0.10-10.0.0.250");
+	assert_true(c.network_peers);
 	assert_int_equal(c.share, SHARE_USER);
 	assert_int_equal(c.n_devices, 1);
 	assert_string_equal(c.devices[0], "/dev/fuse");
@@ -805,6 +819,12 @@ static void test_config_load_ephemeral_options(void **state)
 	config_free(&c);
 	/* keep needs an upper layer on disk; the error names the keep line */
 	expect_global_error("keep = yes", ":3: 'keep = yes' needs 'storage = dir'");
+	/* a bridge needs the addresses the host gives its copies; none by default */
+	expect_global_error("network = veth:br0", ":3: 'network = veth:br0' needs 'network_range'");
+	load_global("network_range = 10.0.0.10-10.0.0.250", &c);
+	assert_string_equal(c.network, "none");
+	assert_false(c.network_peers);
+	config_free(&c);
 	/* resolved per user: alice's own storage undoes the global one */
 	static const char text[] = "[global]\norigin = base\nstorage = dir\nkeep = yes\n"
 				   "[user:alice]\nstorage = tmpfs\n";
@@ -858,7 +878,8 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 		{ "userns = no", "'userns' does not work with 'backend = lxd': LXD copies are "
 				 "never privileged" },
 		{ "pool = 2", "'pool' is not supported yet with 'backend = lxd'" },
-		{ "network = veth:br0", "'network' is not supported yet with 'backend = lxd'" },
+		{ "network = veth:br0\nnetwork_range = 10.0.0.2-10.0.0.9",
+		  "'network' is not supported yet with 'backend = lxd'" },
 		{ "share = user", "'share' is not supported yet with 'backend = lxd'" },
 		{ "bind_home = no", "'bind_home' is not supported yet with 'backend = lxd'" },
 		{ "bind = /srv:/srv", "'bind' is not supported yet with 'backend = lxd'" },

@@ -122,6 +122,7 @@ static void sample(struct ledger_entry *e, const char *session, uid_t uid, pid_t
 	e->started = 1700000000;
 	snprintf(e->share, sizeof(e->share), "user");
 	e->logins = 3;
+	snprintf(e->addr, sizeof(e->addr), "10.251.3.17");
 	snprintf(e->options, sizeof(e->options), "storage=dir keep=yes devices=/dev/a,/dev/b");
 }
 
@@ -142,6 +143,7 @@ static void assert_entry_equal(const struct ledger_entry *a, const struct ledger
 	assert_int_equal(a->started, b->started);
 	assert_string_equal(a->share, b->share);
 	assert_int_equal(a->logins, b->logins);
+	assert_string_equal(a->addr, b->addr);
 	assert_string_equal(a->options, b->options);
 }
 
@@ -838,6 +840,9 @@ static void test_ledger_format_newline(void **state)
 	assert_int_equal(ledger_format(&e, buf, sizeof(buf)), -EINVAL);
 	sample(&e, SID_A, 1000, 1, 1);
 	snprintf(e.lxcpath, sizeof(e.lxcpath), "/x\nkeeper=1");
+	assert_int_equal(ledger_format(&e, buf, sizeof(buf)), -EINVAL);
+	sample(&e, SID_A, 1000, 1, 1);
+	snprintf(e.addr, sizeof(e.addr), "10.0.0.2\nuid=0");
 	assert_int_equal(ledger_format(&e, buf, sizeof(buf)), -EINVAL);
 }
 

@@ -143,6 +143,37 @@ static void test_ctr_configure_hardening(void **state)
 	assert_non_null(strstr(f->text, "pids.max = 77"));
 }
 
+/* On a bridge: the host's address and route, an isolating up script, and no net_admin or net_raw. */
+static void test_ctr_configure_veth(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_err err = { 0 };
+	f->cfg.userns = true;
+	f->cfg.network = "veth:twbr0";
+	f->p.address = "10.0.3.10/24";
+	f->p.gateway = "10.0.3.1";
+	assert_int_equal(configure(f, &err), 0);
+	assert_line(f, "lxc.net.0.type = veth");
+	assert_line(f, "lxc.net.0.link = twbr0");
+	assert_line(f, "lxc.net.0.ipv4.address = 10.0.3.10/24");
+	assert_line(f, "lxc.net.0.ipv4.gateway = 10.0.3.1");
+	assert_line(f, "lxc.net.0.script.up = /x/throwaway-hook " SESSION);
+	assert_non_null(strstr(f->text, " net_admin net_raw\n"));
+	lxc_container_put(f->c);
+	f->c = NULL;
+	/* network_peers = yes: an ordinary port, and still neither capability */
+	f->cfg.network_peers = true;
+	assert_int_equal(configure(f, &err), 0);
+	assert_null(strstr(f->text, "script.up"));
+	assert_non_null(strstr(f->text, " net_admin net_raw\n"));
+	lxc_container_put(f->c);
+	f->c = NULL;
+	/* never a copy on a bridge without its address */
+	f->p.address = NULL;
+	assert_int_equal(configure(f, &err), -EADDRNOTAVAIL);
+	assert_non_null(strstr(err.msg, "needs its address"));
+}
+
 static void test_ctr_configure_binds_nosuid_nodev(void **state)
 {
 	struct fixture *f = *state;
@@ -548,6 +579,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ctr_configure_hardening, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_configure_veth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_binds_nosuid_nodev, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_privileged_binds_are_staged,

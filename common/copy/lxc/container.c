@@ -46,9 +46,17 @@ static const char *const allowed_devices[] = {
 	"c 136:* rwm", /* pts */
 };
 
+/*
+ * Every copy's root, in a user namespace or not. net_admin and net_raw
+ * too: on a bridge they would let it take other addresses, answer ARP,
+ * DHCP and router advertisements for other copies, and reach nf_tables
+ * and the rest of netlink's kernel surface; its address comes from the
+ * host (set_network), so it needs neither.
+ */
 static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot mac_admin "
 			       "mac_override mknod sys_ptrace sys_pacct syslog "
-			       "wake_alarm block_suspend audit_control linux_immutable";
+			       "wake_alarm block_suspend audit_control linux_immutable "
+			       "net_admin net_raw";
 
 /*
  * A privileged copy's root is host root. It must not pass permission
@@ -56,14 +64,14 @@ static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot
  * their privileges (dac_*, fowner, fsetid, setfcap, chown); become another
  * host user, whose files and per-user kernel limits it would then have
  * (setuid, setgid); or reach past the copy's limits: real-time scheduling
- * (sys_nice), limits and reserves (sys_resource), raw packets on a bridge
- * (net_raw), other processes' IPC objects (ipc_owner). Files on the binds
+ * (sys_nice), limits and reserves (sys_resource), other processes' IPC
+ * objects (ipc_owner); net_admin and net_raw go for every copy. Files on the binds
  * are kept from it by their idmapped mounts (copy_mounts.c), whatever
  * capability is left.
  */
 static const char cap_drop_privileged[] =
 	"dac_override dac_read_search fowner fsetid setfcap chown "
-	"setuid setgid sys_nice sys_resource net_raw ipc_owner";
+	"setuid setgid sys_nice sys_resource ipc_owner";
 
 /*
  * A copy's configuration as it is written: the first key liblxc refuses
@@ -155,19 +163,41 @@ static bool add_device(struct conf *c, const char *dev)
 	       set_item(c, "lxc.mount.entry", entry);
 }
 
-/* network = veth:BRIDGE: one interface on the bridge, a fresh MAC each time. */
-static bool set_network(struct conf *c, const char *network)
+/* Our hook's command line: its arguments are the session (retire.c). */
+static void hook_command(char *buf, size_t len, const struct ctr_params *p)
 {
+	snprintf(buf, len, "%s %s", p->hook, p->session);
+}
+
+/*
+ * network = veth:BRIDGE: one interface on the bridge, a fresh MAC each
+ * time, its address and route set by liblxc before the copy's init runs
+ * (the copy has no net_admin to set its own, nor a DHCP client to need
+ * it). Unless network_peers = yes, our hook makes the host side an
+ * isolated port as liblxc brings it up, before anything of the copy runs:
+ * a copy reaches the bridge's host, not another copy.
+ */
+static bool set_network(struct conf *c, const struct ctr_params *p)
+{
+	const char *network = p->cfg->network;
 	/* flags = up on an empty network brings the loopback up: without
 	 * net_admin the copy's init (systemd) cannot do it itself. */
 	if (strcmp(network, "none") == 0)
 		return set_item(c, "lxc.net.0.type", "empty") &&
 		       set_item(c, "lxc.net.0.flags", "up");
+	if (!p->address || !p->gateway)
+		return tw_err_set(c->err, EADDRNOTAVAIL, "a copy on a bridge needs its address"),
+		       false;
+	char up[PATH_MAX + 64];
+	hook_command(up, sizeof(up), p);
 	/* liblxc fills each "xx" with random hex when the item is set */
 	return set_item(c, "lxc.net.0.type", "veth") &&
 	       set_item(c, "lxc.net.0.link", network + strlen("veth:")) &&
 	       set_item(c, "lxc.net.0.name", "eth0") && set_item(c, "lxc.net.0.flags", "up") &&
-	       set_item(c, "lxc.net.0.hwaddr", "00:16:3e:xx:xx:xx");
+	       set_item(c, "lxc.net.0.hwaddr", "00:16:3e:xx:xx:xx") &&
+	       set_item(c, "lxc.net.0.ipv4.address", p->address) &&
+	       set_item(c, "lxc.net.0.ipv4.gateway", p->gateway) &&
+	       (p->cfg->network_peers || set_item(c, "lxc.net.0.script.up", up));
 }
 
 /* "home/alice": a mount target relative to the copy's root. */
@@ -238,11 +268,13 @@ static uid_t ctr_root_uid(const struct config *cfg)
 /*
  * The post-stop hook gets its arguments on the command line
  * (lxc.hook.version = 1: nothing appended, the type in LXC_HOOK_TYPE).
+ * The same version gives the network's up script (set_network) its
+ * interfaces in LXC_NET_* and appends "veth BRIDGE PORT" to its command.
  */
 static bool set_hooks(struct conf *c, const struct ctr_params *p)
 {
 	char cmd[PATH_MAX + 64];
-	snprintf(cmd, sizeof(cmd), "%s %s", p->hook, p->session);
+	hook_command(cmd, sizeof(cmd), p);
 	return set_item(c, "lxc.hook.version", "1") && set_item(c, "lxc.hook.post-stop", cmd);
 }
 
@@ -306,18 +338,13 @@ static bool set_boot(struct conf *c, const struct config *cfg)
 	       clear_item(c, "lxc.init.cmd") && set_item(c, "lxc.init.cmd", CTR_INIT_INSIDE);
 }
 
-static bool keeps_net_admin(const struct config *cfg)
-{
-	return cfg->userns && strcmp(cfg->network, "none") != 0;
-}
-
 /* Everything a copy gets on top of the origin's configuration. */
 static bool configure(struct conf *c, const struct ctr_params *p)
 {
 	const struct config *cfg = p->cfg;
 	/* No network unless configured: the origin's interfaces are dropped.
 	 * Not ephemeral: the post-stop hook destroys the copy (hook.c). */
-	bool ok = clear_item(c, "lxc.net") && set_network(c, cfg->network) &&
+	bool ok = clear_item(c, "lxc.net") && set_network(c, p) &&
 		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "0") &&
 		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
 		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
@@ -331,10 +358,6 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		   * LXC leaves to AppArmor to guard; these hosts may have none. */
 		  set_item(c, "lxc.apparmor.allow_nesting", "0") &&
 		  (cfg->userns || set_item(c, "lxc.cap.drop", cap_drop_privileged)) &&
-		  /* Configuring its own interface (DHCP) needs net_admin: only
-		   * a copy with a network, and only in a user namespace, where
-		   * it reaches no further than the copy's own network namespace. */
-		  (keeps_net_admin(cfg) || set_item(c, "lxc.cap.drop", "net_admin")) &&
 		  /* pty_max for the user's programs; the console takes one more */
 		  set_itemu(c, "lxc.pty.max", cfg->pty_max + 1) &&
 		  set_item(c, "lxc.start.auto", "0") && set_hooks(c, p);

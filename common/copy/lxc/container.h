@@ -32,6 +32,8 @@ struct ctr_params {
 	char *ret_lower;     /* out: the origin's rootfs directory (PATH_MAX) */
 	const char *logfile; /* liblxc's debug log (the module's debug argument), or NULL */
 	bool pool;           /* a copy made ahead of logins: no user yet (see keeper_pool.c) */
+	const char *address; /* network = veth: "A.B.C.D/P" and the gateway (copy.h) */
+	const char *gateway;
 };
 
 /* In a copy's directory: the session id. Only copies carrying it are ours. */
@@ -212,12 +214,19 @@ int ctr_addresses_of(pid_t init, char *buf, size_t len);
 int ctr_list(const char *place, int (*fn)(const struct copy_found *f, void *data), void *data);
 void ctr_sweep(const char *const *places, const struct copy_liveness *live, struct copy_swept *ret);
 
+/*
+ * The network's up script (net_up.c): the copy's port on its bridge made
+ * isolated. 1 when this is not that script's invocation; else the session
+ * into ret_session (len > NAMES_SESSION_LEN) and 0, or -errno with err.
+ */
+int ctr_net_up(int argc, char **argv, char *ret_session, size_t len, struct tw_err *err);
+
 /* The post-stop hook's work (retire.c): the copy_driver retire operation. */
 int ctr_retire(int argc, char **argv, struct copy_retired *ret, struct tw_err *err);
 
 /*
  * The copy's global addresses, space separated, into buf; waits up to
- * wait_ms for a first one (DHCP). -EADDRNOTAVAIL when there is none.
+ * wait_ms for a first one. -EADDRNOTAVAIL when there is none.
  */
 int ctr_addresses(struct lxc_container *c, char *buf, size_t len, unsigned wait_ms);
 

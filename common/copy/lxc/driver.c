@@ -133,7 +133,9 @@ static int lxc_make(struct copy *c, struct tw_err *err)
 				.gid = s->gid,
 				.ret_lower = l->lower,
 				.logfile = debug_log(l),
-				.pool = s->pool };
+				.pool = s->pool,
+				.address = s->address,
+				.gateway = s->gateway };
 	p.groups = s->groups;
 	p.n_groups = s->n_groups;
 	struct lxc_container *o = l->origin;

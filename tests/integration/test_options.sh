@@ -284,6 +284,21 @@ expect_match "network_peers = yes: a copy reaches another copy" "^SSH-2.0" "$out
 expect_match "network_peers = yes: and the bridge's host" "^host-reached\$" "$out"
 kill $n1
 wait_for 10 gone $W
+# A pooled copy on the bridge takes its address when it is made, and the
+# login that adopts it keeps it.
+fill_pool() { timeout 60 "$CTL" pool fill "$TW_CONF" >/dev/null; }
+pooled_addr() { grep -l '^state=pooled$' /run/throwaway/ledger/* 2>/dev/null | xargs -r sed -n 's/^addr=//p'; }
+tw_config "network = veth:$BR" "network_range = $NET.10-$NET.20" "pool = 1"
+fill_pool
+expect_eq "network, pool: the pooled copy has the first address" "$NET.10" "$(pooled_addr)"
+expect_eq "network, pool: its port is isolated" 1 "$(port_isolated)"
+out=$(tw_ssh $W 'echo $THROWAWAY_CONTAINER; ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"' 2>&1)
+expect_match "network, pool: the login adopts the pooled copy" "^$TW_ORIGIN-pool-" "$out"
+expect_match "network, pool: and keeps its address" "^inet $NET\.10\$" "$out"
+tw_config "network = veth:$BR" "network_range = $NET.10-$NET.20" "pool = 0"
+# the login's own refill reads pool = 0 too, whenever it runs
+fill_pool
+check "network, pool: drained" wait_for 10 no_copies
 check "network: no veth is left on the bridge" [ -z "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ]
 tw_config "[user:$W]" "network = veth:twt-nobr$TW_ID" "network_range = $NET.10-$NET.20"
 expect_match "network: a missing bridge denies the login, naming it" \

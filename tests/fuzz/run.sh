@@ -21,7 +21,7 @@ FAIL=0
 
 # The common/ sources and pkg-config packages each harness links.
 declare -A SRCS=(
-	[fuzz_config]="common/base/config.c common/base/config_backend.c common/base/err.c common/base/names.c common/base/util.c"
+	[fuzz_config]="common/base/config.c common/base/config_backend.c common/base/err.c common/base/names.c common/base/netaddr.c common/base/util.c"
 	[fuzz_keys]="common/host/keys.c"
 	[fuzz_names]="common/base/names.c common/host/log.c common/base/util.c"
 	[fuzz_proto]="common/base/proto.c common/base/util.c"

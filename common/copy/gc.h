@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Garbage collection: whatever sessions whose keeper is gone left behind.
- * Runs as root from the programs (never in the PAM module): at each
- * session open (in a child of the keeper), from throwawayctl gc, at boot.
+ * Runs as root from the programs (never in the PAM module): at a session's
+ * open (in a child of the keeper, unless gc_recent and no dead record),
+ * from throwawayctl gc, at boot.
  * It logs nothing itself: what it did goes to the caller's report
  * function (gc_log writes it as syslog events).
  */

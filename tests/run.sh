@@ -14,6 +14,16 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+# One run at a time on a machine: every run names its things tw-test-*,
+# and sweeps what a killed earlier run left (tests/sweep.sh).
+exec 9>/run/lock/tw-test-suite.lock
+if ! flock -w 3600 9; then
+	echo "tests: another run of the suite holds /run/lock/tw-test-suite.lock"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+bash tests/sweep.sh
+
 run_unit() {
 	local t=$1 out run passed
 	out=$("$t" 2>&1)
@@ -55,7 +65,13 @@ suite_residue() {
 	ls -A /run/throwaway/ledger 2>/dev/null | grep -qv '^.lock$' && r+="ledger "
 	ls -A /run/lxc/lock/var/lib/lxc /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null |
 		grep -q '^\.tw-test-' && r+="lock-files "
-	find /sys/fs/cgroup -maxdepth 3 -name '*tw-test-*' | grep -q . && r+="cgroups "
+	# copies' cgroups: <hierarchy>/throwaway/copies/<parent>/lxc.payload.<name>
+	find /sys/fs/cgroup -maxdepth 5 -name '*tw-test-*' | grep -q . && r+="cgroups "
+	# a user's parent cgroup goes with their copies; the test users are gone by now
+	# (throwaway/, copies/, keeper/ and an idle copies/pool stay: see throwawayctl(8))
+	for d in /sys/fs/cgroup/throwaway/copies/u* /sys/fs/cgroup/*/throwaway/copies/u*; do
+		[ -d "$d" ] && ! getent passwd "${d##*/u}" >/dev/null && { r+="parent-cgroups "; break; }
+	done
 	ls /var/lib/throwaway/kept 2>/dev/null | grep -q '^tw-test-' && r+="kept-data "
 	# tests/lxd.sh's daemon and its state (its mounts are under tw-test-lxd.*)
 	pgrep -x lxd >/dev/null && r+="lxd-daemon "

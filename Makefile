@@ -61,7 +61,7 @@ INIH_LIBS := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
 PAM_LIBS := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 # The lxd driver's: HTTP over LXD's socket, JSON, and websockets for the
-# programs' streams (common/copy/lxd only).
+# programs' streams (common/copy/lxd only, a module: throwaway-lxd.so).
 LXD_LIBS := $(shell $(PKG_CONFIG) --libs libcurl json-c libwebsockets 2>/dev/null)
 
 B = build
@@ -72,13 +72,15 @@ B = build
 #                libssh or syslog; the only layer the PAM module links.
 #   common/host  root-side host state: safe file access, ledger, kept
 #                data, subordinate ids, syslog events, keys (libssh),
-#                cgroups.
+#                cgroups, Landlock.
 #   common/copy  the copy driver interface and gc; common/copy/lxc, the
 #                liblxc driver, is the only code that includes liblxc.
+# common/copy/lxd, the lxd driver, is a module of its own (LXD_MODS).
 BASE_MODS = config config_backend err names netaddr proto spawn util
-HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk bridge
-COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_live lxc/copy_mounts lxc/mount_ns \
-	lxc/files lxc/net_up lxc/origin lxc/retire lxc/sweep lxc/usage lxd/api lxd/exec lxd/lxd_copy
+HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk cgroup_parent bridge landlock
+COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_cgroup lxc/container_live lxc/copy_mounts lxc/mount_ns \
+	lxc/files lxc/net_up lxc/origin lxc/retire lxc/sweep lxc/usage
+LXD_MODS = api exec lxd_copy marks
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy
@@ -89,11 +91,13 @@ BASE_PIC_OBJS = $(BASE_MODS:%=$(B)/base-pic/%.o)
 BASE_OBJS = $(BASE_MODS:%=$(B)/base/%.o)
 HOST_OBJS = $(HOST_MODS:%=$(B)/host/%.o)
 COPY_OBJS = $(COPY_MODS:%=$(B)/copy/%.o)
+LXD_OBJS = $(LXD_MODS:%=$(B)/lxd-pic/%.o)
 LIB_BASE = $(B)/libtw-base.a
 LIB_HOST = $(B)/libtw-host.a
 LIB_COPY = $(B)/libtw-copy.a
+LIB_LXD = $(B)/libtw-lxd.a
 PROGS = $(B)/pam_throwaway.so $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-shell \
-	$(B)/throwawayctl $(B)/throwaway-init
+	$(B)/throwawayctl $(B)/throwaway-init $(B)/throwaway-lxd.so
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(PROGS)
@@ -122,7 +126,10 @@ $(B)/host/%.o: common/host/%.c $(HOST_H) $(FLAGS)
 	$(CC) $(CFLAGS_BASE) -fPIE $(INC_HOST) $(SSH_CFLAGS) -c $< -o $@
 $(B)/copy/%.o: common/copy/%.c $(COPY_H) $(FLAGS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) -fPIE $(INC_LXC) $(LXC_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_BASE) -fPIE $(INC_LXC) -Icommon/copy/lxd $(LXC_CFLAGS) -c $< -o $@
+$(B)/lxd-pic/%.o: common/copy/lxd/%.c $(COPY_H) $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIC -fvisibility=hidden $(INC_LXD) -c $< -o $@
 $(B)/san_options.o: common/base/san_options.c $(FLAGS) | $(B)
 	$(CC) $(CFLAGS_BASE) -fPIE -c $< -o $@
 $(B)/libtw-base-pic.a: $(BASE_PIC_OBJS)
@@ -133,6 +140,17 @@ $(LIB_HOST): $(HOST_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 $(LIB_COPY): $(COPY_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
+$(LIB_LXD): $(LXD_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# The lxd driver, loaded by the keeper and throwawayctl only when a config
+# or a ledger record names it (common/copy/copy.c): linked into them, its
+# libraries tripled the keeper's exec, which every login pays. It has its
+# own copy of the base layer, and exports only its table (lxd.map).
+$(B)/throwaway-lxd.so: $(LXD_OBJS) common/copy/lxd/lxd.map $(B)/libtw-base-pic.a $(FLAGS)
+	$(CC) $(CFLAGS_BASE) -fPIC -shared $(LDFLAGS_BASE) -Wl,-z,defs \
+		-Wl,--version-script=common/copy/lxd/lxd.map -o $@ $(LXD_OBJS) \
+		$(B)/libtw-base-pic.a $(LXD_LIBS)
 
 # The PAM module: the base layer only (a test checks its symbols).
 $(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libtw-base-pic.a $(FLAGS)
@@ -175,18 +193,21 @@ $(B)/throwaway-shell: $(SHELL_SRCS) shell/sftp_refuse.h $(LIB_BASE) $(SAN_OPTS) 
 $(B)/throwaway-init: init/throwaway-init.c $(FLAGS) | $(B)
 	$(STATIC_LINK) -o $@ $<
 
-# Unit tests: no san_options.o, so LeakSanitizer stays on.
-$(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(FLAGS) | $(B)/tests
-	$(PROG_LINK) $(INC_LXC) $(LXC_CFLAGS) $(SSH_CFLAGS) -Wno-missing-prototypes -o $@ $< \
-		$(LIBS_ALL) $(CMOCKA_LIBS) $(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
+# Unit tests: no san_options.o, so LeakSanitizer stays on. They link the
+# lxd driver in (-u: copy.c's reference to it is weak), and the tests
+# below use it as well.
+LINK_LXD = -Wl,-u,copy_driver_lxd $(LIB_LXD)
+$(B)/tests/%: tests/unit/%.c $(LIB_LXD) $(LIBS_ALL) $(FLAGS) | $(B)/tests
+	$(PROG_LINK) $(INC_LXC) -Icommon/copy/lxd $(LXC_CFLAGS) $(SSH_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		$(LINK_LXD) $(LIBS_ALL) $(CMOCKA_LIBS) $(LXC_LIBS) $(LXD_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/tests/pam_harness: tests/pam_harness.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SAN_OPTS) $(PAM_LIBS)
 $(B)/tests/logsink: tests/logsink.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) -o $@ $< $(SAN_OPTS)
 $(B)/tests/ssh_client: tests/ssh_client.c $(SAN_OPTS) $(FLAGS) | $(B)/tests
 	$(PROG_LINK) $(SSH_CFLAGS) -o $@ $< $(SAN_OPTS) $(SSH_LIBS)
-$(B)/tests/lxd_client: tests/lxd_client.c $(LIBS_ALL) $(SAN_OPTS) $(FLAGS) $(COPY_H) | $(B)/tests
-	$(PROG_LINK) $(INC_LXD) -o $@ $< $(SAN_OPTS) $(LIBS_ALL) $(LXD_LIBS) \
+$(B)/tests/lxd_client: tests/lxd_client.c $(LIB_LXD) $(LIBS_ALL) $(SAN_OPTS) $(FLAGS) $(COPY_H) | $(B)/tests
+	$(PROG_LINK) $(INC_LXD) -o $@ $< $(SAN_OPTS) $(LINK_LXD) $(LIBS_ALL) $(LXD_LIBS) \
 		$(LXC_LIBS) $(SSH_LIBS) $(INIH_LIBS)
 $(B)/tests/keeper_client: tests/keeper_client.c $(LIB_BASE) $(SAN_OPTS) $(FLAGS) $(BASE_H) | $(B)/tests
 	$(PROG_LINK) $(INC_BASE) -o $@ $< $(SAN_OPTS) $(LIB_BASE) $(INIH_LIBS)
@@ -251,6 +272,7 @@ install: all
 	install -m 0644 $(B)/pam_throwaway.so $(DESTDIR)$(PAMDIR)/pam_throwaway.so
 	install -m 0755 $(B)/throwaway-keeper $(B)/throwaway-hook $(B)/throwaway-init \
 		$(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(B)/throwaway-lxd.so $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(B)/throwaway-shell $(DESTDIR)$(BINDIR)/throwaway-shell
 	install -m 0755 $(B)/throwawayctl $(DESTDIR)$(SBINDIR)/throwawayctl
 	install -d $(DESTDIR)$(DATADIR)
@@ -288,7 +310,7 @@ uninstall:
 # Every C file of the programs and the library; .clang-tidy adds our headers.
 LINT_SRCS = $(wildcard common/*/*.c common/copy/*/*.c pam_module/*.c pam_module/*/*.c) \
 	shell/*.c ctl/*.c init/*.c
-LINT_INC = $(INC_LXC) -Ipam_module/keeper -Ishell -Ictl
+LINT_INC = $(INC_LXC) -Icommon/copy/lxd -Ipam_module/keeper -Ishell -Ictl
 # cppcheck cannot see __attribute__((cleanup)) frees (memleak), and takes
 # NULL as a variadic sentinel for undefined behaviour (it is a pointer here).
 lint: deps

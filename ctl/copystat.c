@@ -9,11 +9,10 @@
 
 #include "ctl.h"
 
-/* The driver of record e's copy (only lxc so far). */
+/* The driver of record e's copy: its record names it. */
 static const struct copy_driver *driver_of(const struct ledger_entry *e)
 {
-	(void)e;
-	return copy_driver_named("lxc");
+	return copy_driver_of_record(e->options);
 }
 
 void copystat_read(const struct ledger_entry *e, bool addresses, struct copy_usage *ret)

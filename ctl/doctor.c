@@ -25,6 +25,7 @@
 #include "copy.h"
 #include "ctl.h"
 #include "doctor.h"
+#include "landlock.h"
 #include "names.h"
 #include "subid.h"
 #include "util.h"
@@ -149,6 +150,26 @@ static void check_idmap(struct doctor *d)
 		    "Linux %lu.%lu cannot overlay idmapped layers (5.19 can): userns = yes needs "
 		    "it",
 		    (unsigned long)major, (unsigned long)minor);
+}
+
+/*
+ * Landlock keeps the copies of one user from making sockets and FIFOs where
+ * they meet (the home, the binds); without it only the per-user memory cap
+ * bounds what a copy that ended can be kept holding through one.
+ */
+static void check_landlock(struct doctor *d)
+{
+	const char *fix = NULL;
+	int abi = landlock_abi();
+	const char *missing = landlock_missing(abi, &fix);
+	if (!missing)
+		say(d, V_OK, "landlock", NULL,
+		    "Landlock ABI %d: copies make no socket or FIFO in the home or a bind", abi);
+	else
+		say(d, V_WARN, "landlock", fix,
+		    "%s: copies of one user may pass each other fds through sockets in the home; "
+		    "only memory_max_per_user bounds what they keep",
+		    missing);
 }
 
 /* Host ids ------------------------------------------------------------------ */
@@ -367,19 +388,28 @@ static void origin_running(struct doctor *d, const struct origin_ref *o, const c
 	say(d, V_WARN, "origin", fix, "%s", msg + strlen("warning: "));
 }
 
+/* A driver's finding as doctor's verdict. */
+static const enum verdict verdicts[] = { [COPY_OK] = V_OK,
+					 [COPY_WARN] = V_WARN,
+					 [COPY_FAIL] = V_FAIL,
+					 [COPY_RUNNING] = V_FAIL };
+
 static void check_one_origin(struct doctor *d, const struct origin_ref *o)
 {
-	static const enum verdict verdicts[] = { [COPY_OK] = V_OK,
-						 [COPY_WARN] = V_WARN,
-						 [COPY_FAIL] = V_FAIL,
-						 [COPY_RUNNING] = V_FAIL };
 	struct copy_finding f[COPY_FINDINGS_MAX];
 	if (!names_container_valid(o->name)) {
 		say(d, V_FAIL, "origin", "name an existing container",
 		    "'%s' %s is not a valid container name", o->name, o->section);
 		return;
 	}
-	size_t n = copy_driver_of(&d->cfg)->check_origin(o->lxcpath, o->name, f);
+	const struct copy_driver *drv = copy_driver_of(&d->cfg);
+	char place[PATH_MAX];
+	/* Another engine than this host's LXC finds origins in its own place. */
+	const char *where = drv == copy_driver_named("lxc") ||
+					    copy_place(drv, &d->cfg, place, sizeof(place)) < 0
+				    ? o->lxcpath
+				    : place;
+	size_t n = drv->check_origin(where, o->name, f);
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].verdict == COPY_RUNNING)
 			origin_running(d, o, f[i].fix);
@@ -387,6 +417,26 @@ static void check_one_origin(struct doctor *d, const struct origin_ref *o)
 			say(d, verdicts[f[i].verdict], "origin", f[i].fix[0] ? f[i].fix : NULL,
 			    "'%s'%s%s %s", o->name, i ? "" : " ", i ? "" : o->section, f[i].msg);
 	}
+}
+
+/* The engine of the config's backend, when it has one to ask (lxd: the daemon). */
+static void check_backend(struct doctor *d)
+{
+	const struct copy_driver *drv = d->cfg_ok ? copy_driver_of(&d->cfg) : NULL;
+	struct copy_finding f[COPY_FINDINGS_MAX];
+	char place[PATH_MAX];
+
+	if (!drv || !drv->check_place)
+		return;
+	/* A driver that could not be loaded has no place, and says why. */
+	if (copy_driver_loaded(drv, NULL) < 0)
+		place[0] = '\0';
+	else if (copy_place(drv, &d->cfg, place, sizeof(place)) < 0)
+		return;
+	size_t n = drv->check_place(place, f);
+	for (size_t i = 0; i < n; i++)
+		say(d, verdicts[f[i].verdict], drv->name, f[i].fix[0] ? f[i].fix : NULL, "%s",
+		    f[i].msg);
 }
 
 static void check_origins(struct doctor *d)
@@ -563,10 +613,11 @@ static void check_pam(struct doctor *d)
 static const struct {
 	void (*fn)(struct doctor *d);
 } checks[] = {
-	{ check_overlay },       { check_userns },      { check_idmap },       { check_subids },
-	{ check_cgroups },       { check_budgets },     { check_config },      { check_origins },
-	{ check_seccomp },       { check_helpers },     { check_shell },       { check_pam },
-	{ doctor_check_enroll }, { doctor_check_sshd }, { doctor_check_disk },
+	{ check_overlay },     { check_userns },  { check_idmap },         { check_landlock },
+	{ check_subids },      { check_cgroups }, { check_budgets },       { check_config },
+	{ check_backend },     { check_origins }, { check_seccomp },       { check_helpers },
+	{ check_shell },       { check_pam },     { doctor_check_enroll }, { doctor_check_sshd },
+	{ doctor_check_disk },
 };
 
 int doctor_run(const char *config_path)

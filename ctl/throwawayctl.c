@@ -6,7 +6,7 @@
  *   throwawayctl show SESSION           everything known about one
  *   throwawayctl kill SESSION           end it as at logout
  *   throwawayctl kill --user USER       end all of a user's sessions
- *   throwawayctl gc                     collect what dead sessions left
+ *   throwawayctl gc [FILE]              collect what dead sessions left (FILE: the config)
  *   throwawayctl check-config [FILE]    validate a config, like sshd -t
  *   throwawayctl kept list [USER]       data kept by keep = yes sessions
  *   throwawayctl kept rm USER SESSION   remove kept data (or: rm --older-than DUR)
@@ -55,7 +55,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: throwawayctl list [--json] | show SESSION | kill SESSION | "
-		"kill --user USER | gc | kept list [USER] | kept rm USER SESSION | "
+		"kill --user USER | gc [FILE] | kept list [USER] | kept rm USER SESSION | "
 		"kept rm --older-than DURATION | pool fill [FILE] | pool drain | check-config [FILE] | "
 		"setup-ids [FILE] | setup-disk [SIZE] | doctor [FILE] | enroll [--force] USER | "
 		"unenroll [--shell PATH] USER\n");
@@ -97,14 +97,10 @@ static int collect_entry(const struct ledger_entry *e, void *data)
 	struct entries *k = data;
 	if (k->user && strcmp(e->user, k->user) != 0)
 		return 0;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 8;
-		struct ledger_entry *l = reallocarray(k->list, cap, sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		k->list = l;
-		k->cap = cap;
-	}
+	struct ledger_entry *l = util_grow(k->list, &k->cap, k->n, sizeof(*l), 8);
+	if (!l)
+		return -ENOMEM;
+	k->list = l;
 	k->list[k->n++] = *e;
 	return 0;
 }
@@ -162,10 +158,12 @@ static void print_json(const struct ledger_entry *e, const struct copy_usage *u,
 	json_num("procs", u->procs);
 	json_num("memory", u->memory);
 	json_num("upper", u->upper);
+	printf(", \"member\": ");
+	json_str(u->member);
 	printf("}");
 }
 
-#define ROW_FMT "%-16s  %-12s  %-36s  %-9s  %5s  %6s  %6s  %-20s  %s\n"
+#define ROW_FMT "%-16s  %-12s  %-36s  %-9s  %5s  %6s  %6s  %-20s  %-15s  %s\n"
 
 static void print_row(const struct ledger_entry *e, const struct copy_usage *u)
 {
@@ -178,7 +176,7 @@ static void print_row(const struct ledger_entry *e, const struct copy_usage *u)
 	copystat_human(u->memory, mem, sizeof(mem));
 	copystat_human(u->upper, upper, sizeof(upper));
 	printf(ROW_FMT, e->session, e->user, e->container, entry_state(e), procs, mem, upper,
-	       started, e->rhost[0] ? e->rhost : "-");
+	       started, e->rhost[0] ? e->rhost : "-", u->member[0] ? u->member : "-");
 }
 
 /*
@@ -214,7 +212,7 @@ static int cmd_list(int argc, char **argv)
 	}
 	if (!json)
 		printf(ROW_FMT, "SESSION", "USER", "CONTAINER", "STATE", "PROCS", "MEM", "UPPER",
-		       "STARTED", "RHOST");
+		       "STARTED", "RHOST", "MEMBER");
 	else
 		printf("[");
 	for (size_t i = 0; i < k.n; i++) {
@@ -282,6 +280,7 @@ static int cmd_show(const char *session)
 	       util_proc_alive(e.keeper, e.keeper_start) ? "" : " (gone)");
 	printf("options:   %s\nlogins:    %u\n", e.options[0] ? e.options : "-",
 	       e.logins ? e.logins : 1);
+	printf("member:    %s\n", u.member[0] ? u.member : "-");
 	printf("init:      %s\n", u.init[0] ? u.init : "-");
 	printf("addresses: %s\n", u.addrs[0] ? u.addrs : "-");
 	if (u.procs < 0)
@@ -335,17 +334,21 @@ static int cmd_kill(int argc, char **argv)
 	return failed;
 }
 
-static int cmd_gc(void)
+static int cmd_gc(const char *path)
 {
 	struct gc_stats st;
 	struct config cfg = { 0 };
-	const char *paths[3] = { "/var/lib/throwaway/containers", NULL, NULL };
+	/* The default lxcpath, then the config's places (its lxcpath if another, an LXD's). */
+	struct gc_place places[1 + GC_CONFIG_PLACES] = { { copy_driver_named("lxc"),
+							   "/var/lib/throwaway/containers" } };
+	struct gc_place *conf = places + 1;
+	char place[PATH_MAX];
 
-	/* The configured lxcpath too, when the config can be read. */
-	if (config_load_user(CONFIG_DEFAULT_PATH, "root", 0, &cfg, NULL) == 0 &&
-	    strcmp(cfg.lxcpath, paths[0]) != 0)
-		paths[1] = cfg.lxcpath;
-	int r = gc_run(TW_RUNDIR, paths, true, &ctl_gc_log, &st);
+	if (config_load_user(path, "root", 0, &cfg, NULL) == 0 &&
+	    gc_config_places(&cfg, place, sizeof(place), conf) == 0 &&
+	    strcmp(conf[0].path, places[0].path) == 0)
+		memmove(conf, conf + 1, (GC_CONFIG_PLACES - 1) * sizeof(*conf)); /* listed once */
+	int r = gc_run(TW_RUNDIR, places, true, &ctl_gc_log, &st);
 	config_free(&cfg);
 	if (r < 0) {
 		fprintf(stderr, "throwawayctl: gc failed: %s\n", strerror(-r));
@@ -477,8 +480,8 @@ int main(int argc, char **argv)
 		return cmd_show(argv[2]);
 	if (strcmp(cmd, "kill") == 0)
 		return cmd_kill(argc - 2, argv + 2);
-	if (strcmp(cmd, "gc") == 0 && argc == 2)
-		return cmd_gc();
+	if (strcmp(cmd, "gc") == 0 && argc <= 3)
+		return cmd_gc(argc == 3 ? argv[2] : CONFIG_DEFAULT_PATH);
 	if (strcmp(cmd, "pool") == 0)
 		return cmd_pool(argc - 2, argv + 2);
 	if (strcmp(cmd, "kept") == 0)

@@ -37,6 +37,7 @@ extern char **environ;
 #define HINT_MAX 200
 /* What one relay step moves between the terminals. */
 #define RELAY_CHUNK 16384
+#define DRAIN_QUIET_MS 100 /* after the exit, how long a silent terminal is waited for */
 /* Terminal I/O tells the keeper the session is not idle, at most this often. */
 #define ACTIVITY_REPORT_MS 1000
 
@@ -296,13 +297,22 @@ static bool pump(int in, int out)
 	return n > 0 && util_write_all(out, buf, (size_t)n) == 0;
 }
 
-/* Whatever the program wrote before it exited still reaches the user. */
+/*
+ * Whatever the program wrote before it exited still reaches the user. What
+ * it wrote last may not be in the master yet when its exit is told (a pty
+ * moves writes across in the kernel's own time): read until the master
+ * says EIO, the slave closed by all, or until it has been quiet for
+ * DRAIN_QUIET_MS (a process left behind may hold the slave).
+ */
 static void drain(int master)
 {
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 	for (int i = 0; i < 1024; i++) {
 		char buf[RELAY_CHUNK];
+		struct pollfd p = { .fd = master, .events = POLLIN };
 		ssize_t n = read(master, buf, sizeof(buf));
+		if (n < 0 && errno == EAGAIN && poll(&p, 1, DRAIN_QUIET_MS) > 0)
+			continue;
 		if (n <= 0 || util_write_all(1, buf, (size_t)n) < 0)
 			return;
 	}

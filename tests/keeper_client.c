@@ -10,9 +10,10 @@
  *   keeper_client SESSION channels ROUNDS
  *       per round, two programs of the session: A ("sleep 0.3"), asked
  *       for first, then B ("sleep 30"). While A runs its client keeps
- *       sending "activity" as fast as it can, so that the keeper always
- *       has something to read from it; when A has ended, B must still
- *       run. Prints "B survived K of ROUNDS".
+ *       the keeper's queue from it full of "activity", so that the keeper
+ *       always has something to read from it, and more than it reads, when
+ *       A ends; A's client must get A's exit, and B must still run. Prints
+ *       "B survived K of ROUNDS", and on stderr what went wrong in a round.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,14 +42,20 @@ static int ask(int fd, const char *cmd)
 	return r;
 }
 
-/* The next message's type from fd within timeout_ms ("" on EOF or error, NULL on a timeout). */
+/*
+ * The next message's type from fd within timeout_ms: NULL on a timeout,
+ * and on EOF or an error what it was, in parentheses.
+ */
 static const char *next_type(int fd, int timeout_ms, char *buf, size_t len)
 {
 	struct proto_msg m;
 	int r = proto_recv(fd, &m, NULL, 0, NULL, timeout_ms);
 	if (r == -ETIMEDOUT)
 		return NULL;
-	snprintf(buf, len, "%s", r == 0 ? m.type : "");
+	if (r == 0)
+		snprintf(buf, len, "%s", m.type);
+	else
+		snprintf(buf, len, "(%s)", strerror(-r));
 	proto_free(&m);
 	return buf;
 }
@@ -72,28 +79,44 @@ static int hog(const char *session, int n, int seconds)
 	return 0;
 }
 
-/* Keep the keeper busy reading a's "activity" until a's program has ended. */
-static bool flood_until_exit(int a)
+/* What A's client saw while it kept the keeper reading. */
+struct flood {
+	unsigned sent, full; /* "activity" sent, and how often the keeper's queue was full */
+	uint64_t ms;         /* from the ask to A's last word */
+	char last[64];       /* that word: "exit", another type, "(error)", or "" for none */
+	char behind[64];     /* after an error, what was still queued behind it */
+};
+
+/* The keeper's queue from a kept full of "activity" until a's program has ended. */
+static bool flood_until_exit(int a, uint64_t t0, struct flood *f)
 {
-	char t[32];
-	const char *type;
+	struct proto_msg m;
+	const char *type = NULL;
 	uint64_t deadline = util_now_ms() + 10000;
-	while (util_now_ms() < deadline) {
-		struct proto_msg m;
-		if (proto_begin(&m, "activity") == 0)
-			send(a, m.data, m.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		proto_free(&m);
-		if ((type = next_type(a, 0, t, sizeof(t))) && strcmp(type, "started") != 0)
-			return strcmp(type, "exit") == 0;
+	if (proto_begin(&m, "activity") < 0)
+		return false;
+	while (!type && util_now_ms() < deadline) {
+		while (send(a, m.data, m.len, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+			f->sent++;
+		f->full += errno == EAGAIN;
+		type = next_type(a, 0, f->last, sizeof(f->last));
+		if (type && strcmp(type, "started") == 0)
+			type = NULL;
 	}
-	return false;
+	proto_free(&m);
+	f->ms = util_now_ms() - t0;
+	if (type && type[0] == '(')
+		next_type(a, 0, f->behind, sizeof(f->behind));
+	return type && strcmp(type, "exit") == 0;
 }
 
 static int channels(const char *session, int rounds)
 {
-	char t[32];
+	char t[64];
 	int survived = 0;
 	for (int i = 0; i < rounds; i++) {
+		struct flood f = { 0 };
+		uint64_t t0 = util_now_ms();
 		int a = proto_connect_session(session), b = proto_connect_session(session);
 		if (a < 0 || b < 0 || ask(a, "sleep 0.3") < 0 || ask(b, "sleep 30") < 0) {
 			fprintf(stderr, "round %d: cannot reach the keeper\n", i);
@@ -101,14 +124,18 @@ static int channels(const char *session, int rounds)
 		}
 		const char *type = next_type(b, 5000, t, sizeof(t));
 		bool b_runs = type && strcmp(type, "started") == 0;
-		bool a_ended = flood_until_exit(a);
+		bool a_ended = flood_until_exit(a, t0, &f);
 		/* B's program runs 30 s: any word from the keeper now is its end. */
 		type = next_type(b, 1000, t, sizeof(t));
 		if (b_runs && a_ended && !type)
 			survived++;
 		else
-			fprintf(stderr, "round %d: A ended %d, B started %d, then B got '%s'\n", i,
-				a_ended, b_runs, type ? type : "(nothing)");
+			fprintf(stderr,
+				"round %d: A ended %d (its client's last word '%s' then '%s', %llu ms "
+				"after the ask; %u activity sent, the queue full %u times), B started "
+				"%d, then B got '%s'\n",
+				i, a_ended, f.last, f.behind, (unsigned long long)f.ms, f.sent,
+				f.full, b_runs, type ? type : "(nothing)");
 		close(a);
 		close(b);
 	}

@@ -16,6 +16,7 @@ TW_ORIGIN=tw-test-o$TW_ID
 TW_SERVICE=tw-test-sshd$TW_ID
 TW_CONF=$TW_TMP/throwaway.conf
 TW_USERS=()
+TW_UIDS=() # kept past userdel: their copies' parent cgroups are named after them
 TW_GROUPS=()
 TW_PASS=0
 TW_FAIL=0
@@ -29,6 +30,12 @@ check() {
 	local name=$1
 	shift
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# check_all NAME CONDITION: CONDITION is a shell list (with && or !) run in
+# this shell; `check NAME [ a ] && [ b ]` would judge only its first test.
+check_all() {
+	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
 }
 
 # expect_eq NAME EXPECTED ACTUAL
@@ -73,6 +80,7 @@ tw_user() {
 	local name=$1 shell=${2:-$TW_SHELL}
 	useradd -m -s "$shell" "$name" || return 1
 	TW_USERS+=("$name")
+	TW_UIDS+=("$(id -u "$name")")
 	local home
 	home=$(getent passwd "$name" | cut -d: -f6)
 	ssh-keygen -q -t ed25519 -N '' -C "$name@test" -f "$TW_TMP/$name.key" || return 1
@@ -182,7 +190,13 @@ tw_residue() {
 	[ "$(tw_copies)" = 0 ] || out+="copies "
 	grep -q -e "$TW_ORIGIN-" /proc/mounts && out+="mounts "
 	ls -a /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null | grep -q "^\.$TW_ORIGIN-" && out+="locks "
-	find /sys/fs/cgroup -maxdepth 3 -name "*$TW_ORIGIN-*" 2>/dev/null | grep -q . && out+="cgroups "
+	# <hierarchy>/throwaway/copies/u<uid>/lxc.payload.<name>, and a user's parent
+	find /sys/fs/cgroup -maxdepth 5 -name "*$TW_ORIGIN-*" 2>/dev/null | grep -q . && out+="cgroups "
+	for u in "${TW_UIDS[@]}"; do
+		for d in /sys/fs/cgroup/throwaway/copies/u"$u" /sys/fs/cgroup/*/throwaway/copies/u"$u"; do
+			[ -e "$d" ] && { out+="parent-cgroups "; break 2; }
+		done
+	done
 	for u in "${TW_USERS[@]}"; do
 		grep -lqs "^user=$u\$" /run/throwaway/ledger/* && out+="ledger "
 	done
@@ -198,9 +212,14 @@ tw_dump() {
 	tail -n 6 "$TW_TMP/sshd.log" 2>/dev/null | sed 's/^/#   sshd: /'
 }
 
+no_residue() { [ -z "$(tw_residue)" ]; }
+
 check_clean() {
 	local r
 	wait_for 5 no_copies
+	# a user's parent cgroup goes once what the copy charged is released,
+	# some seconds after the copy when its keeper was killed
+	wait_for 10 no_residue
 	r=$(tw_residue)
 	if [ -z "$r" ]; then ok "${1:-nothing left behind}"; else
 		not_ok "${1:-nothing left behind}"

@@ -63,16 +63,9 @@ tw_lxd_start() {
 	tw_lxd_preseed && tw_lxd_image_import
 }
 
-tw_lxd_preseed() {
-	local port
-	port=$(sshd_free_port) || return 1
-	lxd init --preseed >"$TW_TMP/lxd-init.log" 2>&1 <<YAML || {
-config:
-  core.https_address: 127.0.0.1:$port
-  cluster.https_address: 127.0.0.1:$port
-cluster:
-  server_name: tw-test-m1
-  enabled: true
+# The preseed's dir pool, the default profile's root disk on it.
+tw_lxd_pool_yaml() {
+	cat <<YAML
 storage_pools:
 - name: $TW_LXD_POOL
   driver: dir
@@ -84,6 +77,22 @@ profiles:
       pool: $TW_LXD_POOL
       type: disk
 YAML
+}
+
+tw_lxd_preseed() {
+	local port
+	port=$(sshd_free_port) || return 1
+	{
+		cat <<YAML
+config:
+  core.https_address: 127.0.0.1:$port
+  cluster.https_address: 127.0.0.1:$port
+cluster:
+  server_name: tw-test-m1
+  enabled: true
+YAML
+		tw_lxd_pool_yaml
+	} | lxd init --preseed >"$TW_TMP/lxd-init.log" 2>&1 || {
 		sed 's/^/#   lxd init: /' "$TW_TMP/lxd-init.log"
 		return 1
 	}

@@ -9,14 +9,20 @@
  *   lxd_client run CONF NAME SESSION USER HOME UID GID PROGRAM [ARG...]
  *     the same copy, PROGRAM run in it as UID:GID with our stdin, stdout
  *     and stderr; then the copy stopped; exits with the program's status.
+ *   lxd_client runpty CONF NAME SESSION USER HOME UID GID PROGRAM [ARG...]
+ *     the same with a terminal of 33 rows and 101 columns, resized to 40
+ *     and 120 after a second; what the terminal shows goes to stdout.
  *   lxd_client check CONF       prepare only (the origin, the socket)
  *   lxd_client list PLACE        "NAME SESSION" for each marked copy
  *   lxd_client destroy PLACE NAME
  * Errors go to stderr as the driver words them; exit 1.
  */
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,6 +121,30 @@ static int session(const struct config *cfg, char **a)
 	return r;
 }
 
+/* What the master shows, to stdout, until the stand-in's side is gone; one resize on the way. */
+static void relay_master(int master)
+{
+	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+	struct pollfd p = { .fd = master, .events = POLLIN };
+	bool resized = false;
+	char buf[4096];
+
+	for (;;) {
+		int n = poll(&p, 1, resized ? -1 : 1000);
+		if (n == 0 && !resized) {
+			resized = ioctl(master, TIOCSWINSZ, &ws) == 0;
+			continue;
+		}
+		ssize_t got = n > 0 ? read(master, buf, sizeof(buf)) : -1;
+		if (got <= 0)
+			return;
+		fwrite(buf, 1, (size_t)got, stdout);
+		fflush(stdout);
+	}
+}
+
+static bool with_pty;
+
 static int run(const struct config *cfg, char **a)
 {
 	char *const envp[] = { (char *)"PATH=/bin:/sbin", (char *)"HOME=/", NULL };
@@ -131,8 +161,16 @@ static int run(const struct config *cfg, char **a)
 			       .path = a[6],
 			       .argv = a + 6,
 			       .envp = envp,
-			       .fds = { 0, 1, 2 } };
-	int r = copy_enter(c, &x, &pid, &(int){ -1 });
+			       .fds = { 0, 1, 2 },
+			       .pty = with_pty,
+			       .rows = 33,
+			       .cols = 101 };
+	int master = -1;
+	int r = copy_enter(c, &x, &pid, &master);
+	if (r >= 0 && master >= 0) {
+		relay_master(master);
+		close(master);
+	}
 	if (r >= 0 && waitpid(pid, &status, 0) < 0)
 		r = -1;
 	if (end_copy(c) || r < 0)
@@ -172,7 +210,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "session") == 0)
 		return with_config(argv[2], argc - 3, argv + 3);
-	if (argc >= 10 && strcmp(argv[1], "run") == 0)
+	with_pty = argc >= 10 && strcmp(argv[1], "runpty") == 0;
+	if (argc >= 10 && (strcmp(argv[1], "run") == 0 || with_pty))
 		return with_config(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return with_config(argv[2], 0, argv + 3);
@@ -181,7 +220,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "destroy") == 0)
 		return drv->destroy(argv[2], argv[3]) < 0;
 	fprintf(stderr,
-		"usage: lxd_client session|run CONF NAME SESSION USER HOME UID GID [PROGRAM ARG...] | check CONF "
+		"usage: lxd_client session|run|runpty CONF NAME SESSION USER HOME UID GID [PROGRAM ARG...] | check CONF "
 		"| list PLACE | destroy PLACE NAME\n");
 	return 2;
 }

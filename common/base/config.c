@@ -257,6 +257,7 @@ union value {
 struct key_def {
 	const char *name;
 	enum key_type type;
+	bool global_only;             /* one value for the host: [global] only */
 	size_t offset;                /* into struct config */
 	const char *def;              /* default as text, NULL: none */
 	uint64_t min, max;            /* T_SIZE, T_NUMBER, T_DURATION */
@@ -290,6 +291,11 @@ _Static_assert(sizeof(enum config_backend) == sizeof(int), "enum size");
 		.name = #n, .type = (t), .offset = offsetof(struct config, n), .def = (d), \
 		.min = (lo), .max = (hi)                                                   \
 	}
+#define K_GLOBAL_SIZE(n, d)                                                                   \
+	{                                                                                     \
+		.name = #n, .type = T_SIZE, .offset = offsetof(struct config, n), .def = (d), \
+		.max = UINT64_MAX, .global_only = true                                        \
+	}
 #define K_BOOL(n, d)                                                                         \
 	{                                                                                    \
 		.name = #n, .type = T_BOOL, .offset = offsetof(struct config, n), .def = (d) \
@@ -319,6 +325,8 @@ static const struct key_def keys[] = {
 	K_BOOL(network_peers, "no"),
 	K_NUMBER(pids_max, T_NUMBER, "512", 1, PID_MAX_LIMIT_64),
 	K_NUMBER(memory_max, T_SIZE, "1G", 1, UINT64_MAX),
+	K_NUMBER(memory_max_per_user, T_SIZE, "0", 0, UINT64_MAX),
+	K_GLOBAL_SIZE(memory_max_total, "0"),
 	K_NUMBER(cpu_weight, T_NUMBER, "100", 1, 10000),
 	K_NUMBER(pty_max, T_NUMBER, "16", 1, 1024),
 	K_NUMBER(max_sessions, T_NUMBER, "256", 1, UINT64_MAX),
@@ -514,6 +522,15 @@ static int config_defaults(struct config *c)
 			return r;
 	}
 	return 0;
+}
+
+uint64_t config_memory_per_user(const struct config *c)
+{
+	if (c->memory_max_per_user)
+		return c->memory_max_per_user;
+	if (c->max_sessions_per_user && c->memory_max > UINT64_MAX / c->max_sessions_per_user)
+		return UINT64_MAX;
+	return c->memory_max * c->max_sessions_per_user;
 }
 
 void config_free(struct config *c)
@@ -772,6 +789,9 @@ static int handle_entry(struct parser *p, const char *name, const char *value)
 	k = find_key(name);
 	if (!k)
 		return perr(p, -EINVAL, "unknown key '%s'", quote(q, name));
+	if (k->global_only && !streq(p->cur_name, "global"))
+		return perr(p, -EINVAL, "'%s' is one value for all users: set it in [global]",
+			    k->name);
 	r = check_count(p, k);
 	if (r < 0)
 		return r;

@@ -19,7 +19,7 @@
 #define CONFIG_MAX_LINE 1024
 #define CONFIG_MAX_BINDS 32
 #define CONFIG_MAX_DEVICES 32
-#define CONFIG_MAX_POOL 64
+#define CONFIG_MAX_POOL 256
 #define CONFIG_MAX_FILE (1024 * 1024)
 
 enum config_storage { STORAGE_TMPFS, STORAGE_DIR };
@@ -60,7 +60,9 @@ struct config {
 	char *network_range; /* "FIRST-LAST": the copies' addresses, needed with veth */
 	bool network_peers;  /* copies on the bridge may reach each other */
 	uint64_t pids_max;
-	uint64_t memory_max; /* bytes */
+	uint64_t memory_max;          /* bytes */
+	uint64_t memory_max_per_user; /* bytes, one user's copies; 0: config_memory_per_user */
+	uint64_t memory_max_total;    /* bytes, all copies, [global] only; 0: the host's less 10% */
 	uint64_t cpu_weight;
 	uint64_t pty_max; /* terminals of one copy */
 	uint64_t max_sessions;
@@ -139,6 +141,12 @@ int config_user_groups(const char *user, gid_t gid, gid_t *gids, char **names, s
 const char *config_groups_error(int r);
 
 void config_free(struct config *c);
+
+/*
+ * What all copies of one user may hold together: memory_max_per_user, or
+ * when it is 0, memory_max x max_sessions_per_user (saturating).
+ */
+uint64_t config_memory_per_user(const struct config *c);
 
 /* "1G" -> bytes; "10s"/"5m"/"2h"/"7d" -> seconds. 0 or -EINVAL. */
 int config_parse_size(const char *s, uint64_t *ret);

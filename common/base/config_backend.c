@@ -36,16 +36,6 @@ static bool minimal(const struct config *c)
 	return c->boot == BOOT_MINIMAL;
 }
 
-static bool fresh_home(const struct config *c)
-{
-	return !c->bind_home;
-}
-
-static bool binds(const struct config *c)
-{
-	return c->n_binds > 0;
-}
-
 #define ON_LXD "does not work with 'backend = lxd': "
 #define NOT_YET_LXD "is not supported yet with 'backend = lxd'"
 
@@ -70,15 +60,15 @@ static const struct config_refusal lxd_refusals[] = {
 	{ "device", NULL,
 	  ON_LXD "it is a device path of this host, which another cluster member does not have" },
 	{ "pty_max", NULL, ON_LXD "LXD has no per-instance terminal limit to map it to" },
+	{ "memory_max_per_user", NULL,
+	  ON_LXD "LXD places its instances' cgroups itself, under no parent of a user's" },
+	{ "memory_max_total", NULL,
+	  ON_LXD "LXD places its instances' cgroups itself, under no parent of ours" },
 	{ "boot", minimal, ON_LXD "an LXD instance boots its image's own init" },
 	{ "userns", privileged, ON_LXD "LXD copies are never privileged" },
 	{ "pool", pooled, NOT_YET_LXD },
 	{ "network", networked, NOT_YET_LXD },
 	{ "share", shared, NOT_YET_LXD },
-	{ "bind_home", fresh_home, NOT_YET_LXD },
-	{ "bind", binds, NOT_YET_LXD },
-	/* Last: every key above is worth knowing about before this one. */
-	{ "backend", NULL, "value 'lxd' is not supported yet: its copy driver is not built" },
 };
 
 static const struct config_refusal *first_of(const struct config_refusal *t, size_t n,

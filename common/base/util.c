@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -282,6 +283,24 @@ int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd)
 	return 0;
 }
 
+int util_lock_wait(const char *path, unsigned timeout_ms)
+{
+	uint64_t deadline = util_now_ms() + timeout_ms;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	/* Polled, not blocked on: a blocking flock has no deadline. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (util_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(10 * 1000);
+	}
+	return TAKE_FD(fd);
+}
+
 int util_kv_get(const char *text, const char *key, char *buf, size_t len)
 {
 	size_t kl = strlen(key);
@@ -298,6 +317,17 @@ int util_kv_get(const char *text, const char *key, char *buf, size_t len)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+void *util_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	if (n < *cap)
+		return arr;
+	size_t want = *cap ? *cap * 2 : first;
+	void *grown = reallocarray(arr, want, size);
+	if (grown)
+		*cap = want;
+	return grown;
 }
 
 int util_strscpy(char *dst, size_t size, const char *src)

@@ -61,6 +61,14 @@ int util_pidfd_signal(int pidfd, int sig);
 int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
 
 /*
+ * An exclusive flock(2) on the file at PATH (made 0600 if missing; a
+ * symlink is not followed), waited for up to TIMEOUT_MS: the locked fd,
+ * close-on-exec (closing it unlocks), or -ETIMEDOUT, or -errno. The lock
+ * goes with its holder's death, so a killed holder never blocks the rest.
+ */
+int util_lock_wait(const char *path, unsigned timeout_ms);
+
+/*
  * A stream listing the directory dfd from its start, on a duplicate of
  * dfd: dfd stays open and the caller's whatever happens, and closedir
  * closes only the stream's own fd (so a _cleanup_close_ dfd and a
@@ -68,6 +76,13 @@ int util_mkdir_secure(const char *path, mode_t mode, int *ret_fd);
  * 0 or -errno.
  */
 int util_list_dir(int dfd, DIR **ret_dir);
+
+/*
+ * ARR (N elements of SIZE bytes in room for *CAP) with room for one more:
+ * ARR itself when there is, else grown to twice *CAP (FIRST at first),
+ * *CAP updated. NULL when memory is short: ARR is then left as it was.
+ */
+void *util_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
 
 /* True for the "." and ".." entries of a directory listing. */
 bool util_dot_or_dotdot(const char *name);

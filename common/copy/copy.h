@@ -113,6 +113,7 @@ struct copy_usage {
 	int64_t upper;   /* bytes used in its upper layer (a tmpfs of its own) */
 	char init[32];   /* its init, as the machine it runs on names it; "" if none */
 	char addrs[256]; /* its global addresses, space separated (when asked for) */
+	char member[64]; /* the cluster member it runs on; "" when it runs on this host */
 };
 
 /* What a caller of usage wants besides the counts. */
@@ -132,6 +133,9 @@ struct copy_finding {
 
 struct copy_driver {
 	const char *name;
+
+	/* Where CFG's copies live, in the driver's terms: the place of the calls below. */
+	int (*place)(const struct config *cfg, char *buf, size_t len);
 
 	/*
 	 * Once in a process that makes copies, before its first make: what the
@@ -183,6 +187,14 @@ struct copy_driver {
 	/* Every copy of ours in place, marked with its session; fn < 0 stops. */
 	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data),
 		    void *data);
+	/*
+	 * The copies that other front doors run in PLACE (a cluster's), all
+	 * and USER's, for the caps; NULL when a place serves one host only.
+	 */
+	int (*count_elsewhere)(const char *place, const char *user, unsigned *ret_all,
+			       unsigned *ret_user);
+	/* The engine at PLACE, for doctor: findings into ret; how many. NULL: nothing to ask. */
+	size_t (*check_place)(const char *place, struct copy_finding ret[COPY_FINDINGS_MAX]);
 	/* The origin ORIGIN in PLACE, for doctor: findings into ret; how many. */
 	size_t (*check_origin)(const char *place, const char *origin,
 			       struct copy_finding ret[COPY_FINDINGS_MAX]);
@@ -211,10 +223,22 @@ int copy_retire(const char *driver, int argc, char **argv, struct copy_retired *
 int copy_net_up(const char *driver, int argc, char **argv, char *ret_session, size_t len,
 		struct tw_err *err);
 
-/* The driver of a config (cfg->backend; "lxc" today). */
+/* The driver of a config (cfg->backend: "lxc" or "lxd"). */
 const struct copy_driver *copy_driver_of(const struct config *cfg);
 /* By name; NULL when there is none. */
 const struct copy_driver *copy_driver_named(const char *name);
+/*
+ * 0 when D is there to use. A driver that is a module of its own (lxd)
+ * and could not be loaded is a stand-in whose calls fail: -ELIBACC, and
+ * err says why.
+ */
+int copy_driver_loaded(const struct copy_driver *d, struct tw_err *err);
+/*
+ * The driver of a session's copy from its ledger record's options, which
+ * name it ("backend=lxd") unless it is lxc's (records older than lxd say
+ * nothing). An unknown name is lxc's too: its calls find nothing there.
+ */
+const struct copy_driver *copy_driver_of_record(const char *options);
 
 /* Every handle starts with this, so the calls below find their driver. */
 struct copy {
@@ -222,6 +246,7 @@ struct copy {
 };
 
 /* The calls, for reading: copy_enter(c, …) is c->drv->enter(c, …). */
+int copy_place(const struct copy_driver *d, const struct config *cfg, char *buf, size_t len);
 int copy_prepare_process(const struct copy_driver *d, const struct copy_spec *s,
 			 struct tw_err *err);
 int copy_prepare(const struct copy_driver *d, const struct copy_spec *s, struct copy **ret,

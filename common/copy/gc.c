@@ -21,7 +21,8 @@
 #include "util.h"
 
 #define GC_MAX_LIVE 4096
-#define GC_MAX_POOL 256 /* more than CONFIG_MAX_POOL: stale ones of older configs too */
+#define GC_MAX_PLACES 16
+#define GC_MAX_POOL 1024 /* more than CONFIG_MAX_POOL: stale ones of older configs too */
 #define GC_DEBUG_LOG_KEEP_S (24 * 3600)
 #define GC_STAMP "gc.done"
 
@@ -31,11 +32,10 @@ static void report(const struct gc_report *rep, const struct gc_item *it)
 		rep->fn(it, rep->data);
 }
 
-/* The driver of a record's copy: where it lives decides (only lxc so far). */
+/* The driver of a record's copy: its record names it. */
 static const struct copy_driver *driver_of(const struct ledger_entry *e)
 {
-	(void)e;
-	return copy_driver_named("lxc");
+	return copy_driver_of_record(e->options);
 }
 
 static int destroy_copy(const struct ledger_entry *e)
@@ -73,7 +73,7 @@ struct live {
 	struct gc_stats *st;
 	const char *rundir;
 	const struct gc_report *rep;
-	const char *place; /* the place being listed */
+	const struct gc_place *place; /* the place being listed */
 };
 
 static int collect_record(const struct ledger_entry *e, void *data)
@@ -119,7 +119,7 @@ static int collect_copy(const struct copy_found *f, void *data)
 	struct live *l = data;
 	if (is_live(l, f->name) || session_alive(l->rundir, f->session))
 		return 0;
-	int r = copy_driver_named("lxc")->destroy(l->place, f->name);
+	int r = l->place->drv->destroy(l->place->path, f->name);
 	struct gc_item it = {
 		.session = f->session, .container = f->name, .reason = "gc-orphan", .error = r
 	};
@@ -220,19 +220,55 @@ static int gc_lock(const char *rundir, bool wait)
 	return fd;
 }
 
-/* What the drivers' copies left: each driver sweeps the places once. */
-static void collect_driver_leftovers(const char *const *places, struct live *l)
+/* Is P's driver that of a place before it? Then it was swept with that one. */
+static bool driver_seen(const struct gc_place *places, const struct gc_place *p)
 {
-	const struct copy_driver *drv = copy_driver_named("lxc");
-	struct copy_liveness live = { .copy = copy_live, .session = session_live, .data = l };
-	struct copy_swept sw;
-	drv->sweep(places, &live, &sw);
-	l->st->locks += sw.locks;
-	l->st->cgroups += sw.cgroups;
+	for (const struct gc_place *q = places; q < p; q++)
+		if (q->drv == p->drv)
+			return true;
+	return false;
 }
 
-int gc_run(const char *rundir, const char *const *places, bool wait, const struct gc_report *rep,
-	   struct gc_stats *ret)
+/* What the drivers' copies left: each driver sweeps all its places at once. */
+static void collect_driver_leftovers(const struct gc_place *places, struct live *l)
+{
+	struct copy_liveness live = { .copy = copy_live, .session = session_live, .data = l };
+	const char *paths[GC_MAX_PLACES + 1];
+
+	for (const struct gc_place *p = places; p->drv; p++) {
+		if (!p->drv->sweep || driver_seen(places, p))
+			continue;
+		size_t n = 0;
+		for (const struct gc_place *q = p; q->drv && n < GC_MAX_PLACES; q++)
+			if (q->drv == p->drv)
+				paths[n++] = q->path;
+		paths[n] = NULL;
+		struct copy_swept sw = { 0 };
+		p->drv->sweep(paths, &live, &sw);
+		l->st->locks += sw.locks;
+		l->st->cgroups += sw.cgroups;
+	}
+}
+
+int gc_config_places(const struct config *cfg, char *buf, size_t len,
+		     struct gc_place out[GC_CONFIG_PLACES])
+{
+	const struct copy_driver *lxc = copy_driver_named("lxc"), *drv = copy_driver_of(cfg);
+	size_t n = 0;
+
+	out[n++] = (struct gc_place){ lxc, cfg->lxcpath };
+	if (drv != lxc) {
+		int r = copy_place(drv, cfg, buf, len);
+		if (r < 0)
+			return r;
+		out[n++] = (struct gc_place){ drv, buf };
+	}
+	out[n] = (struct gc_place){ 0 };
+	return 0;
+}
+
+int gc_run(const char *rundir, const struct gc_place *places, bool wait,
+	   const struct gc_report *rep, struct gc_stats *ret)
 {
 	struct gc_stats st = { 0 };
 	_cleanup_free_ struct live *l = calloc(1, sizeof(*l));
@@ -247,9 +283,9 @@ int gc_run(const char *rundir, const char *const *places, bool wait, const struc
 		return lock;
 	*l = (struct live){ .names = names, .st = &st, .rundir = rundir, .rep = rep };
 	r = ledger_foreach(rundir, collect_record, l);
-	for (const char *const *p = places; r >= 0 && *p; p++) {
-		l->place = *p;
-		copy_driver_named("lxc")->list(*p, collect_copy, l);
+	for (const struct gc_place *p = places; r >= 0 && p->drv; p++) {
+		l->place = p;
+		p->drv->list(p->path, collect_copy, l);
 	}
 	if (r >= 0) {
 		collect_driver_leftovers(places, l);

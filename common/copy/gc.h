@@ -17,7 +17,7 @@ struct gc_stats {
 	unsigned records; /* ledger records of dead keepers */
 	unsigned copies;  /* copies destroyed */
 	unsigned locks;   /* stale lock files */
-	unsigned cgroups; /* leftover lxc.monitor/payload cgroups */
+	unsigned cgroups; /* leftover lxc.monitor/payload cgroups, idle parents of them */
 	unsigned sockets; /* session sockets without a record */
 	unsigned logs;    /* debug logs of copies gone for a day */
 };
@@ -52,16 +52,31 @@ int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const c
  */
 int gc_drain_pool(const char *rundir, const char *keep, const struct gc_report *rep);
 
+/* A place gc sweeps: where a driver keeps copies (lxc: an lxcpath; lxd: a socket). */
+struct gc_place {
+	const struct copy_driver *drv;
+	const char *path;
+};
+
 /*
- * Collect everything: records of dead keepers, copies in places
- * (NULL-terminated; lxcpaths) that no live record owns and that carry our
- * marker, and what the driver says gone copies left (locks, cgroups,
+ * The places of CFG's copies: its lxcpath, and its backend's place when
+ * that is another driver's (lxd: its socket and project, written into
+ * buf). OUT ends with an empty place. 0 or -errno.
+ */
+#define GC_CONFIG_PLACES 3
+int gc_config_places(const struct config *cfg, char *buf, size_t len,
+		     struct gc_place out[GC_CONFIG_PLACES]);
+
+/*
+ * Collect everything: records of dead keepers, copies in places (ended
+ * by one whose drv is NULL) that no live record owns and that carry our
+ * marker, and what each driver says gone copies left (locks, cgroups,
  * mountpoints), orphan sockets, old debug logs. Only one gc runs at a
  * time; when another holds the lock this returns -EBUSY at once unless
  * wait is set.
  */
-int gc_run(const char *rundir, const char *const *places, bool wait, const struct gc_report *rep,
-	   struct gc_stats *ret);
+int gc_run(const char *rundir, const struct gc_place *places, bool wait,
+	   const struct gc_report *rep, struct gc_stats *ret);
 
 /*
  * Whether a full gc_run finished in rundir less than period_s seconds ago

@@ -6,6 +6,7 @@
  */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -72,29 +73,152 @@ static bool hier_valid(const char *hier)
 	return hier && hier[0] && !strchr(hier, '/') && !util_dot_or_dotdot(hier);
 }
 
-int cgroup_copy_path(const char *root, enum cgroup_layout layout, const char *hier,
-		     enum cgroup_kind kind, const char *name, char *buf, size_t len)
+int cgroup_parent_name(bool pool, uid_t uid, char *buf, size_t len)
+{
+	int n = pool ? snprintf(buf, len, "%s", CGROUP_POOL)
+		     : snprintf(buf, len, "u%u", (unsigned)uid);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+bool cgroup_parent_valid(const char *name)
+{
+	size_t digits = name[0] == 'u' ? strspn(name + 1, "0123456789") : 0;
+	return strcmp(name, CGROUP_POOL) == 0 ||
+	       (digits >= 1 && digits <= 10 && name[1 + digits] == '\0');
+}
+
+int cgroup_copy_relpath(enum cgroup_kind kind, const char *parent, const char *name, char *buf,
+			size_t len)
 {
 	char dir[NAME_MAX + 1];
 	int r = cgroup_copy_dirname(kind, name, dir, sizeof(dir));
 	if (r < 0)
 		return r;
-	if (layout != CGROUP_UNIFIED && !hier_valid(hier))
+	if (kind == CGROUP_PAYLOAD && (!parent || !cgroup_parent_valid(parent)))
 		return -EINVAL;
-	int n = layout == CGROUP_UNIFIED ? snprintf(buf, len, "%s/%s", root, dir)
-					 : snprintf(buf, len, "%s/%s/%s", root, hier, dir);
+	int n = kind == CGROUP_MONITOR ? snprintf(buf, len, "%s/%s", CGROUP_TOP, dir)
+				       : snprintf(buf, len, "%s/%s/%s", CGROUP_COPIES, parent, dir);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The directory REL below dfd, if it is one: an fd, or -errno. */
+static int open_dir_at(int dfd, const char *rel)
+{
+	int fd = openat(dfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Does holder (the parent PARENT, or NULL) have the entry DIRNAME (not followed)? Then fn. */
+static int visit(int holder, const char *parent, const char *dirname, cgroup_copy_fn *fn,
+		 void *data)
+{
+	struct stat st;
+	if (fstatat(holder, dirname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return fn(holder, parent, dirname, data);
+}
+
+/* The parents below CGROUP_COPIES that hold DIRNAME. */
+static int foreach_parent(int hfd, const char *dirname, cgroup_copy_fn *fn, void *data)
+{
+	_cleanup_close_ int cfd = open_dir_at(hfd, CGROUP_COPIES);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r = 0;
+	if (cfd < 0 || util_list_dir(cfd, &d) < 0)
+		return 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (!cgroup_parent_valid(de->d_name))
+			continue;
+		_cleanup_close_ int pfd = open_dir_at(cfd, de->d_name);
+		if (pfd >= 0)
+			r = visit(pfd, de->d_name, dirname, fn, data);
+	}
+	return r;
+}
+
+int cgroup_foreach_copy_at(int hfd, enum cgroup_kind kind, const char *name, cgroup_copy_fn *fn,
+			   void *data)
+{
+	char dir[NAME_MAX + 1];
+	int r = cgroup_copy_dirname(kind, name, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	if (kind == CGROUP_PAYLOAD) {
+		r = foreach_parent(hfd, dir, fn, data);
+	} else {
+		_cleanup_close_ int top = open_dir_at(hfd, CGROUP_TOP);
+		r = top >= 0 ? visit(top, NULL, dir, fn, data) : 0;
+	}
+	/* where a copy made by an older version has it */
+	return r ? r : visit(hfd, NULL, dir, fn, data);
+}
+
+struct found_parent {
+	const char *name;
+	char *buf;
+	size_t len;
+	int r;
+};
+
+/* A holder below CGROUP_COPIES is a parent: its name into the buffer. */
+static int parent_found(int holder, const char *parent, const char *dirname, void *data)
+{
+	struct found_parent *fp = data;
+	(void)holder;
+	(void)dirname;
+	if (!parent)
+		return 0; /* the top of an older layout: not a parent */
+	fp->r = util_strscpy(fp->buf, fp->len, parent);
+	return 1;
+}
+
+static int parent_in(int hfd, const char *hier, void *data)
+{
+	struct found_parent *fp = data;
+	(void)hier;
+	int r = cgroup_foreach_copy_at(hfd, CGROUP_PAYLOAD, fp->name, parent_found, fp);
+	return r > 0 ? -EEXIST : 0; /* found: stop */
+}
+
+int cgroup_copy_parent(const char *root, const char *name, char *buf, size_t len)
+{
+	struct found_parent fp = { .buf = buf, .len = len, .r = -ENOENT, .name = name };
+	if (!names_container_valid(name))
+		return -EINVAL;
+	cgroup_foreach_hierarchy(root, parent_in, &fp);
+	return fp.r;
+}
+
+struct opened {
+	int fd;
+};
+
+static int open_found(int holder, const char *parent, const char *dirname, void *data)
+{
+	struct opened *o = data;
+	(void)parent;
+	o->fd = open_dir_at(holder, dirname);
+	return 1;
 }
 
 int cgroup_open_copy(const char *root, enum cgroup_layout layout, const char *hier,
 		     enum cgroup_kind kind, const char *name)
 {
-	char p[PATH_MAX];
-	int r = cgroup_copy_path(root, layout, hier, kind, name, p, sizeof(p));
-	if (r < 0)
-		return r;
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if ((layout != CGROUP_UNIFIED && !hier_valid(hier)) || !names_container_valid(name))
+		return -EINVAL;
+	_cleanup_close_ int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	/* followed: Debian mounts cpu,cpuacct and links cpuacct to it */
+	_cleanup_close_ int hfd = layout == CGROUP_UNIFIED
+					  ? fcntl(rfd, F_DUPFD_CLOEXEC, 3)
+					  : openat(rfd, hier, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (hfd < 0)
+		return -errno;
+	struct opened o = { .fd = -ENOENT };
+	int r = cgroup_foreach_copy_at(hfd, kind, name, open_found, &o);
+	return r < 0 ? r : o.fd;
 }
 
 const char *cgroup_copy_name(const char *entry, enum cgroup_kind *ret_kind)
@@ -120,16 +244,12 @@ void cgroup_pids_free(struct cgroup_pids *l)
 
 static int pids_add(struct cgroup_pids *l, pid_t pid)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		if (cap > CGROUP_PIDS_MAX)
-			return -E2BIG;
-		pid_t *p = reallocarray(l->pids, cap, sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		l->pids = p;
-		l->cap = cap;
-	}
+	if (l->n == CGROUP_PIDS_MAX)
+		return -E2BIG;
+	pid_t *p = util_grow(l->pids, &l->cap, l->n, sizeof(*p), 64);
+	if (!p)
+		return -ENOMEM;
+	l->pids = p;
 	l->pids[l->n++] = pid;
 	return 0;
 }
@@ -283,6 +403,20 @@ bool cgroup_v1_swap_accounting(const char *root)
 
 /* The calling process's own cgroup ----------------------------------------------------- */
 
+/* Write the processes listed in from's cgroup.procs to the cgroup.procs fd (best effort). */
+static void move_procs(int from, int fd)
+{
+	_cleanup_free_ char *text = NULL;
+	if (read_at(from, "cgroup.procs", &text) < 0 || !text)
+		return;
+	for (const char *l = text; *l; l += strcspn(l, "\n"), l += *l == '\n') {
+		size_t n = strcspn(l, "\n");
+		if (n > 0 && write(fd, l, n) < 0) {
+			/* gone meanwhile: the others still move */
+		}
+	}
+}
+
 int cgroup_enter_own(const char *root)
 {
 	_cleanup_close_ int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -290,12 +424,18 @@ int cgroup_enter_own(const char *root)
 		return -errno;
 	if (cgroup_layout_at(rfd) != CGROUP_UNIFIED)
 		return 0;
-	if (mkdirat(rfd, CGROUP_OWN, 0755) < 0 && errno != EEXIST)
+	if ((mkdirat(rfd, CGROUP_TOP, 0755) < 0 && errno != EEXIST) ||
+	    (mkdirat(rfd, CGROUP_OWN, 0755) < 0 && errno != EEXIST))
 		return -errno;
+	_cleanup_close_ int top = open_dir_at(rfd, CGROUP_TOP);
+	if (top < 0)
+		return top;
 	_cleanup_close_ int fd =
 		openat(rfd, CGROUP_OWN "/cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* keepers of an older version lived in CGROUP_TOP itself */
+	move_procs(top, fd);
 	/* "0": the writer itself */
 	return write(fd, "0", 1) == 1 ? 0 : -errno;
 }

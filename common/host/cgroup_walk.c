@@ -213,38 +213,35 @@ int cgroup_kill_tree(int dfd)
 }
 
 struct copy_op {
-	char dirname[2][NAMES_CONTAINER_MAX + 32]; /* per enum cgroup_kind */
+	const char *name;
 	enum cgroup_kind kind;
 	unsigned n;
 };
 
-static int copy_op_init(struct copy_op *op, const char *name)
-{
-	int r = cgroup_copy_dirname(CGROUP_MONITOR, name, op->dirname[CGROUP_MONITOR],
-				    sizeof(op->dirname[0]));
-	if (r == 0)
-		r = cgroup_copy_dirname(CGROUP_PAYLOAD, name, op->dirname[CGROUP_PAYLOAD],
-					sizeof(op->dirname[0]));
-	op->n = 0;
-	return r;
-}
-
-static int kill_in(int hfd, const char *hier, void *data)
+static int kill_found(int holder, const char *parent, const char *dirname, void *data)
 {
 	struct copy_op *op = data;
-	(void)hier;
+	(void)parent;
 	_cleanup_close_ int fd =
-		openat(hfd, op->dirname[op->kind], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		openat(holder, dirname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int r = fd >= 0 ? cgroup_kill_tree(fd) : 0;
 	if (r > 0)
 		op->n += (unsigned)r;
 	return 0;
 }
 
+static int kill_in(int hfd, const char *hier, void *data)
+{
+	struct copy_op *op = data;
+	(void)hier;
+	cgroup_foreach_copy_at(hfd, op->kind, op->name, kill_found, op);
+	return 0;
+}
+
 unsigned cgroup_kill_copy(const char *root, enum cgroup_kind kind, const char *name)
 {
-	struct copy_op op = { .kind = kind };
-	if (copy_op_init(&op, name) < 0)
+	struct copy_op op = { .name = name, .kind = kind };
+	if (!names_container_valid(name))
 		return 0;
 	cgroup_foreach_hierarchy(root, kill_in, &op);
 	return op.n;
@@ -281,19 +278,27 @@ bool cgroup_remove_tree(int parent, const char *name)
 	return remove_at(parent, name, 0);
 }
 
+static int remove_found(int holder, const char *parent, const char *dirname, void *data)
+{
+	struct copy_op *op = data;
+	(void)parent;
+	op->n += cgroup_remove_tree(holder, dirname);
+	return 0;
+}
+
 static int remove_in(int hfd, const char *hier, void *data)
 {
 	struct copy_op *op = data;
 	(void)hier;
-	for (size_t k = 0; k < ELEMENTSOF(op->dirname); k++)
-		op->n += cgroup_remove_tree(hfd, op->dirname[k]);
+	cgroup_foreach_copy_at(hfd, CGROUP_MONITOR, op->name, remove_found, op);
+	cgroup_foreach_copy_at(hfd, CGROUP_PAYLOAD, op->name, remove_found, op);
 	return 0;
 }
 
 unsigned cgroup_remove_copy(const char *root, const char *name)
 {
-	struct copy_op op = { 0 };
-	if (copy_op_init(&op, name) < 0)
+	struct copy_op op = { .name = name };
+	if (!names_container_valid(name))
 		return 0;
 	cgroup_foreach_hierarchy(root, remove_in, &op);
 	return op.n;
@@ -306,21 +311,44 @@ struct leftovers {
 	unsigned n;
 };
 
-static int leftovers_in(int hfd, const char *hier, void *data)
+/* The copies' cgroups in the directory dfd whose copy is dead: all of that copy's go. */
+static void leftovers_at(int dfd, struct leftovers *lo)
 {
-	struct leftovers *lo = data;
 	char name[NAMES_CONTAINER_MAX + 1];
-	(void)hier;
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	if (util_list_dir(hfd, &d) < 0)
-		return 0;
+	if (dfd < 0 || util_list_dir(dfd, &d) < 0)
+		return;
 	while ((de = readdir(d))) {
 		const char *n = cgroup_copy_name(de->d_name, NULL);
 		if (!maybe_cgroup(de) || !n || util_strscpy(name, sizeof(name), n) < 0)
 			continue;
 		if (lo->is_dead(name, lo->data))
 			lo->n += cgroup_remove_copy(lo->root, name);
+	}
+}
+
+/* Every place of a hierarchy that holds copies' cgroups: ours, and the top (older versions'). */
+static int leftovers_in(int hfd, const char *hier, void *data)
+{
+	struct leftovers *lo = data;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	(void)hier;
+	leftovers_at(hfd, lo);
+	_cleanup_close_ int top =
+		openat(hfd, CGROUP_TOP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	leftovers_at(top, lo);
+	_cleanup_close_ int copies =
+		openat(hfd, CGROUP_COPIES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (copies < 0 || util_list_dir(copies, &d) < 0)
+		return 0;
+	while ((de = readdir(d))) {
+		if (!maybe_cgroup(de) || !cgroup_parent_valid(de->d_name))
+			continue;
+		_cleanup_close_ int pfd =
+			openat(copies, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		leftovers_at(pfd, lo);
 	}
 	return 0;
 }

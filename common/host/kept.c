@@ -319,14 +319,10 @@ static int collect(const struct kept_entry *e, void *data)
 	struct collected *c = data;
 	if (c->n == KEPT_TOTAL_ENTRIES_MAX)
 		return 0;
-	if (c->n == c->size) {
-		size_t size = c->size ? c->size * 2 : 16;
-		struct kept_entry *grown = reallocarray(c->e, size, sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		c->e = grown;
-		c->size = size;
-	}
+	struct kept_entry *grown = util_grow(c->e, &c->size, c->n, sizeof(*grown), 16);
+	if (!grown)
+		return -ENOMEM;
+	c->e = grown;
 	c->e[c->n++] = *e;
 	return 0;
 }

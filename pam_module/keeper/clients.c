@@ -24,14 +24,19 @@
 
 /*
  * Closing a unix socket with unread data makes the peer's next read fail
- * with ECONNRESET, losing what we sent last ("end", "exit"): read it first.
+ * with ECONNRESET before it reads what we sent last ("end", "exit"), so
+ * read all of it first. Reading a fixed number was not enough: a client
+ * that kept sending (an "activity" at every turn) had more queued, and
+ * lost its program's exit status. Our reading side is shut first, so the
+ * peer can queue nothing more and the loop ends at what its send buffer
+ * held.
  */
 static void drain(int fd)
 {
 	char buf[512];
-	for (int i = 0; i < 64; i++)
-		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			return;
+	shutdown(fd, SHUT_RD);
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		continue;
 }
 
 void keeper_client_close(struct keeper *k, size_t i)
@@ -48,6 +53,14 @@ void keeper_client_close(struct keeper *k, size_t i)
 void keeper_client_error(int fd, const char *msg, const char *code)
 {
 	proto_send_simple(fd, "error", "msg", msg, "code", code);
+}
+
+void keeper_client_warn(int fd, uint64_t left_ms, const char *why)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "this session ends in %llu s (%s)",
+		 (unsigned long long)((left_ms + 999) / 1000), why);
+	proto_send_pair(fd, "warn", "msg", msg);
 }
 
 /*

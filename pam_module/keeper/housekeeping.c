@@ -4,6 +4,7 @@
  * what sessions whose keeper died left behind, and refill the pool.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -33,8 +34,11 @@ static void spawn_gc(const struct keeper *k)
 		/* runs at the keeper's priority then */
 	}
 	const struct gc_report rep = { .fn = gc_log };
-	const char *paths[] = { k->s.cfg.lxcpath, NULL };
-	_exit(gc_run(TW_RUNDIR, paths, false, &rep, NULL) < 0 ? 1 : 0);
+	struct gc_place places[GC_CONFIG_PLACES];
+	char place[PATH_MAX];
+	if (gc_config_places(&k->s.cfg, place, sizeof(place), places) < 0)
+		_exit(1);
+	_exit(gc_run(TW_RUNDIR, places, false, &rep, NULL) < 0 ? 1 : 0);
 }
 
 void keeper_housekeeping(struct keeper *k)

@@ -173,6 +173,8 @@ void keeper_client_accept(struct keeper *k);
 /* Let client i go (its program too, like a hung-up login). */
 void keeper_client_close(struct keeper *k, size_t i);
 void keeper_client_error(int fd, const char *msg, const char *code);
+/* "this session ends in N s (why)", for the client's terminal. */
+void keeper_client_warn(int fd, uint64_t left_ms, const char *why);
 /* The callers' pidfds, then the clients' sockets, into p; how many. */
 size_t keeper_poll_peers(const struct keeper *k, struct pollfd *p);
 /* The slot of the client with this id, or -1 once it is gone. */

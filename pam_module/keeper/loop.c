@@ -114,12 +114,9 @@ static int setup_timer(struct keeper *k)
 /* Tell every terminal of the session that it ends soon. */
 static void warn_clients(struct keeper *k, uint64_t left_ms, const char *why)
 {
-	char msg[128];
-	snprintf(msg, sizeof(msg), "this session ends in %llu s (%s)",
-		 (unsigned long long)((left_ms + 999) / 1000), why);
 	for (size_t i = 0; i < k->cl.n; i++)
 		if (k->cl.c[i].pid > 0)
-			proto_send_pair(k->cl.c[i].fd, "warn", "msg", msg);
+			keeper_client_warn(k->cl.c[i].fd, left_ms, why);
 }
 
 /* How long before a timeout the user is warned: 60 s, or half a short one. */

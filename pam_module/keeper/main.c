@@ -28,6 +28,7 @@
 #include "cleanup.h"
 #include "gc.h"
 #include "keeper.h"
+#include "landlock.h"
 #include "log.h"
 #include "proto.h"
 #include "spawn.h"
@@ -103,6 +104,23 @@ static void log_ready(const struct keeper *k)
 		  k->s.cfg.bind_home ? "home" : NULL, NULL);
 }
 
+/*
+ * Without Landlock (ABI 2) the copy's programs may make sockets in the home
+ * and the binds, which the user's other copies reach: said once a session,
+ * since then only memory_max_per_user bounds what a copy that ended keeps.
+ */
+static void log_unrestricted(const struct keeper *k)
+{
+	const char *fix = NULL;
+	const char *missing = landlock_missing(landlock_abi(), &fix);
+	if (!missing || (!k->s.cfg.bind_home && k->s.cfg.n_binds == 0))
+		return;
+	log_event(LOG_WARNING, "error", "session", k->req.session, "user", k->req.user, "container",
+		  k->s.container, "reason",
+		  "sockets and FIFOs in the home and binds not refused, ignoring", "landlock",
+		  missing, "fix", fix, NULL);
+}
+
 static int run_session(void)
 {
 	struct keeper k = { .s = { .listenfd = -EBADF, .sigfd = -EBADF, .timerfd = -EBADF } };
@@ -134,6 +152,7 @@ static int run_session(void)
 	r = keeper_make_copy(&k, &err);
 	if (r >= 0) {
 		log_ready(&k);
+		log_unrestricted(&k);
 		/* A module that waits may have given up: then nobody will use the copy. */
 		if (k.req.wait && proto_send_simple(REQUEST_FD, "ready", "container", k.s.container,
 						    "session", k.req.session) < 0) {

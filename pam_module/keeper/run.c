@@ -248,4 +248,9 @@ void keeper_request_run(struct keeper *k, size_t i, const struct proto_msg *m, c
 	send_started(k, cl, master);
 	if (master >= 0)
 		close(master);
+	/* A program that starts after the session's warning hears it too. */
+	if (k->s.warned_timeout) {
+		uint64_t end = k->s.t0_ms + k->s.cfg.session_timeout * 1000, now = util_now_ms();
+		keeper_client_warn(cl->fd, end > now ? end - now : 0, "session timeout");
+	}
 }

@@ -57,10 +57,12 @@ static int load_config(struct keeper *k, struct tw_err *err)
 static int format_options(const struct config *c, char *buf, size_t len)
 {
 	size_t off;
-	int n = snprintf(buf, len, "storage=%s keep=%s userns=%s network=%s share=%s boot=%s",
+	/* Another driver than lxc is named, for gc and throwawayctl (copy_driver_of_record). */
+	int n = snprintf(buf, len, "storage=%s keep=%s userns=%s network=%s share=%s boot=%s%s%s",
 			 config_storage_names[c->storage], c->keep ? "yes" : "no",
 			 c->userns ? "yes" : "no", c->network, config_share_names[c->share],
-			 config_boot_names[c->boot]);
+			 config_boot_names[c->boot], c->backend == BACKEND_LXC ? "" : " backend=",
+			 c->backend == BACKEND_LXC ? "" : config_backend_names[c->backend]);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	off = (size_t)n;
@@ -90,7 +92,7 @@ static int fill_entry(const struct keeper *k, struct ledger_entry *e)
 	       util_strscpy(e->session, sizeof(e->session), k->req.session) ?:
 	       util_strscpy(e->user, sizeof(e->user), k->req.user) ?:
 	       util_strscpy(e->container, sizeof(e->container), k->s.container) ?:
-	       util_strscpy(e->lxcpath, sizeof(e->lxcpath), k->s.cfg.lxcpath) ?:
+	       copy_place(k->s.drv, &k->s.cfg, e->lxcpath, sizeof(e->lxcpath)) ?:
 	       util_strscpy(e->origin, sizeof(e->origin), k->s.cfg.origin) ?:
 	       util_strscpy(e->state, sizeof(e->state), "starting") ?:
 	       util_strscpy(e->rhost, sizeof(e->rhost), k->req.rhost) ?:
@@ -127,6 +129,23 @@ static int take_census(const struct ledger_entry *e, void *data)
 	return 0;
 }
 
+/*
+ * The copies other front doors run on a shared cluster count in the caps:
+ * asked before the ledger's lock (it would hold every login of this host
+ * on a network call). Another front door may take a slot meanwhile: the
+ * caps hold across front doors up to logins that start at the same moment.
+ * Unanswered, they count nothing: the copy's make then says what is wrong.
+ */
+static void count_elsewhere(struct keeper *k, struct census *c)
+{
+	char place[PATH_MAX];
+
+	if (!k->s.drv->count_elsewhere ||
+	    copy_place(k->s.drv, &k->s.cfg, place, sizeof(place)) < 0 ||
+	    k->s.drv->count_elsewhere(place, k->req.user, &c->all, &c->mine) < 0)
+		c->all = c->mine = 0;
+}
+
 /* Reserve a session slot: caps are checked and the record written under the lock. */
 static int reserve_slot(struct keeper *k, struct tw_err *err)
 {
@@ -138,6 +157,7 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 	char sig[LEDGER_OPTIONS_MAX];
 	struct census c = { .k = k,
 			    .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
+	count_elsewhere(k, &c);
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
 	if (lock < 0 || (r = ledger_foreach(TW_RUNDIR, take_census, &c)) < 0) {
 		tw_err_set(err, 0, "cannot read the session ledger");
@@ -158,7 +178,8 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		memcpy(k->s.container, c.pooled.container, sizeof(k->s.container));
 		k->s.pooled = true;
 	} else if (c.all >= k->s.cfg.max_sessions) {
-		tw_err_set(err, 0, "the host already runs its limit of %llu sandboxes",
+		tw_err_set(err, 0, "the %s already runs its limit of %llu sandboxes",
+			   k->s.drv->count_elsewhere ? "cluster" : "host",
 			   (unsigned long long)k->s.cfg.max_sessions);
 		return -EUSERS;
 	}
@@ -299,6 +320,8 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 	}
 	memcpy(k->s.container, k->s.hostname, sizeof(k->s.container));
 	k->s.drv = copy_driver_of(&k->s.cfg);
+	if ((r = copy_driver_loaded(k->s.drv, err)) < 0)
+		return r;
 	k->s.spec = (struct copy_spec){ .cfg = &k->s.cfg,
 					.name = k->s.container,
 					.session = k->req.session,
@@ -350,8 +373,8 @@ void keeper_abort_copy(struct keeper *k)
 		copy_stop(k->s.copy);
 		copy_free(k->s.copy);
 		k->s.copy = NULL;
-	} else if (k->s.drv && k->s.container[0] && k->s.cfg.lxcpath) {
-		k->s.drv->destroy(k->s.cfg.lxcpath, k->s.container);
+	} else if (k->s.drv && k->s.container[0] && k->s.entry.lxcpath[0]) {
+		k->s.drv->destroy(k->s.entry.lxcpath, k->s.container);
 	}
 	k->s.container[0] = '\0';
 }

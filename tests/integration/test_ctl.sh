@@ -57,7 +57,7 @@ done
 
 out=$("$CTL" list)
 expect_match "list's header has the usage columns" \
-	"^SESSION +USER +CONTAINER +STATE +PROCS +MEM +UPPER +STARTED +RHOST\$" "$(echo "$out" | head -1)"
+	"^SESSION +USER +CONTAINER +STATE +PROCS +MEM +UPPER +STARTED +RHOST +MEMBER\$" "$(echo "$out" | head -1)"
 
 # A session that puts 4 MiB in its upper layer (the tmpfs) and waits.
 start $A 'head -c 4194304 /dev/zero > /tmp/fill && sleep 60'
@@ -71,7 +71,7 @@ for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$INIT_NS" ]
 row=$("$CTL" list | grep "^$SID ")
 expect_match "list shows the session: id, user, copy, state" \
 	"^$SID +$A +$COPY +running +" "$row"
-expect_match "and its start time (UTC) and remote host" " [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +127\.0\.0\.1\$" "$row"
+expect_match "and its start time (UTC), remote host and member (this host: -)" " [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +127\.0\.0\.1 +-\$" "$row"
 read -r _ _ _ _ procs mem upper _ <<<"$row"
 expect_eq "PROCS counts the copy's processes ($in_copy in its pid namespace)" "$in_copy" "$procs"
 expect_match "MEM is a human size" "^[0-9.]+[KMG]\$" "$mem"

@@ -18,6 +18,7 @@ SNIPPET=/etc/ssh/sshd_config.d/throwaway.conf
 FILES=(
 	/usr/libexec/throwaway/throwaway-keeper
 	/usr/libexec/throwaway/throwaway-hook
+	/usr/libexec/throwaway/throwaway-lxd.so
 	/usr/bin/throwaway-shell
 	/usr/sbin/throwawayctl
 	/usr/share/throwaway/seccomp.profile
@@ -101,6 +102,10 @@ expect_eq "ships nothing in /var, and in /etc only the sshd snippet" ".$SNIPPET"
 	"$(dpkg-deb -c "$DEB" 2>/dev/null | awk '$1 !~ /^d/ {print $6}' | grep -E '^\./(etc|var)/')"
 expect_eq "the sshd snippet is a conffile" "$SNIPPET" "$(dpkg-deb -I "$DEB" conffiles 2>/dev/null)"
 expect_match "depends on passwd (groupadd, usermod)" "(^|, )passwd(,|\$)" "$(dpkg-deb -f "$DEB" Depends 2>/dev/null)"
+expect_eq "and on the lxd driver's libraries (dh_shlibdeps read throwaway-lxd.so)" \
+	"libcurl4 libjson-c5 libwebsockets17" \
+	"$(dpkg-deb -f "$DEB" Depends 2>/dev/null | sed 's/, */\n/g' | sed 's/ .*//' |
+		grep -xE 'libcurl4|libjson-c5|libwebsockets[0-9]+' | sort | paste -sd ' ')"
 [ -n "$DEB" ] || { deb_restore; tw_finish; exit 1; }
 
 # --- Install (apt pulls the dependencies).

@@ -40,7 +40,7 @@ touch /var/lib/throwaway/tw-test-hidden
 out=$("$CTL" setup-disk 256M 2>&1)
 rc=$?
 expect_match "setup-disk refuses to hide what is there" "tw-test-hidden is there" "$out"
-check "and makes no image ($rc)" [ "$rc" = 1 ] && [ ! -e $IMG ]
+check_all "and makes no image ($rc)" '[ "$rc" = 1 ] && [ ! -e $IMG ]'
 rm -f /var/lib/throwaway/tw-test-hidden
 out=$("$CTL" setup-disk 1Q 2>&1)
 expect_match "setup-disk refuses a bad size" "^usage: " "$out"
@@ -102,8 +102,8 @@ tw_config "storage = dir" "[user:$K]" "keep = yes" "kept_total = 40M" "dir_size 
 out=$(tw_ssh $K "dd if=/dev/zero of=/tmp/g bs=1M count=48 2>/dev/null; echo \$THROWAWAY_SESSION" 2>&1)
 sid=$(echo "$out" | tail -1)
 wait_for 10 gone $K
-check "a session alone over kept_total is not kept ($sid)" [ ${#sid} = 16 ] && [ ! -e "$KEPT/$K/$sid" ]
-check "and the older ones, within it, stay" [ -d "$KEPT/$K/${sids[1]}" ] && [ -d "$KEPT/$K/${sids[3]}" ]
+check_all "a session alone over kept_total is not kept ($sid)" '[ ${#sid} = 16 ] && [ ! -e "$KEPT/$K/$sid" ]'
+check_all "and the older ones, within it, stay" '[ -d "$KEPT/$K/${sids[1]}" ] && [ -d "$KEPT/$K/${sids[3]}" ]'
 for i in 1 2 3; do "$CTL" kept rm $K "${sids[$i]}" >/dev/null; done
 check "kept rm removes kept subvolumes" [ ! -e "$KEPT/$K" ]
 base_conf

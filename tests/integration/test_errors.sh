@@ -13,9 +13,10 @@ denied() {
 	out=$(tw_ssh $D 'echo RAN' 2>&1)
 	rc=$?
 	expect_match "$1: the user is told why" "$2" "$out"
-	check "$1: nothing runs" [ "$rc" != 0 ] && ! echo "$out" | grep -q RAN
+	check_all "$1: nothing runs" '[ "$rc" != 0 ] && ! echo "$out" | grep -q RAN'
 	out=$(tw_lssh $D 'echo RAN' 2>&1)
-	check "$1: nothing runs (libssh)" [ "$?" != 0 ] && ! echo "$out" | grep -q RAN
+	rc=$?
+	check_all "$1: nothing runs (libssh)" '[ "$rc" != 0 ] && ! echo "$out" | grep -q RAN'
 }
 
 tw_config && sed -i "s/^origin = .*/origin = tw-test-missing$TW_ID/" "$TW_CONF"

@@ -45,6 +45,7 @@ check_clean "after 50 parallel logins nothing remains"
 # 200 sessions one after the other: nothing accumulates.
 snapshot() {
 	echo "mounts=$(wc -l </proc/mounts) cgroups=$(find /sys/fs/cgroup -maxdepth 2 -type d | wc -l)" \
+		"ours=$(find /sys/fs/cgroup -maxdepth 6 -type d -path '*/throwaway/*' | wc -l)" \
 		"locks=$(ls -a /run/lxc/lock/var/lib/throwaway/containers 2>/dev/null | wc -l)" \
 		"ledger=$(ls -a /run/throwaway/ledger | wc -l) socks=$(ls /run/throwaway/sock | wc -l)" \
 		"procs=$(ps -eo stat=,args= | awk '$1 !~ /^Z/ && ($2 ~ /^-?(\/usr\/local\/(bin|libexec\/throwaway)\/)?throwaway-(keeper|hook|shell)/ || $0 ~ /lxc monitor\] \/var\/lib\/throwaway\//)' | wc -l)"

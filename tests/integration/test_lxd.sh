@@ -48,10 +48,11 @@ session_start() {
 }
 first_line() { head -1 "$TW_TMP/session.out"; }
 said_gone() { grep -qx gone "$TW_TMP/session.out"; }
-# run ARGS...: a copy of its own (named apart, so that one left by a
+# run|runpty ARGS...: a copy of its own (named apart, so that one left by a
 # failure cannot fail the next; they run in subshells, hence $RANDOM),
 # PROGRAM ARGS run in it.
-run() { "$CLIENT" run "$TW_CONF" "$COPY-$RANDOM" "$SESSION" "$USER_NAME" "$home" "$uid" "$gid" "$@"; }
+run() { timeout -k 5 60 "$CLIENT" run "$TW_CONF" "$COPY-$RANDOM" "$SESSION" "$USER_NAME" "$home" "$uid" "$gid" "$@"; }
+runpty() { timeout -k 5 60 "$CLIENT" runpty "$TW_CONF" "$COPY-$RANDOM" "$SESSION" "$USER_NAME" "$home" "$uid" "$gid" "$@"; }
 
 echo "# LXD's kernel features: $(lxc info 2>/dev/null | grep -iE 'idmapped_mounts|shiftfs' | paste -sd ' ')"
 session_start
@@ -98,9 +99,19 @@ check "destroying what is gone is no error" "$CLIENT" destroy "$TW_LXD_SOCKET" "
 # Programs through LXD's exec websockets, from the driver's stand-in.
 expect_eq "the driver runs a program as the user, its output relayed" "$uid $home" \
 	"$(run /bin/sh -c 'echo $(id -u) $(pwd)' </dev/null 2>&1)"
+printf 'line one\nline two\n' | run /bin/cat >"$TW_TMP/cat.out" 2>"$TW_TMP/cat.err"
+rc=$?
+expect_eq "stdin reaches the program, and its end" "line one|line two|0|" \
+	"$(paste -sd '|' "$TW_TMP/cat.out")|$rc|$(paste -sd '|' "$TW_TMP/cat.err")"
 run /bin/sh -c 'echo to-stderr >&2; exit 7' </dev/null >/dev/null 2>"$TW_TMP/err"
 expect_eq "the program's exit status is the stand-in's" 7 "$?"
 expect_eq "its stderr is relayed apart" to-stderr "$(cat "$TW_TMP/err")"
+out=$(runpty /bin/sh -c 'tty; stty size; sleep 2; stty size' </dev/null 2>&1 | tr -d '\r')
+expect_match "with a terminal, the program has one inside" '^/dev/pts/[0-9]+$' "$(echo "$out" | sed -n 1p)"
+expect_eq "of the size asked" "33 101" "$(echo "$out" | sed -n 2p)"
+expect_eq "and a window size change reaches it" "40 120" "$(echo "$out" | sed -n 3p)"
+runpty /bin/sh -c 'exit 5' </dev/null >/dev/null 2>&1
+expect_eq "with a terminal too, the exit status is the stand-in's" 5 "$?"
 check "and LXD has no instance left after them" tw_lxd_no_instances
 
 lxd_conf

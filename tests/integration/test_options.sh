@@ -267,7 +267,7 @@ out=$( (echo 'cat /sys/class/net/eth0/address; exit'; sleep 8) | tw_ssh $W -tt 2
 expect_match "network: the banner shows the addresses" "its addresses: $NET\.[0-9]+" "$out"
 mac1=$(head -1 "$TW_TMP/net.1")
 mac2=$(echo "$out" | grep -Eo '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' | head -1)
-check "network: each copy gets a fresh MAC ($mac1, $mac2)" [ -n "$mac1" ] && [ -n "$mac2" ] && [ "$mac1" != "$mac2" ]
+check_all "network: each copy gets a fresh MAC ($mac1, $mac2)" '[ -n "$mac1" ] && [ -n "$mac2" ] && [ "$mac1" != "$mac2" ]'
 base_conf "$NET.10-$NET.10"
 expect_match "network: with every address taken, a login is refused, saying so" \
 	"every address of network_range $NET.10-$NET.10 is taken" "$(tw_ssh $W true 2>&1)"

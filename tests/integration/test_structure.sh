@@ -149,6 +149,20 @@ else
 	result "pam_throwaway.so needs none of liblxc, libssh, libcurl, json-c, libwebsockets (NEEDED: $(echo "$needed" | paste -sd ' '))" "$bad"
 fi
 
+# (a') The lxd driver and its libraries are a module, throwaway-lxd.so,
+# loaded only when a config or record names backend = lxd: linked into the
+# keeper, they made every login's exec of it three times as slow.
+for prog in build/throwaway-keeper build/throwawayctl; do
+	needed=$(readelf -d "$prog" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+	bad=$( (echo "$needed"; ldd "$prog" 2>/dev/null | awk '{print $1}') | sort -u |
+		grep -E '^lib(curl|json-c|websockets)([.-]|$)')
+	if [ -z "$needed" ]; then not_ok "readelf reads what $prog needs"; else
+		result "$prog needs none of libcurl, json-c, libwebsockets" "$bad"
+	fi
+done
+exported=$(nm -D --defined-only build/throwaway-lxd.so 2>/dev/null | awk '{print $3}' | paste -sd ' ')
+result "throwaway-lxd.so exports its driver table alone ($exported)" "$([ "$exported" = copy_driver_lxd ] || echo "exports: $exported")"
+
 # (b) Only the liblxc driver includes liblxc: no program, no other layer,
 # no other test. The driver's own unit tests (tests/unit/test_lxc*.c) look
 # at what it configured through liblxc, and may.

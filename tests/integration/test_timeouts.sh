@@ -15,7 +15,7 @@ rc=$?
 ms=$(elapsed "$t0")
 expect_match "session_timeout: a warning reaches the terminal first" "this session ends in 2 s \(session timeout\)" "$out"
 expect_match "session_timeout: then the session ends, saying why" "your sandbox has ended \(timeout\)" "$out"
-check "session_timeout: it ended after about 4 s (took ${ms} ms)" [ "$ms" -ge 3500 ] && [ "$ms" -lt 15000 ]
+check_all "session_timeout: it ended after about 4 s (took ${ms} ms)" '[ "$ms" -ge 3500 ] && [ "$ms" -lt 15000 ]'
 expect_eq "session_timeout: the client sees the session fail" 255 "$rc"
 check_clean "session_timeout: the copy is destroyed"
 
@@ -31,13 +31,14 @@ expect_match "session_timeout ends a command without a terminal too" "has ended 
 check_clean
 
 tw_config "idle_timeout = 4s"
-# An interactive login that stays silent.
+# An interactive login that stays silent. Its stdin stays open for 20 s and
+# is a process substitution, so the time taken is the session's, not sleep's.
 t0=$(date +%s%N)
-out=$( (sleep 20) | tw_ssh $T -tt 2>&1)
+out=$(tw_ssh $T -tt 2>&1 < <(exec sleep 20 2>/dev/null))
 ms=$(elapsed "$t0")
 expect_match "idle_timeout: a warning reaches the terminal first" "this session ends in 2 s \(idle\)" "$out"
 expect_match "idle_timeout: then the session ends, saying why" "your sandbox has ended \(idle\)" "$out"
-check "idle_timeout: it ended after about 4 s of silence (took ${ms} ms)" [ "$ms" -ge 3500 ] && [ "$ms" -lt 15000 ]
+check_all "idle_timeout: it ended after about 4 s of silence (took ${ms} ms)" '[ "$ms" -ge 3500 ] && [ "$ms" -lt 15000 ]'
 check_clean "idle_timeout: the copy is destroyed"
 
 # Typing keeps it alive: a line every second for 7 s, then exit.
@@ -71,8 +72,23 @@ out=$(as_t THROWAWAY_SESSION="$sid" timeout 10 "$TW_SHELL" -c 'echo second-shell
 expect_eq "a client hogging the keeper: the user's next shell is served" second-shell "$out"
 check "a client hogging the keeper: the session still ends at its timeout" wait_for 20 no_copies
 ms=$(elapsed "$t0")
-check "a client hogging the keeper: after about 8 s (took ${ms} ms)" [ "$ms" -ge 7500 ] && [ "$ms" -lt 15000 ]
+check_all "a client hogging the keeper: after about 8 s (took ${ms} ms)" '[ "$ms" -ge 7500 ] && [ "$ms" -lt 15000 ]'
 kill "$hog" "$holder" 2>/dev/null
 wait "$hog" "$holder" 2>/dev/null
+check_clean
+
+# A terminal that joins the session after its warning was given hears it
+# too (share = user: the second login joins the first one's copy).
+tw_config "session_timeout = 10s" "share = user"
+tw_ssh_bg $T -N >/dev/null 2>&1
+holder=$!
+wait_for 20 has_session $T
+sleep 6.5 # past the warning, at 5 s before the end
+out=$(tw_ssh $T -tt 'sleep 30' 2>&1 </dev/null)
+expect_match "a terminal that joins after the warning is warned too" \
+	"this session ends in [1-4] s \(session timeout\)" "$out"
+expect_match "and its session ends at the timeout" "your sandbox has ended \(timeout\)" "$out"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 check_clean
 tw_finish

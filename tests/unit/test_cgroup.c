@@ -235,65 +235,94 @@ static void test_cgroup_copy_dirname_too_long(void **state)
 			 -ENAMETOOLONG);
 }
 
-static void test_cgroup_copy_path_unified(void **state)
+static void test_cgroup_parent_name_kinds(void **state)
 {
 	(void)state;
-	char buf[256];
-	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD,
-					  "c1", buf, sizeof(buf)),
-			 0);
-	assert_string_equal(buf, "/sys/fs/cgroup/lxc.payload.c1");
-	/* the hierarchy is the root itself: a name given is not used */
-	assert_int_equal(cgroup_copy_path("/r", CGROUP_UNIFIED, "memory", CGROUP_MONITOR, "c1", buf,
-					  sizeof(buf)),
-			 0);
-	assert_string_equal(buf, "/r/lxc.monitor.c1");
+	char buf[CGROUP_PARENT_MAX];
+	assert_int_equal(cgroup_parent_name(false, 1000, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "u1000");
+	assert_int_equal(cgroup_parent_name(false, 4294967295U, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "u4294967295");
+	assert_int_equal(cgroup_parent_name(true, 1000, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, CGROUP_POOL);
+	assert_int_equal(cgroup_parent_name(false, 1000, buf, 4), -ENAMETOOLONG);
 }
 
-static void test_cgroup_copy_path_v1(void **state)
+static void test_cgroup_parent_valid_names(void **state)
 {
 	(void)state;
-	char buf[256];
-	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_HYBRID, "pids", CGROUP_PAYLOAD,
-					  "c1", buf, sizeof(buf)),
-			 0);
-	assert_string_equal(buf, "/sys/fs/cgroup/pids/lxc.payload.c1");
-	assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, "cpu,cpuacct", CGROUP_MONITOR, "c1",
-					  buf, sizeof(buf)),
-			 0);
-	assert_string_equal(buf, "/r/cpu,cpuacct/lxc.monitor.c1");
+	static const char *const good[] = { "pool", "u0", "u1000", "u4294967295" };
+	static const char *const bad[] = {
+		"",   "u",     "u-1", "u1000x", "u12345678901", "pool2", "lxc.payload.c1",
+		"..", "U1000", "u 1"
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(cgroup_parent_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(cgroup_parent_valid(bad[i]));
 }
 
-static void test_cgroup_copy_path_bad_hierarchy(void **state)
+static void test_cgroup_copy_relpath_kinds(void **state)
 {
 	(void)state;
 	char buf[256];
+	assert_int_equal(cgroup_copy_relpath(CGROUP_PAYLOAD, "u1000", "c1", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "throwaway/copies/u1000/lxc.payload.c1");
+	assert_int_equal(cgroup_copy_relpath(CGROUP_PAYLOAD, "pool", "c1", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "throwaway/copies/pool/lxc.payload.c1");
+	/* the monitor is no user's: beside the copies, whatever the parent */
+	assert_int_equal(cgroup_copy_relpath(CGROUP_MONITOR, "u1000", "c1", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "throwaway/lxc.monitor.c1");
+}
+
+static void test_cgroup_copy_relpath_bad(void **state)
+{
+	(void)state;
+	char buf[256];
+	assert_int_equal(cgroup_copy_relpath(CGROUP_PAYLOAD, "../u1", "c1", buf, sizeof(buf)),
+			 -EINVAL);
+	assert_int_equal(cgroup_copy_relpath(CGROUP_PAYLOAD, NULL, "c1", buf, sizeof(buf)),
+			 -EINVAL);
+	assert_int_equal(cgroup_copy_relpath(CGROUP_PAYLOAD, "u1", "../x", buf, sizeof(buf)),
+			 -EINVAL);
+	assert_int_equal(cgroup_copy_relpath(CGROUP_MONITOR, "u1", "", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cgroup_copy_relpath(CGROUP_PAYLOAD, "u1", "c1", buf, 24), -ENAMETOOLONG);
+}
+
+static void test_cgroup_open_copy_below_parent(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, "throwaway/copies/u1000/lxc.payload.c1/cgroup.procs", "");
+	put(f, "throwaway/copies/u1001/lxc.payload.c2/cgroup.procs", "");
+	put(f, "throwaway/lxc.monitor.c1/cgroup.procs", "");
+	mk(f, "throwaway/copies/not-a-parent/lxc.payload.c3");
+	int fd = cgroup_open_copy(f->root, CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD, "c1");
+	assert_true(fd >= 0);
+	close(fd);
+	fd = cgroup_open_copy(f->root, CGROUP_UNIFIED, NULL, CGROUP_MONITOR, "c1");
+	assert_true(fd >= 0);
+	close(fd);
+	fd = cgroup_open_copy(f->root, CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD, "c2");
+	assert_true(fd >= 0);
+	close(fd);
+	/* only the parents' names are looked into */
+	assert_int_equal(cgroup_open_copy(f->root, CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD, "c3"),
+			 -ENOENT);
+	assert_int_equal(cgroup_open_copy(f->root, CGROUP_UNIFIED, NULL, CGROUP_MONITOR, "c2"),
+			 -ENOENT);
+}
+
+static void test_cgroup_open_copy_bad_hierarchy(void **state)
+{
+	struct fixture *f = *state;
 	static const char *const bad[] = { NULL, "", "a/b", ".", "..", "/memory" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cgroup_copy_path("/r", CGROUP_LEGACY, bad[i], CGROUP_PAYLOAD, "c1",
-						  buf, sizeof(buf)),
-				 -EINVAL);
-}
-
-static void test_cgroup_copy_path_bad_name(void **state)
-{
-	(void)state;
-	char buf[256];
-	assert_int_equal(cgroup_copy_path("/r", CGROUP_UNIFIED, NULL, CGROUP_PAYLOAD, "../x", buf,
-					  sizeof(buf)),
+		assert_int_equal(
+			cgroup_open_copy(f->root, CGROUP_LEGACY, bad[i], CGROUP_PAYLOAD, "c1"),
+			-EINVAL);
+	assert_int_equal(cgroup_open_copy(f->root, CGROUP_LEGACY, "pids", CGROUP_PAYLOAD, "../x"),
 			 -EINVAL);
-	assert_int_equal(
-		cgroup_copy_path("/r", CGROUP_LEGACY, "pids", CGROUP_PAYLOAD, "", buf, sizeof(buf)),
-		-EINVAL);
-}
-
-static void test_cgroup_copy_path_too_long(void **state)
-{
-	(void)state;
-	char buf[24];
-	assert_int_equal(cgroup_copy_path("/sys/fs/cgroup", CGROUP_LEGACY, "memory", CGROUP_PAYLOAD,
-					  "c1", buf, sizeof(buf)),
-			 -ENAMETOOLONG);
 }
 
 static void test_cgroup_open_copy_found(void **state)
@@ -1034,6 +1063,371 @@ static void test_cgroup_enter_own_v1(void **state)
 	assert_false(exists(f, "unified/" CGROUP_OWN));
 }
 
+static void test_cgroup_copy_pids_below_parent(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	put(f, "pids/throwaway/copies/u1000/lxc.payload.c1/cgroup.procs", "5\n");
+	put(f, "pids/throwaway/copies/u1000/lxc.payload.c1/.lxc/cgroup.procs", "6\n");
+	put(f, "pids/throwaway/lxc.monitor.c1/cgroup.procs", "4\n");
+	struct cgroup_pids l = { 0 };
+	assert_int_equal(cgroup_copy_pids(f->root, "c1", &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_true(has_pid(&l, 5) && has_pid(&l, 6));
+	cgroup_pids_free(&l);
+}
+
+static void test_cgroup_kill_copy_every_place(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	pid_t ours = sleeper(), older = sleeper(), monitor = sleeper(), other = sleeper();
+	make_hybrid(f);
+	snprintf(text, sizeof(text), "%d\n", (int)ours);
+	put(f, "pids/throwaway/copies/u1000/lxc.payload.c1/cgroup.procs", text);
+	/* a copy of an older version's layout, of the same name: found too */
+	snprintf(text, sizeof(text), "%d\n", (int)older);
+	put(f, "pids/lxc.payload.c1/cgroup.procs", text);
+	snprintf(text, sizeof(text), "%d\n", (int)monitor);
+	put(f, "pids/throwaway/lxc.monitor.c1/cgroup.procs", text);
+	snprintf(text, sizeof(text), "%d\n", (int)other);
+	put(f, "pids/throwaway/copies/u1000/lxc.payload.c2/cgroup.procs", text);
+	assert_int_equal(cgroup_kill_copy(f->root, CGROUP_PAYLOAD, "c1"), 2);
+	assert_true(killed_by_sigkill(ours));
+	assert_true(killed_by_sigkill(older));
+	assert_true(was_alive(monitor));
+	assert_true(was_alive(other));
+}
+
+static void test_cgroup_remove_copy_every_place(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	static const char *const hier[] = { "unified", "pids", "memory" };
+	char rel[128];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), "%s/throwaway/lxc.monitor.c1", hier[i]);
+		mk(f, rel);
+		snprintf(rel, sizeof(rel), "%s/throwaway/copies/u1000/lxc.payload.c1/.lxc",
+			 hier[i]);
+		mk(f, rel);
+		snprintf(rel, sizeof(rel), "%s/throwaway/copies/u1000/lxc.payload.c2", hier[i]);
+		mk(f, rel);
+	}
+	mk(f, "pids/lxc.payload.c1");
+	assert_int_equal(cgroup_remove_copy(f->root, "c1"), 7);
+	assert_false(exists(f, "memory/throwaway/copies/u1000/lxc.payload.c1"));
+	assert_false(exists(f, "unified/throwaway/lxc.monitor.c1"));
+	assert_false(exists(f, "pids/lxc.payload.c1"));
+	/* the parent stays, and the user's other copy */
+	assert_true(exists(f, "memory/throwaway/copies/u1000/lxc.payload.c2"));
+	assert_int_equal(cgroup_remove_copy(f->root, "c2"), 3);
+	assert_true(exists(f, "memory/throwaway/copies/u1000"));
+}
+
+static void test_cgroup_remove_leftovers_below_parents(void **state)
+{
+	struct fixture *f = *state;
+	struct dead d = { .alive = "live" };
+	make_hybrid(f);
+	mk(f, "pids/throwaway/copies/u1000/lxc.payload.gone/.lxc");
+	mk(f, "pids/throwaway/lxc.monitor.gone");
+	mk(f, "memory/throwaway/copies/pool/lxc.payload.gone");
+	mk(f, "pids/throwaway/copies/u1000/lxc.payload.live");
+	mk(f, "pids/throwaway/keeper");
+	mk(f, "memory/throwaway/copies/u1001");
+	assert_int_equal(cgroup_remove_leftovers(f->root, is_dead, &d), 3);
+	assert_false(exists(f, "pids/throwaway/copies/u1000/lxc.payload.gone"));
+	assert_false(exists(f, "pids/throwaway/lxc.monitor.gone"));
+	assert_false(exists(f, "memory/throwaway/copies/pool/lxc.payload.gone"));
+	assert_true(exists(f, "pids/throwaway/copies/u1000/lxc.payload.live"));
+	/* parents, even empty ones, and the keepers' cgroup are not leftovers of copies */
+	assert_true(exists(f, "pids/throwaway/keeper"));
+	assert_true(exists(f, "memory/throwaway/copies/u1001"));
+	assert_true(exists(f, "memory/throwaway/copies/pool"));
+}
+
+static void test_cgroup_copy_usage_below_parent(void **state)
+{
+	struct fixture *f = *state;
+	struct cgroup_usage u;
+	make_hybrid(f);
+	put(f, "memory/throwaway/copies/u1000/lxc.payload.c1/memory.usage_in_bytes", "8192\n");
+	put(f, "cpuacct/throwaway/copies/u1000/lxc.payload.c1/cpuacct.usage", "3000000\n");
+	cgroup_copy_usage(f->root, "c1", &u);
+	assert_int_equal(u.memory, 8192);
+	assert_int_equal(u.cpu_usec, 3000);
+}
+
+static void test_cgroup_enter_own_moves_older_keepers(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, CGROUP_TOP "/cgroup.procs", "123\n456\n");
+	put(f, CGROUP_OWN "/cgroup.procs", "");
+	assert_int_equal(cgroup_enter_own(f->root), 0);
+	/* each pid written on its own (a real cgroup.procs takes one per write), then ours */
+	assert_content(f, CGROUP_OWN "/cgroup.procs", "1234560");
+}
+
+/* The files of a memory cgroup a test writes to: what a real one has. */
+static void memory_files(const struct fixture *f, const char *dir, bool unified)
+{
+	char rel[256];
+	static const char *const v2[] = { "memory.max", "cgroup.subtree_control" };
+	static const char *const v1[] = { "memory.limit_in_bytes", "memory.memsw.limit_in_bytes" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(rel, sizeof(rel), "%s/%s", dir, unified ? v2[i] : v1[i]);
+		put(f, rel, "");
+	}
+}
+
+static void test_cgroup_prepare_parent_unified(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, "cgroup.subtree_control", "");
+	memory_files(f, "throwaway", true);
+	memory_files(f, "throwaway/copies", true);
+	memory_files(f, "throwaway/copies/u1000", true);
+	struct cgroup_caps caps = { .total = 8ULL << 30, .parent = 2ULL << 30 };
+	assert_int_equal(cgroup_prepare_parent(f->root, "u1000", &caps), 0);
+	assert_content(f, "cgroup.subtree_control", "+memory");
+	assert_content(f, "throwaway/cgroup.subtree_control", "+memory");
+	assert_content(f, "throwaway/copies/cgroup.subtree_control", "+memory");
+	assert_content(f, "throwaway/copies/memory.max", "8589934592");
+	assert_content(f, "throwaway/copies/u1000/memory.max", "2147483648");
+	/* nothing capped above the copies: the keepers' cgroup is beside them */
+	assert_content(f, "throwaway/memory.max", "");
+}
+
+static void test_cgroup_prepare_parent_v1(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	memory_files(f, "memory/throwaway/copies", false);
+	memory_files(f, "memory/throwaway/copies/u1000", false);
+	struct cgroup_caps caps = { .total = 4096000, .parent = 1024000 };
+	assert_int_equal(cgroup_prepare_parent(f->root, "u1000", &caps), 0);
+	assert_content(f, "memory/throwaway/copies/memory.limit_in_bytes", "4096000");
+	assert_content(f, "memory/throwaway/copies/memory.memsw.limit_in_bytes", "4096000");
+	assert_content(f, "memory/throwaway/copies/u1000/memory.limit_in_bytes", "1024000");
+	assert_content(f, "memory/throwaway/copies/u1000/memory.memsw.limit_in_bytes", "1024000");
+	/* only the memory hierarchy: liblxc makes the rest */
+	assert_false(exists(f, "pids/throwaway"));
+	assert_false(exists(f, "unified/throwaway"));
+}
+
+static void test_cgroup_prepare_parent_v1_raise(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	memory_files(f, "memory/throwaway/copies", false);
+	/* a limit above memsw is refused (EINVAL): memsw goes first then; here a
+	 * directory stands for the file that refuses a write */
+	mk(f, "memory/throwaway/copies/u1000/memory.limit_in_bytes");
+	put(f, "memory/throwaway/copies/u1000/memory.memsw.limit_in_bytes", "");
+	struct cgroup_caps caps = { .total = 0, .parent = 1024000 };
+	assert_true(cgroup_prepare_parent(f->root, "u1000", &caps) < 0);
+	assert_content(f, "memory/throwaway/copies/memory.limit_in_bytes", "-1");
+}
+
+static void test_cgroup_prepare_parent_no_cap(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, "cgroup.subtree_control", "");
+	memory_files(f, "throwaway", true);
+	memory_files(f, "throwaway/copies", true);
+	memory_files(f, "throwaway/copies/pool", true);
+	struct cgroup_caps caps = { .total = UINT64_MAX, .parent = 0 };
+	assert_int_equal(cgroup_prepare_parent(f->root, "pool", &caps), 0);
+	assert_content(f, "throwaway/copies/memory.max", "max");
+	assert_content(f, "throwaway/copies/pool/memory.max", "max");
+}
+
+static void test_cgroup_prepare_parent_bad_name(void **state)
+{
+	struct fixture *f = *state;
+	struct cgroup_caps caps = { 0 };
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	assert_int_equal(cgroup_prepare_parent(f->root, "../x", &caps), -EINVAL);
+	assert_int_equal(cgroup_prepare_parent(f->root, "lxc.payload.c1", &caps), -EINVAL);
+	assert_false(exists(f, "throwaway"));
+}
+
+static void test_cgroup_parent_idle_charges(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	/* v1: the page counter, hierarchical, dead children's included */
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "734003200\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	/* a residue of the per-CPU caches and kernel objects is nothing */
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "4194304\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_IDLE);
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "4198400\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	/* with swap accounting, memory and swap together */
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "0\n");
+	put(f, "memory/throwaway/copies/u1000/memory.memsw.usage_in_bytes", "734003200\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	put(f, "memory/throwaway/copies/u1000/memory.memsw.usage_in_bytes", "4096\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_IDLE);
+	put(f, "memory/throwaway/copies/u1000/memory.memsw.usage_in_bytes", "x\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	/* a parent the memory hierarchy does not have holds nothing */
+	assert_int_equal(cgroup_parent_state(f->root, "u1001"), CGROUP_PARENT_IDLE);
+	assert_int_equal(cgroup_parent_state(f->root, "../u1000"), CGROUP_PARENT_IN_USE);
+}
+
+/*
+ * memory.stat lags: read as a copy that had filled 700 MB of its /tmp
+ * ended, a parent's said no shmem while its page counter had all of it.
+ * The counter decides.
+ */
+static void test_cgroup_parent_idle_stats_lag(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	put(f, "memory/throwaway/copies/u1000/memory.stat",
+	    "shmem 0\ntotal_cache 0\ntotal_shmem 0\ntotal_swap 0\n");
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "736100352\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	assert_false(cgroup_remove_parent(f->root, "u1000"));
+	assert_true(exists(f, "memory/throwaway/copies/u1000"));
+	put(f, "throwaway/copies/u1000/memory.stat", "anon 0\nfile 0\nshmem 0\n");
+	put(f, "throwaway/copies/u1000/memory.current", "736100352\n");
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+}
+
+static void test_cgroup_parent_idle_unified(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, "throwaway/copies/u1000/memory.current", "734003200\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	put(f, "throwaway/copies/u1000/memory.current", "4096\n");
+	put(f, "throwaway/copies/u1000/memory.swap.current", "734003200\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	put(f, "throwaway/copies/u1000/memory.swap.current", "0\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_IDLE);
+	put(f, "throwaway/copies/u1000/memory.current", "garbage\n");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+	put(f, "throwaway/copies/u1000/memory.current", "");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_CHARGED);
+}
+
+/* v1: memory.force_empty, only with more than the residue and no copy below. */
+static void test_cgroup_reclaim_parent_v1(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	put(f, "memory/throwaway/copies/u1000/memory.force_empty", "");
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "4096\n");
+	assert_int_equal(cgroup_reclaim_parent(f->root, "u1000"), 0);
+	assert_content(f, "memory/throwaway/copies/u1000/memory.force_empty", "");
+	put(f, "memory/throwaway/copies/u1000/memory.usage_in_bytes", "734003200\n");
+	mk(f, "memory/throwaway/copies/u1000/lxc.payload.c1");
+	assert_int_equal(cgroup_reclaim_parent(f->root, "u1000"), 0);
+	assert_content(f, "memory/throwaway/copies/u1000/memory.force_empty", "");
+	assert_int_equal(
+		unlinkat(f->rfd, "memory/throwaway/copies/u1000/lxc.payload.c1", AT_REMOVEDIR), 0);
+	assert_int_equal(cgroup_reclaim_parent(f->root, "u1000"), 0);
+	assert_content(f, "memory/throwaway/copies/u1000/memory.force_empty", "0");
+	/* none, or not ours: nothing */
+	assert_int_equal(cgroup_reclaim_parent(f->root, "u1001"), 0);
+	assert_int_equal(cgroup_reclaim_parent(f->root, "../u1000"), -EINVAL);
+}
+
+/* v2: memory.reclaim, asked for all that is charged; every parent by cgroup_reclaim_parents. */
+static void test_cgroup_reclaim_parent_unified(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, "throwaway/copies/u1000/memory.current", "734003200\n");
+	put(f, "throwaway/copies/u1000/memory.reclaim", "");
+	put(f, "throwaway/copies/pool/memory.current", "8192\n");
+	put(f, "throwaway/copies/pool/memory.reclaim", "");
+	cgroup_reclaim_parents(f->root);
+	assert_content(f, "throwaway/copies/u1000/memory.reclaim", "734003200");
+	assert_content(f, "throwaway/copies/pool/memory.reclaim", "");
+}
+
+static void test_cgroup_parent_idle_children(void **state)
+{
+	struct fixture *f = *state;
+	put(f, "cgroup.controllers", "cpu memory pids\n");
+	put(f, "throwaway/copies/u1000/memory.current", "0\n");
+	mk(f, "throwaway/copies/u1000/lxc.payload.c1");
+	assert_int_equal(cgroup_parent_state(f->root, "u1000"), CGROUP_PARENT_IN_USE);
+}
+
+static void test_cgroup_remove_parent_every_hierarchy(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	mk(f, "memory/throwaway/copies/u1000");
+	mk(f, "pids/throwaway/copies/u1000");
+	mk(f, "unified/throwaway/copies/u1000");
+	mk(f, "pids/throwaway/copies/u1001/lxc.payload.c1");
+	assert_true(cgroup_remove_parent(f->root, "u1000"));
+	assert_false(exists(f, "memory/throwaway/copies/u1000"));
+	assert_false(exists(f, "pids/throwaway/copies/u1000"));
+	assert_false(exists(f, "unified/throwaway/copies/u1000"));
+	assert_true(exists(f, "memory/throwaway/copies"));
+	/* busy in one hierarchy: not gone */
+	assert_false(cgroup_remove_parent(f->root, "u1001"));
+	assert_true(exists(f, "pids/throwaway/copies/u1001/lxc.payload.c1"));
+	assert_false(cgroup_remove_parent(f->root, "u1000"));
+}
+
+static void test_cgroup_copy_parent_found(void **state)
+{
+	struct fixture *f = *state;
+	char buf[CGROUP_PARENT_MAX];
+	make_hybrid(f);
+	mk(f, "pids/throwaway/copies/u1000/lxc.payload.c1");
+	mk(f, "memory/throwaway/copies/pool/lxc.payload.c2");
+	mk(f, "pids/lxc.payload.c3");
+	mk(f, "pids/throwaway/lxc.monitor.c4");
+	assert_int_equal(cgroup_copy_parent(f->root, "c1", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "u1000");
+	assert_int_equal(cgroup_copy_parent(f->root, "c2", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "pool");
+	/* an older layout's copy, a monitor only, none: no parent */
+	assert_int_equal(cgroup_copy_parent(f->root, "c3", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(cgroup_copy_parent(f->root, "c4", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(cgroup_copy_parent(f->root, "c5", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(cgroup_copy_parent(f->root, "../c1", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cgroup_copy_parent(f->root, "c1", buf, 3), -ENAMETOOLONG);
+}
+
+static void test_cgroup_remove_idle_parents_only(void **state)
+{
+	struct fixture *f = *state;
+	make_hybrid(f);
+	mk(f, "pids/throwaway/copies/u1000");
+	mk(f, "memory/throwaway/copies/u1000");
+	mk(f, "pids/throwaway/copies/pool");
+	mk(f, "pids/throwaway/copies/u1001/lxc.payload.c1");
+	mk(f, "memory/throwaway/copies/u1001/lxc.payload.c1");
+	put(f, "memory/throwaway/copies/u1002/memory.usage_in_bytes", "734003200\n");
+	mk(f, "pids/throwaway/copies/u1002");
+	mk(f, "pids/throwaway/copies/not-ours");
+	mk(f, "pids/throwaway/keeper");
+	assert_int_equal(cgroup_remove_idle_parents(f->root), 2);
+	assert_false(exists(f, "pids/throwaway/copies/u1000"));
+	assert_false(exists(f, "memory/throwaway/copies/u1000"));
+	assert_false(exists(f, "pids/throwaway/copies/pool"));
+	assert_true(exists(f, "pids/throwaway/copies/u1001"));
+	/* what a dead copy left charged keeps its user's parent */
+	assert_true(exists(f, "pids/throwaway/copies/u1002"));
+	assert_true(exists(f, "pids/throwaway/copies/not-ours"));
+	assert_true(exists(f, "pids/throwaway/keeper"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1045,11 +1439,12 @@ int main(void)
 		T(test_cgroup_copy_dirname_kinds),
 		T(test_cgroup_copy_dirname_bad_name),
 		T(test_cgroup_copy_dirname_too_long),
-		T(test_cgroup_copy_path_unified),
-		T(test_cgroup_copy_path_v1),
-		T(test_cgroup_copy_path_bad_hierarchy),
-		T(test_cgroup_copy_path_bad_name),
-		T(test_cgroup_copy_path_too_long),
+		T(test_cgroup_parent_name_kinds),
+		T(test_cgroup_parent_valid_names),
+		T(test_cgroup_copy_relpath_kinds),
+		T(test_cgroup_copy_relpath_bad),
+		T(test_cgroup_open_copy_below_parent),
+		T(test_cgroup_open_copy_bad_hierarchy),
 		T(test_cgroup_open_copy_found),
 		T(test_cgroup_open_copy_symlink),
 		T(test_cgroup_copy_name_copies),
@@ -1076,6 +1471,7 @@ int main(void)
 		T(test_cgroup_copy_pids_v1_pids_first),
 		T(test_cgroup_copy_pids_v1_fallback),
 		T(test_cgroup_copy_pids_none),
+		T(test_cgroup_copy_pids_below_parent),
 		T(test_cgroup_kill_tree_cgroup_kill),
 		T(test_cgroup_kill_tree_cgroup_kill_empty),
 		T(test_cgroup_kill_tree_pidfd),
@@ -1083,22 +1479,41 @@ int main(void)
 		T(test_cgroup_kill_tree_many),
 		T(test_cgroup_kill_copy_only_its_own),
 		T(test_cgroup_kill_copy_unified),
+		T(test_cgroup_kill_copy_every_place),
 		T(test_cgroup_remove_tree_deepest_first),
 		T(test_cgroup_remove_tree_busy_stays),
 		T(test_cgroup_remove_tree_depth_limit),
 		T(test_cgroup_remove_tree_missing),
 		T(test_cgroup_remove_copy_v1),
 		T(test_cgroup_remove_copy_unified),
+		T(test_cgroup_remove_copy_every_place),
 		T(test_cgroup_remove_leftovers_copies_only),
+		T(test_cgroup_remove_leftovers_below_parents),
 		T(test_cgroup_copy_usage_unified),
 		T(test_cgroup_copy_usage_v1),
 		T(test_cgroup_copy_usage_unknown),
+		T(test_cgroup_copy_usage_below_parent),
 		T(test_cgroup_missing_controllers_unified),
 		T(test_cgroup_missing_controllers_v1),
 		T(test_cgroup_v1_swap_accounting_file),
 		T(test_cgroup_enter_own_unified),
 		T(test_cgroup_enter_own_makes_cgroup),
 		T(test_cgroup_enter_own_v1),
+		T(test_cgroup_enter_own_moves_older_keepers),
+		T(test_cgroup_prepare_parent_unified),
+		T(test_cgroup_prepare_parent_v1),
+		T(test_cgroup_prepare_parent_v1_raise),
+		T(test_cgroup_prepare_parent_no_cap),
+		T(test_cgroup_prepare_parent_bad_name),
+		T(test_cgroup_parent_idle_charges),
+		T(test_cgroup_parent_idle_stats_lag),
+		T(test_cgroup_parent_idle_unified),
+		T(test_cgroup_reclaim_parent_v1),
+		T(test_cgroup_reclaim_parent_unified),
+		T(test_cgroup_parent_idle_children),
+		T(test_cgroup_remove_parent_every_hierarchy),
+		T(test_cgroup_copy_parent_found),
+		T(test_cgroup_remove_idle_parents_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,6 +141,10 @@ static void test_config_load_defaults(void **state)
 	assert_string_equal(c.network, "none");
 	assert_int_equal(c.pids_max, 512);
 	assert_int_equal(c.memory_max, UINT64_C(1) << 30);
+	assert_int_equal(c.memory_max_per_user, 0);
+	assert_int_equal(c.memory_max_total, 0);
+	/* 0: memory_max x max_sessions_per_user */
+	assert_int_equal(config_memory_per_user(&c), UINT64_C(8) << 30);
 	assert_int_equal(c.cpu_weight, 100);
 	assert_int_equal(c.pty_max, 16);
 	assert_int_equal(c.max_sessions, 256);
@@ -274,6 +278,16 @@ static void test_config_load_other_values(void **state)
 	config_free(&c);
 	load_global("memory_max = 64K", &c);
 	assert_int_equal(c.memory_max, 65536);
+	config_free(&c);
+	load_global("memory_max_per_user = 3G", &c);
+	assert_int_equal(c.memory_max_per_user, UINT64_C(3) << 30);
+	assert_int_equal(config_memory_per_user(&c), UINT64_C(3) << 30);
+	config_free(&c);
+	load_global("memory_max = 9223372036854775808\nmax_sessions_per_user = 4", &c);
+	assert_int_equal(config_memory_per_user(&c), UINT64_MAX); /* saturates */
+	config_free(&c);
+	load_global("memory_max_total = 20G", &c);
+	assert_int_equal(c.memory_max_total, UINT64_C(20) << 30);
 	config_free(&c);
 	load_global("cpu_weight = 1", &c);
 	assert_int_equal(c.cpu_weight, 1);
@@ -490,6 +504,10 @@ static void test_config_load_bad_values(void **state)
 		{ "pids_max", "99999999999999999999999" },
 		{ "memory_max", "0" },
 		{ "memory_max", "1.5G" },
+		{ "memory_max_per_user", "-1" },
+		{ "memory_max_per_user", "2X" },
+		{ "memory_max_total", "" },
+		{ "memory_max_total", "1.5G" },
 		{ "cpu_weight", "0" },
 		{ "cpu_weight", "10001" },
 		{ "pty_max", "0" },
@@ -594,10 +612,10 @@ static void test_config_load_pool(void **state)
 	struct config c = { 0 };
 
 	(void)state;
-	load_global("pool = 64", &c);
-	assert_int_equal(c.pool, 64);
+	load_global("pool = 256", &c);
+	assert_int_equal(c.pool, 256);
 	config_free(&c);
-	expect_global_error("pool = 65", ":3: bad value '65' for 'pool'");
+	expect_global_error("pool = 257", ":3: bad value '257' for 'pool'");
 }
 static void test_config_load_duplicate_key(void **state)
 {
@@ -679,6 +697,25 @@ static void test_config_load_long_group_name(void **state)
 	assert_true(asprintf(&over, "[group:%sg]\n", group) > 0);
 	assert_true(asprintf(&want, ":1: unknown section '%.64s...'", over) > 0);
 	expect_error(over, want);
+}
+
+/* memory_max_total caps all copies together: one value, in [global] only. */
+static void test_config_load_global_only(void **state)
+{
+	(void)state;
+	expect_error("[global]\norigin = base\n[user:alice]\nmemory_max_total = 4G\n",
+		     ":4: 'memory_max_total' is one value for all users: set it in [global]");
+	expect_error("[global]\norigin = base\n[group:staff]\nmemory_max_total = 4G\n",
+		     ":4: 'memory_max_total' is one value for all users: set it in [global]");
+	/* a per-user cap may differ per user and group */
+	struct config c = { 0 };
+	struct tw_err err = { 0 };
+	struct config_who who = { .user = "alice" };
+	assert_int_equal(load("[global]\norigin = base\n[user:alice]\nmemory_max_per_user = 2G\n",
+			      &who, &c, &err),
+			 0);
+	assert_int_equal(c.memory_max_per_user, UINT64_C(2) << 30);
+	config_free(&c);
 }
 
 static void test_config_load_key_outside_section(void **state)
@@ -874,6 +911,10 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 		{ "device = /dev/fuse", "'device' does not work with 'backend = lxd': it is a "
 					"device path of this host" },
 		{ "pty_max = 32", "'pty_max' does not work with 'backend = lxd'" },
+		{ "memory_max_per_user = 4G",
+		  "'memory_max_per_user' does not work with 'backend = lxd': LXD places" },
+		{ "memory_max_total = 16G",
+		  "'memory_max_total' does not work with 'backend = lxd'" },
 		{ "boot = minimal", "'boot' does not work with 'backend = lxd'" },
 		{ "userns = no", "'userns' does not work with 'backend = lxd': LXD copies are "
 				 "never privileged" },
@@ -881,8 +922,6 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 		{ "network = veth:br0\nnetwork_range = 10.0.0.2-10.0.0.9",
 		  "'network' is not supported yet with 'backend = lxd'" },
 		{ "share = user", "'share' is not supported yet with 'backend = lxd'" },
-		{ "bind_home = no", "'bind_home' is not supported yet with 'backend = lxd'" },
-		{ "bind = /srv:/srv", "'bind' is not supported yet with 'backend = lxd'" },
 	};
 	char text[512];
 	struct tw_err err = { 0 };
@@ -906,14 +945,27 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 	}
 }
 
-/* What lxd could do, with the defaults that mean nothing there, passes the refusals. */
+/* What lxd can do, with the defaults that mean nothing there, is a config that loads. */
+static void test_config_load_lxd_accepted(void **state)
+{
+	static const char text[] = "[global]\norigin = base\nbackend = lxd\nuserns = yes\n"
+				   "network = none\npool = 0\nshare = session\nbind_home = no\n"
+				   "bind = /srv:/data:ro\nboot = init\nlxd_project = p\n";
+	struct tw_err err = { 0 };
+	struct config c = { 0 };
+
+	(void)state;
+	assert_int_equal(load(text, NULL, &c, &err), 0);
+	assert_int_equal(c.backend, BACKEND_LXD);
+	assert_string_equal(c.lxd_project, "p");
+	assert_int_equal(c.n_binds, 1);
+	config_free(&c);
+}
+
+/* The transport to a remote LXD is not built yet, whatever the backend. */
 static void test_config_load_lxd_not_yet(void **state)
 {
 	(void)state;
-	expect_global_error("backend = lxd\nuserns = yes\nnetwork = none\npool = 0\nshare = "
-			    "session\nbind_home = yes\nboot = init\nlxd_project = p",
-			    ":3: 'backend' value 'lxd' is not supported yet: its copy driver is "
-			    "not built");
 	expect_global_error("lxd_url = https://lxd.example.org:8443",
 			    ":3: 'lxd_url' is not supported yet: LXD is reached through "
 			    "'lxd_socket'");
@@ -1570,6 +1622,7 @@ int main(void)
 #define TT(f) cmocka_unit_test_setup_teardown(f, make_trusted_dir, remove_trusted_dir)
 	const struct CMUnitTest tests[] = {
 		T(test_config_load_defaults),
+		T(test_config_load_global_only),
 		T(test_config_load_all_keys),
 		T(test_config_load_other_values),
 		T(test_config_load_name_edges),
@@ -1611,6 +1664,7 @@ int main(void)
 		T(test_config_load_fd_pipe),
 		T(test_config_load_lxd_keys),
 		T(test_config_load_lxd_refuses_host_keys),
+		T(test_config_load_lxd_accepted),
 		T(test_config_load_lxd_not_yet),
 		T(test_config_load_lxd_per_user),
 		T(test_config_free_zeroed),

@@ -141,6 +141,10 @@ static void test_ctr_configure_hardening(void **state)
 			fail_msg("%s is not dropped in:\n%s", dropped[i], f->text);
 	assert_non_null(strstr(f->text, "sys_admin"));
 	assert_non_null(strstr(f->text, "pids.max = 77"));
+	/* below the user's parent, capped with the user's other copies (cgroup.h) */
+	assert_line(f, "lxc.cgroup.dir.monitor = throwaway/lxc.monitor.tw-unit-copy");
+	assert_line(f,
+		    "lxc.cgroup.dir.container = throwaway/copies/u1234/lxc.payload.tw-unit-copy");
 }
 
 /* On a bridge: the host's address and route, an isolating up script, and no net_admin or net_raw. */
@@ -221,6 +225,27 @@ static void test_ctr_configure_pool_has_no_binds(void **state)
 	f->p.pool = true;
 	assert_int_equal(configure(f, &err), 0);
 	assert_null(strstr(f->text, "home/alice"));
+	assert_line(f, "lxc.cgroup.dir.container = throwaway/copies/pool/lxc.payload.tw-unit-copy");
+}
+
+static void test_ctr_cgroup_plan_caps(void **state)
+{
+	struct fixture *f = *state;
+	struct ctr_cgroup cg;
+	f->cfg.max_sessions_per_user = 3;
+	ctr_cgroup_plan(&f->cfg, false, 1234, &cg);
+	assert_string_equal(cg.parent, "u1234");
+	assert_int_equal(cg.caps.parent, 3ULL << 30);
+	assert_true(cg.caps.total > 0); /* nine tenths of this host's memory */
+	f->cfg.memory_max_per_user = 5 << 20;
+	f->cfg.memory_max_total = 7 << 20;
+	ctr_cgroup_plan(&f->cfg, false, 1234, &cg);
+	assert_int_equal(cg.caps.parent, 5 << 20);
+	assert_int_equal(cg.caps.total, 7 << 20);
+	/* a pooled copy has no user yet: the total only */
+	ctr_cgroup_plan(&f->cfg, true, 1234, &cg);
+	assert_string_equal(cg.parent, "pool");
+	assert_int_equal(cg.caps.parent, 0);
 }
 
 static void test_ctr_configure_userns_passes_the_user_through(void **state)
@@ -286,7 +311,7 @@ static void test_ctr_start_fork_failure_leaks_nothing(void **state)
 		    setresuid(65534, 65534, 65534) < 0)
 			_exit(2);
 		int before = count_fds();
-		int r = ctr_start(c, 1000, &err);
+		int r = ctr_start(c, NULL, 1000, &err);
 		_exit(r == -EAGAIN && count_fds() == before && strstr(err.msg, "cannot start") ? 0
 											       : 1);
 	}
@@ -588,6 +613,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_pool_has_no_binds, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ctr_cgroup_plan_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_userns_passes_the_user_through,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctr_configure_names_the_refused_key, setup,

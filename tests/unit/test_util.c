@@ -592,6 +592,27 @@ static void test_util_kv_get_too_long(void **state)
 
 /* util_strscpy --------------------------------------------------------- */
 
+/* Room for one more: the same array while it has it, doubled when full. */
+static void test_util_grow(void **state)
+{
+	size_t cap = 0;
+	int *a = NULL;
+
+	(void)state;
+	for (size_t n = 0; n < 9; n++) {
+		int *g = util_grow(a, &cap, n, sizeof(*g), 4);
+		assert_non_null(g);
+		if (n < 4 && a)
+			assert_ptr_equal(g, a);
+		a = g;
+		a[n] = (int)n;
+	}
+	assert_int_equal(cap, 16);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(a[i], i);
+	free(a);
+}
+
 static void test_util_strscpy_fits(void **state)
 {
 	char buf[4];
@@ -777,6 +798,80 @@ static void test_util_fd_name(void **state)
 	assert_int_equal(util_fd_name(".."), -EINVAL);
 	assert_int_equal(util_fd_name("-1"), -EINVAL);
 	assert_int_equal(util_fd_name(""), -EINVAL);
+}
+
+/* util_lock_wait ------------------------------------------------------- */
+
+static void test_util_lock_wait_excludes(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+	struct stat st;
+
+	path_in(f, "lock", p, sizeof(p));
+	int a = util_lock_wait(p, 0);
+	assert_true(a >= 0);
+	assert_true(is_cloexec(a));
+	assert_int_equal(fstat(a, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* A second holder (its own open file) waits its time out, then gives up. */
+	uint64_t t = util_now_ms();
+	assert_int_equal(util_lock_wait(p, 100), -ETIMEDOUT);
+	assert_true(util_now_ms() - t >= 100);
+	close(a);
+	int b = util_lock_wait(p, 0);
+	assert_true(b >= 0);
+	close(b);
+}
+
+static void test_util_lock_wait_holder_died(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+	int go[2];
+
+	path_in(f, "lock", p, sizeof(p));
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = util_lock_wait(p, 0);
+		char c = 'x';
+		(void)!write(go[1], &c, 1);
+		pause(); /* killed holding it */
+		_exit(fd < 0);
+	}
+	char c;
+	assert_int_equal(read(go[0], &c, 1), 1);
+	assert_int_equal(util_lock_wait(p, 50), -ETIMEDOUT);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	int fd = util_lock_wait(p, 1000);
+	assert_true(fd >= 0);
+	close(fd);
+	close(go[0]);
+	close(go[1]);
+}
+
+static void test_util_lock_wait_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char p[128], target[128];
+
+	path_in(f, "target", target, sizeof(target));
+	path_in(f, "link", p, sizeof(p));
+	assert_int_equal(symlink(target, p), 0);
+	assert_int_equal(util_lock_wait(p, 0), -ELOOP);
+	assert_int_equal(access(target, F_OK), -1); /* nothing made through it */
+}
+
+static void test_util_lock_wait_missing_dir(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+
+	path_in(f, "none/lock", p, sizeof(p));
+	assert_int_equal(util_lock_wait(p, 0), -ENOENT);
 }
 
 /* util_mkdir_secure ---------------------------------------------------- */
@@ -1049,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_util_kv_get_absent),
 		cmocka_unit_test(test_util_kv_get_prefix_not_matched),
 		cmocka_unit_test(test_util_kv_get_too_long),
+		cmocka_unit_test(test_util_grow),
 		cmocka_unit_test(test_util_strscpy_fits),
 		cmocka_unit_test(test_util_strscpy_too_long),
 		cmocka_unit_test(test_util_parse_u64_whole),
@@ -1075,6 +1171,10 @@ int main(void)
 		cmocka_unit_test(test_util_pidfd_open_self),
 		cmocka_unit_test(test_util_pidfd_open_bad_pid),
 		cmocka_unit_test(test_util_pidfd_signal),
+		cmocka_unit_test_setup_teardown(test_util_lock_wait_excludes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_lock_wait_holder_died, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_lock_wait_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_util_lock_wait_missing_dir, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

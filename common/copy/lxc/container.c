@@ -338,6 +338,20 @@ static bool set_boot(struct conf *c, const struct config *cfg)
 	       clear_item(c, "lxc.init.cmd") && set_item(c, "lxc.init.cmd", CTR_INIT_INSIDE);
 }
 
+/* The copy's cgroups below ours, not at the top of each hierarchy (cgroup.h). */
+static bool set_cgroup_dirs(struct conf *c, const struct ctr_params *p)
+{
+	char parent[CGROUP_PARENT_MAX], monitor[PATH_MAX], payload[PATH_MAX];
+	if (cgroup_parent_name(p->pool, p->uid, parent, sizeof(parent)) < 0 ||
+	    cgroup_copy_relpath(CGROUP_MONITOR, parent, p->name, monitor, sizeof(monitor)) < 0 ||
+	    cgroup_copy_relpath(CGROUP_PAYLOAD, parent, p->name, payload, sizeof(payload)) < 0)
+		return tw_err_set(c->err, EINVAL, "cannot name the cgroups of the copy '%s'",
+				  p->name),
+		       false;
+	return set_item(c, "lxc.cgroup.dir.monitor", monitor) &&
+	       set_item(c, "lxc.cgroup.dir.container", payload);
+}
+
 /* Everything a copy gets on top of the origin's configuration. */
 static bool configure(struct conf *c, const struct ctr_params *p)
 {
@@ -360,7 +374,7 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 		  (cfg->userns || set_item(c, "lxc.cap.drop", cap_drop_privileged)) &&
 		  /* pty_max for the user's programs; the console takes one more */
 		  set_itemu(c, "lxc.pty.max", cfg->pty_max + 1) &&
-		  set_item(c, "lxc.start.auto", "0") && set_hooks(c, p);
+		  set_item(c, "lxc.start.auto", "0") && set_hooks(c, p) && set_cgroup_dirs(c, p);
 	ok = ok && (cgroup_unified() ? set_limits_v2(c, cfg) : set_limits_v1(c, cfg)) &&
 	     set_boot(c, cfg);
 	if (ok && cfg->userns)
@@ -796,8 +810,11 @@ static int wait_started(pid_t pid, int fd, unsigned timeout_ms)
 }
 
 /* The starting child: liblxc's start() from a process of its own, which it keeps. */
-static _Noreturn void start_child(struct lxc_container *c, int errfd, int wordfd)
+static _Noreturn void start_child(struct lxc_container *c, int errfd, int wordfd, int lockfd)
 {
+	/* The caller holds the cgroup lock for both of us; the monitor must not keep it. */
+	if (lockfd >= 0)
+		close(lockfd);
 	/* liblxc says why a start failed on stderr only: keep it for the log. */
 	dup2(errfd, 2);
 	util_reset_signals();
@@ -816,7 +833,9 @@ static _Noreturn void start_child(struct lxc_container *c, int errfd, int wordfd
 	_exit(ok && r == 0 && write(wordfd, "", 1) == 1 ? 0 : 1);
 }
 
-int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err)
+/* ctr_start once its parent cgroup is ready, the lock (lockfd) held. */
+static int start_forked(struct lxc_container *c, int lockfd, unsigned timeout_ms,
+			struct tw_err *err)
 {
 	_cleanup_close_ int err_r = -EBADF, err_w = -EBADF, word_r = -EBADF, word_w = -EBADF;
 	int p[2];
@@ -834,7 +853,7 @@ int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err)
 		return tw_err_set(err, errno, "cannot start the copy '%s': %s", c->name,
 				  strerror(errno));
 	if (pid == 0)
-		start_child(c, err_w, word_w);
+		start_child(c, err_w, word_w, lockfd);
 	close(TAKE_FD(err_w));
 	close(TAKE_FD(word_w));
 	int r = wait_started(pid, word_r, timeout_ms);
@@ -851,6 +870,23 @@ int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err)
 			   why[0] ? why : "liblxc gave no reason");
 	}
 	return r;
+}
+
+int ctr_start(struct lxc_container *c, const struct ctr_cgroup *cg, unsigned timeout_ms,
+	      struct tw_err *err)
+{
+	if (!cg)
+		return start_forked(c, -EBADF, timeout_ms, err);
+	_cleanup_close_ int lock = ctr_cgroup_lock(false, 0);
+	if (lock < 0)
+		return tw_err_set(err, -lock, "cannot start the copy '%s': cannot lock %s: %s",
+				  c->name, CTR_CGROUP_LOCK, strerror(-lock));
+	int r = cgroup_prepare_parent(CGROUP_ROOT, cg->parent, &cg->caps);
+	if (r < 0)
+		return tw_err_set(err, -r,
+				  "cannot start the copy '%s': cannot make its cgroup %s/%s: %s",
+				  c->name, CGROUP_COPIES, cg->parent, strerror(-r));
+	return start_forked(c, lock, timeout_ms, err);
 }
 
 /* liblxc leaves its per-container lock file (".<name>") behind after destroy. */
@@ -1014,9 +1050,11 @@ unsigned ctr_remove_cgroups(const char *name)
 
 int ctr_destroy(const char *lxcpath, const char *name)
 {
+	char parent[CGROUP_PARENT_MAX];
 	struct lxc_container *c = lxc_container_new(name, lxcpath);
 	if (!c)
 		return -ENOMEM;
+	bool has_parent = cgroup_copy_parent(CGROUP_ROOT, name, parent, sizeof(parent)) == 0;
 	int r = 0;
 	bool orphaned = c->is_defined(c) && !c->is_running(c);
 	/* No post-stop hook will run for it: ctr_stop keeps its data (remove_copy). */
@@ -1030,6 +1068,9 @@ int ctr_destroy(const char *lxcpath, const char *name)
 	else
 		remove_lock(lxcpath, name);
 	lxc_container_put(c);
+	/* a user's parent goes with their last copy */
+	if (has_parent)
+		ctr_cgroup_release(parent);
 	return r;
 }
 

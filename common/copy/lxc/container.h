@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "copy.h"
 
@@ -43,6 +44,9 @@ struct ctr_params {
 #define CTR_INIT LIBEXECDIR "/throwaway-init"
 #define CTR_INIT_REL ".throwaway-init"
 #define CTR_INIT_INSIDE "/" CTR_INIT_REL
+
+/* The lock between starting copies and removing idle parent cgroups (ctr_cgroup_lock). */
+#define CTR_CGROUP_LOCK "/run/throwaway/cgroup.lock"
 
 /* Where a userns copy's idmapped lower layer is mounted (copy_mounts.c). */
 #define CTR_LOWER_DIR "/run/throwaway/lower"
@@ -135,11 +139,55 @@ int ctr_create(const struct ctr_params *p, struct lxc_container *o, struct lxc_c
 int ctr_configure(struct lxc_container *c, const struct ctr_params *p, struct tw_err *err);
 
 /*
- * Start c daemonized from a forked child (whose cgroup liblxc takes),
- * killed if it takes longer than timeout_ms. On failure err says so, with
- * liblxc's last complaint.
+ * Where a copy's cgroups go (cgroup.h): its payload below CGROUP_COPIES/
+ * parent, the parent of a user's copies (u<uid>) or of pooled ones, and
+ * the memory caps of that parent and of all copies: memory_max_per_user
+ * (config_memory_per_user) for a user's, none of its own for the pool's
+ * (they have no user yet), and memory_max_total, or nine tenths of the
+ * host's memory.
  */
-int ctr_start(struct lxc_container *c, unsigned timeout_ms, struct tw_err *err);
+struct ctr_cgroup {
+	char parent[CGROUP_PARENT_MAX];
+	struct cgroup_caps caps;
+};
+void ctr_cgroup_plan(const struct config *cfg, bool pool, uid_t uid, struct ctr_cgroup *ret);
+
+/*
+ * CTR_CGROUP_LOCK: held shared while a copy's parent is made with its caps
+ * and liblxc makes the copy's cgroups below it (ctr_start), and exclusive
+ * while idle parents are removed, so that no parent is removed between
+ * the two (liblxc would make it again, without its cap). Shared waits;
+ * exclusive tries for wait_ms (-EBUSY: copies are starting, try later).
+ * An fd to close, or -errno.
+ */
+int ctr_cgroup_lock(bool exclusive, unsigned wait_ms);
+
+/*
+ * After a copy below PARENT ended: remove PARENT if it is idle
+ * (cgroup_remove_parent); not while another copy runs below it, and
+ * never the pool's (gc's). What the
+ * copy charged may take seconds to go (its last mounts are let go
+ * lazily): while it is charged, a grandchild of the caller, which nobody
+ * waits for, looks again for some seconds (the caller may be a login's
+ * close that sshd waits on); after that, gc does it.
+ */
+void ctr_cgroup_release(const char *parent);
+
+/*
+ * gc's part: what childless parents charged reclaimed, then every idle
+ * parent removed, the lock taken within wait_ms; how many went.
+ */
+unsigned ctr_cgroup_sweep(unsigned wait_ms);
+
+/*
+ * Start c daemonized from a forked child (whose cgroup liblxc takes),
+ * killed if it takes longer than timeout_ms, its cgroups below cg's parent
+ * (made first, with its caps, under ctr_cgroup_lock; cg NULL: neither, for
+ * tests of the start itself). On failure err says so, with liblxc's last
+ * complaint.
+ */
+int ctr_start(struct lxc_container *c, const struct ctr_cgroup *cg, unsigned timeout_ms,
+	      struct tw_err *err);
 
 /*
  * Stop c from a forked child while this process reaps every child of its
@@ -259,20 +307,37 @@ int ctr_origin_dir(struct lxc_container *o, char *buf, size_t len);
 bool ctr_path_exists(struct lxc_container *c, const char *path);
 
 /*
- * Run a program inside the running copy as x->uid, in a session of its
- * own; returns its pid (our child). With x->pty the program gets a
- * terminal from the copy's own devpts as its controlling terminal and
- * stdio, and *ret_master receives the master side (close-on-exec).
+ * The directories every copy of the user shares with the others: the
+ * bound home and each bind, as seen inside. The user's programs make no
+ * socket or FIFO there (landlock.h): that would be a channel between two
+ * copies of one user, which could pass fds that keep a copy that ended
+ * alive. Built from the copy's spec (ctr_shared_of).
  */
-int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master);
+struct ctr_shared {
+	const char *dirs[CONFIG_MAX_BINDS + 1];
+	size_t n;
+};
+void ctr_shared_of(const struct config *cfg, const char *home, struct ctr_shared *ret);
+
+/*
+ * Run a program inside the running copy as x->uid, in a session of its
+ * own, restricted as to shared; returns its pid (our child). With x->pty
+ * the program gets a terminal from the copy's own devpts as its
+ * controlling terminal and stdio, and *ret_master receives the master side
+ * (close-on-exec).
+ */
+int ctr_attach(struct lxc_container *c, const struct copy_exec *x, const struct ctr_shared *shared,
+	       pid_t *ret_pid, int *ret_master);
 
 /*
  * A spare: a process attached as who->uid (who's gid and groups) ahead of
  * the first program, waiting on *ret_sock for what to run; its pid is our
  * child's. ctr_spare_run hands it x (x's ids are the spare's) and, with
  * x->pty, gets the terminal's master. Either way the socket is then spent.
+ * What it runs is restricted as to shared (copied: it need not outlive the call).
  */
-int ctr_spare(struct lxc_container *c, const struct copy_exec *who, pid_t *ret_pid, int *ret_sock);
+int ctr_spare(struct lxc_container *c, const struct copy_exec *who, const struct ctr_shared *shared,
+	      pid_t *ret_pid, int *ret_sock);
 int ctr_spare_run(int sock, const struct copy_exec *x, int *ret_master);
 
 #endif

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "landlock.h"
 #include "proto.h"
 #include "util.h"
 
@@ -66,8 +67,35 @@ static int recv_master(int sock, int timeout_ms)
 
 struct inside {
 	const struct copy_exec *x;
-	int pty_sock; /* where the master goes, or -1 */
+	const struct ctr_shared *shared; /* where the program makes no socket or FIFO */
+	int pty_sock;                    /* where the master goes, or -1 */
 };
+
+void ctr_shared_of(const struct config *cfg, const char *home, struct ctr_shared *ret)
+{
+	ret->n = 0;
+	if (cfg->bind_home && home)
+		ret->dirs[ret->n++] = home;
+	/* read-only binds too: nothing is made in them, and their inodes get no grant */
+	for (size_t i = 0; i < cfg->n_binds && ret->n < ELEMENTSOF(ret->dirs); i++)
+		ret->dirs[ret->n++] = cfg->binds[i].dst;
+}
+
+/*
+ * Inside the copy, as the user, before exec: no socket or FIFO in what the
+ * user's copies share (landlock.h). A kernel without Landlock (or with ABI
+ * 1 only) leaves that to the per-user memory cap, which bounds what a
+ * copy that ended can keep: the keeper logs it at each session's ready,
+ * throwawayctl doctor says so. Any other
+ * failure refuses the program.
+ */
+static int restrict_shared(const struct ctr_shared *shared)
+{
+	int r = landlock_deny_make(shared->dirs, shared->n);
+	if (r == -ENOSYS || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT)
+		return 0;
+	return r;
+}
 
 /*
  * Inside the copy, as the user: a terminal from the copy's devpts becomes
@@ -124,6 +152,8 @@ static int exec_inside(void *payload)
 			envp = env;
 	}
 	if (x->cwd && chdir(x->cwd) < 0 && chdir("/") < 0)
+		_exit(126);
+	if (restrict_shared(in->shared) < 0)
 		_exit(126);
 	execve(x->path, x->argv, envp);
 	_exit(127);
@@ -184,10 +214,11 @@ static void as_user(lxc_attach_options_t *o, const struct copy_exec *x)
 	o->initial_cwd = (char *)"/";
 }
 
-int ctr_attach(struct lxc_container *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
+int ctr_attach(struct lxc_container *c, const struct copy_exec *x, const struct ctr_shared *shared,
+	       pid_t *ret_pid, int *ret_master)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
-	struct inside in = { .x = x, .pty_sock = -1 };
+	struct inside in = { .x = x, .shared = shared, .pty_sock = -1 };
 	int sv[2] = { -1, -1 };
 	pid_t pid;
 
@@ -250,10 +281,17 @@ static int spare_parse(const struct proto_msg *m, struct spare_exec *s)
 	return strcmp(m->type, "run") == 0 && s->x.path && na > 0 ? 0 : -EBADMSG;
 }
 
+/* What a spare is attached with (its memory is a copy of ours as of the attach). */
+struct spare_payload {
+	int sock;
+	const struct ctr_shared *shared;
+};
+
 /* Inside the copy, as the user: wait for the keeper's "run", then as exec_inside. */
 static int spare_inside(void *payload)
 {
-	const int sock = *(const int *)payload;
+	const struct spare_payload *sp = payload;
+	const int sock = sp->sock;
 	struct proto_msg m;
 	struct spare_exec s = { 0 };
 	int fds[PROTO_MAX_FDS];
@@ -268,11 +306,12 @@ static int spare_inside(void *payload)
 	for (size_t i = 0; !s.x.pty && i < 3; i++)
 		if (dup2(fds[i], (int)i) < 0)
 			_exit(126);
-	struct inside in = { .x = &s.x, .pty_sock = s.x.pty ? sock : -1 };
+	struct inside in = { .x = &s.x, .shared = sp->shared, .pty_sock = s.x.pty ? sock : -1 };
 	return exec_inside(&in);
 }
 
-int ctr_spare(struct lxc_container *c, const struct copy_exec *who, pid_t *ret_pid, int *ret_sock)
+int ctr_spare(struct lxc_container *c, const struct copy_exec *who, const struct ctr_shared *shared,
+	      pid_t *ret_pid, int *ret_sock)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
 	int sv[2];
@@ -281,7 +320,8 @@ int ctr_spare(struct lxc_container *c, const struct copy_exec *who, pid_t *ret_p
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	as_user(&o, who);
-	int r = attach(c, spare_inside, &sv[1], &o, &pid);
+	struct spare_payload sp = { .sock = sv[1], .shared = shared };
+	int r = attach(c, spare_inside, &sp, &o, &pid);
 	close(sv[1]);
 	if (r < 0) {
 		close(sv[0]);

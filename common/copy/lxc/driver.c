@@ -158,7 +158,9 @@ static int open_init(struct lxc_copy *l)
 static int lxc_start(struct copy *c, unsigned timeout_ms, struct tw_err *err)
 {
 	struct lxc_copy *l = lxc_of(c);
-	int r = ctr_start(l->c, timeout_ms, err);
+	struct ctr_cgroup cg;
+	ctr_cgroup_plan(l->spec.cfg, l->spec.pool, l->spec.uid, &cg);
+	int r = ctr_start(l->c, &cg, timeout_ms, err);
 	if (r < 0)
 		return r;
 	if (open_init(l) < 0)
@@ -256,9 +258,11 @@ static int lxc_set_hostname(struct copy *c, const char *name)
 static int lxc_enter_ahead(struct copy *c, const struct copy_exec *who)
 {
 	struct lxc_copy *l = lxc_of(c);
+	struct ctr_shared shared;
 	if (l->spare_fd >= 0)
 		return 0;
-	int r = ctr_spare(l->c, who, &l->spare_pid, &l->spare_fd);
+	ctr_shared_of(l->spec.cfg, l->spec.home, &shared);
+	int r = ctr_spare(l->c, who, &shared, &l->spare_pid, &l->spare_fd);
 	if (r < 0) {
 		l->spare_fd = -EBADF;
 		return r;
@@ -281,6 +285,7 @@ static void spend_spare(struct lxc_copy *l, bool failed)
 static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
 {
 	struct lxc_copy *l = lxc_of(c);
+	struct ctr_shared shared;
 	if (l->spare_fd >= 0) {
 		int sock = l->spare_fd;
 		l->spare_fd = -EBADF;
@@ -293,7 +298,8 @@ static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, 
 			return 0;
 		}
 	}
-	return ctr_attach(l->c, x, ret_pid, ret_master);
+	ctr_shared_of(l->spec.cfg, l->spec.home, &shared);
+	return ctr_attach(l->c, x, &shared, ret_pid, ret_master);
 }
 
 static bool lxc_path_exists(struct copy *c, const char *path)
@@ -346,11 +352,24 @@ static int lxc_stop(struct copy *c)
 		ctr_remove_cgroups(l->spec.name);
 	lxc_container_put(l->c);
 	l->c = NULL;
+	/* The user's parent cgroup goes with their last copy, unless what it
+	 * charged is still held. Named, not looked up: the copy's cgroups may
+	 * be gone already. (A taken pooled copy sits below the pool's, gc's.) */
+	char parent[CGROUP_PARENT_MAX];
+	if (cgroup_parent_name(l->spec.pool, l->spec.uid, parent, sizeof(parent)) == 0)
+		ctr_cgroup_release(parent);
 	return r;
+}
+
+/* Copies live in the config's lxcpath. */
+static int lxc_place(const struct config *cfg, char *buf, size_t len)
+{
+	return util_strscpy(buf, len, cfg->lxcpath);
 }
 
 const struct copy_driver copy_driver_lxc = {
 	.name = "lxc",
+	.place = lxc_place,
 	.prepare_process = lxc_prepare_process,
 	.prepare = lxc_prepare,
 	.make = lxc_make,

@@ -2,7 +2,8 @@
 /*
  * The lxc driver's part of gc: which copies a place (an lxcpath) holds,
  * and what copies that are gone left on this host: liblxc's lock files,
- * lxc.monitor/lxc.payload cgroups, the mountpoints of idmapped lowers.
+ * lxc.monitor/lxc.payload cgroups and idle parents of them, the
+ * mountpoints of idmapped lowers.
  * gc (gc.c) decides what is alive; nothing here removes what it calls so.
  */
 #include <dirent.h>
@@ -23,6 +24,8 @@
 #include "safefs.h"
 #include "util.h"
 
+/* How long gc waits for copies that are starting to leave the parents alone. */
+#define SWEEP_LOCK_WAIT_MS 200
 /* A lock file younger than this may be a copy's being made or started. */
 #define LOCK_YOUNG_S 60
 /* Where liblxc keeps containers by default: origins' cgroups are not ours. */
@@ -158,6 +161,8 @@ void ctr_sweep(const char *const *places, const struct copy_liveness *live, stru
 	for (const char *const *p = places; *p; p++)
 		ret->locks += sweep_locks(*p, live);
 	ret->cgroups = cgroup_remove_leftovers(CGROUP_ROOT, cgroup_dead, &d);
+	/* the parents of users' and pooled copies that are idle (cgroup.h) */
+	ret->cgroups += ctr_cgroup_sweep(SWEEP_LOCK_WAIT_MS);
 	ret->mounts =
 		sweep_mountpoints(CTR_LOWER_DIR, live) + sweep_mountpoints(CTR_BINDS_DIR, live);
 }

@@ -170,21 +170,20 @@ static int setup(struct lxd_conn *c, const struct request *q, const char *url,
 	return r == CURLE_OK ? 0 : -EINVAL;
 }
 
-/* The request sent, its answer parsed into *ret. */
-static int perform(struct lxd_conn *c, const struct request *q, json_object **ret,
-		   struct tw_err *err)
+/* The request sent; its body into *b (the caller's to free), its HTTP status into *ret_status. */
+static int transfer(struct lxd_conn *c, const struct request *q, struct body *b, long *ret_status,
+		    struct tw_err *err)
 {
 	_cleanup_slist_ struct curl_slist *headers = NULL;
-	_cleanup_body_ struct body b = { 0 };
 	char url[URL_MAX];
 	CURLcode cr;
 
 	if (make_url(c, q->path, url) < 0)
 		return tw_err_set(err, -ENAMETOOLONG, "LXD request path too long");
-	if (set_headers(q, &headers) < 0 || setup(c, q, url, headers, &b) < 0)
+	if (set_headers(q, &headers) < 0 || setup(c, q, url, headers, b) < 0)
 		return tw_err_set(err, -ENOMEM, "cannot set up an LXD request");
 	cr = curl_easy_perform(c->curl);
-	if (b.too_big)
+	if (b->too_big)
 		return tw_err_set(err, -EFBIG, "LXD's answer to %s %s is larger than %d bytes",
 				  q->method, q->path, LXD_RESPONSE_MAX);
 	if (cr == CURLE_COULDNT_CONNECT)
@@ -192,6 +191,21 @@ static int perform(struct lxd_conn *c, const struct request *q, json_object **re
 	if (cr != CURLE_OK)
 		return tw_err_set(err, -EIO, "LXD request %s %s failed: %s", q->method, q->path,
 				  curl_easy_strerror(cr));
+	*ret_status = 0;
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, ret_status);
+	return 0;
+}
+
+/* The request sent, its answer parsed into *ret. */
+static int perform(struct lxd_conn *c, const struct request *q, json_object **ret,
+		   struct tw_err *err)
+{
+	_cleanup_body_ struct body b = { 0 };
+	long status = 0;
+
+	int r = transfer(c, q, &b, &status, err);
+	if (r < 0)
+		return r;
 	*ret = b.buf ? json_tokener_parse(b.buf) : NULL;
 	if (!*ret)
 		return tw_err_set(err, -EIO, "LXD's answer to %s %s is not JSON", q->method,
@@ -311,7 +325,10 @@ static int send_request(struct lxd_conn *c, const struct request *q, json_object
 		r = answer(resp, what, &meta, &op, err);
 	if (r < 0)
 		return r;
-	*ret_op = op ? strdup(op) : NULL;
+	/* A member that forwards a request to another member answers with the
+	 * operation's path and a query (?project=...): the path alone, which
+	 * "/websocket" and "/wait" are added to. */
+	*ret_op = op ? strndup(op, strcspn(op, "?")) : NULL;
 	if (op && !*ret_op)
 		return tw_err_set(err, -ENOMEM, "out of memory");
 	*ret_meta = TAKE_PTR(meta);
@@ -400,4 +417,65 @@ int lxd_call_raw(struct lxd_conn *c, const char *method, const char *path, const
 			     .timeout_s = 30 };
 
 	return call(c, &q, NULL, err);
+}
+
+int lxd_get_raw(struct lxd_conn *c, const char *path, size_t max, char **ret_buf, size_t *ret_len,
+		struct tw_err *err)
+{
+	_cleanup_body_ struct body b = { 0 };
+	struct request q = { .method = "GET", .path = path, .timeout_s = 30 };
+	long status = 0;
+
+	int r = transfer(c, &q, &b, &status, err);
+	if (r < 0)
+		return r;
+	if (status == 404)
+		return tw_err_set(err, -ENOENT, "LXD has no %s", path);
+	if (status != 200)
+		return tw_err_set(err, -EIO, "LXD answered GET %s with %ld", path, status);
+	if (b.len > max)
+		return tw_err_set(err, -EFBIG, "%s is larger than %zu bytes", path, max);
+	*ret_len = b.len;
+	*ret_buf = b.buf ? TAKE_PTR(b.buf) : strdup("");
+	return *ret_buf ? 0 : tw_err_set(err, -ENOMEM, "out of memory");
+}
+
+/* Does operation OP (its JSON) act on instance NAME? Its resources say. */
+static bool acts_on(json_object *op, const char *name)
+{
+	json_object *res = NULL, *list = NULL;
+	char want[300];
+
+	if (!json_object_object_get_ex(op, "resources", &res) ||
+	    !json_object_object_get_ex(res, "instances", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return false;
+	int n = snprintf(want, sizeof(want), "/1.0/instances/%s", name);
+	for (size_t i = 0; n > 0 && i < json_object_array_length(list); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		if (s && strncmp(s, want, (size_t)n) == 0 && (s[n] == '\0' || s[n] == '?'))
+			return true;
+	}
+	return false;
+}
+
+int lxd_settle(struct lxd_conn *c, const char *name, unsigned timeout_s)
+{
+	_cleanup_json_ json_object *ops = NULL;
+	json_object *running = NULL;
+	char op[300];
+
+	int r = lxd_call(c, "GET", "/operations?recursion=1", NULL, 5, &ops, NULL);
+	if (r < 0 || !json_object_object_get_ex(ops, "running", &running) ||
+	    !json_object_is_type(running, json_type_array))
+		return r < 0 ? r : 0;
+	for (size_t i = 0; i < json_object_array_length(running); i++) {
+		json_object *o = json_object_array_get_idx(running, i);
+		const char *cls = lxd_str(o, "class"), *id = lxd_str(o, "id");
+		if (!cls || strcmp(cls, "task") != 0 || !id || !acts_on(o, name))
+			continue;
+		snprintf(op, sizeof(op), "/1.0/operations/%s", id);
+		wait_operation(c, op, "settle the copy", timeout_s, NULL, NULL);
+	}
+	return 0;
 }

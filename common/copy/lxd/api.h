@@ -51,12 +51,27 @@ int lxd_call_async(struct lxd_conn *c, const char *method, const char *path, jso
 int lxd_wait(struct lxd_conn *c, const char *op, unsigned timeout_s, json_object **ret,
 	     struct tw_err *err);
 
+/*
+ * Until no task of LXD's (a create, a start) acts on instance NAME, up to
+ * TIMEOUT_S each: one started by a process that died goes on without it,
+ * and a delete sent before its create ends would find nothing to delete.
+ * Programs running in the instance (websocket operations) are not waited for.
+ */
+int lxd_settle(struct lxd_conn *c, const char *name, unsigned timeout_s);
+
 /* The socket C talks to. */
 const char *lxd_socket_of(const struct lxd_conn *c);
 
 /* The same, the body raw bytes with these extra headers (NULL-terminated): the files API. */
 int lxd_call_raw(struct lxd_conn *c, const char *method, const char *path, const char *data,
 		 size_t len, const char *const *headers, struct tw_err *err);
+
+/*
+ * GET PATH's body as it is (not JSON: the files API), at most MAX bytes,
+ * into *ret_buf (malloc'd, NUL-terminated) and *ret_len. -ENOENT for a 404.
+ */
+int lxd_get_raw(struct lxd_conn *c, const char *path, size_t max, char **ret_buf, size_t *ret_len,
+		struct tw_err *err);
 
 /* S escaped for a URL's query (malloc'd), or NULL. */
 char *lxd_escape(struct lxd_conn *c, const char *s);

@@ -3,6 +3,8 @@
 #ifndef THROWAWAY_LXD_EXEC_H
 #define THROWAWAY_LXD_EXEC_H
 
+#include <stdbool.h>
+
 #include "api.h"
 #include "copy.h"
 
@@ -14,7 +16,8 @@
 int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x,
 		 struct tw_err *err);
 
-/* The relay alone: OP's websockets (secrets in FDS) to fds 0, 1 and 2. */
-int lxd_exec_relay(const char *socket, const char *op, json_object *fds, struct tw_err *err);
+/* The relay alone: OP's websockets (secrets in FDS) to fds 0, 1 and 2 (with PTY, one stream). */
+int lxd_exec_relay(const char *socket, const char *op, json_object *fds, bool pty,
+		   struct tw_err *err);
 
 #endif

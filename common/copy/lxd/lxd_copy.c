@@ -6,15 +6,21 @@
  * is LXD's socket, with "#PROJECT" when the copies are in another
  * project than "default". Through LXD's REST API (api.c) only.
  *
- * Not built yet: a terminal for a program inside, the copy's end as an
- * fd, usage and the pool. Those operations say
- * -EOPNOTSUPP; the driver is not in copy.c's list until they are built.
+ * Not built yet: the copy's end as an fd (the keeper learns of it from
+ * its programs), usage, sweep and the pool. Those operations say
+ * -EOPNOTSUPP, or are absent where copy.c has a default.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,11 +29,14 @@
 #include "copy.h"
 #include "exec.h"
 #include "lxd_driver.h"
+#include "marks.h"
 #include "names.h"
 #include "util.h"
 
 #define PATH_SIZE 512
+#define READ_TRIES 3       /* of a file the origin has, on a passing error of LXD's */
 #define GONE_WAIT_MS 10000 /* how long stop waits for LXD to delete the instance */
+#define LXD_CREATE_LOCK "lxd-create.lock" /* under TW_RUNDIR: see create_lock */
 
 struct lxd_copy {
 	struct copy base;
@@ -42,7 +51,17 @@ static struct lxd_copy *lxd_of(struct copy *c)
 	return (struct lxd_copy *)c;
 }
 
-/* PLACE is "SOCKET" or "SOCKET#PROJECT". */
+/* PLACE is "SOCKET", or "SOCKET#PROJECT" when the project is not "default". */
+static int lxd_place(const struct config *cfg, char *buf, size_t len)
+{
+	bool other = cfg->lxd_project && strcmp(cfg->lxd_project, "default") != 0;
+	int n = snprintf(buf, len, "%s%s%s", cfg->lxd_socket, other ? "#" : "",
+			 other ? cfg->lxd_project : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* A connection to the LXD of PLACE (as lxd_place writes it). */
 static int place_open(const char *place, struct lxd_conn **ret, struct tw_err *err)
 {
 	const char *hash = strchr(place, '#');
@@ -141,10 +160,10 @@ static json_object *instance_config(const struct copy_spec *s)
 {
 	const struct config *cfg = s->cfg;
 	json_object *o = json_object_new_object();
-	char host[256] = "";
+	char host[HOST_NAME_MAX + 1];
 	int r = o ? 0 : -ENOMEM;
 
-	gethostname(host, sizeof(host) - 1);
+	lxd_front_door(host);
 	if (r >= 0)
 		r = add_u64(o, "limits.processes", cfg->pids_max, "");
 	if (r >= 0)
@@ -172,23 +191,42 @@ static json_object *instance_config(const struct copy_spec *s)
 	return o;
 }
 
-/* The home, where every member mounts it, as a disk device. */
+/* A disk device of host path SRC at DST in the copy, into D as NAME. */
+static int add_disk(json_object *d, const char *name, const char *src, const char *dst, bool ro)
+{
+	json_object *disk = json_object_new_object();
+	int r = disk ? add_str(disk, "type", "disk") : -ENOMEM;
+
+	if (r >= 0)
+		r = add_str(disk, "source", src);
+	if (r >= 0)
+		r = add_str(disk, "path", dst);
+	if (r >= 0 && ro)
+		r = add_str(disk, "readonly", "true");
+	if (r >= 0 && json_object_object_add(d, name, disk) != 0)
+		r = -ENOMEM;
+	if (r < 0 && disk)
+		json_object_put(disk);
+	return r;
+}
+
+/*
+ * The home and each bind, where every member mounts them (the same path on
+ * all: the guide says so), as disk devices.
+ */
 static json_object *instance_devices(const struct copy_spec *s)
 {
-	json_object *d = json_object_new_object(), *home = json_object_new_object();
-	int r = d && home ? 0 : -ENOMEM;
+	json_object *d = json_object_new_object();
+	int r = d ? 0 : -ENOMEM;
+	char name[32];
 
-	if (r >= 0 && s->cfg->bind_home && s->home) {
-		r = add_str(home, "type", "disk");
-		if (r >= 0)
-			r = add_str(home, "source", s->home);
-		if (r >= 0)
-			r = add_str(home, "path", s->home);
-		if (r >= 0 && json_object_object_add(d, "home", home) == 0)
-			home = NULL;
+	if (r >= 0 && s->cfg->bind_home && s->home)
+		r = add_disk(d, "home", s->home, s->home, false);
+	for (size_t i = 0; r >= 0 && i < s->cfg->n_binds; i++) {
+		const struct config_bind *b = &s->cfg->binds[i];
+		snprintf(name, sizeof(name), "bind%zu", i);
+		r = add_disk(d, name, b->src, b->dst, b->ro);
 	}
-	if (home)
-		json_object_put(home);
 	if (r < 0 && d) {
 		json_object_put(d);
 		d = NULL;
@@ -235,11 +273,37 @@ static json_object *instance_body(const struct lxd_copy *l)
 	return b;
 }
 
+/*
+ * This host's creates, one at a time, each until LXD has finished it.
+ * LXD 5.0 gives an isolated instance its ids (volatile.idmap.base) in a
+ * step of the create after the instance is listed, and counts a listed
+ * instance without them as holding ids from 0: a create that overlaps
+ * another's is given ids below LXD's own range (65536 times a count),
+ * and its start fails at newuidmap ("uid range ... not allowed"). Up to
+ * TIMEOUT_S: a login that cannot start in time is refused anyway.
+ * Another front door's creates on the same member can still overlap
+ * ours: throwaway.conf(5) says so.
+ */
+static int create_lock(unsigned timeout_s, struct tw_err *err)
+{
+	int r = util_mkdir_secure(TW_RUNDIR, 0711, NULL);
+	int fd = r < 0 ? r : util_lock_wait(TW_RUNDIR "/" LXD_CREATE_LOCK, timeout_s * 1000);
+
+	if (fd == -ETIMEDOUT)
+		return tw_err_set(err, fd, "LXD was still making other copies after %u s",
+				  timeout_s);
+	if (fd < 0)
+		return tw_err_set(err, fd, "cannot lock %s/%s (%s)", TW_RUNDIR, LXD_CREATE_LOCK,
+				  strerror(-fd));
+	return fd;
+}
+
 static int lxd_make(struct copy *c, struct tw_err *err)
 {
 	struct lxd_copy *l = lxd_of(c);
 	_cleanup_json_ json_object *body = NULL;
 	_cleanup_free_ char *target = NULL;
+	_cleanup_close_ int lock = -EBADF;
 	char path[PATH_SIZE] = "/instances";
 
 	if (!names_container_valid(l->spec.name))
@@ -253,6 +317,9 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 			return tw_err_set(err, -ENOMEM, "out of memory");
 		snprintf(path, sizeof(path), "/instances?target=%s", target);
 	}
+	lock = create_lock((unsigned)l->spec.cfg->start_timeout, err);
+	if (lock < 0)
+		return tw_err_wrap(err, "cannot make the copy '%s'", l->spec.name);
 	int r = lxd_call(l->conn, "POST", path, body, (unsigned)l->spec.cfg->start_timeout, NULL,
 			 err);
 	if (r < 0)
@@ -293,19 +360,23 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Until LXD no longer has instance NAME: 0, or -ETIMEDOUT. */
+/*
+ * Until LXD no longer has instance NAME: 0, -ETIMEDOUT, or the error of an
+ * LXD that does not answer (gc deletes the instance once it does again).
+ */
 static int wait_gone(struct lxd_conn *conn, const char *name)
 {
 	uint64_t deadline = now_ms() + GONE_WAIT_MS;
 	char path[PATH_SIZE];
+	int r;
 
 	snprintf(path, sizeof(path), "/instances/%s", name);
-	while (lxd_call(conn, "GET", path, NULL, 5, NULL, NULL) != -ENOENT) {
+	while ((r = lxd_call(conn, "GET", path, NULL, 5, NULL, NULL)) == 0) {
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		usleep(20 * 1000);
 	}
-	return 0;
+	return r == -ENOENT ? 0 : r;
 }
 
 /* Stopped (LXD then deletes an ephemeral instance), else deleted; gone either way. */
@@ -315,6 +386,7 @@ static int destroy_on(struct lxd_conn *conn, const char *name)
 
 	if (!names_container_valid(name))
 		return -EINVAL;
+	lxd_settle(conn, name, 30);
 	change_state(conn, name, "stop", 10, NULL);
 	snprintf(path, sizeof(path), "/instances/%s", name);
 	int r = lxd_call(conn, "DELETE", path, NULL, 30, NULL, NULL);
@@ -362,33 +434,60 @@ static bool lxd_running(const char *place, const char *name)
 	return status && strcmp(status, "Running") == 0;
 }
 
-/* Each instance of PLACE that carries our session mark. */
+struct listing {
+	char host[HOST_NAME_MAX + 1];
+	int (*fn)(const struct copy_found *f, void *data);
+	void *data;
+	const char *user; /* count: whose copies */
+	unsigned all, mine;
+};
+
+static int list_one(const struct lxd_mark *m, void *data)
+{
+	struct listing *l = data;
+	struct copy_found f = { m->name, m->session };
+
+	return strcmp(m->door, l->host) == 0 ? l->fn(&f, l->data) : 0;
+}
+
+/* Each instance of PLACE that carries our session mark and this front door's. */
 static int lxd_list(const char *place, int (*fn)(const struct copy_found *f, void *data),
 		    void *data)
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;
-	_cleanup_json_ json_object *all = NULL;
-	json_object *config;
+	struct listing l = { .fn = fn, .data = data };
 	int r = place_open(place, &conn, NULL);
 
+	lxd_front_door(l.host);
+	return r < 0 ? r : lxd_marks_foreach(conn, LXD_DOORS_MINE, l.host, list_one, &l);
+}
+
+static int count_one(const struct lxd_mark *m, void *data)
+{
+	struct listing *l = data;
+
+	if (strcmp(m->door, l->host) != 0) {
+		l->all++;
+		l->mine += strcmp(m->user, l->user) == 0;
+	}
+	return 0;
+}
+
+/* The copies other front doors run on the same cluster: theirs count in the caps too. */
+static int lxd_count_elsewhere(const char *place, const char *user, unsigned *ret_all,
+			       unsigned *ret_user)
+{
+	_cleanup_conn_ struct lxd_conn *conn = NULL;
+	struct listing l = { .user = user };
+	int r = place_open(place, &conn, NULL);
+
+	lxd_front_door(l.host);
 	if (r >= 0)
-		r = lxd_call(conn, "GET", "/instances?recursion=1", NULL, 10, &all, NULL);
+		r = lxd_marks_foreach(conn, LXD_DOORS_OTHERS, l.host, count_one, &l);
 	if (r < 0)
 		return r;
-	if (!json_object_is_type(all, json_type_array))
-		return -EIO;
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *inst = json_object_array_get_idx(all, i);
-		if (!json_object_object_get_ex(inst, "config", &config))
-			continue;
-		struct copy_found f = { lxd_str(inst, "name"),
-					lxd_str(config, "user.throwaway.session") };
-		if (!f.name || !f.session || !names_session_valid(f.session))
-			continue;
-		r = fn(&f, data);
-		if (r < 0)
-			return r;
-	}
+	*ret_all = l.all;
+	*ret_user = l.mine;
 	return 0;
 }
 
@@ -413,6 +512,28 @@ static int push_file(struct lxd_copy *l, const struct copy_file *f)
 	return lxd_call_raw(l->conn, "POST", path, f->data, f->data ? f->len : 0, headers, NULL);
 }
 
+/*
+ * The directories above F that the origin lacks (a fresh home under a
+ * /home the image does not have): at or below F's owned_below F's owner's
+ * and 0700, above it root's and 0755; those that exist stay as they are.
+ */
+static void push_parents(struct lxd_copy *l, const struct copy_file *f)
+{
+	size_t below = f->owned_below ? strlen(f->owned_below) : 0;
+	char dir[PATH_MAX];
+
+	for (const char *p = strchr(f->path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(p - f->path), f->path);
+		bool owned = below && strncmp(dir, f->owned_below, below) == 0 &&
+			     (dir[below] == '\0' || dir[below] == '/');
+		struct copy_file d = { .path = dir,
+				       .mode = owned ? 0700 : 0755,
+				       .uid = owned ? f->uid : 0,
+				       .gid = owned ? f->gid : 0 };
+		push_file(l, &d);
+	}
+}
+
 /* Synchronous: the files are in when it returns; the job is a formality. */
 static int lxd_write_begin(struct copy *c, const struct copy_file *f, size_t n, int *ret_job)
 {
@@ -420,6 +541,10 @@ static int lxd_write_begin(struct copy *c, const struct copy_file *f, size_t n, 
 
 	for (size_t i = 0; i < n; i++) {
 		int r = push_file(l, &f[i]);
+		if (r == -ENOENT) {
+			push_parents(l, &f[i]);
+			r = push_file(l, &f[i]);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -431,6 +556,48 @@ static int lxd_write_end(struct copy *c, int job)
 {
 	(void)c;
 	(void)job;
+	return 0;
+}
+
+/* A file of the copy's /etc as it came from the origin, read before it is replaced. */
+static int lxd_read_origin(struct copy *c, const char *path, size_t max, char **ret_buf,
+			   size_t *ret_len)
+{
+	struct lxd_copy *l = lxd_of(c);
+	_cleanup_free_ char *esc = lxd_escape(l->conn, path);
+	char url[PATH_SIZE];
+
+	if (!esc)
+		return -ENOMEM;
+	if (snprintf(url, sizeof(url), "/instances/%s/files?path=%s", l->spec.name, esc) >=
+	    (int)sizeof(url))
+		return -ENAMETOOLONG;
+	/* A GET is safe to repeat: LXD 5.0 answers some of them with a passing 500
+	 * while another instance of the same pool is being deleted. */
+	int r = -EIO;
+	for (int i = 0; i < READ_TRIES && r == -EIO; i++) {
+		if (i)
+			usleep(200 * 1000);
+		r = lxd_get_raw(l->conn, url, max, ret_buf, ret_len, NULL);
+	}
+	return r;
+}
+
+/* A file too large to read is there all the same. */
+static bool lxd_path_exists(struct copy *c, const char *path)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = lxd_read_origin(c, path, LXD_RESPONSE_MAX, &buf, &len);
+
+	return r >= 0 || r == -EFBIG;
+}
+
+/* Every program enters through its own exec request: nothing to ready. */
+static int lxd_enter_ahead(struct copy *c, const struct copy_exec *who)
+{
+	(void)c;
+	(void)who;
 	return 0;
 }
 
@@ -459,55 +626,209 @@ static int take_fds(const struct copy_exec *x)
 }
 
 /*
- * The stand-in: a child in a process group of its own, with X's fds as 0,
- * 1 and 2, that runs the program through LXD (exec.c) and exits with its
- * status. It talks to LXD on a connection of its own: the parent's is not
- * to be shared across fork.
+ * The stand-in's terminal: a new session whose controlling terminal is the
+ * slave at PTS, raw (the program's own terminal is LXD's, inside), sized
+ * as X says, as fds 0, 1 and 2.
  */
-static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x)
+static int take_terminal(const char *pts, const struct copy_exec *x)
+{
+	struct winsize ws = { .ws_row = x->rows, .ws_col = x->cols };
+	struct termios t;
+
+	if (setsid() < 0)
+		return -errno;
+	_cleanup_close_ int fd = open(pts, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0 || tcgetattr(fd, &t) < 0)
+		return -errno;
+	cfmakeraw(&t);
+	if (tcsetattr(fd, TCSANOW, &t) < 0 || ioctl(fd, TIOCSWINSZ, &ws) < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			return -errno;
+	return 0;
+}
+
+/*
+ * The stand-in: a child in a process group of its own (with a terminal, a
+ * session with PTS as its controlling terminal), with X's fds or the
+ * terminal as 0, 1 and 2, that runs the program through LXD (exec.c) and
+ * exits with its status. It talks to LXD on a connection of its own: the
+ * parent's is not to be shared across fork.
+ */
+static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, const char *pts,
+			       int master, pid_t parent)
 {
 	struct lxd_conn *conn = NULL;
+	struct tw_err err = { 0 };
 
+	/* It dies with its caller, as a program attached by the lxc driver
+	 * goes with its copy: it holds the session's fds, whose close ends
+	 * the login, and that close has the copy destroyed. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	/* The master is the caller's alone: the slave must see its close. */
+	if (master >= 0)
+		close(master);
 	util_reset_signals();
-	int r = take_fds(x);
+	int r = pts ? take_terminal(pts, x) : take_fds(x);
+	/* Nothing of the caller's (a keeper's sockets, its clients') stays open
+	 * here for the program's life: their ends must see their peers go. */
+	if (r >= 0 && syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+		r = -errno;
 	if (r >= 0)
-		r = util_cloexec_from(3);
+		r = lxd_open(l->spec.cfg->lxd_socket, l->spec.cfg->lxd_project, &conn, &err);
 	if (r >= 0)
-		r = lxd_open(l->spec.cfg->lxd_socket, l->spec.cfg->lxd_project, &conn, NULL);
-	if (r >= 0)
-		r = lxd_exec_run(conn, l->spec.name, x, NULL);
+		r = lxd_exec_run(conn, l->spec.name, x, &err);
+	/* The program's stderr is the user's: a session that ends because its
+	 * program cannot be reached (its member gone) says why there. */
+	if (r < 0 && err.msg[0])
+		dprintf(2, "throwaway: %s\n", err.msg);
 	_exit(r < 0 ? 127 : r);
 }
 
-/* A program inside; no terminal yet (LXD's interactive mode is not relayed so far). */
+/* A pty pair's master (close-on-exec) and the slave's path. */
+static int open_pty(int *ret_master, char *pts, size_t len)
+{
+	_cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, pts, len) != 0)
+		return -errno;
+	*ret_master = TAKE_FD(m);
+	return 0;
+}
+
+/* A program inside, with a terminal of its own when X asks. */
 static int lxd_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
 {
-	if (x->pty)
-		return -EOPNOTSUPP;
-	pid_t pid = fork();
+	_cleanup_close_ int master = -EBADF;
+	char pts[64];
+
+	int r = x->pty ? open_pty(&master, pts, sizeof(pts)) : 0;
+	if (r < 0)
+		return r;
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		stand_in(lxd_of(c), x);
+		stand_in(lxd_of(c), x, x->pty ? pts : NULL, master, parent);
 	*ret_pid = pid;
-	*ret_master = -EBADF;
+	*ret_master = TAKE_FD(master);
 	return 0;
+}
+
+/* Not measured yet: every count unknown. */
+static int64_t int_at(json_object *o, const char *key, const char *sub)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    (sub && !json_object_object_get_ex(v, sub, &v)) ||
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* Processes, memory and member as LXD reports them; its root is in LXD's pool: no upper. */
+static void lxd_usage(const char *place, const char *name, const struct copy_usage_want *want,
+		      struct copy_usage *ret)
+{
+	_cleanup_conn_ struct lxd_conn *conn = NULL;
+	_cleanup_json_ json_object *inst = NULL;
+	json_object *state = NULL;
+	char path[PATH_SIZE];
+
+	(void)want;
+	*ret = (struct copy_usage){ .procs = -1, .memory = -1, .upper = -1 };
+	snprintf(path, sizeof(path), "/instances/%s?recursion=1", name);
+	if (!names_container_valid(name) || place_open(place, &conn, NULL) < 0 ||
+	    lxd_call(conn, "GET", path, NULL, 5, &inst, NULL) < 0)
+		return;
+	snprintf(ret->member, sizeof(ret->member), "%s", lxd_str(inst, "location") ?: "");
+	if (!json_object_object_get_ex(inst, "state", &state))
+		return;
+	ret->procs = int_at(state, "processes", NULL);
+	ret->memory = int_at(state, "memory", "usage");
+}
+
+/* Does PLACE's LXD answer, trust us, and is it a cluster? For doctor. */
+static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FINDINGS_MAX])
+{
+	_cleanup_conn_ struct lxd_conn *conn = NULL;
+	_cleanup_json_ json_object *server = NULL;
+	json_object *env = NULL;
+	struct tw_err e = { 0 };
+	int r = place_open(place, &conn, &e);
+
+	if (r >= 0)
+		r = lxd_call(conn, "GET", "", NULL, 10, &server, &e);
+	const char *auth = r < 0 ? NULL : lxd_str(server, "auth");
+	if (r >= 0 && (!auth || strcmp(auth, "trusted") != 0))
+		r = tw_err_set(&e, -EACCES, "LXD does not trust this client (auth: %s)",
+			       auth ? auth : "none");
+	ret[0] = (struct copy_finding){ .verdict = r < 0 ? COPY_FAIL : COPY_OK };
+	if (r < 0) {
+		snprintf(ret[0].msg, sizeof(ret[0].msg), "%s: %s", place, e.msg);
+		snprintf(ret[0].fix, sizeof(ret[0].fix),
+			 "start LXD, or set 'lxd_socket' to its unix socket (lxd waitready)");
+		return 1;
+	}
+	json_object_object_get_ex(server, "environment", &env);
+	const char *version = lxd_str(env, "server_version");
+	json_object *clustered = NULL;
+	bool cluster = json_object_object_get_ex(env, "server_clustered", &clustered) &&
+		       json_object_get_boolean(clustered);
+	snprintf(ret[0].msg, sizeof(ret[0].msg), "LXD %s answers at %s and trusts this host%s",
+		 version ? version : "?", place,
+		 cluster ? ", a cluster member" : ", not clustered (copies run on it alone)");
+	return 1;
+}
+
+/* The origin, an image alias or an instance in PLACE's LXD, for doctor. */
+static size_t lxd_check_origin(const char *place, const char *origin,
+			       struct copy_finding ret[COPY_FINDINGS_MAX])
+{
+	_cleanup_conn_ struct lxd_conn *conn = NULL;
+	struct tw_err e = { 0 };
+	bool image = false;
+	int r = place_open(place, &conn, &e);
+
+	if (r >= 0)
+		r = find_origin(conn, origin, &image, &e);
+	ret[0] = (struct copy_finding){ .verdict = r < 0 ? COPY_FAIL : COPY_OK };
+	snprintf(ret[0].msg, sizeof(ret[0].msg), "%s",
+		 r < 0   ? e.msg
+		 : image ? "is an image alias in LXD"
+			 : "is an instance in LXD");
+	if (r < 0)
+		snprintf(ret[0].fix, sizeof(ret[0].fix),
+			 "import the origin into LXD as an image with that alias, or make an "
+			 "instance of that name, and check 'lxd_socket'");
+	return 1;
 }
 
 const struct copy_driver copy_driver_lxd = {
 	.name = "lxd",
+	.place = lxd_place,
+	.usage = lxd_usage,
+	.check_place = lxd_check_place,
+	.check_origin = lxd_check_origin,
 	.prepare = lxd_prepare,
 	.make = lxd_make,
 	.start = lxd_start,
 	.open = lxd_open_copy,
 	.free = lxd_free,
+	.read_origin = lxd_read_origin,
 	.write_begin = lxd_write_begin,
 	.write_end = lxd_write_end,
+	.enter_ahead = lxd_enter_ahead,
 	.enter = lxd_enter,
+	.path_exists = lxd_path_exists,
 	.stopped_fd = not_yet,
 	.kill = lxd_kill,
 	.stop = lxd_stop,
 	.destroy = lxd_destroy,
 	.running = lxd_running,
 	.list = lxd_list,
+	.count_elsewhere = lxd_count_elsewhere,
 };

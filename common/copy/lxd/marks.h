@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The instances of ours in an LXD, found by their user.throwaway.* marks:
+ * which session, user and front door each belongs to, and the cluster
+ * member it runs on. A cluster may serve several front doors; each finds
+ * its own by its host name.
+ */
+#ifndef THROWAWAY_LXD_MARKS_H
+#define THROWAWAY_LXD_MARKS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "api.h"
+
+struct lxd_mark {
+	const char *name;
+	const char *session;  /* a valid session id */
+	const char *user;     /* "" when not marked */
+	const char *door;     /* the front door's host name, "" when not marked */
+	const char *location; /* the member it runs on, "" when LXD says none */
+};
+
+/* This front door's name, as its instances' user.throwaway.host says. */
+void lxd_front_door(char host[HOST_NAME_MAX + 1]);
+
+/* Which instances a query asks LXD for. */
+enum lxd_doors {
+	LXD_DOORS_MINE,   /* marked with DOOR */
+	LXD_DOORS_OTHERS, /* not marked with DOOR */
+};
+
+/*
+ * The path that lists the instances of WHICH with their config, LXD
+ * choosing them (its filter= on user.throwaway.host), so that a front
+ * door is not sent every instance of a cluster at each login. A DOOR
+ * that is not a plain host name ([A-Za-z0-9.-_]) is asked for all: the
+ * caller judges each instance's mark anyway. 0 or -ENAMETOOLONG.
+ */
+int lxd_marks_path(enum lxd_doors which, const char *door, char *buf, size_t len);
+
+/*
+ * FN for each instance of C's project of WHICH (lxd_marks_path) with a
+ * valid session mark; FN < 0 stops.
+ */
+int lxd_marks_foreach(struct lxd_conn *c, enum lxd_doors which, const char *door,
+		      int (*fn)(const struct lxd_mark *m, void *data), void *data);
+
+#endif

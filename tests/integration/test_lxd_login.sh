@@ -1,0 +1,220 @@
+#!/bin/bash
+# End to end on backend = lxd: an ssh login through a real sshd with the
+# project's PAM service lands in an ephemeral instance of an LXD of the
+# test's own (tests/lxd.sh: a one-member cluster, a busybox image), as the
+# user's uid, with the home there; its programs' input, output and exit
+# status pass through LXD's exec websockets; after logout LXD has no
+# instance left.
+source "$(dirname "$0")/../lib.sh"
+source "$TW_ROOT/tests/lxd.sh"
+A=tw-test-lxa
+
+trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
+
+check "lxd starts as a one-member cluster with the origin image" tw_lxd_start
+# lxd_config [KEY = VALUE]...: the test's config on this LXD, with these too.
+lxd_config() {
+	tw_config "backend = lxd" "lxd_socket = $TW_LXD_SOCKET" "start_timeout = 60s" "$@"
+	sed -i "s/^origin = .*/origin = $TW_LXD_IMAGE/" "$TW_CONF"
+}
+lxd_config
+tw_user $A && tw_sshd_start || { not_ok "setup"; exit 1; }
+HOME_A=$(getent passwd $A | cut -d: -f6)
+UID_A=$(id -u $A)
+echo "from the host" >"$HOME_A/marker" && chown $A: "$HOME_A/marker"
+
+has_instance() { [ -n "$(tw_lxd_instances)" ]; }
+running() { [ "$(tw_field "$1" state)" = running ]; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+# lssh USER ARGS...: tw_ssh with a deadline, so that a relay that never
+# ends fails its case instead of holding the suite.
+lssh() {
+	local user=$1
+	shift
+	timeout -k 5 60 ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_PORT" \
+		"$user@127.0.0.1" "$@"
+}
+
+expect_eq "ssh host id -u prints the user's uid from inside" "$UID_A" "$(lssh $A id -u 2>&1)"
+check "after logout LXD has no instance left" wait_for 30 tw_lxd_no_instances
+expect_match "the copy is named by the name template" "^$TW_LXD_IMAGE-$A-[a-z0-9]{6}\$" \
+	"$(lssh $A hostname 2>&1)"
+expect_eq "the home is there, the user's own" "from the host $UID_A" \
+	"$(lssh $A 'cat ~/marker; stat -c %u ~/marker' 2>&1 | paste -sd ' ')"
+lssh $A 'echo from-copy > ~/copy-file'
+expect_eq "what the user writes inside lands in the home, theirs" "from-copy $A" \
+	"$(cat "$HOME_A/copy-file" 2>&1) $(stat -c %U "$HOME_A/copy-file" 2>&1)"
+expect_eq "the copy's passwd names the user" "$A:x:$UID_A:$(id -g $A)::$HOME_A:/bin/sh" \
+	"$(lssh $A "grep '^$A:' /etc/passwd" 2>&1)"
+
+lssh $A 'echo to-stderr >&2; exit 7' >/dev/null 2>"$TW_TMP/err"
+expect_eq "the exit status comes back" 7 "$?"
+expect_eq "stderr is kept apart" to-stderr "$(cat "$TW_TMP/err")"
+printf 'line one\nline two\n' | lssh $A cat >"$TW_TMP/cat.out" 2>&1
+rc=$?
+expect_eq "stdin reaches the program, and its end" "line one|line two|0" \
+	"$(paste -sd '|' "$TW_TMP/cat.out")|$rc"
+head -c 300000 /dev/urandom >"$TW_TMP/blob"
+expect_eq "300 KB of binary data survive cat" "$(sha256sum <"$TW_TMP/blob")" \
+	"$(lssh $A cat <"$TW_TMP/blob" | sha256sum)"
+
+# While a session runs, LXD has its instance, marked with the session
+# (the last login's may still be on its way out: not that one).
+no_session() { ! has_session $A; }
+wait_for 30 no_session
+wait_for 30 tw_lxd_no_instances
+tw_ssh_bg $A 'while [ ! -e ~/go ]; do sleep 0.1; done; rm ~/go'
+bg=$!
+wait_for 30 has_instance
+name=$(tw_lxd_instances | head -1)
+session=$(tw_session_of $A)
+wait_for 30 running "$session"
+expect_eq "during the session the instance carries its session's mark" "$session" \
+	"$(lxc config get "$name" user.throwaway.session 2>&1)"
+expect_eq "and it is ephemeral" true "$(lxc config show "$name" 2>/dev/null | sed -n 's/^ephemeral: //p')"
+row=$(/usr/local/sbin/throwawayctl list | grep "^$session ")
+expect_match "throwawayctl list shows it, with the member it runs on" \
+	"^$session +$A +$name +running +[0-9]+ +[0-9.]+[KMG] +- +.* tw-test-m1\$" "$row"
+expect_match "and show too" "^member: +tw-test-m1\$" \
+	"$(/usr/local/sbin/throwawayctl show "$session" | grep '^member:')"
+expect_match "and list --json" '"member": "tw-test-m1"' "$(/usr/local/sbin/throwawayctl list --json)"
+touch "$HOME_A/go"
+check "that login ends when its program does" wait_for 60 gone "$bg"
+check "after that logout too, LXD has no instance left" wait_for 30 tw_lxd_no_instances
+
+# A keeper killed while LXD still makes its instance: the create goes on
+# without it, and the login's close waits for it before the delete.
+recorded() { has_session $A; }
+tw_ssh_bg $A 'sleep 120'
+bg=$!
+wait_for 30 recorded
+session=$(tw_session_of $A)
+state=$(tw_field "$session" state)
+kill -KILL "$(tw_field "$session" keeper)"
+# LXD may take a create that was sent just before the kill after the close
+# looked (its operation not listed yet): gc, as the next logins run it,
+# deletes that one once LXD has finished it.
+lxd_idle() { ! lxc operation list --format csv 2>/dev/null | grep -qi ',running,'; }
+swept() { lxd_idle && /usr/local/sbin/throwawayctl gc "$TW_CONF" >/dev/null && tw_lxd_no_instances; }
+check "a keeper killed at '$state' leaves no instance once its login ends (and gc ran)" \
+	wait_for 60 swept
+check "and that login has ended" wait_for 30 gone "$bg"
+kill -KILL "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+
+# A keeper killed mid-session: the login's close has its instance deleted,
+# found through the ledger's record (the driver and place it names).
+tw_ssh_bg $A 'sleep 120'
+bg=$!
+wait_for 30 has_instance
+session=$(tw_session_of $A)
+wait_for 30 running "$session"
+expect_eq "the record names the lxd driver and LXD's socket" "backend=lxd $TW_LXD_SOCKET" \
+	"$(tw_field "$session" options | grep -o 'backend=lxd') $(tw_field "$session" lxcpath)"
+kill -KILL "$(tw_field "$session" keeper)"
+check "a killed keeper's instance is deleted when the login ends" wait_for 40 tw_lxd_no_instances
+check "and the login has ended" wait_for 30 gone "$bg"
+kill -KILL "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+
+# bind_home = no: a fresh home in the copy, with the keys; bind: a host
+# directory as a disk device, read-only when asked.
+mkdir -p "$TW_TMP/data" && echo shared-data >"$TW_TMP/data/f" && chmod 755 "$TW_TMP/data"
+lxd_config "bind_home = no" "bind = $TW_TMP/data:/data:ro"
+expect_eq "bind_home = no: the copy's home is its own, without the host's files" \
+	"$UID_A none" "$(lssh $A 'id -u; test -e ~/marker && echo there || echo none' 2>&1 | paste -sd ' ')"
+expect_eq "a bind is there" shared-data "$(lssh $A cat /data/f 2>&1)"
+expect_match "and read-only" "Read-only" "$(lssh $A 'touch /data/x' 2>&1)"
+lxd_config
+check "LXD has no instance left after them" wait_for 30 tw_lxd_no_instances
+tw_lxd_no_instances || {
+	lxc list --format csv -c nsL 2>&1 | sed 's/^/#   left: /'
+	ls /run/throwaway/ledger | sed 's/^/#   ledger: /'
+	tail -n 5 "$TW_TMP/lxd.log" | sed 's/^/#   lxd.log: /'
+}
+
+# A front door that lost its records (a reboot empties /run): its marked
+# instances are orphans, and gc deletes them; another front door's
+# instances on the same cluster it leaves alone.
+tw_ssh_bg $A 'sleep 120'
+bg=$!
+wait_for 30 has_instance
+session=$(tw_session_of $A)
+wait_for 30 running "$session"
+orphan=$(tw_lxd_instances | head -1)
+keeper=$(tw_field "$session" keeper)
+rm -f "/run/throwaway/ledger/$session"
+kill -KILL "$keeper"
+wait_for 30 gone "$bg"
+kill -KILL "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+check "without its record, the session's instance outlives its login" \
+	lxc info "$orphan" >/dev/null 2>&1
+lxc init "$TW_LXD_IMAGE" tw-test-other-door --ephemeral -c user.throwaway.session=0123456789abcdef \
+	-c user.throwaway.host=another-front-door >/dev/null 2>&1
+out=$(/usr/local/sbin/throwawayctl gc "$TW_CONF" 2>&1)
+expect_match "throwawayctl gc deletes it" "gc: [0-9]+ dead sessions, 1 copies" "$out"
+expect_eq "and leaves another front door's instance" tw-test-other-door "$(tw_lxd_instances)"
+# The driver asks LXD for one front door's instances, or the others', alone.
+door_query() {
+	lxc query "/1.0/instances?filter=config.user.throwaway.host%20$1%20$(hostname)" 2>&1 |
+		grep -o '/1.0/instances/[^"]*' | paste -sd ' '
+}
+expect_eq "LXD's filter gives the other front door's instance to the caps' count, none to gc's" \
+	"/1.0/instances/tw-test-other-door|" "$(door_query ne)|$(door_query eq)"
+
+# doctor asks the LXD of the config, and finds the origin there.
+out=$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1)
+expect_match "doctor: LXD answers, trusts this host, and is a cluster member" \
+	"ok +lxd +LXD [0-9.]+ answers at $TW_LXD_SOCKET and trusts this host, a cluster member" "$out"
+expect_match "doctor: the origin is an image alias in it" \
+	"ok +origin +'$TW_LXD_IMAGE' \[global\] is an image alias in LXD" "$out"
+sed -i "s|^lxd_socket = .*|lxd_socket = $TW_TMP/no-lxd.socket|" "$TW_CONF"
+out=$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1)
+expect_match "doctor fails an LXD that does not answer, and says what to do" \
+	"fail +lxd +$TW_TMP/no-lxd.socket: .*fix: start LXD, or set 'lxd_socket'" "$(echo "$out" | paste -sd ' ')"
+expect_match "a login there is denied with a line the user can read" \
+	"^throwaway: cannot create your sandbox: .*LXD" "$(lssh $A id -u 2>&1)"
+lxd_config
+# The driver is a module of its own: without it, doctor and a login say so.
+MOD=/usr/local/libexec/throwaway/throwaway-lxd.so
+mv "$MOD" "$MOD.away"
+trap '[ -e "$MOD.away" ] && mv "$MOD.away" "$MOD"; tw_lxd_stop; tw_finish >/dev/null' EXIT
+out=$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1)
+out_login=$(lssh $A id -u 2>&1)
+mv "$MOD.away" "$MOD"
+trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
+expect_match "doctor fails a missing lxd driver module, and names it" \
+	"fail +lxd +driver cannot be loaded: $MOD: .*fix: install throwaway whole \($MOD\)" \
+	"$(echo "$out" | paste -sd ' ')"
+expect_match "a login then is denied, saying why" \
+	"^throwaway: cannot create your sandbox: the lxd driver cannot be loaded: $MOD" "$out_login"
+expect_match "with it back, doctor finds LXD again" "ok +lxd +LXD" \
+	"$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1)"
+
+# The caps count the copies other front doors run on the cluster.
+lxc config set tw-test-other-door user.throwaway.user $A
+lxd_config "max_sessions_per_user = 1"
+expect_match "a user's copy made by another front door counts in max_sessions_per_user" \
+	"you already have 1 sandboxes, the limit" "$(lssh $A id -u 2>&1)"
+lxc config set tw-test-other-door user.throwaway.user someone-else
+expect_eq "another user's does not" "$UID_A" "$(lssh $A id -u 2>&1)"
+lxd_config "max_sessions = 1"
+expect_match "but it counts in max_sessions" "the cluster already runs its limit of 1 sandboxes" \
+	"$(lssh $A id -u 2>&1)"
+lxd_config
+lxc delete -f tw-test-other-door >/dev/null 2>&1
+check "after which LXD has none" wait_for 30 tw_lxd_no_instances
+
+# A terminal: the program has one inside, of the client's size.
+out=$(lssh $A -tt 'tty; stty size' </dev/null 2>&1 | tr -d '\r')
+expect_match "with ssh -t the program has a terminal inside" '^/dev/pts/[0-9]+$' \
+	"$(echo "$out" | grep '^/dev/' | head -1)"
+lssh $A -tt 'exit 5' </dev/null >/dev/null 2>&1
+expect_eq "with a terminal too, the exit status comes back" 5 "$?"
+check "and LXD has no instance left after them" wait_for 30 tw_lxd_no_instances
+
+tw_lxd_stop
+expect_eq "stopping LXD leaves nothing of it" "" "$(tw_lxd_residue)"
+trap - EXIT
+tw_finish

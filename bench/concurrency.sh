@@ -9,6 +9,7 @@
 #
 #   BENCH_CONC_LEVELS  the sweep (default "1 10 50 100")
 #   BENCH_CONC_PLAIN   1: also the plain reference (default), 0: not
+#   BENCH_CONC_POOL    1: the largest burst again with pool = that many (default), 0: not
 #   BENCH_PLOT         where the plot goes (default bench/concurrency.png; "" = none)
 # shellcheck source=bench/lib.sh disable=SC2154
 source "$(dirname "$0")/lib.sh"
@@ -29,6 +30,9 @@ b_title "concurrency: $LEVELS simultaneous 'ssh host true' logins of one sandbox
 b_ssh "$S" true </dev/null >/dev/null 2>&1 # warm up
 b_ssh "$P" true </dev/null >/dev/null 2>&1
 b_wait_copies_gone 10
+
+# ratio A B: A / B to two places, "-" without a B.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # one USER TAG I: a client timed from its own start; "status start end" in c.TAG.I.
 one() {
@@ -83,6 +87,7 @@ for n in $LEVELS; do
 		read -r _ pp50 _ pp99 _ pmax _ < <(b_stats "$B_TMP/lat.plain$n")
 		say "   $(printf '%-6s %-9s %-9s %-9s %-9s %s' "" "$OK/$n" "$pp50" "$pp99" "$pmax" "(plain user, same sshd)")"
 		b_result "conc.$n.plain" "ok $OK/$n, p50 $pp50 ms, p99 $pp99 ms"
+		b_result "conc.$n.p99_ratio" "$(ratio "$p99" "$pp99")"
 	fi
 	echo "$n $ok $p50 $p99 $gone $pp50 $pp99" >>"$B_TMP/sweep.dat"
 	b_result "conc.$n" "ok $ok/$n, p50 $p50 ms, p99 $p99 ms, all gone $gone ms after the last logout"
@@ -103,6 +108,28 @@ if [ "${BENCH_CONC_MINIMAL:-1}" = 1 ]; then
 	read -r _ p50 _ p99 _ max _ < <(b_stats "$B_TMP/lat.min$MAX")
 	say "   $(printf '%-6s %-9s %-9s %-9s %-9s %s' "$MAX" "$OK/$MAX" "$p50" "$p99" "$max" "(boot = minimal)")"
 	b_result "conc.minimal" "ok $OK/$MAX, p50 $p50 ms, p99 $p99 ms"
+fi
+
+# The largest burst with pool = that many, the pool filled and waited for
+# first (throwawayctl pool fill): each login adopts a started copy, and the
+# pool refills behind them, during the burst. Judged against the plain
+# user's p99 at the same level, above.
+if [ "${BENCH_CONC_POOL:-1}" = 1 ]; then
+	b_config "max_sessions = $((MAX * 3 + 64))" "max_sessions_per_user = $((MAX * 2 + 28))" "pool = $MAX"
+	throwawayctl pool fill "$B_CONF" >/dev/null 2>&1
+	if b_wait_pool_ready 300 "$MAX"; then
+		b_msleep 2
+		burst "$S" "pool$MAX" "$MAX"
+		read -r _ p50 _ p99 _ max _ < <(b_stats "$B_TMP/lat.pool$MAX")
+		say "   $(printf '%-6s %-9s %-9s %-9s %-9s %s' "$MAX" "$OK/$MAX" "$p50" "$p99" "$max" "(pool = $MAX, filled first)")"
+		b_result conc.pool "ok $OK/$MAX, p50 $p50 ms, p99 $p99 ms"
+		b_result conc.pool.ok "$OK"
+		b_result conc.pool.p99_ratio "$(ratio "$p99" "$(awk -v n="$MAX" '$1 == n { p = $7 } END { print p }' "$B_TMP/sweep.dat")")"
+	else
+		say "   ! the pool of $MAX did not fill within 300 s"
+	fi
+	throwawayctl pool drain >/dev/null 2>&1
+	b_wait_copies_gone 120
 fi
 
 if [ -n "$PLOT" ] && command -v gnuplot >/dev/null; then

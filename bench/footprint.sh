@@ -98,11 +98,12 @@ done
 for c in "${CONTAINERS[@]}"; do
 	# The monitor calls itself "[lxc monitor] LXCPATH NAME".
 	for p in $(pgrep -f "^\[lxc monitor\] $B_COPIES $c\$"); do MONITORS+=("$p"); done
-	# The copy's processes: its payload cgroup (and children), any hierarchy.
-	for p in $(cat /sys/fs/cgroup/*/lxc.payload."$c"/cgroup.procs \
-		/sys/fs/cgroup/*/lxc.payload."$c"/*/cgroup.procs \
-		/sys/fs/cgroup/lxc.payload."$c"/cgroup.procs \
-		/sys/fs/cgroup/lxc.payload."$c"/*/cgroup.procs 2>/dev/null | sort -un); do
+	# The copy's processes: its payload cgroup (and children), any hierarchy,
+	# below its parent (throwaway/copies/<parent>/).
+	for p in $(cat /sys/fs/cgroup/*/throwaway/copies/*/lxc.payload."$c"/cgroup.procs \
+		/sys/fs/cgroup/*/throwaway/copies/*/lxc.payload."$c"/*/cgroup.procs \
+		/sys/fs/cgroup/throwaway/copies/*/lxc.payload."$c"/cgroup.procs \
+		/sys/fs/cgroup/throwaway/copies/*/lxc.payload."$c"/*/cgroup.procs 2>/dev/null | sort -un); do
 		COPY+=("$p")
 	done
 done

@@ -135,6 +135,7 @@ if [ "$PERF" = 1 ]; then
 		b_result "profile.login_cpu.$tag" "server $srv ms, client $cli ms"
 		eval "SRV_$tag=$srv CLI_$tag=$cli"
 	done
+	b_result profile.login_cpu.ratio "$(awk -v a="$SRV_sandboxed" -v b="$SRV_plain" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
 	total_s=$(awk -v a="$SRV_sandboxed" -v b="$CLI_sandboxed" 'BEGIN { printf "%.0f", a + b }')
 	total_p=$(awk -v a="$SRV_plain" -v b="$CLI_plain" 'BEGIN { printf "%.0f", a + b }')
 	cores=$(nproc)

@@ -222,18 +222,18 @@ deps:
 	@sh tests/deps.sh
 
 # The integration tests drive the installed module, keeper and shell, as an
-# admin would have them: check installs first.
+# admin would have them: check installs first, holding the suite's lock
+# (one run at a time on a machine: tests/locked.sh).
+INSTALL_FOR_TESTS = $(MAKE) install $(if $(SANITIZE),INSTALL_SANITIZED=1)
 check: deps
 	$(MAKE) tests-build
-	$(MAKE) install $(if $(SANITIZE),INSTALL_SANITIZED=1)
-	bash tests/run.sh
+	bash tests/locked.sh sh -c '$(INSTALL_FOR_TESTS) && bash tests/run.sh'
 
 # Slow, optional tests (tests/slow/): a Debian origin with systemd made by
 # config/make-debian-origin.sh (debootstrap, cached in /var/cache/throwaway).
 check-slow: deps
 	$(MAKE) tests-build
-	$(MAKE) install $(if $(SANITIZE),INSTALL_SANITIZED=1)
-	SLOW=1 TESTS=slow bash tests/run.sh
+	bash tests/locked.sh sh -c '$(INSTALL_FOR_TESTS) && SLOW=1 TESTS=slow bash tests/run.sh'
 
 # What CI runs: make check with ASan and UBSan, then as shipped.
 check-all: deps

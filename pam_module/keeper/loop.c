@@ -241,7 +241,7 @@ void keeper_teardown(struct keeper *k)
 	int r = copy_stop(k->s.copy);
 	if (r < 0)
 		log_event(LOG_ERR, "error", "session", k->req.session, "container", k->s.container,
-			  "reason", "stopping the copy failed", NULL);
+			  "reason", "stopping the copy failed", "errno", strerror(-r), NULL);
 	copy_free(k->s.copy);
 	k->s.copy = NULL;
 	ledger_remove(TW_RUNDIR, k->req.session);

@@ -952,14 +952,16 @@ static int reap_until_gone(int fd, pid_t watch)
 
 /*
  * After the monitor is gone, or past the deadline (a wedged monitor: end
- * it and the copy's processes by their cgroups): what liblxc may leave,
- * the copy itself and its lock.
+ * it and the copy's processes by their cgroups, and remove those, which a
+ * monitor killed never does): what liblxc may leave, the copy itself and
+ * its lock.
  */
 static int finish_stop(struct lxc_container *c, int r)
 {
 	if (r == -ETIMEDOUT) {
 		kill_cgroup_processes(CGROUP_MONITOR, c->name);
 		kill_cgroup_processes(CGROUP_PAYLOAD, c->name);
+		cgroup_remove_copy(CGROUP_ROOT, c->name);
 	}
 	if (c->is_defined(c) && !c->is_running(c)) {
 		release_mounts(c, NULL);

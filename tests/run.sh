@@ -38,10 +38,11 @@ run_unit() {
 }
 
 run_script() {
-	local t=$1 log p f rc
+	local t=$1 log p f rc t0=$SECONDS
 	log=$(mktemp)
 	bash "$t" >"$log" 2>&1
 	rc=$?
+	echo "# took $((SECONDS - t0)) s" >>"$log"
 	sed "s|^|$(basename "$t" .sh): |" "$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
@@ -92,8 +93,18 @@ wanted() {
 for t in build/tests/test_*; do
 	wanted "$t" && run_unit "$t"
 done
+# Suites that judge the sources, or build and test a package of their own,
+# whatever the build under test: make check-all runs them in its plain
+# pass only (TW_SOURCE_SUITES=no in the sanitizer pass), saying so here.
+SOURCE_SUITES=" test_lint test_format test_manpages test_deb "
 for t in tests/integration/test_*.sh; do
-	wanted "$t" && run_script "$t"
+	wanted "$t" || continue
+	n=$(basename "$t" .sh)
+	if [ "${TW_SOURCE_SUITES:-yes}" = no ] && [[ $SOURCE_SUITES == *" $n "* ]]; then
+		echo "$n: # judges the sources, not this build: run in the plain pass"
+		continue
+	fi
+	run_script "$t"
 done
 # Slow tests (make check-slow: SLOW=1 TESTS=slow), e.g. a debootstrapped origin.
 if [ -n "${SLOW:-}" ]; then
@@ -101,8 +112,13 @@ if [ -n "${SLOW:-}" ]; then
 		wanted "$t" && run_script "$t"
 	done
 fi
-# A short pass of every fuzz harness (make fuzz runs them longer).
-wanted fuzz && FUZZ_SECONDS=${FUZZ_SECONDS:-3} run_script tests/fuzz/run.sh
+# A short pass of every fuzz harness (make fuzz runs them longer). They are
+# built with sanitizers of their own whatever the pass: the plain pass only.
+if [ "${TW_SOURCE_SUITES:-yes}" = no ]; then
+	wanted fuzz && echo "fuzz: # built with sanitizers of its own: run in the plain pass"
+else
+	wanted fuzz && FUZZ_SECONDS=${FUZZ_SECONDS:-3} run_script tests/fuzz/run.sh
+fi
 
 left=$(suite_residue)
 if [ -z "$left" ]; then

@@ -766,8 +766,8 @@ static const char *place_fix(int r, bool https)
 {
 	switch (r) {
 	case -EPERM:
-		return "put LXD's own certificate (server.crt in its LXD_DIR) in "
-		       "'lxd_server_cert'";
+		return "put the certificate LXD shows in 'lxd_server_cert': cluster.crt in its "
+		       "LXD_DIR for a cluster, else server.crt";
 	case -EACCES:
 		return "trust this host's certificate on LXD: lxc config trust add "
 		       "<the file of 'lxd_cert'>";

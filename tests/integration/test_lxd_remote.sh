@@ -7,13 +7,16 @@
 # status come back, and a terminal works, through the exec websockets
 # over TLS; logout leaves no instance. A certificate LXD does not trust,
 # or a pin that is not LXD's certificate, denies the login with a line
-# the user can read and leaves nothing; doctor says which and what to do.
+# the user can read, a log event (captured as tests/logcapture.sh does)
+# and nothing else; doctor says which and what to do.
 source "$(dirname "$0")/../lib.sh"
 source "$TW_ROOT/tests/lxd.sh"
+# shellcheck source=tests/logcapture.sh
+source "$TW_ROOT/tests/logcapture.sh"
 A=tw-test-lxr
 CTL=/usr/local/sbin/throwawayctl
 
-trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
+trap '[ -n "$SINK" ] && kill "$SINK" 2>/dev/null; tw_lxd_stop; tw_finish >/dev/null' EXIT
 
 check "lxd starts as a one-member cluster with the origin image" tw_lxd_start
 ADDR=$(lxc config get core.https_address 2>/dev/null)
@@ -46,7 +49,7 @@ lxd_config() {
 		"lxd_key = $CERTS/$cert.key" "lxd_server_cert = $server"
 }
 lxd_config
-tw_user $A && tw_sshd_start || { not_ok "setup"; exit 1; }
+tw_user $A && tw_sshd_start && tw_logs_start || { not_ok "setup"; exit 1; }
 HOME_A=$(getent passwd $A | cut -d: -f6)
 UID_A=$(id -u $A)
 echo "from the host" >"$HOME_A/marker" && chown $A: "$HOME_A/marker"
@@ -95,11 +98,15 @@ kill -KILL "$bg" 2>/dev/null
 wait "$bg" 2>/dev/null
 
 # denied CASE WHY FIX: a login with the config as it is now is denied with
-# WHY in a line the user can read, and doctor fails its lxd line with WHY
-# and FIX.
+# WHY in a line the user can read and in the keeper's log event, and
+# doctor fails its lxd line with WHY and FIX.
 denied() {
+	local m
+	m=$(wc -l <"$LOG")
 	expect_match "$1 denies the login with a line the user can read" \
 		"^throwaway: cannot create your sandbox: .*$2" "$(lssh $A id -u 2>&1)"
+	expect_match "$1 is logged as the keeper's error event" "throwaway\[[0-9]+\]: event=error .*user=$A .*reason=\".*$2" \
+		"$(tail -n "+$((m + 1))" "$LOG")"
 	expect_match "doctor fails $1, and says what to do" \
 		"fail +lxd +https://$ADDR: .*$2.*fix: $3" "$($CTL doctor "$TW_CONF" 2>&1 | paste -sd ' ')"
 }
@@ -136,6 +143,8 @@ out=$($CTL check-config "$TW_CONF" 2>&1)
 expect_match "check-config refuses lxd_url without lxd_key, with file and line" \
 	"$TW_CONF:4: 'lxd_url' needs 'lxd_key'" "$out"
 
+kill "$SINK" && wait "$SINK" 2>/dev/null
+SINK=""
 tw_lxd_stop
 expect_eq "stopping LXD leaves nothing of it" "" "$(tw_lxd_residue)"
 trap - EXIT

@@ -21,7 +21,7 @@
 #include "config.h"
 #include "names.h"
 
-#define LXD_PORT_DEFAULT 8443
+#define LXD_PORT_DEFAULT 8443U
 #define LXD_HOST_MAX 253
 
 struct lxd_place {

@@ -80,7 +80,7 @@ BASE_MODS = config config_backend err names netaddr proto spawn util
 HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk cgroup_parent bridge landlock
 COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_cgroup lxc/container_live lxc/copy_mounts lxc/mount_ns \
 	lxc/files lxc/net_up lxc/origin lxc/retire lxc/sweep lxc/usage
-LXD_MODS = api exec lxd_copy marks
+LXD_MODS = api exec lxd_copy marks place
 INC_BASE = -Icommon/base
 INC_HOST = $(INC_BASE) -Icommon/host
 INC_COPY = $(INC_HOST) -Icommon/copy
@@ -146,11 +146,13 @@ $(LIB_LXD): $(LXD_OBJS)
 # The lxd driver, loaded by the keeper and throwawayctl only when a config
 # or a ledger record names it (common/copy/copy.c): linked into them, its
 # libraries tripled the keeper's exec, which every login pays. It has its
-# own copy of the base layer, and exports only its table (lxd.map).
+# own copy of the base layer, and exports only its table (lxd.map). The
+# base's config.o comes with it (the checks of lxd_url's files and place),
+# and with that libinih, which the keeper and throwawayctl load anyway.
 $(B)/throwaway-lxd.so: $(LXD_OBJS) common/copy/lxd/lxd.map $(B)/libtw-base-pic.a $(FLAGS)
 	$(CC) $(CFLAGS_BASE) -fPIC -shared $(LDFLAGS_BASE) -Wl,-z,defs \
 		-Wl,--version-script=common/copy/lxd/lxd.map -o $@ $(LXD_OBJS) \
-		$(B)/libtw-base-pic.a $(LXD_LIBS)
+		$(B)/libtw-base-pic.a $(LXD_LIBS) $(INIH_LIBS)
 
 # The PAM module: the base layer only (a test checks its symbols).
 $(B)/pam_throwaway.so: pam_module/pam_throwaway.c pam_module/pam_throwaway.map $(B)/libtw-base-pic.a $(FLAGS)

@@ -154,6 +154,34 @@ tw_lxd_helpers_gone() {
 	tw_lxd_ns_empty && ! pgrep -f "$TW_LXD_DIR" >/dev/null && ! pgrep -x lxd >/dev/null
 }
 
+# tw_lxd_config [KEY = VALUE]...: the test's config for copies of the
+# origin image on this LXD, with these lines too (how LXD is reached).
+tw_lxd_config() {
+	tw_config "backend = lxd" "start_timeout = 60s" "$@"
+	sed -i "s/^origin = .*/origin = $TW_LXD_IMAGE/" "$TW_CONF"
+}
+
+# tw_lxd_ssh USER ARGS...: ssh as USER with a deadline, so that a relay
+# that never ends fails its case instead of holding the suite.
+tw_lxd_ssh() {
+	local user=$1
+	shift
+	timeout -k 5 60 ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_PORT" \
+		"$user@127.0.0.1" "$@"
+}
+
+# tw_lxd_terminal_cases USER: with ssh -tt the program has a terminal
+# inside, its exit status comes back, and no instance is left after them.
+tw_lxd_terminal_cases() {
+	local out
+	out=$(tw_lxd_ssh "$1" -tt 'tty; stty size' </dev/null 2>&1 | tr -d '\r')
+	expect_match "with ssh -t the program has a terminal inside" '^/dev/pts/[0-9]+$' \
+		"$(echo "$out" | grep '^/dev/' | head -1)"
+	tw_lxd_ssh "$1" -tt 'exit 5' </dev/null >/dev/null 2>&1
+	expect_eq "with a terminal too, the exit status comes back" 5 "$?"
+	check "and LXD has no instance left after them" wait_for 30 tw_lxd_no_instances
+}
+
 # tw_lxd_stop: every instance deleted, the daemon stopped, its mounts
 # unmounted, its state removed; nothing of it left on the machine.
 tw_lxd_stop() {

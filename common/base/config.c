@@ -178,7 +178,7 @@ static bool valid_network(const char *s)
  * An LXD project or cluster member name: a letter or digit, then letters,
  * digits, '_', '.', '-', at most 63 bytes (it goes into URLs unescaped).
  */
-static bool valid_lxd_name(const char *s)
+bool config_lxd_name_valid(const char *s)
 {
 	size_t n;
 
@@ -193,11 +193,11 @@ static bool valid_lxd_name(const char *s)
 /* A member name, or '@' and a cluster group's name. */
 static bool valid_lxd_target(const char *s)
 {
-	return valid_lxd_name(s[0] == '@' ? s + 1 : s);
+	return config_lxd_name_valid(s[0] == '@' ? s + 1 : s);
 }
 
 /* https://HOST or https://HOST:PORT, HOST a DNS name or IPv4 address. */
-static bool valid_lxd_url(const char *s)
+bool config_lxd_url_valid(const char *s)
 {
 	const char *h = s + strlen("https://"), *c;
 	uint64_t port;
@@ -210,6 +210,16 @@ static bool valid_lxd_url(const char *s)
 	if (c == h || c - h > 253)
 		return false;
 	return !*c || (util_parse_u64(c + 1, 65535, &c, &port) >= 0 && !*c && port > 0);
+}
+
+/*
+ * A certificate or key file for lxd_url: a path, and none of the
+ * characters that delimit the parts of an LXD copy's place, which carries
+ * it unescaped (lxd/place.c).
+ */
+bool config_lxd_file_valid(const char *s)
+{
+	return valid_path(s) && !strpbrk(s, "?&#%=");
 }
 
 /*
@@ -345,11 +355,11 @@ static const struct key_def keys[] = {
 	K_BOOL(banner, "yes"),
 	K_CHOICE(backend, "lxc", config_backend_names),
 	K_STRING(lxd_socket, "/var/lib/lxd/unix.socket", valid_path),
-	K_STRING(lxd_url, NULL, valid_lxd_url),
-	K_STRING(lxd_cert, NULL, valid_path),
-	K_STRING(lxd_key, NULL, valid_path),
-	K_STRING(lxd_server_cert, NULL, valid_path),
-	K_STRING(lxd_project, "default", valid_lxd_name),
+	K_STRING(lxd_url, NULL, config_lxd_url_valid),
+	K_STRING(lxd_cert, NULL, config_lxd_file_valid),
+	K_STRING(lxd_key, NULL, config_lxd_file_valid),
+	K_STRING(lxd_server_cert, NULL, config_lxd_file_valid),
+	K_STRING(lxd_project, "default", config_lxd_name_valid),
 	K_STRING(lxd_target, NULL, valid_lxd_target),
 };
 

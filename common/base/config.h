@@ -148,6 +148,15 @@ void config_free(struct config *c);
  */
 uint64_t config_memory_per_user(const struct config *c);
 
+/*
+ * The checks of the lxd keys' values, for the lxd driver to parse a copy's
+ * place back as strictly as the config was read: an LXD project or member
+ * name, an lxd_url, a certificate or key file.
+ */
+bool config_lxd_name_valid(const char *s);
+bool config_lxd_url_valid(const char *s);
+bool config_lxd_file_valid(const char *s);
+
 /* "1G" -> bytes; "10s"/"5m"/"2h"/"7d" -> seconds. 0 or -EINVAL. */
 int config_parse_size(const char *s, uint64_t *ret);
 int config_parse_duration(const char *s, uint64_t *ret);

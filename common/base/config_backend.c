@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "names.h"
 
 static bool privileged(const struct config *c)
 {
@@ -39,12 +40,65 @@ static bool minimal(const struct config *c)
 #define ON_LXD "does not work with 'backend = lxd': "
 #define NOT_YET_LXD "is not supported yet with 'backend = lxd'"
 
-/* Whatever the backend: the transport to a remote LXD is not built yet. */
+static bool no_url(const struct config *c)
+{
+	return !c->lxd_url;
+}
+
+static bool no_cert(const struct config *c)
+{
+	return c->lxd_url && !c->lxd_cert;
+}
+
+static bool no_key(const struct config *c)
+{
+	return c->lxd_url && !c->lxd_key;
+}
+
+static bool no_server_cert(const struct config *c)
+{
+	return c->lxd_url && !c->lxd_server_cert;
+}
+
+static size_t len_of(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/*
+ * An LXD copy's place carries the URL, the three files and the project
+ * (lxd/place.c), and the session's record keeps it in NAMES_PLACE_MAX
+ * bytes: a config whose place would not fit is refused here, not at the
+ * first login. A bound: the port and the place's own punctuation counted
+ * at their longest.
+ */
+static bool place_too_long(const struct config *c)
+{
+	size_t n = len_of(c->lxd_url) + len_of(c->lxd_cert) + len_of(c->lxd_key) +
+		   len_of(c->lxd_server_cert) + len_of(c->lxd_project) + 64;
+
+	return c->lxd_url && n > NAMES_PLACE_MAX;
+}
+
+_Static_assert(NAMES_PLACE_MAX == 1023, "place_too_long's message says 1023 bytes");
+
+#define NEEDS_URL "needs 'lxd_url': only a connection to LXD over HTTPS uses it"
+
+/*
+ * Whatever the backend: lxd_url comes with its three files, and they with
+ * it, so that a half-made HTTPS setup is an error where it was written.
+ */
 static const struct config_refusal any_refusals[] = {
-	{ "lxd_url", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
-	{ "lxd_cert", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
-	{ "lxd_key", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
-	{ "lxd_server_cert", NULL, "is not supported yet: LXD is reached through 'lxd_socket'" },
+	{ "lxd_url", no_cert, "needs 'lxd_cert': LXD knows this host by its client certificate" },
+	{ "lxd_url", no_key, "needs 'lxd_key': the private key of 'lxd_cert'" },
+	{ "lxd_url", no_server_cert,
+	  "needs 'lxd_server_cert': LXD's own certificate is pinned, no other is trusted" },
+	{ "lxd_url", place_too_long,
+	  "is, with 'lxd_cert', 'lxd_key', 'lxd_server_cert' and 'lxd_project', longer than a "
+	  "session's record keeps (1023 bytes)" },
+	{ "lxd_cert", no_url, NEEDS_URL },
+	{ "lxd_key", no_url, NEEDS_URL },
+	{ "lxd_server_cert", no_url, NEEDS_URL },
 };
 
 static const struct config_refusal lxd_refusals[] = {

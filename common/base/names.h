@@ -10,6 +10,12 @@
 #define NAMES_SESSION_LEN 16
 #define NAMES_CONTAINER_MAX 63 /* longest copy name (hostname limit) */
 #define NAMES_BRIDGE_MAX 15    /* longest network interface name (IFNAMSIZ - 1) */
+/*
+ * Longest place of a copy: an lxcpath, or an LXD socket or HTTPS URL with
+ * its certificate files and project. The session's record keeps it, and
+ * gc and a record-driven destroy have nothing else to find the copy by.
+ */
+#define NAMES_PLACE_MAX 1023
 
 /* 16 lowercase hex characters from getrandom(). out holds 17 bytes. */
 int names_session_id(char out[NAMES_SESSION_LEN + 1]);

@@ -38,9 +38,18 @@ static const struct copy_driver *driver_of(const struct ledger_entry *e)
 	return copy_driver_of_record(e->options);
 }
 
+/*
+ * A place is an absolute path (an lxcpath, LXD's socket) or LXD's HTTPS
+ * URL with its files; the driver reads its own places strictly.
+ */
+static bool place_plausible(const char *place)
+{
+	return place[0] == '/' || strncmp(place, "https://", 8) == 0;
+}
+
 static int destroy_copy(const struct ledger_entry *e)
 {
-	if (!names_container_valid(e->container) || e->lxcpath[0] != '/')
+	if (!names_container_valid(e->container) || !place_plausible(e->lxcpath))
 		return -EINVAL;
 	return driver_of(e)->destroy(e->lxcpath, e->container);
 }

@@ -22,7 +22,7 @@ struct ledger_entry {
 	char user[LEDGER_FIELD_MAX];
 	uid_t uid;
 	char container[NAMES_CONTAINER_MAX + 1];
-	char lxcpath[LEDGER_FIELD_MAX];
+	char lxcpath[NAMES_PLACE_MAX + 1]; /* the copy's place (copy_place) */
 	char origin[NAMES_CONTAINER_MAX + 1];
 	char state[32]; /* starting, running, stopping */
 	char rhost[LEDGER_FIELD_MAX];

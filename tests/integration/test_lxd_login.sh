@@ -13,10 +13,7 @@ trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
 
 check "lxd starts as a one-member cluster with the origin image" tw_lxd_start
 # lxd_config [KEY = VALUE]...: the test's config on this LXD, with these too.
-lxd_config() {
-	tw_config "backend = lxd" "lxd_socket = $TW_LXD_SOCKET" "start_timeout = 60s" "$@"
-	sed -i "s/^origin = .*/origin = $TW_LXD_IMAGE/" "$TW_CONF"
-}
+lxd_config() { tw_lxd_config "lxd_socket = $TW_LXD_SOCKET" "$@"; }
 lxd_config
 tw_user $A && tw_sshd_start || { not_ok "setup"; exit 1; }
 HOME_A=$(getent passwd $A | cut -d: -f6)
@@ -26,14 +23,7 @@ echo "from the host" >"$HOME_A/marker" && chown $A: "$HOME_A/marker"
 has_instance() { [ -n "$(tw_lxd_instances)" ]; }
 running() { [ "$(tw_field "$1" state)" = running ]; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
-# lssh USER ARGS...: tw_ssh with a deadline, so that a relay that never
-# ends fails its case instead of holding the suite.
-lssh() {
-	local user=$1
-	shift
-	timeout -k 5 60 ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_PORT" \
-		"$user@127.0.0.1" "$@"
-}
+lssh() { tw_lxd_ssh "$@"; }
 
 expect_eq "ssh host id -u prints the user's uid from inside" "$UID_A" "$(lssh $A id -u 2>&1)"
 check "after logout LXD has no instance left" wait_for 30 tw_lxd_no_instances
@@ -206,13 +196,8 @@ lxd_config
 lxc delete -f tw-test-other-door >/dev/null 2>&1
 check "after which LXD has none" wait_for 30 tw_lxd_no_instances
 
-# A terminal: the program has one inside, of the client's size.
-out=$(lssh $A -tt 'tty; stty size' </dev/null 2>&1 | tr -d '\r')
-expect_match "with ssh -t the program has a terminal inside" '^/dev/pts/[0-9]+$' \
-	"$(echo "$out" | grep '^/dev/' | head -1)"
-lssh $A -tt 'exit 5' </dev/null >/dev/null 2>&1
-expect_eq "with a terminal too, the exit status comes back" 5 "$?"
-check "and LXD has no instance left after them" wait_for 30 tw_lxd_no_instances
+# A terminal: the program has one inside.
+tw_lxd_terminal_cases $A
 
 tw_lxd_stop
 expect_eq "stopping LXD leaves nothing of it" "" "$(tw_lxd_residue)"

@@ -570,6 +570,12 @@ static void test_config_load_bad_values(void **state)
 		{ "lxd_cert", "cert.pem" },
 		{ "lxd_key", "" },
 		{ "lxd_server_cert", "/a b" },
+		{ "lxd_cert", "/etc/lxd#1.crt" },
+		{ "lxd_cert", "/etc/lxd?.crt" },
+		{ "lxd_key", "/etc/a&key=/x" },
+		{ "lxd_key", "/etc/a=b" },
+		{ "lxd_server_cert", "/etc/100%.crt" },
+		{ "lxd_server_cert", "/etc/../x.crt" },
 	};
 	char line[256], want[256];
 	size_t i;
@@ -962,22 +968,63 @@ static void test_config_load_lxd_accepted(void **state)
 	config_free(&c);
 }
 
-/* The transport to a remote LXD is not built yet, whatever the backend. */
-static void test_config_load_lxd_not_yet(void **state)
+#define URL "lxd_url = https://lxd.example.org:8443\n"
+#define CERT "lxd_cert = /etc/throwaway/lxd.crt\n"
+#define KEY "lxd_key = /etc/throwaway/lxd.key\n"
+#define SERVER "lxd_server_cert = /etc/throwaway/server.crt\n"
+
+/* lxd_url with its three files: a missing one is an error at lxd_url's line, saying why. */
+static void test_config_load_lxd_url_needs_files(void **state)
 {
 	(void)state;
-	expect_global_error("lxd_url = https://lxd.example.org:8443",
-			    ":3: 'lxd_url' is not supported yet: LXD is reached through "
-			    "'lxd_socket'");
-	expect_global_error("lxd_cert = /etc/throwaway/lxd.crt",
-			    ":3: 'lxd_cert' is not supported yet: LXD is reached through "
-			    "'lxd_socket'");
-	expect_global_error("lxd_key = /etc/throwaway/lxd.key",
-			    ":3: 'lxd_key' is not supported yet: LXD is reached through "
-			    "'lxd_socket'");
-	expect_global_error("lxd_server_cert = /etc/throwaway/server.crt",
-			    ":3: 'lxd_server_cert' is not supported yet: LXD is reached "
-			    "through 'lxd_socket'");
+	expect_global_error(URL KEY SERVER, ":3: 'lxd_url' needs 'lxd_cert': LXD knows this host "
+					    "by its client certificate");
+	expect_global_error(URL CERT SERVER, ":3: 'lxd_url' needs 'lxd_key': the private key of "
+					     "'lxd_cert'");
+	expect_global_error(KEY URL CERT, ":4: 'lxd_url' needs 'lxd_server_cert': LXD's own "
+					  "certificate is pinned, no other is trusted");
+}
+
+/* The files without lxd_url mean nothing: an error at their line, never ignored. */
+static void test_config_load_lxd_files_need_url(void **state)
+{
+	(void)state;
+	expect_global_error(CERT, ":3: 'lxd_cert' needs 'lxd_url': only a connection to LXD "
+				  "over HTTPS uses it");
+	expect_global_error("backend = lxd\n" KEY, ":4: 'lxd_key' needs 'lxd_url': only a "
+						   "connection to LXD over HTTPS uses it");
+	expect_global_error(SERVER, ":3: 'lxd_server_cert' needs 'lxd_url': only a connection "
+				    "to LXD over HTTPS uses it");
+}
+
+/* All four: loaded, on lxd and lxc alike (a group may switch the backend). */
+static void test_config_load_lxd_url_accepted(void **state)
+{
+	static const char text[] = "[global]\norigin = base\nbackend = lxd\n" URL CERT KEY SERVER;
+	struct tw_err err = { 0 };
+	struct config c = { 0 };
+
+	(void)state;
+	assert_int_equal(load(text, NULL, &c, &err), 0);
+	assert_string_equal(c.lxd_url, "https://lxd.example.org:8443");
+	assert_string_equal(c.lxd_cert, "/etc/throwaway/lxd.crt");
+	assert_string_equal(c.lxd_key, "/etc/throwaway/lxd.key");
+	assert_string_equal(c.lxd_server_cert, "/etc/throwaway/server.crt");
+	config_free(&c);
+}
+
+/* A place the session's record could not keep is refused when the config is read. */
+static void test_config_load_lxd_url_place_too_long(void **state)
+{
+	_cleanup_free_ char *dir = repeat('d', 330);
+	char text[2048];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 URL "lxd_cert = /%s/c\nlxd_key = /%s/k\nlxd_server_cert = /%s/s", dir, dir, dir);
+	expect_global_error(text, ":3: 'lxd_url' is, with 'lxd_cert', 'lxd_key', "
+				  "'lxd_server_cert' and 'lxd_project', longer than a session's "
+				  "record keeps (1023 bytes)");
 }
 
 /* Resolved per user: a global host key and alice's own backend meet only for her. */
@@ -1665,7 +1712,10 @@ int main(void)
 		T(test_config_load_lxd_keys),
 		T(test_config_load_lxd_refuses_host_keys),
 		T(test_config_load_lxd_accepted),
-		T(test_config_load_lxd_not_yet),
+		T(test_config_load_lxd_url_needs_files),
+		T(test_config_load_lxd_files_need_url),
+		T(test_config_load_lxd_url_accepted),
+		T(test_config_load_lxd_url_place_too_long),
 		T(test_config_load_lxd_per_user),
 		T(test_config_free_zeroed),
 		T(test_config_free_half_built),

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * LXD's REST API over its unix socket (libcurl, json-c). Trusts the
- * daemon at the socket (root-owned, found by the admin's config) but not
- * the size of what it says: a response body is capped. Paths come from
- * the driver, built of names it has checked; nothing here escapes them.
+ * LXD's REST API over its unix socket or HTTPS (libcurl, json-c). Trusts
+ * the daemon at the socket (root-owned, found by the admin's config), and
+ * over HTTPS the one whose certificate is the admin's pinned one, but not
+ * the size of what either says: a response body is capped. Paths come
+ * from the driver, built of names it has checked; nothing here escapes
+ * them.
  */
 #include "api.h"
 
@@ -13,17 +15,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
 
 #define URL_MAX 2048
 
 struct lxd_conn {
 	CURL *curl;
-	char *socket;
-	char *project;
+	struct lxd_place where;
+	char base[LXD_HOST_MAX + 32]; /* "http://lxd" (the socket) or "https://HOST:PORT" */
+	char tls_error[CURL_ERROR_SIZE];
 };
 
 struct body {
@@ -54,16 +59,62 @@ static void slist_free(struct curl_slist **l)
 }
 #define _cleanup_slist_ __attribute__((cleanup(slist_free)))
 
-int lxd_open(const char *socket, const char *project, struct lxd_conn **ret, struct tw_err *err)
+/*
+ * FILE, the value of KEY, checked as lxd_check_files says; SECRET: a key.
+ * Whatever is wrong with it is -EINVAL: the admin's file to fix, told
+ * apart from a peer that fails the pin (-EPERM).
+ */
+static int check_file(const char *key, const char *file, bool secret, struct tw_err *err)
 {
-	struct lxd_conn *c = calloc(1, sizeof(*c));
+	_cleanup_close_ int fd = -EBADF;
+	struct tw_err e = { 0 };
+	struct stat st;
 
+	if (config_open_trusted(file, &fd, &e) < 0)
+		return tw_err_set(err, -EINVAL, "cannot use '%s': %s", key, e.msg);
+	if (fstat(fd, &st) < 0)
+		return tw_err_set(err, -EINVAL, "cannot use '%s': %s: %s", key, file,
+				  strerror(errno));
+	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		return tw_err_set(err, -EINVAL,
+				  "cannot use '%s': %s is readable by group or others, and it is "
+				  "what LXD trusts this host by",
+				  key, file);
+	return 0;
+}
+
+int lxd_check_files(const struct lxd_place *p, struct tw_err *err)
+{
+	int r = check_file("lxd_cert", p->cert, false, err);
+
+	if (r >= 0)
+		r = check_file("lxd_key", p->key, true, err);
+	if (r >= 0)
+		r = check_file("lxd_server_cert", p->server, false, err);
+	return r;
+}
+
+int lxd_open(const struct lxd_place *p, struct lxd_conn **ret, struct tw_err *err)
+{
+	struct lxd_conn *c;
+
+	if (p->host[0]) {
+		int r = lxd_check_files(p, err);
+		if (r < 0)
+			return r;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return tw_err_set(err, -ENOMEM, "out of memory");
+	c->where = *p;
+	if (!c->where.project[0])
+		snprintf(c->where.project, sizeof(c->where.project), "default");
+	if (p->host[0])
+		snprintf(c->base, sizeof(c->base), "https://%s:%u", p->host, p->port);
+	else
+		snprintf(c->base, sizeof(c->base), "http://lxd");
 	c->curl = curl_easy_init();
-	c->socket = strdup(socket);
-	c->project = strdup(project ? project : "default");
-	if (!c->curl || !c->socket || !c->project) {
+	if (!c->curl) {
 		lxd_close(c);
 		return tw_err_set(err, -ENOMEM, "cannot set up a connection to LXD");
 	}
@@ -77,8 +128,6 @@ void lxd_close(struct lxd_conn *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
-	free(c->socket);
-	free(c->project);
 	free(c);
 }
 
@@ -123,8 +172,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *data)
 
 static int make_url(const struct lxd_conn *c, const char *path, char url[static URL_MAX])
 {
-	int n = snprintf(url, URL_MAX, "http://lxd/1.0%s%cproject=%s", path,
-			 strchr(path, '?') ? '&' : '?', c->project);
+	int n = snprintf(url, URL_MAX, "%s/1.0%s%cproject=%s", c->base, path,
+			 strchr(path, '?') ? '&' : '?', c->where.project);
 
 	return n < 0 || n >= URL_MAX ? -ENAMETOOLONG : 0;
 }
@@ -141,21 +190,57 @@ static int set_headers(const struct request *q, struct curl_slist **l)
 	return *l ? 0 : -ENOMEM;
 }
 
-static int setup(struct lxd_conn *c, const struct request *q, const char *url,
-		 struct curl_slist *headers, struct body *b)
-{
-	CURL *h = c->curl;
-	CURLcode r = CURLE_OK;
-
-	curl_easy_reset(h);
 #define SET(opt, val)                                      \
 	do {                                               \
 		if (r == CURLE_OK)                         \
 			r = curl_easy_setopt(h, opt, val); \
 	} while (0)
-	SET(CURLOPT_UNIX_SOCKET_PATH, c->socket);
+
+/*
+ * How C reaches LXD: its unix socket, or HTTPS with our client certificate
+ * and LXD's certificate pinned. The pin: LXD's certificate is the only
+ * trust anchor (CAINFO, no CA directory, so no system CA counts), and
+ * the peer is verified against it; curl's partial-chain default lets that
+ * self-signed leaf anchor itself, so the peer passes only by showing a
+ * chain to it, that is by holding its private key. The host name check
+ * is off because the pin replaces it: LXD's certificate names the member
+ * it was made on, not the address in lxd_url, and a pinned certificate
+ * says more than a name would. CURLOPT_PINNEDPUBLICKEY is not used: it
+ * wants the public key alone, which the admin would have to cut out of
+ * LXD's certificate, while CAINFO takes the certificate as LXD gives it.
+ */
+static CURLcode set_transport(struct lxd_conn *c)
+{
+	const struct lxd_place *p = &c->where;
+	CURL *h = c->curl;
+	CURLcode r = CURLE_OK;
+
+	if (!p->host[0]) {
+		SET(CURLOPT_UNIX_SOCKET_PATH, p->socket);
+		SET(CURLOPT_PROTOCOLS_STR, "http");
+		return r;
+	}
+	SET(CURLOPT_PROTOCOLS_STR, "https");
+	SET(CURLOPT_SSLCERT, p->cert);
+	SET(CURLOPT_SSLKEY, p->key);
+	SET(CURLOPT_CAINFO, p->server);
+	SET(CURLOPT_CAPATH, NULL);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	SET(CURLOPT_ERRORBUFFER, c->tls_error);
+	return r;
+}
+
+static int setup(struct lxd_conn *c, const struct request *q, const char *url,
+		 struct curl_slist *headers, struct body *b)
+{
+	CURL *h = c->curl;
+	CURLcode r;
+
+	curl_easy_reset(h);
+	c->tls_error[0] = '\0';
+	r = set_transport(c);
 	SET(CURLOPT_URL, url);
-	SET(CURLOPT_PROTOCOLS_STR, "http");
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CUSTOMREQUEST, q->method);
 	SET(CURLOPT_HTTPHEADER, headers);
@@ -166,8 +251,32 @@ static int setup(struct lxd_conn *c, const struct request *q, const char *url,
 		SET(CURLOPT_POSTFIELDS, q->data);
 		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
 	}
-#undef SET
 	return r == CURLE_OK ? 0 : -EINVAL;
+}
+#undef SET
+
+/* What a failed transfer means, for the admin or the user: CR and its detail. */
+static int transfer_error(struct lxd_conn *c, const struct request *q, CURLcode cr,
+			  struct tw_err *err)
+{
+	const char *why = c->tls_error[0] ? c->tls_error : curl_easy_strerror(cr);
+
+	switch (cr) {
+	case CURLE_COULDNT_CONNECT:
+		return tw_err_set(err, -ECONNREFUSED, "LXD is not reachable at '%s'", lxd_where(c));
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return tw_err_set(err, -EPERM,
+				  "LXD at '%s' does not show the certificate pinned in "
+				  "'lxd_server_cert' (%s)",
+				  lxd_where(c), why);
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return tw_err_set(err, -EINVAL, "cannot use the certificate files for '%s': %s",
+				  lxd_where(c), why);
+	default:
+		return tw_err_set(err, -EIO, "LXD request %s %s failed: %s", q->method, q->path,
+				  why);
+	}
 }
 
 /* The request sent; its body into *b (the caller's to free), its HTTP status into *ret_status. */
@@ -186,11 +295,8 @@ static int transfer(struct lxd_conn *c, const struct request *q, struct body *b,
 	if (b->too_big)
 		return tw_err_set(err, -EFBIG, "LXD's answer to %s %s is larger than %d bytes",
 				  q->method, q->path, LXD_RESPONSE_MAX);
-	if (cr == CURLE_COULDNT_CONNECT)
-		return tw_err_set(err, -ECONNREFUSED, "LXD is not reachable at '%s'", c->socket);
 	if (cr != CURLE_OK)
-		return tw_err_set(err, -EIO, "LXD request %s %s failed: %s", q->method, q->path,
-				  curl_easy_strerror(cr));
+		return transfer_error(c, q, cr, err);
 	*ret_status = 0;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, ret_status);
 	return 0;
@@ -230,7 +336,8 @@ static int answer(json_object *resp, const char *what, json_object **ret_meta, c
 	json_object *meta = NULL;
 
 	if (type && strcmp(type, "error") == 0) {
-		int code = int_of(resp, "error_code") == 404 ? -ENOENT : -EIO;
+		int64_t status = int_of(resp, "error_code");
+		int code = status == 404 ? -ENOENT : status == 403 ? -EACCES : -EIO;
 		const char *msg = lxd_str(resp, "error");
 		return tw_err_set(err, code, "LXD refused %s: %s", what, msg ? msg : "no reason");
 	}
@@ -390,9 +497,31 @@ int lxd_call_async(struct lxd_conn *c, const char *method, const char *path, jso
 	return 0;
 }
 
-const char *lxd_socket_of(const struct lxd_conn *c)
+const struct lxd_place *lxd_place_of(const struct lxd_conn *c)
 {
-	return c->socket;
+	return &c->where;
+}
+
+const char *lxd_where(const struct lxd_conn *c)
+{
+	return c->where.host[0] ? c->base : c->where.socket;
+}
+
+int lxd_check_trust(struct lxd_conn *c, json_object **ret, struct tw_err *err)
+{
+	_cleanup_json_ json_object *server = NULL;
+
+	int r = lxd_call(c, "GET", "", NULL, 10, &server, err);
+	if (r < 0)
+		return r;
+	const char *auth = lxd_str(server, "auth");
+	if (!auth || strcmp(auth, "trusted") != 0)
+		return tw_err_set(err, -EACCES,
+				  "LXD at '%s' does not trust this host's certificate (auth: %s)",
+				  lxd_where(c), auth ? auth : "none");
+	if (ret)
+		*ret = TAKE_PTR(server);
+	return 0;
 }
 
 int lxd_call(struct lxd_conn *c, const char *method, const char *path, json_object *body,

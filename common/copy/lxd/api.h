@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * LXD's REST API over its unix socket: libcurl for HTTP (its unix-socket
- * support), json-c for the bodies. One connection per caller, not shared
+ * LXD's REST API over its unix socket or HTTPS: libcurl for HTTP (its
+ * unix-socket support, or TLS with our client certificate and LXD's
+ * pinned), json-c for the bodies. One connection per caller, not shared
  * between threads. Requests name a path below /1.0 and get the response's
  * metadata; an async response (an operation) is waited for, so a caller
  * sees one result either way. The only code that includes libcurl or
@@ -15,26 +16,46 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "place.h"
 
 #define LXD_RESPONSE_MAX (4 * 1024 * 1024) /* a response body larger than this is refused */
 
 struct lxd_conn;
 
 /*
- * A connection to the LXD at SOCKET, its requests in PROJECT (NULL: the
- * default project). Nothing is sent yet. 0 or -errno with err.
+ * A connection to the LXD of P (its socket, or its URL and certificate
+ * files), its requests in P's project. Over HTTPS the three files are
+ * checked first (lxd_check_files). Nothing is sent yet. 0 or -errno with
+ * err.
  */
-int lxd_open(const char *socket, const char *project, struct lxd_conn **ret, struct tw_err *err);
+int lxd_open(const struct lxd_place *p, struct lxd_conn **ret, struct tw_err *err);
 void lxd_close(struct lxd_conn *c);
+
+/*
+ * The admin's certificate files of P, before any library opens them: each
+ * reached from / without a symlink, through root-owned directories that
+ * are not group or world writable, a regular root-owned file that is not
+ * either; the key, which is this host's standing with LXD, also not
+ * readable by group or others. 0, or -EINVAL with err naming the file.
+ */
+int lxd_check_files(const struct lxd_place *p, struct tw_err *err);
+
+/*
+ * Does LXD trust us? GET /1.0 says "auth: trusted" (over its socket LXD
+ * trusts root always; over HTTPS, only a client certificate it was given).
+ * Its answer into *ret (may be NULL). -EACCES with err when not trusted.
+ */
+int lxd_check_trust(struct lxd_conn *c, json_object **ret, struct tw_err *err);
 
 /*
  * METHOD PATH (below /1.0, e.g. "/instances/NAME/state"; the project is
  * added) with BODY (NULL: none). Waits up to TIMEOUT_S for an operation
  * the request starts. On success *ret (may be NULL) is the response's
  * metadata, or the finished operation's (json_object_put it; NULL when
- * there is none). A response of LXD's own error is -EIO, or -ENOENT for a
- * 404, with LXD's message in err; a socket that answers nothing,
- * -ECONNREFUSED.
+ * there is none). A response of LXD's own error is -EIO, -ENOENT for a
+ * 404 or -EACCES for a 403, with LXD's message in err; a socket or host
+ * that answers nothing, -ECONNREFUSED; an HTTPS peer without the pinned
+ * certificate, -EPERM; certificate files TLS cannot use, -EINVAL.
  */
 int lxd_call(struct lxd_conn *c, const char *method, const char *path, json_object *body,
 	     unsigned timeout_s, json_object **ret, struct tw_err *err);
@@ -59,8 +80,11 @@ int lxd_wait(struct lxd_conn *c, const char *op, unsigned timeout_s, json_object
  */
 int lxd_settle(struct lxd_conn *c, const char *name, unsigned timeout_s);
 
-/* The socket C talks to. */
-const char *lxd_socket_of(const struct lxd_conn *c);
+/* Where C talks to: its place, parsed. */
+const struct lxd_place *lxd_place_of(const struct lxd_conn *c);
+
+/* Where C talks to, for a message: the socket, or "https://HOST:PORT". */
+const char *lxd_where(const struct lxd_conn *c);
 
 /* The same, the body raw bytes with these extra headers (NULL-terminated): the files API. */
 int lxd_call_raw(struct lxd_conn *c, const char *method, const char *path, const char *data,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A program in an LXD instance, through LXD's exec API: one POST starts
- * it waiting for our websockets (libwebsockets, over LXD's unix socket),
+ * it waiting for our websockets (libwebsockets, over LXD's unix socket or
+ * TLS with the same client certificate and pin as the REST calls),
  * one each for stdin, stdout and stderr and one for control; the relay
  * pumps fds 0, 1 and 2 through them until LXD closes the outputs (the
  * program has ended), then reads the program's exit status from the
@@ -297,21 +298,39 @@ static const struct lws_protocols protocols[] = {
 	{ 0 },
 };
 
+/* How stream I reaches LXD: over its unix socket, or TLS to HOST:PORT. */
+static void set_endpoint(struct lws_client_connect_info *ci, const struct lxd_place *where,
+			 char *address, size_t len)
+{
+	if (!where->host[0]) {
+		snprintf(address, len, "+%s", where->socket);
+		ci->address = address;
+		ci->host = "lxd";
+		ci->origin = "lxd";
+		return;
+	}
+	/* The pin replaces the host name check, as for the REST calls (api.c):
+	 * LXD's certificate names its member, not the address we use. */
+	ci->address = where->host;
+	ci->port = (int)where->port;
+	ci->host = where->host;
+	ci->origin = where->host;
+	ci->ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+}
+
 /* The websocket of stream I, to OP's websocket endpoint with its secret. */
-static int connect_ws(struct relay *r, const char *socket, const char *op, intptr_t i,
+static int connect_ws(struct relay *r, const struct lxd_place *where, const char *op, intptr_t i,
 		      const char *secret)
 {
-	char address[512], path[OP_PATH_MAX + 256];
+	char address[NAMES_PLACE_MAX + 2], path[OP_PATH_MAX + 256];
 	struct lws_client_connect_info ci = { 0 };
 
-	if (snprintf(address, sizeof(address), "+%s", socket) >= (int)sizeof(address) ||
+	if (strlen(where->socket) + 2 > sizeof(address) ||
 	    snprintf(path, sizeof(path), "%s/websocket?secret=%s", op, secret) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
+	set_endpoint(&ci, where, address, sizeof(address));
 	ci.context = r->ctx;
-	ci.address = address;
 	ci.path = path;
-	ci.host = "lxd";
-	ci.origin = "lxd";
 	ci.local_protocol_name = "lxd-exec";
 	ci.ietf_version_or_minus_one = -1;
 	ci.opaque_user_data = (void *)i;
@@ -319,7 +338,13 @@ static int connect_ws(struct relay *r, const char *socket, const char *op, intpt
 	return lws_client_connect_via_info(&ci) ? 0 : -ECONNREFUSED;
 }
 
-static int make_context(struct relay *r)
+/*
+ * Over HTTPS, the client TLS context: our certificate and key, and LXD's
+ * certificate as the only CA (the OS's not loaded), checked beforehand by
+ * lxd_open (lxd_check_files). A peer that shows another certificate fails
+ * the handshake: LCCSCF_ALLOW_SELFSIGNED is not given.
+ */
+static int make_context(struct relay *r, const struct lxd_place *where)
 {
 	struct lws_context_creation_info info = { 0 };
 
@@ -329,6 +354,13 @@ static int make_context(struct relay *r)
 	info.user = r;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
+	if (where->host[0]) {
+		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+			       LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+		info.client_ssl_cert_filepath = where->cert;
+		info.client_ssl_private_key_filepath = where->key;
+		info.client_ssl_ca_filepath = where->server;
+	}
 	r->ctx = lws_create_context(&info);
 	return r->ctx ? 0 : -ENOMEM;
 }
@@ -338,20 +370,20 @@ static bool outputs_done(const struct relay *r)
 	return r->pty ? r->closed[0] : r->closed[1] && r->closed[2];
 }
 
-int lxd_exec_relay(const char *socket, const char *op, json_object *fds, bool pty,
+int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds, bool pty,
 		   struct tw_err *err)
 {
 	struct relay r = { .pty = pty, .sigfd = -EBADF };
 	int ret = 0;
 
-	if (make_context(&r) < 0)
+	if (make_context(&r, where) < 0)
 		return tw_err_set(err, -ENOMEM, "cannot set up the program's websockets");
 	ret = watch_signals(&r);
 	for (intptr_t i = 0; i < N_WS && ret >= 0; i++) {
 		const char *secret = lxd_str(fds, ws_keys[i]);
 		if (pty && (i == 1 || i == 2))
 			continue; /* one stream for both directions */
-		ret = secret ? connect_ws(&r, socket, op, i, secret) : -EPROTO;
+		ret = secret ? connect_ws(&r, where, op, i, secret) : -EPROTO;
 	}
 	while (ret >= 0 && !outputs_done(&r) && !r.failed)
 		if (lws_service(r.ctx, 0) < 0)
@@ -433,7 +465,7 @@ int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x
 	if (!json_object_object_get_ex(meta, "fds", &fds) || !fds)
 		return tw_err_set(err, -EPROTO, "LXD gave no streams for the program");
 	json_object_get(fds);
-	r = lxd_exec_relay(lxd_socket_of(c), op, fds, x->pty, err);
+	r = lxd_exec_relay(lxd_place_of(c), op, fds, x->pty, err);
 	if (r >= 0)
 		r = lxd_wait(c, op, 30, &done, err);
 	if (r < 0)

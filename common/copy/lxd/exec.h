@@ -16,8 +16,11 @@
 int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x,
 		 struct tw_err *err);
 
-/* The relay alone: OP's websockets (secrets in FDS) to fds 0, 1 and 2 (with PTY, one stream). */
-int lxd_exec_relay(const char *socket, const char *op, json_object *fds, bool pty,
+/*
+ * The relay alone: OP's websockets (secrets in FDS) on the LXD of WHERE,
+ * to fds 0, 1 and 2 (with PTY, one stream).
+ */
+int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds, bool pty,
 		   struct tw_err *err);
 
 #endif

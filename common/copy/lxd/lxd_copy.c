@@ -3,8 +3,9 @@
  * The lxd driver: each copy an ephemeral LXD instance made from the
  * origin (an image alias, else an instance, of the cluster), placed by
  * LXD, marked with user.throwaway.* keys so that list finds ours. A place
- * is LXD's socket, with "#PROJECT" when the copies are in another
- * project than "default". Through LXD's REST API (api.c) only.
+ * is LXD's socket, or its HTTPS URL with our certificate files, with
+ * "#PROJECT" when the copies are in another project than "default"
+ * (place.h). Through LXD's REST API (api.c) only.
  *
  * Not built yet: the copy's end as an fd (the keeper learns of it from
  * its programs), usage, sweep and the pool. Those operations say
@@ -31,6 +32,7 @@
 #include "lxd_driver.h"
 #include "marks.h"
 #include "names.h"
+#include "place.h"
 #include "util.h"
 
 #define PATH_SIZE 512
@@ -51,26 +53,30 @@ static struct lxd_copy *lxd_of(struct copy *c)
 	return (struct lxd_copy *)c;
 }
 
-/* PLACE is "SOCKET", or "SOCKET#PROJECT" when the project is not "default". */
 static int lxd_place(const struct config *cfg, char *buf, size_t len)
 {
-	bool other = cfg->lxd_project && strcmp(cfg->lxd_project, "default") != 0;
-	int n = snprintf(buf, len, "%s%s%s", cfg->lxd_socket, other ? "#" : "",
-			 other ? cfg->lxd_project : "");
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return lxd_place_format(cfg, buf, len);
 }
 
 /* A connection to the LXD of PLACE (as lxd_place writes it). */
 static int place_open(const char *place, struct lxd_conn **ret, struct tw_err *err)
 {
-	const char *hash = strchr(place, '#');
-	char socket[PATH_MAX];
+	struct lxd_place p;
 
-	if (snprintf(socket, sizeof(socket), "%.*s", hash ? (int)(hash - place) : PATH_MAX,
-		     place) >= (int)sizeof(socket))
-		return tw_err_set(err, -ENAMETOOLONG, "LXD socket path too long");
-	return lxd_open(socket, hash ? hash + 1 : NULL, ret, err);
+	int r = lxd_place_parse(place, &p);
+	if (r < 0)
+		return tw_err_set(err, r, "'%s' is not a place of LXD's copies", place);
+	return lxd_open(&p, ret, err);
+}
+
+/* A connection to the LXD of CFG (lxd_socket, or lxd_url and its files). */
+static int config_open(const struct config *cfg, struct lxd_conn **ret, struct tw_err *err)
+{
+	char place[NAMES_PLACE_MAX + 1];
+
+	if (lxd_place_format(cfg, place, sizeof(place)) < 0)
+		return tw_err_set(err, -ENAMETOOLONG, "the LXD of the config is not a place");
+	return place_open(place, ret, err);
 }
 
 /* The origin: an image alias, else an instance; -ENOENT with err if neither. */
@@ -102,7 +108,11 @@ static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_e
 		return tw_err_set(err, -ENOMEM, "out of memory");
 	l->base.drv = &copy_driver_lxd;
 	l->spec = *s;
-	int r = lxd_open(s->cfg->lxd_socket, s->cfg->lxd_project, &l->conn, err);
+	int r = config_open(s->cfg, &l->conn, err);
+	/* Over its socket LXD trusts root; over HTTPS a certificate it does not
+	 * trust would fail later with less to say. */
+	if (r >= 0 && s->cfg->lxd_url)
+		r = lxd_check_trust(l->conn, NULL, err);
 	if (r >= 0)
 		r = find_origin(l->conn, s->cfg->origin, &l->from_image, err);
 	if (r < 0) {
@@ -677,7 +687,7 @@ static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, co
 	if (r >= 0 && syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		r = -errno;
 	if (r >= 0)
-		r = lxd_open(l->spec.cfg->lxd_socket, l->spec.cfg->lxd_project, &conn, &err);
+		r = config_open(l->spec.cfg, &conn, &err);
 	if (r >= 0)
 		r = lxd_exec_run(conn, l->spec.name, x, &err);
 	/* The program's stderr is the user's: a session that ends because its
@@ -751,7 +761,26 @@ static void lxd_usage(const char *place, const char *name, const struct copy_usa
 	ret->memory = int_at(state, "memory", "usage");
 }
 
-/* Does PLACE's LXD answer, trust us, and is it a cluster? For doctor. */
+/* What the admin can do about a connection that failed with R. */
+static const char *place_fix(int r, bool https)
+{
+	switch (r) {
+	case -EPERM:
+		return "put the certificate LXD shows in 'lxd_server_cert': cluster.crt in its "
+		       "LXD_DIR for a cluster, else server.crt";
+	case -EACCES:
+		return "trust this host's certificate on LXD: lxc config trust add "
+		       "<the file of 'lxd_cert'>";
+	case -EINVAL:
+		return "make 'lxd_cert', 'lxd_key' and 'lxd_server_cert' root's files in PEM, in "
+		       "root-owned directories, the key readable by root alone";
+	default:
+		return https ? "start LXD, and check 'lxd_url' against its core.https_address"
+			     : "start LXD, or set 'lxd_socket' to its unix socket (lxd waitready)";
+	}
+}
+
+/* Does PLACE's LXD answer, trust us (over HTTPS: with the pin held), and is it a cluster? */
 static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FINDINGS_MAX])
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;
@@ -761,16 +790,13 @@ static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FI
 	int r = place_open(place, &conn, &e);
 
 	if (r >= 0)
-		r = lxd_call(conn, "GET", "", NULL, 10, &server, &e);
-	const char *auth = r < 0 ? NULL : lxd_str(server, "auth");
-	if (r >= 0 && (!auth || strcmp(auth, "trusted") != 0))
-		r = tw_err_set(&e, -EACCES, "LXD does not trust this client (auth: %s)",
-			       auth ? auth : "none");
+		r = lxd_check_trust(conn, &server, &e);
+	bool https = conn ? lxd_place_of(conn)->host[0] : strncmp(place, "https:", 6) == 0;
+	const char *where = conn && https ? lxd_where(conn) : place;
 	ret[0] = (struct copy_finding){ .verdict = r < 0 ? COPY_FAIL : COPY_OK };
 	if (r < 0) {
-		snprintf(ret[0].msg, sizeof(ret[0].msg), "%s: %s", place, e.msg);
-		snprintf(ret[0].fix, sizeof(ret[0].fix),
-			 "start LXD, or set 'lxd_socket' to its unix socket (lxd waitready)");
+		snprintf(ret[0].msg, sizeof(ret[0].msg), "%s: %s", where, e.msg);
+		snprintf(ret[0].fix, sizeof(ret[0].fix), "%s", place_fix(r, https));
 		return 1;
 	}
 	json_object_object_get_ex(server, "environment", &env);
@@ -778,8 +804,8 @@ static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FI
 	json_object *clustered = NULL;
 	bool cluster = json_object_object_get_ex(env, "server_clustered", &clustered) &&
 		       json_object_get_boolean(clustered);
-	snprintf(ret[0].msg, sizeof(ret[0].msg), "LXD %s answers at %s and trusts this host%s",
-		 version ? version : "?", place,
+	snprintf(ret[0].msg, sizeof(ret[0].msg), "LXD %s answers at %s%s and trusts this host%s",
+		 version ? version : "?", where, https ? " with the pinned certificate" : "",
 		 cluster ? ", a cluster member" : ", not clustered (copies run on it alone)");
 	return 1;
 }
@@ -803,7 +829,7 @@ static size_t lxd_check_origin(const char *place, const char *origin,
 	if (r < 0)
 		snprintf(ret[0].fix, sizeof(ret[0].fix),
 			 "import the origin into LXD as an image with that alias, or make an "
-			 "instance of that name, and check 'lxd_socket'");
+			 "instance of that name, and check 'lxd_socket' or 'lxd_url'");
 	return 1;
 }
 

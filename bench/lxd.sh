@@ -15,8 +15,8 @@
 #         launch --ephemeral`, `lxc exec -- true`, `lxc stop --force`, until
 #         LXD no longer has the instance (as the driver's stop waits).
 #  steps  where an lxd login's time goes: the keeper's `debug` step
-#         timings over a few PAM cycles (pam_harness), and the system calls
-#         of one (strace -c -f).
+#         timings over a few PAM cycles (pam_harness), and the requests one
+#         cycle sends LXD, in order (strace -f).
 #
 #   BENCH_LXD_LOGIN_N   rounds of the three logins (default 20)
 #   BENCH_LXD_CYCLE_N   cycles of each (default 10)
@@ -228,21 +228,23 @@ if b_log_start; then
 	b_result lxd.steps "${steps:--}"
 	b_result lxd.pam_cycle.median_ms "$(b_stats "$B_TMP/pam" | cut -d' ' -f2)"
 fi
+# One PAM cycle's requests to LXD, in order, from its system calls (strace
+# -f, which slows it down): each REST call and exec websocket is a request
+# line the keeper (or a child of its) sends on LXD's socket.
 if b_need strace strace; then
-	strace -c -f -o "$B_TMP/strace.txt" -- "$HARNESS" "$CONFDIR" "$B_SERVICE" "$D" -- \
-		"$B_SHELL" -c true >/dev/null 2>&1
+	strace -f -ttt -s 160 -e trace=sendto,write,sendmsg -o "$B_TMP/strace.txt" -- \
+		"$HARNESS" "$CONFDIR" "$B_SERVICE" "$D" -- "$B_SHELL" -c true >/dev/null 2>&1
 	b_wait_for 30 lxd_idle
-	say "   system calls of one PAM cycle (strace -c -f; top 8 by time; strace slows it down):"
-	awk 'NR <= 2 || /^-/ { next } /total/ { next } { print }' "$B_TMP/strace.txt" | sort -k2 -nr | head -8 |
-		awk '{ printf "      %-18s %6s%%  %8s calls\n", $NF, $1, $4 }'
-	calls() { awk -v s="$1" '$NF == s { print $4 }' "$B_TMP/strace.txt"; }
-	say "      connect $(calls connect), sendto $(calls sendto), recvfrom $(calls recvfrom)," \
-		"poll $(calls poll), clone $(calls clone), execve $(calls execve)"
-	# The connections to LXD's socket: a REST call or an exec websocket each.
-	strace -f -e trace=connect -o "$B_TMP/connect.txt" -- "$HARNESS" "$CONFDIR" "$B_SERVICE" "$D" -- \
-		"$B_SHELL" -c true >/dev/null 2>&1
-	b_wait_for 30 lxd_idle
-	n=$(grep -c -F "$TW_LXD_SOCKET" "$B_TMP/connect.txt")
-	say "      connections to LXD's socket in one PAM cycle: $n"
-	b_result lxd.connections "$n"
+	grep -a -E '"(GET|POST|PUT|DELETE|PATCH) /1\.0' "$B_TMP/strace.txt" |
+		sed -E 's/^[0-9]+ +([0-9.]+) .*"(GET|POST|PUT|DELETE|PATCH) (\/1\.0[^ ?]*)[^"]*HTTP.*/\1 \2 \3/' |
+		awk 'NF == 3 {
+			if (!t0) t0 = $1
+			sub(/\/operations\/[0-9a-f-]+/, "/operations/ID", $3)
+			sub(/\/instances\/[^\/]+/, "/instances/NAME", $3)
+			printf "%.0f %s %s\n", ($1 - t0) * 1000, $2, $3
+		}' >"$B_TMP/requests"
+	n=$(wc -l <"$B_TMP/requests")
+	say "   requests to LXD in one PAM cycle (strace -f; ms from the first; strace slows it down): $n"
+	awk '{ printf "      %6s  %-6s %s\n", $1, $2, $3 }' "$B_TMP/requests"
+	b_result lxd.requests "$n"
 fi

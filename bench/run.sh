@@ -129,7 +129,7 @@ mark() {
 		echo "| lxd login latency, median (p95): backend = lxd / backend = lxc / plain, same sshd, interleaved | $(get lxd.login.lxd.median_ms) ($(get lxd.login.lxd.p95_ms)) / $(get lxd.login.lxc.median_ms) ($(get lxd.login.lxc.p95_ms)) / $(get lxd.login.plain.median_ms) ($(get lxd.login.plain.p95_ms)) ms | (information) | |"
 		echo "| lxd login, ratio of medians: lxd / plain, lxd / lxc | $(get lxd.login.ratio_plain), $(get lxd.login.ratio_lxc) | (information) | |"
 		echo "| lxd cycle, driver / stock, median (create, start, ids, exec true, stop and delete vs lxc launch --ephemeral, lxc exec, lxc stop --force until gone) | $(get lxd.cycle.ratio) ($(get lxd.cycle.ours.median_ms) / $(get lxd.cycle.stock.median_ms) ms; stock $(get lxd.cycle.stock.phases)) | (information) | |"
-		echo "| lxd login's keeper steps, medians in ms (PAM debug); whole PAM cycle | $(get lxd.steps); $(get lxd.pam_cycle.median_ms) ms, $(get lxd.connections) connections to LXD | | |"
+		echo "| lxd login's keeper steps, medians in ms (PAM debug); whole PAM cycle | $(get lxd.steps); $(get lxd.pam_cycle.median_ms) ms, $(get lxd.requests) requests to LXD | | |"
 	fi
 } >"$SUM"
 

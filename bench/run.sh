@@ -52,6 +52,9 @@ SUM=$(mktemp /run/tw-bench-summary.XXXXXX)
 trap 'rm -f "$OUT" "$SUM"' EXIT
 export BENCH_OUT=$OUT
 START=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+# What was built, before the results file (which the run appends to) changes.
+REV="$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- . ':!bench/results.md' 2>/dev/null ||
+	echo ' + uncommitted changes')"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
 echo "bench: $(nproc) cores, kernel $(uname -r), load average $LOAD, client ${BENCH_CLIENT:-light}"
@@ -145,7 +148,7 @@ if [ -n "$RESULTS" ]; then
 		echo
 		echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
 			"kernel $(uname -r), load average at start $LOAD;" \
-			"commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes');" \
+			"commit $REV;" \
 			"ssh client ${BENCH_CLIENT:-light}; N: login ${BENCH_LOGIN_N:-40}, cycle ${BENCH_CYCLE_N:-20}," \
 			"idle $BENCH_IDLE_N, teardown ${BENCH_TEARDOWN_N:-20}," \
 			"lxd ${BENCH_LXD_LOGIN_N:-20} rounds and ${BENCH_LXD_CYCLE_N:-10} cycles; ${ELAPSED} s."

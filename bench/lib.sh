@@ -160,17 +160,22 @@ b_ssh() {
 	ssh "${B_OPTS[@]}" -i "$B_TMP/$user.key" -p "$B_PORT" "$user@127.0.0.1" "$@"
 }
 
-# b_timed_ssh USER CMD: one login; B_US = its wall time in microseconds, B_RC its status.
-b_timed_ssh() {
-	local t0
+# b_timed OUT COMMAND...: run it, stdin /dev/null, its output to OUT;
+# B_US = its wall time in microseconds, B_RC its status, B_END when it ended.
+b_timed() {
+	local out=$1 t0
+	shift
 	b_now
 	t0=$B_NOW
-	b_ssh "$1" "$2" </dev/null >"$B_TMP/ssh.out" 2>&1
+	"$@" </dev/null >"$out" 2>&1
 	B_RC=$?
 	b_now
 	B_END=$B_NOW
 	B_US=$((B_NOW - t0))
 }
+
+# b_timed_ssh USER CMD: one login, its output in ssh.out; B_US, B_RC, B_END as b_timed.
+b_timed_ssh() { b_timed "$B_TMP/ssh.out" b_ssh "$1" "$2"; }
 
 # Copies of our origin that exist right now.
 b_copies() {
@@ -261,6 +266,19 @@ b_logged() { "$B_TMP/logged" "$@"; }
 # b_log_lines: what the log received.
 b_log_lines() {
 	[ -n "$B_LOG" ] && [ -f "$B_LOG" ] && tr -s '\n' <"$B_LOG"
+}
+
+# b_log_steps: the keeper's step timings in the log (PAM argument `debug`:
+# event=debug step=... ms=...; event=ready ms=... as the step "ready"), one
+# line a step in the order it logs them: "STEP MEDIAN P95" (ms).
+b_log_steps() {
+	local step
+	b_log_lines | grep -a 'event=debug' | sed -n 's/.* step=\([a-z_]*\) ms=\([0-9]*\).*/\1 \2/p' >"$B_TMP/steps"
+	b_log_lines | grep -a 'event=ready' | sed -n 's/.* ms=\([0-9]*\).*/ready \1/p' >>"$B_TMP/steps"
+	for step in $(awk '!seen[$1]++ { print $1 }' "$B_TMP/steps"); do
+		awk -v s="$step" '$1 == s { print $2 * 1000 }' "$B_TMP/steps" >"$B_TMP/step.$step"
+		echo "$step $(b_stats "$B_TMP/step.$step" | cut -d' ' -f2-3)"
+	done
 }
 
 b_log_stop() {

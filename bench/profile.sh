@@ -44,18 +44,14 @@ for _ in $(seq "$N"); do
 done
 b_msleep 0.2
 say "   1. keeper step timings over $N cycles (PAM 'debug'; medians, ms):"
-b_log_lines | grep -a 'event=debug' | sed -n 's/.* step=\([a-z_]*\) ms=\([0-9]*\).*/\1 \2/p' >"$B_TMP/steps"
-b_log_lines | grep -a 'event=ready' | sed -n 's/.* ms=\([0-9]*\).*/ready \1/p' >>"$B_TMP/steps"
-if [ -s "$B_TMP/steps" ]; then
-	# In the order the keeper logs them.
-	for step in $(awk '!seen[$1]++ { print $1 }' "$B_TMP/steps"); do
-		awk -v s="$step" '$1 == s { print $2 * 1000 }' "$B_TMP/steps" >"$B_TMP/step.$step"
-		read -r _ med p95 _ < <(b_stats "$B_TMP/step.$step")
+b_log_steps >"$B_TMP/step.medians"
+if [ -s "$B_TMP/step.medians" ]; then
+	while read -r step med p95; do
 		label=$step
 		[ "$step" = ready ] && label="ready (request -> ready, total)"
 		say "      $(printf '%-32s %6s   (p95 %s)' "$label" "$med" "$p95")"
 		b_result "profile.step.$step" "$med"
-	done
+	done <"$B_TMP/step.medians"
 else
 	say "      (no event=debug lines reached the log)"
 fi

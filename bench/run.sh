@@ -5,17 +5,18 @@
 # The machine is noisy: each benchmark compares its two sides in the same
 # run, interleaved, and the ratios are what to read.
 #
-#   BENCH_ONLY="login cycle"   run only these (login cycle concurrency footprint teardown profile)
+#   BENCH_ONLY="login cycle"   run only these (login cycle concurrency footprint teardown profile lxd)
 #   BENCH_NO_INSTALL=1         bench what is installed: no build, no `make install` first
 #   BENCH_RESULTS=FILE         where the dated table goes (default bench/results.md; "" = nowhere)
 #   BENCH_CLIENT=light|default the ssh client the benchmarks log in with (see lib.sh)
 #   and each script's own N (see their headers): BENCH_LOGIN_N, BENCH_CYCLE_N,
-#   BENCH_CONC_LEVELS, BENCH_IDLE_N, BENCH_TEARDOWN_N, BENCH_PROFILE_N.
+#   BENCH_CONC_LEVELS, BENCH_IDLE_N, BENCH_TEARDOWN_N, BENCH_PROFILE_N,
+#   BENCH_LXD_LOGIN_N, BENCH_LXD_CYCLE_N, BENCH_LXD_STEPS_N.
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
-ONLY=${BENCH_ONLY:-login cycle concurrency footprint teardown profile}
+ONLY=${BENCH_ONLY:-login cycle concurrency footprint teardown profile lxd}
 RESULTS=${BENCH_RESULTS-$ROOT/bench/results.md}
 export BENCH_IDLE_N=${BENCH_IDLE_N:-200}
 
@@ -51,6 +52,9 @@ SUM=$(mktemp /run/tw-bench-summary.XXXXXX)
 trap 'rm -f "$OUT" "$SUM"' EXIT
 export BENCH_OUT=$OUT
 START=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+# What was built, before the results file (which the run appends to) changes.
+REV="$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- . ':!bench/results.md' 2>/dev/null ||
+	echo ' + uncommitted changes')"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
 echo "bench: $(nproc) cores, kernel $(uname -r), load average $LOAD, client ${BENCH_CLIENT:-light}"
@@ -124,6 +128,12 @@ mark() {
 		echo "| server CPU per login, sandboxed / plain | $(get profile.login_cpu.ratio) | ≤ 1.3 | $(mark "$(get profile.login_cpu.ratio)" "<=" 1.3) |"
 		echo "| CPU floor for 100 simultaneous logins on $(nproc) cores | $(get profile.floor100_ms) ms | | |"
 	fi
+	if [[ " $ONLY " == *" lxd "* ]]; then
+		echo "| lxd login latency, median (p95): backend = lxd / backend = lxc / plain, same sshd, interleaved | $(get lxd.login.lxd.median_ms) ($(get lxd.login.lxd.p95_ms)) / $(get lxd.login.lxc.median_ms) ($(get lxd.login.lxc.p95_ms)) / $(get lxd.login.plain.median_ms) ($(get lxd.login.plain.p95_ms)) ms | (information) | |"
+		echo "| lxd login, ratio of medians: lxd / plain, lxd / lxc | $(get lxd.login.ratio_plain), $(get lxd.login.ratio_lxc) | (information) | |"
+		echo "| lxd cycle, driver / stock, median (create, start, ids, exec true, stop and delete vs lxc launch --ephemeral, lxc exec, lxc stop --force until gone) | $(get lxd.cycle.ratio) ($(get lxd.cycle.ours.median_ms) / $(get lxd.cycle.stock.median_ms) ms; stock $(get lxd.cycle.stock.phases)) | (information) | |"
+		echo "| lxd login's keeper steps, medians in ms (PAM debug); whole PAM cycle | $(get lxd.steps); $(get lxd.pam_cycle.median_ms) ms, $(get lxd.requests) requests to LXD | | |"
+	fi
 } >"$SUM"
 
 echo
@@ -138,9 +148,10 @@ if [ -n "$RESULTS" ]; then
 		echo
 		echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
 			"kernel $(uname -r), load average at start $LOAD;" \
-			"commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes');" \
+			"commit $REV;" \
 			"ssh client ${BENCH_CLIENT:-light}; N: login ${BENCH_LOGIN_N:-40}, cycle ${BENCH_CYCLE_N:-20}," \
-			"idle $BENCH_IDLE_N, teardown ${BENCH_TEARDOWN_N:-20}; ${ELAPSED} s."
+			"idle $BENCH_IDLE_N, teardown ${BENCH_TEARDOWN_N:-20}," \
+			"lxd ${BENCH_LXD_LOGIN_N:-20} rounds and ${BENCH_LXD_CYCLE_N:-10} cycles; ${ELAPSED} s."
 		echo
 		cat "$SUM"
 	} >>"$RESULTS"

@@ -5,6 +5,8 @@
 # one-member cluster with a dir storage pool and no network, and a busybox
 # origin imported as an image. tw_lxd_stop takes all of it away again.
 # Source after tests/lib.sh; everything made here is named tw-test-*.
+# What it takes from there: TW_ID, TW_TMP (its files), wait_for and
+# sshd_free_port; bench/lxd.sh gives it the benchmark's own.
 
 TW_LXD_DIR=/var/lib/tw-test-lxd.$TW_ID
 TW_LXD_SOCKET=$TW_LXD_DIR/unix.socket

@@ -1,7 +1,8 @@
 #!/bin/bash
 # However a session dies, its copy goes: SIGKILL of the sshd session
 # monitor, of the shell, of the keeper; a dropped client; an sshd restart;
-# a reboot inside the copy; a crash of every keeper and monitor, then gc.
+# a reboot inside the copy; a wedged lxc monitor; a crash of every keeper
+# and monitor, then gc.
 source "$(dirname "$0")/../lib.sh"
 
 tw_origin_create && tw_config && tw_user tw-test-dora && tw_sshd_start ||
@@ -79,6 +80,22 @@ start_session
 lxc-attach -P /var/lib/throwaway/containers -n "$(tw_field "$SID" container)" -- /bin/reboot
 check "a reboot inside the copy ends the session" wait_for 5 client_gone
 check "and destroys the copy (nothing restarts it)" wait_for 5 no_copies
+check_clean
+
+# A wedged lxc monitor (stopped here): the keeper's stop waits its 15 s,
+# then ends the monitor and the copy by their cgroups and removes those,
+# which a killed monitor never does. No gc runs meanwhile (no login opens,
+# no keeper lives to run one), so what is gone, the keeper removed.
+start_session
+C=$(tw_field "$SID" container)
+MON=$(pgrep -f "lxc monitor.*$C")
+kill -STOP $MON
+kill -KILL "$CLIENT"
+check "a stopped lxc monitor: the copy is gone after the stop's deadline" wait_for 30 no_copies
+copy_cgroups() { find /sys/fs/cgroup -maxdepth 5 -name "*$C" 2>/dev/null; }
+expect_eq "and so are its cgroups, in every hierarchy, without gc" "" "$(copy_cgroups)"
+monitor_gone() { ! pgrep -f "lxc monitor.*$C" >/dev/null; }
+check "and its monitor" wait_for 5 monitor_gone
 check_clean
 
 # A host crash, simulated: every keeper and every lxc monitor killed at once.

@@ -404,7 +404,7 @@ static int wait_operation(struct lxd_conn *c, const char *op, const char *what, 
 		if (code < 200)
 			return tw_err_set(err, -ETIMEDOUT, "LXD did not finish %s in %u s", what,
 					  timeout_s);
-		return tw_err_set(err, -EIO, "LXD could not %s: %s", what,
+		return tw_err_set(err, -EIO, "LXD failed at %s: %s", what,
 				  msg && *msg ? msg : lxd_str(meta, "status"));
 	}
 	if (ret)
@@ -415,7 +415,7 @@ static int wait_operation(struct lxd_conn *c, const char *op, const char *what, 
 int lxd_wait(struct lxd_conn *c, const char *op, unsigned timeout_s, json_object **ret,
 	     struct tw_err *err)
 {
-	return wait_operation(c, op, "run its program", timeout_s, ret, err);
+	return wait_operation(c, op, "running the program", timeout_s, ret, err);
 }
 
 /* Q sent and answered: the metadata, and the operation it started (or NULL). */
@@ -604,7 +604,7 @@ int lxd_settle(struct lxd_conn *c, const char *name, unsigned timeout_s)
 		if (!cls || strcmp(cls, "task") != 0 || !id || !acts_on(o, name))
 			continue;
 		snprintf(op, sizeof(op), "/1.0/operations/%s", id);
-		wait_operation(c, op, "settle the copy", timeout_s, NULL, NULL);
+		wait_operation(c, op, "settling the copy", timeout_s, NULL, NULL);
 	}
 	return 0;
 }

@@ -213,6 +213,55 @@ bool config_lxd_url_valid(const char *s)
 }
 
 /*
+ * A home_source: a path whose only '%'s are %u (the user's name), %U
+ * (their uid) and %%, with one of the first two: a source without them
+ * would give every user the same home.
+ */
+static bool valid_home_source(const char *s)
+{
+	bool per_user = false;
+
+	if (!valid_path(s))
+		return false;
+	for (const char *p = strchr(s, '%'); p; p = strchr(p + 2, '%')) {
+		if (p[1] != 'u' && p[1] != 'U' && p[1] != '%')
+			return false;
+		per_user |= p[1] != '%';
+	}
+	return per_user;
+}
+
+int config_home_source(const struct config *c, const char *user, uid_t uid, const char *home,
+		       char *buf, size_t len)
+{
+	const char *t = c->home_source ? c->home_source : "%h";
+	size_t n = 0;
+
+	for (const char *p = t; *p; p++) {
+		char one[2] = { *p, '\0' }, num[16];
+		const char *piece = one;
+		if (*p == '%') {
+			p++;
+			if (*p == 'h')
+				piece = home; /* the default only: not a key's */
+			else if (*p == 'U' && snprintf(num, sizeof(num), "%u", (unsigned)uid) > 0)
+				piece = num;
+			else if (*p == 'u' && names_user_safe(user))
+				piece = user;
+			else if (*p != '%')
+				return -EINVAL;
+		}
+		size_t pl = strlen(piece);
+		if (n + pl >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf + n, piece, pl);
+		n += pl;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
  * A certificate or key file for lxd_url: a path, and none of the
  * characters that delimit the parts of an LXD copy's place, which carries
  * it unescaped (lxd/place.c).
@@ -361,6 +410,7 @@ static const struct key_def keys[] = {
 	K_STRING(lxd_server_cert, NULL, config_lxd_file_valid),
 	K_STRING(lxd_project, "default", config_lxd_name_valid),
 	K_STRING(lxd_target, NULL, valid_lxd_target),
+	K_STRING(home_source, NULL, valid_home_source),
 };
 
 #define N_KEYS ELEMENTSOF(keys)

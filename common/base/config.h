@@ -84,6 +84,7 @@ struct config {
 	char *lxd_server_cert;       /* the server's, pinned */
 	char *lxd_project;           /* default */
 	char *lxd_target;            /* a member or @group, NULL: LXD places */
+	char *home_source;           /* the home on the members, %u/%U; NULL: the passwd path */
 };
 
 /* Who the values are resolved for. groups[] holds names (primary first). */
@@ -156,6 +157,15 @@ uint64_t config_memory_per_user(const struct config *c);
 bool config_lxd_name_valid(const char *s);
 bool config_lxd_url_valid(const char *s);
 bool config_lxd_file_valid(const char *s);
+
+/*
+ * Where the members of an LXD cluster find USER's home (uid UID): C's
+ * home_source with %u the name and %U the uid, or HOME when it is unset.
+ * 0; -EINVAL when the name cannot be part of a path (not
+ * names_user_safe), -ENAMETOOLONG when BUF is too small.
+ */
+int config_home_source(const struct config *c, const char *user, uid_t uid, const char *home,
+		       char *buf, size_t len);
 
 /* "1G" -> bytes; "10s"/"5m"/"2h"/"7d" -> seconds. 0 or -EINVAL. */
 int config_parse_size(const char *s, uint64_t *ret);

@@ -115,6 +115,16 @@ expect_eq "bind_home = no: the copy's home is its own, without the host's files"
 	"$UID_A none" "$(lssh $A 'id -u; test -e ~/marker && echo there || echo none' 2>&1 | paste -sd ' ')"
 expect_eq "a bind is there" shared-data "$(lssh $A cat /data/f 2>&1)"
 expect_match "and read-only" "Read-only" "$(lssh $A 'touch /data/x' 2>&1)"
+# home_source: the members keep homes elsewhere (shared storage mounted at
+# another path there); the copy still sees it at the passwd path.
+SRC=$TW_TMP/homes/$A.$UID_A
+mkdir -p "$SRC" && echo "from shared storage" >"$SRC/marker" && chown -R $A: "$SRC"
+lxd_config "home_source = $TW_TMP/homes/%u.%U"
+expect_eq "home_source: the home comes from there, at the passwd path" \
+	"from shared storage $HOME_A" "$(lssh $A 'cat ~/marker; echo $HOME' 2>&1 | paste -sd ' ')"
+lssh $A 'echo written > ~/via-source'
+expect_eq "and what the user writes lands there, not in the host's home" "written none" \
+	"$(cat "$SRC/via-source" 2>&1) $(test -e "$HOME_A/via-source" && echo there || echo none)"
 lxd_config
 check "LXD has no instance left after them" wait_for 30 tw_lxd_no_instances
 tw_lxd_no_instances || {

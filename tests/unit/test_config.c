@@ -576,6 +576,13 @@ static void test_config_load_bad_values(void **state)
 		{ "lxd_key", "/etc/a=b" },
 		{ "lxd_server_cert", "/etc/100%.crt" },
 		{ "lxd_server_cert", "/etc/../x.crt" },
+		{ "home_source", "/srv/homes" },
+		{ "home_source", "srv/homes/%u" },
+		{ "home_source", "/srv/%h" },
+		{ "home_source", "/srv/%u%" },
+		{ "home_source", "/srv/100%%" },
+		{ "home_source", "/srv/../%u" },
+		{ "home_source", "/srv/%u:x" },
 	};
 	char line[256], want[256];
 	size_t i;
@@ -1010,6 +1017,30 @@ static void test_config_load_lxd_url_accepted(void **state)
 	assert_string_equal(c.lxd_cert, "/etc/throwaway/lxd.crt");
 	assert_string_equal(c.lxd_key, "/etc/throwaway/lxd.key");
 	assert_string_equal(c.lxd_server_cert, "/etc/throwaway/server.crt");
+	config_free(&c);
+}
+
+/* home_source: %u and %U filled in, the passwd home without it, a name unfit for a path refused. */
+static void test_config_home_source(void **state)
+{
+	static const char text[] = "[global]\norigin = base\nbackend = lxd\n"
+				   "home_source = /srv/100%%/%u.%U\n";
+	struct tw_err err = { 0 };
+	struct config c = { 0 };
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(load(text, NULL, &c, &err), 0);
+	assert_int_equal(config_home_source(&c, "alice", 1001, "/home/alice", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/srv/100%/alice.1001");
+	assert_int_equal(config_home_source(&c, "Al/../x", 1001, "/home/x", buf, sizeof(buf)),
+			 -EINVAL);
+	assert_int_equal(config_home_source(&c, "alice", 1001, "/home/alice", buf, 12),
+			 -ENAMETOOLONG);
+	free(c.home_source);
+	c.home_source = NULL;
+	assert_int_equal(config_home_source(&c, "alice", 1001, "/home/alice", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/home/alice");
 	config_free(&c);
 }
 
@@ -1715,6 +1746,7 @@ int main(void)
 		T(test_config_load_lxd_url_needs_files),
 		T(test_config_load_lxd_files_need_url),
 		T(test_config_load_lxd_url_accepted),
+		T(test_config_home_source),
 		T(test_config_load_lxd_url_place_too_long),
 		T(test_config_load_lxd_per_user),
 		T(test_config_free_zeroed),

@@ -222,16 +222,21 @@ static int add_disk(json_object *d, const char *name, const char *src, const cha
 
 /*
  * The home and each bind, where every member mounts them (the same path on
- * all: the guide says so), as disk devices.
+ * all: the guide says so), as disk devices. The home is found on a member
+ * at home_source when it is set (shared storage mounted elsewhere there),
+ * else at its passwd path; in the copy it is at its passwd path.
  */
 static json_object *instance_devices(const struct copy_spec *s)
 {
 	json_object *d = json_object_new_object();
 	int r = d ? 0 : -ENOMEM;
-	char name[32];
+	char name[32], home[PATH_MAX];
 
-	if (r >= 0 && s->cfg->bind_home && s->home)
-		r = add_disk(d, "home", s->home, s->home, false);
+	if (r >= 0 && s->cfg->bind_home && s->home) {
+		r = config_home_source(s->cfg, s->user, s->uid, s->home, home, sizeof(home));
+		if (r >= 0)
+			r = add_disk(d, "home", home, s->home, false);
+	}
 	for (size_t i = 0; r >= 0 && i < s->cfg->n_binds; i++) {
 		const struct config_bind *b = &s->cfg->binds[i];
 		snprintf(name, sizeof(name), "bind%zu", i);
@@ -318,6 +323,12 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 
 	if (!names_container_valid(l->spec.name))
 		return tw_err_set(err, -EINVAL, "bad copy name '%s'", l->spec.name);
+	char home[PATH_MAX];
+	if (l->spec.cfg->bind_home && l->spec.home &&
+	    config_home_source(l->spec.cfg, l->spec.user, l->spec.uid, l->spec.home, home,
+			       sizeof(home)) < 0)
+		return tw_err_set(err, -EINVAL, "home_source '%s' cannot name a path for user '%s'",
+				  l->spec.cfg->home_source, l->spec.user);
 	body = instance_body(l);
 	if (!body)
 		return tw_err_set(err, -ENOMEM, "out of memory");

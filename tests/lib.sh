@@ -22,8 +22,16 @@ TW_PASS=0
 TW_FAIL=0
 TW_PORT=""
 
-ok() { TW_PASS=$((TW_PASS + 1)); echo "ok - $*"; }
-not_ok() { TW_FAIL=$((TW_FAIL + 1)); echo "not ok - $*"; }
+# A case reached long after the one before says how long: a wait that
+# passed but took minutes is found in the log, not guessed at.
+TW_LAST_CASE=$SECONDS
+tw_slow_note() {
+	local took=$((SECONDS - TW_LAST_CASE))
+	[ "$took" -ge 30 ] && echo "# $took s since the case before this one"
+	TW_LAST_CASE=$SECONDS
+}
+ok() { tw_slow_note; TW_PASS=$((TW_PASS + 1)); echo "ok - $*"; }
+not_ok() { tw_slow_note; TW_FAIL=$((TW_FAIL + 1)); echo "not ok - $*"; }
 
 # check NAME COMMAND...: the command's success is the case's result.
 check() {

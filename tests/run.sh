@@ -93,7 +93,7 @@ wanted() {
 for t in build/tests/test_*; do
 	wanted "$t" && run_unit "$t"
 done
-# make check-all's sanitizer pass (TW_PASS=sanitizer) leaves two kinds of
+# make check-all's sanitizer pass (TW_CHECK_PASS=sanitizer) leaves two kinds of
 # suite to its plain pass, saying so here: those that judge the sources,
 # or build and test a package of their own, whatever the build under test;
 # and those whose point is volume, the same code paths many times over
@@ -103,11 +103,11 @@ VOLUME_SUITES=" test_load test_lxd_burst "
 for t in tests/integration/test_*.sh; do
 	wanted "$t" || continue
 	n=$(basename "$t" .sh)
-	if [ "${TW_PASS:-}" = sanitizer ] && [[ $SOURCE_SUITES == *" $n "* ]]; then
+	if [ "${TW_CHECK_PASS:-}" = sanitizer ] && [[ $SOURCE_SUITES == *" $n "* ]]; then
 		echo "$n: # judges the sources, not this build: run in the plain pass"
 		continue
 	fi
-	if [ "${TW_PASS:-}" = sanitizer ] && [[ $VOLUME_SUITES == *" $n "* ]]; then
+	if [ "${TW_CHECK_PASS:-}" = sanitizer ] && [[ $VOLUME_SUITES == *" $n "* ]]; then
 		echo "$n: # volume, the same paths many times: run in the plain pass"
 		continue
 	fi
@@ -121,7 +121,7 @@ if [ -n "${SLOW:-}" ]; then
 fi
 # A short pass of every fuzz harness (make fuzz runs them longer). They are
 # built with sanitizers of their own whatever the pass: the plain pass only.
-if [ "${TW_PASS:-}" = sanitizer ]; then
+if [ "${TW_CHECK_PASS:-}" = sanitizer ]; then
 	wanted fuzz && echo "fuzz: # built with sanitizers of its own: run in the plain pass"
 else
 	wanted fuzz && FUZZ_SECONDS=${FUZZ_SECONDS:-3} run_script tests/fuzz/run.sh

@@ -36,7 +36,12 @@
 #include "util.h"
 
 #define PATH_SIZE 512
-#define READ_TRIES 3       /* of a file the origin has, on a passing error of LXD's */
+/*
+ * Of a file the origin has, on a passing error of LXD's: 200 ms apart, for
+ * up to 5 s. Three tries (400 ms) were once not enough in a burst of eight
+ * logins, whose ends delete instances that take LXD ~0.8 s each.
+ */
+#define READ_TRIES 25
 #define GONE_WAIT_MS 10000 /* how long stop waits for LXD to delete the instance */
 #define LXD_CREATE_LOCK "lxd-create.lock" /* under TW_RUNDIR: see create_lock */
 
@@ -594,7 +599,7 @@ static int lxd_read_origin(struct copy *c, const char *path, size_t max, char **
 	    (int)sizeof(url))
 		return -ENAMETOOLONG;
 	/* A GET is safe to repeat: LXD 5.0 answers some of them with a passing 500
-	 * while another instance of the same pool is being deleted. */
+	 * while another instance of the same pool is being deleted (READ_TRIES). */
 	int r = -EIO;
 	for (int i = 0; i < READ_TRIES && r == -EIO; i++) {
 		if (i)

@@ -100,8 +100,18 @@ YAML
 	}
 }
 
-# A rootfs of busybox alone: its applets as links, an inittab with nothing
-# to respawn (init just waits), root's passwd and group entries.
+# tw_lxd_program ROOTFS PROGRAM: the program at its path in the rootfs,
+# with the libraries it loads, as a package would have put them there.
+tw_lxd_program() {
+	local r=$1 f
+	for f in "$2" $(ldd "$2" | grep -o '/[^ ]*'); do
+		install -D -m 0755 "$(readlink -f "$f")" "$r$f" || return 1
+	done
+}
+
+# A rootfs of busybox: its applets as links, an inittab with nothing to
+# respawn (init just waits), root's passwd and group entries; and
+# sftp-server, which an origin with openssh-sftp-server has.
 tw_lxd_rootfs() {
 	local r=$1 a
 	install -d "$r/bin" "$r/sbin" "$r/etc" "$r/dev" "$r/proc" "$r/sys" "$r/tmp" \
@@ -115,6 +125,7 @@ tw_lxd_rootfs() {
 	echo 'root:x:0:' >"$r/etc/group"
 	echo '::ctrlaltdel:/bin/true' >"$r/etc/inittab"
 	chmod 1777 "$r/tmp"
+	tw_lxd_program "$r" /usr/lib/openssh/sftp-server
 }
 
 tw_lxd_image_import() {

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "list") == 0)
 		return drv->list(argv[2], print_found, NULL) < 0;
 	if (argc == 4 && strcmp(argv[1], "destroy") == 0)
-		return drv->destroy(argv[2], argv[3]) < 0;
+		return drv->destroy(argv[2], argv[3], NULL) < 0;
 	fprintf(stderr,
 		"usage: lxd_client session|run|runpty CONF NAME SESSION USER HOME UID GID [PROGRAM ARG...] | check CONF "
 		"| list PLACE | destroy PLACE NAME\n");

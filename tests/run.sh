@@ -37,13 +37,14 @@ run_unit() {
 	FAIL=$((FAIL + run - ${passed:-0}))
 }
 
+# run_script SCRIPT [LABEL]: its lines prefixed with LABEL (its name).
 run_script() {
-	local t=$1 log p f rc t0=$SECONDS
+	local t=$1 label=${2:-$(basename "$1" .sh)} log p f rc t0=$SECONDS
 	log=$(mktemp)
 	bash "$t" >"$log" 2>&1
 	rc=$?
 	echo "# took $((SECONDS - t0)) s" >>"$log"
-	sed "s|^|$(basename "$t" .sh): |" "$log"
+	sed "s|^|$label: |" "$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	rm -f "$log"
@@ -112,6 +113,21 @@ for t in tests/integration/test_*.sh; do
 		continue
 	fi
 	run_script "$t"
+done
+# The suites written for the local driver that test what any copy driver
+# does (sftp, scp, channels, su, a terminal, timeouts), once more on backend = lxd (TW_BACKEND,
+# tests/lib.sh), as "SUITE[lxd]". The plain pass only: the lxd driver's own
+# suites (test_lxd*) run in both.
+LXD_PASS_SUITES="test_channels test_terminal test_timeouts"
+for n in $LXD_PASS_SUITES; do
+	wanted "$n[lxd]" || continue
+	if [ "${TW_CHECK_PASS:-}" = sanitizer ]; then
+		echo "$n[lxd]: # the lxd pass: run in the plain pass"
+		continue
+	fi
+	export TW_BACKEND=lxd
+	run_script "tests/integration/$n.sh" "$n[lxd]"
+	unset TW_BACKEND
 done
 # Slow tests (make check-slow: SLOW=1 TESTS=slow), e.g. a debootstrapped origin.
 if [ -n "${SLOW:-}" ]; then

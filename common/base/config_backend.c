@@ -27,11 +27,6 @@ static bool networked(const struct config *c)
 	return c->network && strcmp(c->network, "none") != 0;
 }
 
-static bool shared(const struct config *c)
-{
-	return c->share == SHARE_USER;
-}
-
 static bool minimal(const struct config *c)
 {
 	return c->boot == BOOT_MINIMAL;
@@ -122,7 +117,6 @@ static const struct config_refusal lxd_refusals[] = {
 	{ "userns", privileged, ON_LXD "LXD copies are never privileged" },
 	{ "pool", pooled, NOT_YET_LXD },
 	{ "network", networked, NOT_YET_LXD },
-	{ "share", shared, NOT_YET_LXD },
 };
 
 static const struct config_refusal *first_of(const struct config_refusal *t, size_t n,

@@ -39,10 +39,11 @@ static int unloaded_prepare(const struct copy_spec *s, struct copy **ret, struct
 	return -ELIBACC;
 }
 
-static int unloaded_destroy(const char *place, const char *name)
+static int unloaded_destroy(const char *place, const char *name, const char *session)
 {
 	(void)place;
 	(void)name;
+	(void)session;
 	return -ELIBACC;
 }
 

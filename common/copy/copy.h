@@ -31,6 +31,19 @@
 
 struct copy;
 
+/*
+ * What every copy's root goes without, in a user namespace or not, on
+ * either driver. net_admin and net_raw too: on a bridge they would let it
+ * take other addresses, answer ARP, DHCP and router advertisements for
+ * other copies, and reach nf_tables and the rest of netlink's kernel
+ * surface; its address comes from the host (lxc's set_network), so it
+ * needs neither.
+ */
+#define COPY_CAPS_DROPPED                                                                \
+	"sys_admin sys_module sys_time sys_rawio sys_boot mac_admin mac_override mknod " \
+	"sys_ptrace sys_pacct syslog wake_alarm block_suspend audit_control "            \
+	"linux_immutable net_admin net_raw"
+
 /* What a copy is made from. Strings are borrowed for the handle's life. */
 struct copy_spec {
 	const struct config *cfg;
@@ -104,6 +117,7 @@ struct copy_swept {
 	unsigned locks;   /* the engine's lock files */
 	unsigned cgroups; /* cgroups of copies */
 	unsigned mounts;  /* mountpoints of copies' layers */
+	unsigned copies;  /* copies no session holds any more */
 };
 
 /* What a running copy uses, for throwawayctl list and show (-1: not known). */
@@ -150,7 +164,10 @@ struct copy_driver {
 	/* Make it from the prepared handle; on failure nothing of it is left. */
 	int (*make)(struct copy *c, struct tw_err *err);
 	int (*start)(struct copy *c, unsigned timeout_ms, struct tw_err *err);
-	/* A running copy by name (a pooled copy being taken). */
+	/*
+	 * A running copy by name: a pooled copy being taken, or (find_shared)
+	 * the user's shared copy, which this session then holds too.
+	 */
 	int (*open)(const struct copy_spec *s, struct copy **ret, struct tw_err *err);
 	void (*free)(struct copy *c);
 
@@ -177,8 +194,12 @@ struct copy_driver {
 	int (*kill)(struct copy *c);
 	int (*stop)(struct copy *c);
 
-	/* By name, no handle: the cleanup paths and throwawayctl. */
-	int (*destroy)(const char *place, const char *name);
+	/*
+	 * By name, no handle: the cleanup paths and throwawayctl. SESSION (or
+	 * NULL) is done with it: a copy that sessions share (lxd, share =
+	 * user) goes only with its last, this one's hold dropped meanwhile.
+	 */
+	int (*destroy)(const char *place, const char *name, const char *session);
 	/* What a copy uses, without asking anything that could hang on it. */
 	void (*usage)(const char *place, const char *name, const struct copy_usage_want *want,
 		      struct copy_usage *ret);
@@ -193,6 +214,12 @@ struct copy_driver {
 	 */
 	int (*count_elsewhere)(const char *place, const char *user, unsigned *ret_all,
 			       unsigned *ret_user);
+	/*
+	 * share = user where copies may run for several front doors: a running
+	 * copy of USER's that sessions share, whoever made it, by name; -ENOENT
+	 * if none. NULL when a place serves one host (its ledger knows).
+	 */
+	int (*find_shared)(const char *place, const char *user, char *ret_name, size_t len);
 	/* The engine at PLACE, for doctor: findings into ret; how many. NULL: nothing to ask. */
 	size_t (*check_place)(const char *place, struct copy_finding ret[COPY_FINDINGS_MAX]);
 	/* The origin ORIGIN in PLACE, for doctor: findings into ret; how many. */

@@ -51,7 +51,7 @@ static int destroy_copy(const struct ledger_entry *e)
 {
 	if (!names_container_valid(e->container) || !place_plausible(e->lxcpath))
 		return -EINVAL;
-	return driver_of(e)->destroy(e->lxcpath, e->container);
+	return driver_of(e)->destroy(e->lxcpath, e->container, e->session);
 }
 
 int gc_destroy_session(const char *rundir, const struct ledger_entry *e, const char *reason,
@@ -128,7 +128,7 @@ static int collect_copy(const struct copy_found *f, void *data)
 	struct live *l = data;
 	if (is_live(l, f->name) || session_alive(l->rundir, f->session))
 		return 0;
-	int r = l->place->drv->destroy(l->place->path, f->name);
+	int r = l->place->drv->destroy(l->place->path, f->name, f->session);
 	struct gc_item it = {
 		.session = f->session, .container = f->name, .reason = "gc-orphan", .error = r
 	};
@@ -256,6 +256,7 @@ static void collect_driver_leftovers(const struct gc_place *places, struct live 
 		p->drv->sweep(paths, &live, &sw);
 		l->st->locks += sw.locks;
 		l->st->cgroups += sw.cgroups;
+		l->st->copies += sw.copies;
 	}
 }
 

@@ -74,6 +74,7 @@ struct session {
 	char hostname[NAMES_CONTAINER_MAX +
 		      1]; /* from the name template (= container unless pooled) */
 	bool pooled;      /* the copy came from the pool */
+	bool attached;    /* share = user: the copy is one another session shares (find_shared) */
 	const struct copy_driver *drv;
 	struct copy_spec spec; /* what the copy is made from (points into the keeper) */
 	struct keeper_net net; /* its address, with network = veth */

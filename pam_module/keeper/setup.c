@@ -146,6 +146,22 @@ static void count_elsewhere(struct keeper *k, struct census *c)
 		c->all = c->mine = 0;
 }
 
+/*
+ * share = user where another front door may have made the user's copy: its
+ * name into shared, asked before the ledger's lock like count_elsewhere.
+ * Unanswered, there is none: the login makes a copy of its own.
+ */
+static void find_shared(struct keeper *k, char *shared, size_t len)
+{
+	char place[PATH_MAX];
+
+	shared[0] = '\0';
+	if (k->s.cfg.share != SHARE_USER || !k->s.drv->find_shared ||
+	    copy_place(k->s.drv, &k->s.cfg, place, sizeof(place)) < 0 ||
+	    k->s.drv->find_shared(place, k->req.user, shared, len) < 0)
+		shared[0] = '\0';
+}
+
 /* Reserve a session slot: caps are checked and the record written under the lock. */
 static int reserve_slot(struct keeper *k, struct tw_err *err)
 {
@@ -157,7 +173,9 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 	char sig[LEDGER_OPTIONS_MAX];
 	struct census c = { .k = k,
 			    .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
+	char shared[NAMES_CONTAINER_MAX + 1];
 	count_elsewhere(k, &c);
+	find_shared(k, shared, sizeof(shared));
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
 	if (lock < 0 || (r = ledger_foreach(TW_RUNDIR, take_census, &c)) < 0) {
 		tw_err_set(err, 0, "cannot read the session ledger");
@@ -168,7 +186,11 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		tw_err_set(err, 0, "joining session %s", k->s.join);
 		return -EEXIST;
 	}
-	if (c.mine >= k->s.cfg.max_sessions_per_user) {
+	/* The user's copy that sessions of other front doors share: no new sandbox. */
+	if (shared[0]) {
+		memcpy(k->s.container, shared, sizeof(k->s.container));
+		k->s.attached = true;
+	} else if (c.mine >= k->s.cfg.max_sessions_per_user) {
 		tw_err_set(err, 0, "you already have %u sandboxes, the limit", c.mine);
 		return -EUSERS;
 	}
@@ -177,7 +199,7 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		memcpy(k->req.session, c.pooled.session, sizeof(k->req.session));
 		memcpy(k->s.container, c.pooled.container, sizeof(k->s.container));
 		k->s.pooled = true;
-	} else if (c.all >= k->s.cfg.max_sessions) {
+	} else if (!k->s.attached && c.all >= k->s.cfg.max_sessions) {
 		tw_err_set(err, 0, "the %s already runs its limit of %llu sandboxes",
 			   k->s.drv->count_elsewhere ? "cluster" : "host",
 			   (unsigned long long)k->s.cfg.max_sessions);
@@ -234,15 +256,18 @@ static void step_done(const struct keeper *k, const char *step, uint64_t *t)
 }
 
 /*
- * The pooled copy could not be adopted: destroy it (its post-stop hook
- * still finds the record naming it) and make a copy the usual way.
+ * The copy this session was to take could not be had: a pooled copy that
+ * could not be adopted (destroyed: its post-stop hook still finds the
+ * record naming it), or a shared one that stopped meanwhile. It makes one
+ * of its own, under its own name, the usual way.
  */
-static int unpool(struct keeper *k, const char *why)
+static int own_copy(struct keeper *k, const char *why)
 {
 	log_event(LOG_WARNING, "error", "session", k->req.session, "container", k->s.container,
 		  "reason", why, NULL);
-	keeper_abort_copy(k);
-	k->s.pooled = false;
+	if (k->s.pooled)
+		keeper_abort_copy(k);
+	k->s.pooled = k->s.attached = false;
 	memcpy(k->s.container, k->s.hostname, sizeof(k->s.container));
 	memcpy(k->s.entry.container, k->s.container, sizeof(k->s.container));
 	return ledger_write(TW_RUNDIR, &k->s.entry);
@@ -350,18 +375,26 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 	}
 	k->s.callers[k->s.n_callers++] = (struct caller){ .pid = k->req.caller, .fd = fd };
 	/* What makes most logins fail is known now, while the login still waits. */
-	if (!k->s.pooled && (r = prepare_copy(k, err)) < 0)
+	if (!k->s.pooled && !k->s.attached && (r = prepare_copy(k, err)) < 0)
 		return r;
 	return make_socket(k, err);
+}
+
+/* share = user: the copy the user's sessions share, made on another front door; holds it. */
+static int attach_copy(struct keeper *k, struct tw_err *err)
+{
+	return copy_open(k->s.drv, &k->s.spec, &k->s.copy, err);
 }
 
 int keeper_make_copy(struct keeper *k, struct tw_err *err)
 {
 	int r;
 	/* A pooled copy that cannot be adopted is replaced by a fresh one. */
-	if (k->s.pooled && keeper_pool_adopt(k, err) < 0 && (r = unpool(k, err->msg)) < 0)
+	if (k->s.pooled && keeper_pool_adopt(k, err) < 0 && (r = own_copy(k, err->msg)) < 0)
 		return r;
-	if (!k->s.pooled && (r = create_copy(k, err)) < 0)
+	if (k->s.attached && attach_copy(k, err) < 0 && (r = own_copy(k, err->msg)) < 0)
+		return r;
+	if (!k->s.pooled && !k->s.attached && (r = create_copy(k, err)) < 0)
 		return r;
 	strcpy(k->s.entry.state, "running");
 	return ledger_write(TW_RUNDIR, &k->s.entry);
@@ -374,7 +407,7 @@ void keeper_abort_copy(struct keeper *k)
 		copy_free(k->s.copy);
 		k->s.copy = NULL;
 	} else if (k->s.drv && k->s.container[0] && k->s.entry.lxcpath[0]) {
-		k->s.drv->destroy(k->s.entry.lxcpath, k->s.container);
+		k->s.drv->destroy(k->s.entry.lxcpath, k->s.container, k->req.session);
 	}
 	k->s.container[0] = '\0';
 }

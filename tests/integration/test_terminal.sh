@@ -36,7 +36,10 @@ check "a shell prompt appears" wait_screen '^tw\$ ?$'
 type_line 'echo "[$(tty)]"'
 check "tty is a terminal of the copy's own devpts" wait_screen '^\[/dev/pts/[0-9]+\]$'
 type_line 'echo "argv0=$0 cwd=$(pwd)"'
-check "a login shell, in the home" wait_screen "^argv0=-sh cwd=/home/$T\$"
+# On lxd a login shell is "sh -l": LXD's exec has no argv[0] of its own.
+ARGV0=-sh
+[ "$TW_BACKEND" = lxd ] && ARGV0=/bin/sh
+check "a login shell, in the home" wait_screen "^argv0=$ARGV0 cwd=/home/$T\$"
 type_line 'echo "size=$(stty size)"'
 check "stty size is the terminal's" wait_screen '^size=30 100$'
 tm resize-window -t t -x 120 -y 40
@@ -87,9 +90,11 @@ ahead() {
 			'read x; echo "read=$x" | tr a-z A-Z' 2>&1 | tr -d '\r')
 	echo "$(echo "$out" | grep -o tw-ahead-marker | wc -l):$(echo "$out" | grep -c '^READ=TW-AHEAD-MARKER$')"
 }
-counts=""
-for _ in 1 2 3 4 5; do counts+="$(ahead 0) "; done
-expect_eq "typed ahead at once: echoed once, read once (5 logins)" "1:1 1:1 1:1 1:1 1:1 " "$counts"
+if tw_lxc_only "typed ahead at once is echoed twice on lxd: the guide says why"; then
+	counts=""
+	for _ in 1 2 3 4 5; do counts+="$(ahead 0) "; done
+	expect_eq "typed ahead at once: echoed once, read once (5 logins)" "1:1 1:1 1:1 1:1 1:1 " "$counts"
+fi
 expect_eq "typed ahead after a pause: echoed once, read once" "1:1" "$(ahead 1.5)"
 check_clean "type-ahead logins leave nothing behind"
 
@@ -97,7 +102,8 @@ check_clean "type-ahead logins leave nothing behind"
 start_login
 wait_screen '^\$ |# $|\$ $'
 type_line 'sleep 1000'
-wait_for 5 sh -c "[ \$(ls /var/lib/throwaway/containers | grep -c '^$TW_ORIGIN-') = 1 ]"
+one_copy() { [ "$(tw_copies)" = 1 ]; }
+wait_for 10 one_copy
 pkill -HUP -f "ssh.*-p $TW_PORT $T@127.0.0.1"
 check_clean "a hung-up client leaves nothing behind"
 
@@ -106,12 +112,14 @@ tm kill-server 2>/dev/null
 # pty_max: a copy holds at most that many terminals of the host's (each
 # open of /dev/ptmx is one), so that one user's copies cannot take them all.
 # (A redirection that fails ends the shell: each success is a line.)
-count_ptys='for i in 3 4 5 6 7 8 9; do eval "exec $i<>/dev/ptmx" 2>/dev/null && echo opened; done'
-tw_config "pty_max = 4"
-out=$(tw_ssh $T "$count_ptys" 2>&1)
-expect_eq "pty_max = 4: a program opens 4 terminals, no more" 4 "$(echo "$out" | grep -c '^opened$')"
-tw_config
-out=$(tw_ssh $T "$count_ptys" 2>&1)
-expect_eq "by default (16) the same program opens all 7 it tries" 7 "$(echo "$out" | grep -c '^opened$')"
-check_clean "pty_max: nothing left behind"
+if tw_lxc_only "pty_max (LXD has no per-instance terminal limit)"; then
+	count_ptys='for i in 3 4 5 6 7 8 9; do eval "exec $i<>/dev/ptmx" 2>/dev/null && echo opened; done'
+	tw_config "pty_max = 4"
+	out=$(tw_ssh $T "$count_ptys" 2>&1)
+	expect_eq "pty_max = 4: a program opens 4 terminals, no more" 4 "$(echo "$out" | grep -c '^opened$')"
+	tw_config
+	out=$(tw_ssh $T "$count_ptys" 2>&1)
+	expect_eq "by default (16) the same program opens all 7 it tries" 7 "$(echo "$out" | grep -c '^opened$')"
+	check_clean "pty_max: nothing left behind"
+fi
 tw_finish

@@ -934,7 +934,6 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 		{ "pool = 2", "'pool' is not supported yet with 'backend = lxd'" },
 		{ "network = veth:br0\nnetwork_range = 10.0.0.2-10.0.0.9",
 		  "'network' is not supported yet with 'backend = lxd'" },
-		{ "share = user", "'share' is not supported yet with 'backend = lxd'" },
 	};
 	char text[512];
 	struct tw_err err = { 0 };

@@ -47,18 +47,6 @@ static const char *const allowed_devices[] = {
 };
 
 /*
- * Every copy's root, in a user namespace or not. net_admin and net_raw
- * too: on a bridge they would let it take other addresses, answer ARP,
- * DHCP and router advertisements for other copies, and reach nf_tables
- * and the rest of netlink's kernel surface; its address comes from the
- * host (set_network), so it needs neither.
- */
-static const char cap_drop[] = "sys_admin sys_module sys_time sys_rawio sys_boot mac_admin "
-			       "mac_override mknod sys_ptrace sys_pacct syslog "
-			       "wake_alarm block_suspend audit_control linux_immutable "
-			       "net_admin net_raw";
-
-/*
  * A privileged copy's root is host root. It must not pass permission
  * checks on files that are not its own, or make them its own, or set
  * their privileges (dac_*, fowner, fsetid, setfcap, chown); become another
@@ -360,7 +348,8 @@ static bool configure(struct conf *c, const struct ctr_params *p)
 	 * Not ephemeral: the post-stop hook destroys the copy (hook.c). */
 	bool ok = clear_item(c, "lxc.net") && set_network(c, p) &&
 		  set_item(c, "lxc.uts.name", p->name) && set_item(c, "lxc.ephemeral", "0") &&
-		  set_item(c, "lxc.no_new_privs", "1") && set_item(c, "lxc.cap.drop", cap_drop) &&
+		  set_item(c, "lxc.no_new_privs", "1") &&
+		  set_item(c, "lxc.cap.drop", COPY_CAPS_DROPPED) &&
 		  set_item(c, "lxc.seccomp.profile", DATADIR "/seccomp.profile") &&
 		  /* /proc/sys and /sys read-only, whatever the origin says; a
 		   * privileged copy may not write its own cgroup limits either */

@@ -367,6 +367,13 @@ static int lxc_place(const struct config *cfg, char *buf, size_t len)
 	return util_strscpy(buf, len, cfg->lxcpath);
 }
 
+/* An lxc copy is one session's: it never outlives it. */
+static int lxc_destroy(const char *lxcpath, const char *name, const char *session)
+{
+	(void)session;
+	return ctr_destroy(lxcpath, name);
+}
+
 const struct copy_driver copy_driver_lxc = {
 	.name = "lxc",
 	.place = lxc_place,
@@ -389,7 +396,7 @@ const struct copy_driver copy_driver_lxc = {
 	.owner = lxc_owner,
 	.kill = lxc_kill,
 	.stop = lxc_stop,
-	.destroy = ctr_destroy,
+	.destroy = lxc_destroy,
 	.usage = ctr_usage,
 	.running = ctr_running,
 	.list = ctr_list,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,8 @@ struct request {
 	size_t len;
 	const char *const *headers;
 	unsigned timeout_s;
+	const char *if_match; /* an ETag the change is conditional on, or NULL */
+	char *etag;           /* where the answer's ETag goes (LXD_ETAG_MAX), or NULL */
 };
 
 static void body_free(struct body *b)
@@ -180,14 +183,41 @@ static int make_url(const struct lxd_conn *c, const char *path, char url[static 
 
 static int set_headers(const struct request *q, struct curl_slist **l)
 {
+	char match[LXD_ETAG_MAX + 16];
 	size_t i;
 
 	*l = curl_slist_append(NULL, q->headers ? "Content-Type: application/octet-stream"
 						: "Content-Type: application/json");
+	if (*l && q->if_match) {
+		snprintf(match, sizeof(match), "If-Match: %s", q->if_match);
+		if (!curl_slist_append(*l, match))
+			return -ENOMEM;
+	}
 	for (i = 0; *l && q->headers && q->headers[i]; i++)
 		if (!curl_slist_append(*l, q->headers[i]))
 			return -ENOMEM;
 	return *l ? 0 : -ENOMEM;
+}
+
+/* The ETag header of an answer, for a change conditional on what was read. */
+static size_t on_header(char *p, size_t size, size_t n, void *data)
+{
+	static const char name[] = "etag:";
+	size_t len = size * n, v;
+	char *etag = data;
+
+	if (len <= sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0)
+		return len;
+	for (v = sizeof(name) - 1; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+		;
+	size_t end = len;
+	while (end > v && (p[end - 1] == '\r' || p[end - 1] == '\n' || p[end - 1] == ' '))
+		end--;
+	if (end - v < LXD_ETAG_MAX) {
+		memcpy(etag, p + v, end - v);
+		etag[end - v] = '\0';
+	}
+	return len;
 }
 
 #define SET(opt, val)                                      \
@@ -247,6 +277,11 @@ static int setup(struct lxd_conn *c, const struct request *q, const char *url,
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, b);
 	SET(CURLOPT_TIMEOUT, (long)q->timeout_s + 10);
+	if (q->etag) {
+		q->etag[0] = '\0';
+		SET(CURLOPT_HEADERFUNCTION, on_header);
+		SET(CURLOPT_HEADERDATA, q->etag);
+	}
 	if (q->data) {
 		SET(CURLOPT_POSTFIELDS, q->data);
 		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
@@ -337,7 +372,10 @@ static int answer(json_object *resp, const char *what, json_object **ret_meta, c
 
 	if (type && strcmp(type, "error") == 0) {
 		int64_t status = int_of(resp, "error_code");
-		int code = status == 404 ? -ENOENT : status == 403 ? -EACCES : -EIO;
+		int code = status == 404   ? -ENOENT
+			   : status == 403 ? -EACCES
+			   : status == 412 ? -ESTALE
+					   : -EIO;
 		const char *msg = lxd_str(resp, "error");
 		return tw_err_set(err, code, "LXD refused %s: %s", what, msg ? msg : "no reason");
 	}
@@ -532,6 +570,25 @@ int lxd_call(struct lxd_conn *c, const char *method, const char *path, json_obje
 	if (body_request(method, path, body, timeout_s, &q) < 0)
 		return tw_err_set(err, -ENOMEM, "out of memory");
 	return call(c, &q, ret, err);
+}
+
+int lxd_get_tagged(struct lxd_conn *c, const char *path, json_object **ret, char etag[LXD_ETAG_MAX],
+		   struct tw_err *err)
+{
+	struct request q = { .method = "GET", .path = path, .timeout_s = 10, .etag = etag };
+
+	return call(c, &q, ret, err);
+}
+
+int lxd_call_if(struct lxd_conn *c, const char *method, const char *path, json_object *body,
+		const char *etag, struct tw_err *err)
+{
+	struct request q;
+
+	if (body_request(method, path, body, 10, &q) < 0)
+		return tw_err_set(err, -ENOMEM, "out of memory");
+	q.if_match = etag;
+	return call(c, &q, NULL, err);
 }
 
 int lxd_call_raw(struct lxd_conn *c, const char *method, const char *path, const char *data,

@@ -68,6 +68,18 @@ int lxd_call(struct lxd_conn *c, const char *method, const char *path, json_obje
 int lxd_call_async(struct lxd_conn *c, const char *method, const char *path, json_object *body,
 		   char **ret_op, json_object **ret, struct tw_err *err);
 
+/*
+ * A change that holds only if nothing changed since a read: GET PATH's
+ * metadata into *ret with its ETag, then METHOD PATH with BODY if it still
+ * has that ETag, else -ESTALE (LXD's 412): read again and redo. LXD's own
+ * client changes an instance's config the same way.
+ */
+#define LXD_ETAG_MAX 128
+int lxd_get_tagged(struct lxd_conn *c, const char *path, json_object **ret, char etag[LXD_ETAG_MAX],
+		   struct tw_err *err);
+int lxd_call_if(struct lxd_conn *c, const char *method, const char *path, json_object *body,
+		const char *etag, struct tw_err *err);
+
 /* Wait up to TIMEOUT_S for operation OP to end; its metadata into *ret (may be NULL). */
 int lxd_wait(struct lxd_conn *c, const char *op, unsigned timeout_s, json_object **ret,
 	     struct tw_err *err);

@@ -416,7 +416,12 @@ static int add_environment(json_object *body, char *const *envp)
 	return json_object_object_add(body, "environment", env) == 0 ? 0 : -ENOMEM;
 }
 
-/* The command: X's path, then its arguments after argv[0]. */
+/*
+ * The command: X's path, then its arguments after argv[0]. LXD's exec has
+ * no argv[0] of its own (the path is it), so a login shell, "-sh" to the
+ * local driver, is asked for with -l, which sh, dash, bash, busybox's ash
+ * and zsh all take.
+ */
 static int add_command(json_object *body, const struct copy_exec *x)
 {
 	json_object *cmd = json_object_new_array();
@@ -424,6 +429,8 @@ static int add_command(json_object *body, const struct copy_exec *x)
 	if (!cmd)
 		return -ENOMEM;
 	json_object_array_add(cmd, json_object_new_string(x->path));
+	if (x->argv && x->argv[0] && x->argv[0][0] == '-')
+		json_object_array_add(cmd, json_object_new_string("-l"));
 	for (size_t i = 1; x->argv && x->argv[0] && x->argv[i]; i++)
 		json_object_array_add(cmd, json_object_new_string(x->argv[i]));
 	return json_object_object_add(body, "command", cmd) == 0 ? 0 : -ENOMEM;

@@ -33,6 +33,7 @@
 #include "marks.h"
 #include "names.h"
 #include "place.h"
+#include "share.h"
 #include "util.h"
 
 #define PATH_SIZE 512
@@ -42,7 +43,7 @@
  * logins, whose ends delete instances that take LXD ~0.8 s each.
  */
 #define READ_TRIES 25
-#define GONE_WAIT_MS 10000 /* how long stop waits for LXD to delete the instance */
+#define GONE_WAIT_MS 10000                /* how long stop waits for LXD to delete the instance */
 #define LXD_CREATE_LOCK "lxd-create.lock" /* under TW_RUNDIR: see create_lock */
 
 struct lxd_copy {
@@ -105,7 +106,9 @@ static int find_origin(struct lxd_conn *c, const char *origin, bool *ret_image, 
 	return r;
 }
 
-static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
+/* A handle for S, connected to its LXD; then FN (may be NULL) on it. */
+static int new_handle(const struct copy_spec *s, int (*fn)(struct lxd_copy *l, struct tw_err *err),
+		      struct copy **ret, struct tw_err *err)
 {
 	struct lxd_copy *l = calloc(1, sizeof(*l));
 
@@ -114,12 +117,8 @@ static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_e
 	l->base.drv = &copy_driver_lxd;
 	l->spec = *s;
 	int r = config_open(s->cfg, &l->conn, err);
-	/* Over its socket LXD trusts root; over HTTPS a certificate it does not
-	 * trust would fail later with less to say. */
-	if (r >= 0 && s->cfg->lxd_url)
-		r = lxd_check_trust(l->conn, NULL, err);
-	if (r >= 0)
-		r = find_origin(l->conn, s->cfg->origin, &l->from_image, err);
+	if (r >= 0 && fn)
+		r = fn(l, err);
 	if (r < 0) {
 		lxd_close(l->conn);
 		free(l);
@@ -127,6 +126,22 @@ static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_e
 	}
 	*ret = &l->base;
 	return 0;
+}
+
+static int check_prepared(struct lxd_copy *l, struct tw_err *err)
+{
+	int r = 0;
+
+	/* Over its socket LXD trusts root; over HTTPS a certificate it does not
+	 * trust would fail later with less to say. */
+	if (l->spec.cfg->lxd_url)
+		r = lxd_check_trust(l->conn, NULL, err);
+	return r < 0 ? r : find_origin(l->conn, l->spec.cfg->origin, &l->from_image, err);
+}
+
+static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
+{
+	return new_handle(s, check_prepared, ret, err);
 }
 
 static void lxd_free(struct copy *c)
@@ -170,6 +185,17 @@ static int add_idmap(json_object *o, const struct copy_spec *s)
 	return add_str(o, "raw.idmap", map);
 }
 
+/* share = user: the marks of an instance that sessions join (share.h), held by SESSION. */
+static int add_shared(json_object *o, const char *door, const char *session)
+{
+	char holders[LXD_HOLDERS_MAX];
+
+	int r = lxd_holders_add("", door, session, holders, sizeof(holders));
+	if (r >= 0)
+		r = add_str(o, "user.throwaway.share", "starting");
+	return r < 0 ? r : add_str(o, "user.throwaway.holders", holders);
+}
+
 /* The hardening and limits as LXD config, and our marks. */
 static json_object *instance_config(const struct copy_spec *s)
 {
@@ -193,12 +219,27 @@ static json_object *instance_config(const struct copy_spec *s)
 		r = add_str(o, "security.privileged", "false");
 	if (r >= 0)
 		r = add_str(o, "security.nesting", "false");
+	/* What LXD has no key for, as the local driver has it: the capabilities
+	 * every copy's root goes without, and no_new_privs, which LXD's exec
+	 * (an lxc attach) gives the user's programs too, so that a setuid
+	 * binary of the origin's gives none of them back. */
+	/* io_uring as the local profile has it (ENOSYS): a kernel surface of
+	 * its own that LXD's default profile leaves open. */
+	if (r >= 0)
+		r = add_str(o, "security.syscalls.deny",
+			    "io_uring_setup errno 38\nio_uring_enter errno 38\n"
+			    "io_uring_register errno 38");
+	if (r >= 0)
+		r = add_str(o, "raw.lxc",
+			    "lxc.cap.drop = " COPY_CAPS_DROPPED "\nlxc.no_new_privs = 1\n");
 	if (r >= 0)
 		r = add_str(o, "user.throwaway.session", s->session);
 	if (r >= 0)
 		r = add_str(o, "user.throwaway.user", s->user ? s->user : "");
 	if (r >= 0)
 		r = add_str(o, "user.throwaway.host", host);
+	if (r >= 0 && cfg->share == SHARE_USER)
+		r = add_shared(o, host, s->session);
 	if (r < 0 && o) {
 		json_object_put(o);
 		o = NULL;
@@ -375,7 +416,12 @@ static int lxd_start(struct copy *c, unsigned timeout_ms, struct tw_err *err)
 	unsigned s = timeout_ms / 1000 ? timeout_ms / 1000 : 1;
 
 	int r = change_state(l->conn, l->spec.name, "start", s, err);
-	return r < 0 ? tw_err_wrap(err, "cannot start the copy '%s'", l->spec.name) : 0;
+	if (r < 0)
+		return tw_err_wrap(err, "cannot start the copy '%s'", l->spec.name);
+	/* A hint for later finders: those who joined while it started wait for it anyway. */
+	if (l->spec.cfg->share == SHARE_USER)
+		lxd_share_started(l->conn, l->spec.name);
+	return 0;
 }
 
 static uint64_t now_ms(void)
@@ -421,14 +467,48 @@ static int destroy_on(struct lxd_conn *conn, const char *name)
 	return wait_gone(conn, name);
 }
 
+struct holder_of {
+	char door[HOST_NAME_MAX + 1];
+	const char *session;
+};
+
+static bool is_holder(const char *door, const char *session, void *data)
+{
+	const struct holder_of *h = data;
+
+	return strcmp(door, h->door) == 0 && strcmp(session, h->session) == 0;
+}
+
+/*
+ * SESSION is done with NAME: gone, unless it is a shared instance (share
+ * = user) that other sessions still hold; then only SESSION's hold goes.
+ */
+static int let_go(struct lxd_conn *conn, const char *name, const char *session)
+{
+	enum lxd_release how = LXD_RELEASE_UNSHARED;
+	struct holder_of h = { .session = session };
+
+	lxd_front_door(h.door);
+	if (session) {
+		int r = lxd_share_release(conn, name, is_holder, &h, &how);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r; /* gc drops the hold once LXD answers */
+	}
+	return how == LXD_RELEASE_HELD ? 0 : destroy_on(conn, name);
+}
+
 static int lxd_stop(struct copy *c)
 {
 	struct lxd_copy *l = lxd_of(c);
+	bool shared = l->spec.cfg->share == SHARE_USER;
 
 	if (!l->made)
 		return 0;
 	l->made = false;
-	return destroy_on(l->conn, l->spec.name);
+	return shared ? let_go(l->conn, l->spec.name, l->spec.session)
+		      : destroy_on(l->conn, l->spec.name);
 }
 
 static int lxd_kill(struct copy *c)
@@ -437,27 +517,35 @@ static int lxd_kill(struct copy *c)
 	return 0; /* stop forces it */
 }
 
-static int lxd_destroy(const char *place, const char *name)
+static int lxd_destroy(const char *place, const char *name, const char *session)
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;
 	int r = place_open(place, &conn, NULL);
 
-	return r < 0 ? r : destroy_on(conn, name);
+	return r < 0 ? r : let_go(conn, name, session);
+}
+
+/* 1 when instance NAME runs, 0 when not, or LXD's error (-ENOENT: none). */
+static int runs(struct lxd_conn *conn, const char *name)
+{
+	_cleanup_json_ json_object *state = NULL;
+	char path[PATH_SIZE];
+
+	snprintf(path, sizeof(path), "/instances/%s/state", name);
+	int r = lxd_call(conn, "GET", path, NULL, 5, &state, NULL);
+	if (r < 0)
+		return r;
+	const char *status = lxd_str(state, "status");
+	return status && strcmp(status, "Running") == 0;
 }
 
 static bool lxd_running(const char *place, const char *name)
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;
-	_cleanup_json_ json_object *state = NULL;
-	char path[PATH_SIZE];
 
 	if (!names_container_valid(name) || place_open(place, &conn, NULL) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/instances/%s/state", name);
-	if (lxd_call(conn, "GET", path, NULL, 5, &state, NULL) < 0)
-		return false;
-	const char *status = lxd_str(state, "status");
-	return status && strcmp(status, "Running") == 0;
+	return runs(conn, name) == 1;
 }
 
 struct listing {
@@ -473,7 +561,10 @@ static int list_one(const struct lxd_mark *m, void *data)
 	struct listing *l = data;
 	struct copy_found f = { m->name, m->session };
 
-	return strcmp(m->door, l->host) == 0 ? l->fn(&f, l->data) : 0;
+	/* A shared instance goes with its last holder: the sweep judges those. */
+	if (m->share[0] || strcmp(m->door, l->host) != 0)
+		return 0;
+	return l->fn(&f, l->data);
 }
 
 /* Each instance of PLACE that carries our session mark and this front door's. */
@@ -634,11 +725,99 @@ static int not_yet(struct copy *c)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * share = user: the user's instance that a session of another front door
+ * (or an earlier one of this) made, joined by this session. No pool on lxd.
+ */
+/* Until NAME runs, up to TIMEOUT_S: a shared instance joined while its maker starts it. */
+static int wait_running(struct lxd_conn *conn, const char *name, unsigned timeout_s)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	int r;
+
+	while ((r = runs(conn, name)) == 0) {
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(50 * 1000);
+	}
+	return r == -ENOENT ? -ESTALE : r < 0 ? r : 0;
+}
+
+/*
+ * Joined once it runs, not before: a change to an instance's config while
+ * LXD still makes or starts it can fail that start (LXD 5.0). Its maker
+ * holds it meanwhile; if the start fails, the maker deletes it, and this
+ * session makes a copy of its own.
+ */
+static int join_shared(struct lxd_copy *l, struct tw_err *err)
+{
+	const char *name = l->spec.name;
+	int r = wait_running(l->conn, name, (unsigned)l->spec.cfg->start_timeout);
+
+	if (r < 0)
+		return tw_err_set(err, r, "the shared copy '%s' did not run (%s)", name,
+				  strerror(-r));
+	r = lxd_share_join(l->conn, name, l->spec.user, l->spec.session, err);
+	l->made = r >= 0;
+	return r;
+}
+
 static int lxd_open_copy(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
 {
-	(void)s;
-	(void)ret;
-	return tw_err_set(err, -EOPNOTSUPP, "pooled copies are not supported yet on lxd");
+	if (s->cfg->share != SHARE_USER || s->pool)
+		return tw_err_set(err, -EOPNOTSUPP, "pooled copies are not supported on lxd");
+	return new_handle(s, join_shared, ret, err);
+}
+
+/* A running shared instance of USER's in PLACE, made by any front door. */
+static int lxd_find_shared(const char *place, const char *user, char *ret_name, size_t len)
+{
+	_cleanup_conn_ struct lxd_conn *conn = NULL;
+	int r = place_open(place, &conn, NULL);
+
+	return r < 0 ? r : lxd_share_find(conn, user, ret_name, len);
+}
+
+struct sweeping {
+	char door[HOST_NAME_MAX + 1];
+	const struct copy_liveness *live;
+	struct lxd_conn *conn;
+	struct copy_swept *swept;
+};
+
+/* This front door's holds whose session is over: the others judge theirs. */
+static bool hold_gone(const char *door, const char *session, void *data)
+{
+	const struct sweeping *w = data;
+
+	return strcmp(door, w->door) == 0 && !w->live->session(session, w->live->data);
+}
+
+static int sweep_one(const struct lxd_mark *m, void *data)
+{
+	struct sweeping *w = data;
+	enum lxd_release how;
+
+	if (!m->share[0] || lxd_share_release(w->conn, m->name, hold_gone, w, &how) < 0)
+		return 0;
+	if (how == LXD_RELEASE_LAST && destroy_on(w->conn, m->name) == 0)
+		w->swept->copies++;
+	return 0;
+}
+
+/* Shared instances: this front door's dead sessions' holds dropped, the unheld deleted. */
+static void lxd_sweep(const char *const *places, const struct copy_liveness *live,
+		      struct copy_swept *ret)
+{
+	for (size_t i = 0; places[i]; i++) {
+		_cleanup_conn_ struct lxd_conn *conn = NULL;
+		struct sweeping w = { .live = live, .swept = ret };
+		if (place_open(places[i], &conn, NULL) < 0)
+			continue;
+		lxd_front_door(w.door);
+		w.conn = conn;
+		lxd_marks_foreach(conn, LXD_DOORS_ALL, NULL, sweep_one, &w);
+	}
 }
 
 static int take_fds(const struct copy_exec *x)
@@ -873,4 +1052,6 @@ const struct copy_driver copy_driver_lxd = {
 	.running = lxd_running,
 	.list = lxd_list,
 	.count_elsewhere = lxd_count_elsewhere,
+	.find_shared = lxd_find_shared,
+	.sweep = lxd_sweep,
 };

@@ -38,7 +38,7 @@ int lxd_marks_path(enum lxd_doors which, const char *door, char *buf, size_t len
 	int n;
 
 	/* The filter's spaces as %20; a plain host name needs no other escape. */
-	if (!door || !plain_host(door))
+	if (which == LXD_DOORS_ALL || !door || !plain_host(door))
 		n = snprintf(buf, len, "/instances?recursion=1");
 	else
 		n = snprintf(buf, len,
@@ -69,7 +69,10 @@ int lxd_marks_foreach(struct lxd_conn *c, enum lxd_doors which, const char *door
 				      lxd_str(config, "user.throwaway.session"),
 				      or_empty(lxd_str(config, "user.throwaway.user")),
 				      or_empty(lxd_str(config, "user.throwaway.host")),
-				      or_empty(lxd_str(inst, "location")) };
+				      or_empty(lxd_str(inst, "location")),
+				      or_empty(lxd_str(config, "user.throwaway.share")),
+				      or_empty(lxd_str(config, "user.throwaway.holders")),
+				      or_empty(lxd_str(inst, "status")) };
 		if (!m.name || !m.session || !names_session_valid(m.session))
 			continue;
 		r = fn(&m, data);

@@ -19,6 +19,9 @@ struct lxd_mark {
 	const char *user;     /* "" when not marked */
 	const char *door;     /* the front door's host name, "" when not marked */
 	const char *location; /* the member it runs on, "" when LXD says none */
+	const char *share;    /* share = user: "user", or "stopping"; "" when not shared */
+	const char *holders;  /* share = user: the sessions in it (share.h), else "" */
+	const char *status;   /* LXD's: "Running", "Stopped", ...; "" when not said */
 };
 
 /* This front door's name, as its instances' user.throwaway.host says. */
@@ -28,6 +31,7 @@ void lxd_front_door(char host[HOST_NAME_MAX + 1]);
 enum lxd_doors {
 	LXD_DOORS_MINE,   /* marked with DOOR */
 	LXD_DOORS_OTHERS, /* not marked with DOOR */
+	LXD_DOORS_ALL,    /* every front door's */
 };
 
 /*

@@ -115,10 +115,11 @@ for t in tests/integration/test_*.sh; do
 	run_script "$t"
 done
 # The suites written for the local driver that test what any copy driver
-# does (sftp, scp, channels, su, a terminal, timeouts), once more on backend = lxd (TW_BACKEND,
-# tests/lib.sh), as "SUITE[lxd]". The plain pass only: the lxd driver's own
-# suites (test_lxd*) run in both.
-LXD_PASS_SUITES="test_channels test_terminal test_timeouts"
+# does (sftp, scp, channels, su, a terminal; timeouts in make check-slow,
+# whose waits are a minute of sleep), once more on backend = lxd
+# (TW_BACKEND, tests/lib.sh), as "SUITE[lxd]". The plain pass only: the
+# lxd driver's own suites (test_lxd*) run in both.
+LXD_PASS_SUITES="test_channels test_terminal${SLOW:+ test_timeouts}"
 for n in $LXD_PASS_SUITES; do
 	wanted "$n[lxd]" || continue
 	if [ "${TW_CHECK_PASS:-}" = sanitizer ]; then

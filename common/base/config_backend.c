@@ -115,7 +115,10 @@ static const struct config_refusal lxd_refusals[] = {
 	  ON_LXD "LXD places its instances' cgroups itself, under no parent of ours" },
 	{ "boot", minimal, ON_LXD "an LXD instance boots its image's own init" },
 	{ "userns", privileged, ON_LXD "LXD copies are never privileged" },
-	{ "pool", pooled, NOT_YET_LXD },
+	{ "pool", pooled,
+	  ON_LXD "an LXD copy passes the user's own uid through its id map (raw.idmap), "
+		 "which LXD changes only on a stopped instance, so a copy made ahead of a "
+		 "login cannot be given it" },
 	{ "network", networked, NOT_YET_LXD },
 };
 

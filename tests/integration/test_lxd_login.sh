@@ -54,8 +54,13 @@ printf '%s\n' '#define _GNU_SOURCE' '#include <errno.h>' '#include <stdio.h>' '#
 	'int main(void) { char p[256] = { 0 }; long r = syscall(SYS_io_uring_setup, 1L, p);' \
 	'printf("%s\n", r < 0 ? strerrorname_np(errno) : "OK"); return 0; }' |
 	gcc -static -O2 -x c -o "$HOME_A/uring" - && chown $A: "$HOME_A/uring"
-expect_eq "io_uring_setup is refused with ENOSYS" ENOSYS "$(lssh $A '~/uring' 2>&1)"
+expect_eq "io_uring_setup is refused with ENOSYS" ENOSYS "$(lssh $A ./uring 2>&1)"
 rm -f "$HOME_A/uring"
+# Every program enters through throwaway-enter: no FIFO (nor socket) made
+# in the home, where a user's copies meet (Landlock); in /tmp it can be.
+expect_eq "a FIFO cannot be made in the home; in /tmp it can" "denied made" \
+	"$(lssh $A 'mkfifo ~/fifo 2>/dev/null && echo made || echo denied; mkfifo /tmp/fifo && echo made' 2>&1 | paste -sd ' ')"
+check "and none was" [ ! -e "$HOME_A/fifo" ]
 
 lssh $A 'echo to-stderr >&2; exit 7' >/dev/null 2>"$TW_TMP/err"
 expect_eq "the exit status comes back" 7 "$?"
@@ -196,21 +201,35 @@ expect_match "doctor fails an LXD that does not answer, and says what to do" \
 expect_match "a login there is denied with a line the user can read" \
 	"^throwaway: cannot create your sandbox: .*LXD" "$(lssh $A id -u 2>&1)"
 lxd_config
+# without FILE: doctor's answer ($out) and a login's ($out_login) while
+# that installed FILE is away, put back even if the suite is killed.
+without() {
+	AWAY=$1
+	mv "$AWAY" "$AWAY.away"
+	trap '[ -e "$AWAY.away" ] && mv "$AWAY.away" "$AWAY"; tw_lxd_stop; tw_finish >/dev/null' EXIT
+	out=$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1 | paste -sd ' ')
+	out_login=$(lssh $A id -u 2>&1)
+	mv "$AWAY.away" "$AWAY"
+	trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
+}
 # The driver is a module of its own: without it, doctor and a login say so.
 MOD=/usr/local/libexec/throwaway/throwaway-lxd.so
-mv "$MOD" "$MOD.away"
-trap '[ -e "$MOD.away" ] && mv "$MOD.away" "$MOD"; tw_lxd_stop; tw_finish >/dev/null' EXIT
-out=$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1)
-out_login=$(lssh $A id -u 2>&1)
-mv "$MOD.away" "$MOD"
-trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
+without "$MOD"
 expect_match "doctor fails a missing lxd driver module, and names it" \
-	"fail +lxd +driver cannot be loaded: $MOD: .*fix: install throwaway whole \($MOD\)" \
-	"$(echo "$out" | paste -sd ' ')"
+	"fail +lxd +driver cannot be loaded: $MOD: .*fix: install throwaway whole \($MOD\)" "$out"
 expect_match "a login then is denied, saying why" \
 	"^throwaway: cannot create your sandbox: the lxd driver cannot be loaded: $MOD" "$out_login"
 expect_match "with it back, doctor finds LXD again" "ok +lxd +LXD" \
 	"$(/usr/local/sbin/throwawayctl doctor "$TW_CONF" 2>&1)"
+# Without throwaway-enter, which every copy's programs enter through, no
+# copy is made: doctor and a login say so, and LXD is asked for nothing.
+ENTER=/usr/local/libexec/throwaway/throwaway-enter
+without "$ENTER"
+expect_match "doctor fails a missing throwaway-enter, and names it" \
+	"fail +lxd +$ENTER is missing: .*fix: install throwaway whole" "$out"
+expect_match "a login then is denied, saying why" \
+	"^throwaway: cannot create your sandbox: .*throwaway-enter" "$out_login"
+expect_eq "and LXD was asked for no instance" tw-test-other-door "$(tw_lxd_instances)"
 
 # The caps count the copies other front doors run on the cluster.
 lxc config set tw-test-other-door user.throwaway.user $A

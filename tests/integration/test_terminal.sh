@@ -36,10 +36,7 @@ check "a shell prompt appears" wait_screen '^tw\$ ?$'
 type_line 'echo "[$(tty)]"'
 check "tty is a terminal of the copy's own devpts" wait_screen '^\[/dev/pts/[0-9]+\]$'
 type_line 'echo "argv0=$0 cwd=$(pwd)"'
-# On lxd a login shell is "sh -l": LXD's exec has no argv[0] of its own.
-ARGV0=-sh
-[ "$TW_BACKEND" = lxd ] && ARGV0=/bin/sh
-check "a login shell, in the home" wait_screen "^argv0=$ARGV0 cwd=/home/$T\$"
+check "a login shell, in the home" wait_screen "^argv0=-sh cwd=/home/$T\$"
 type_line 'echo "size=$(stty size)"'
 check "stty size is the terminal's" wait_screen '^size=30 100$'
 tm resize-window -t t -x 120 -y 40

@@ -931,7 +931,8 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 		{ "boot = minimal", "'boot' does not work with 'backend = lxd'" },
 		{ "userns = no", "'userns' does not work with 'backend = lxd': LXD copies are "
 				 "never privileged" },
-		{ "pool = 2", "'pool' is not supported yet with 'backend = lxd'" },
+		{ "pool = 2", "'pool' does not work with 'backend = lxd': an LXD copy passes the "
+			      "user's own uid through its id map" },
 		{ "network = veth:br0\nnetwork_range = 10.0.0.2-10.0.0.9",
 		  "'network' is not supported yet with 'backend = lxd'" },
 	};

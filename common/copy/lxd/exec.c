@@ -417,10 +417,9 @@ static int add_environment(json_object *body, char *const *envp)
 }
 
 /*
- * The command: X's path, then its arguments after argv[0]. LXD's exec has
- * no argv[0] of its own (the path is it), so a login shell, "-sh" to the
- * local driver, is asked for with -l, which sh, dash, bash, busybox's ash
- * and zsh all take.
+ * The command: X's path, then its arguments after argv[0]: LXD's exec has
+ * no argv[0] of its own (the path is it; throwaway-enter gives the
+ * program its own).
  */
 static int add_command(json_object *body, const struct copy_exec *x)
 {
@@ -429,8 +428,6 @@ static int add_command(json_object *body, const struct copy_exec *x)
 	if (!cmd)
 		return -ENOMEM;
 	json_object_array_add(cmd, json_object_new_string(x->path));
-	if (x->argv && x->argv[0] && x->argv[0][0] == '-')
-		json_object_array_add(cmd, json_object_new_string("-l"));
 	for (size_t i = 1; x->argv && x->argv[0] && x->argv[i]; i++)
 		json_object_array_add(cmd, json_object_new_string(x->argv[i]));
 	return json_object_object_add(body, "command", cmd) == 0 ? 0 : -ENOMEM;

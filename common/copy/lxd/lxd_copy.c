@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <time.h>
@@ -45,6 +46,9 @@
 #define READ_TRIES 25
 #define GONE_WAIT_MS 10000                /* how long stop waits for LXD to delete the instance */
 #define LXD_CREATE_LOCK "lxd-create.lock" /* under TW_RUNDIR: see create_lock */
+/* Where each copy has throwaway-enter (init/throwaway-enter.c), and how large it may be. */
+#define ENTER_PATH "/.throwaway-enter"
+#define ENTER_MAX (4 * 1024 * 1024)
 
 struct lxd_copy {
 	struct copy base;
@@ -131,6 +135,13 @@ static int new_handle(const struct copy_spec *s, int (*fn)(struct lxd_copy *l, s
 static int check_prepared(struct lxd_copy *l, struct tw_err *err)
 {
 	int r = 0;
+
+	/* Known before anything is asked of LXD: no copy without it (push_enter). */
+	if (access(LIBEXECDIR "/throwaway-enter", X_OK) < 0) {
+		int e = errno;
+		return tw_err_set(err, -e, "%s/throwaway-enter is missing (%s)", LIBEXECDIR,
+				  strerror(e));
+	}
 
 	/* Over its socket LXD trusts root; over HTTPS a certificate it does not
 	 * trust would fail later with less to say. */
@@ -359,6 +370,31 @@ static int create_lock(unsigned timeout_s, struct tw_err *err)
 	return fd;
 }
 
+static int push_file(struct lxd_copy *l, const struct copy_file *f);
+
+/*
+ * throwaway-enter into the copy LXD has just made, before it starts, so
+ * that nothing of the copy's runs while it is written; every program
+ * enters through it (stand_in).
+ */
+static int push_enter(struct lxd_copy *l, struct tw_err *err)
+{
+	_cleanup_close_ int fd =
+		open(LIBEXECDIR "/throwaway-enter", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	int r = fd < 0 ? -errno : util_read_capped(fd, ENTER_MAX, &buf, &len);
+	if (r < 0)
+		return tw_err_set(err, r, "cannot read %s/throwaway-enter (%s)", LIBEXECDIR,
+				  strerror(-r));
+	const struct copy_file f = { .path = ENTER_PATH, .data = buf, .len = len, .mode = 0755 };
+	r = push_file(l, &f);
+	return r < 0 ? tw_err_set(err, r, "cannot put throwaway-enter into the copy '%s' (%s)",
+				  l->spec.name, strerror(-r))
+		     : 0;
+}
+
 static int lxd_make(struct copy *c, struct tw_err *err)
 {
 	struct lxd_copy *l = lxd_of(c);
@@ -392,7 +428,7 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 	if (r < 0)
 		return tw_err_wrap(err, "cannot make the copy '%s'", l->spec.name);
 	l->made = true;
-	return 0;
+	return push_enter(l, err);
 }
 
 /* ACTION ("start", "stop") on instance NAME; stop is forced. */
@@ -725,10 +761,6 @@ static int not_yet(struct copy *c)
 	return -EOPNOTSUPP;
 }
 
-/*
- * share = user: the user's instance that a session of another front door
- * (or an earlier one of this) made, joined by this session. No pool on lxd.
- */
 /* Until NAME runs, up to TIMEOUT_S: a shared instance joined while its maker starts it. */
 static int wait_running(struct lxd_conn *conn, const char *name, unsigned timeout_s)
 {
@@ -762,6 +794,10 @@ static int join_shared(struct lxd_copy *l, struct tw_err *err)
 	return r;
 }
 
+/*
+ * share = user: the user's instance that a session of another front door
+ * (or an earlier one of this) made, joined by this session. No pool on lxd.
+ */
 static int lxd_open_copy(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
 {
 	if (s->cfg->share != SHARE_USER || s->pool)
@@ -861,9 +897,48 @@ static int take_terminal(const char *pts, const struct copy_exec *x)
  * exits with its status. It talks to LXD on a connection of its own: the
  * parent's is not to be shared across fork.
  */
+/*
+ * X as throwaway-enter runs it in the copy: restricted as the local driver
+ * restricts its programs (no socket or FIFO made at or beneath the home
+ * and the binds), with X's own argv[0]. Into ret; its argv is malloc'd
+ * (a stand-in's, which execs or exits).
+ */
+static int through_enter(const struct copy_spec *s, const struct copy_exec *x,
+			 struct copy_exec *ret)
+{
+	const struct config *cfg = s->cfg;
+	size_t n_args = 0, i = 0;
+
+	while (x->argv && x->argv[n_args])
+		n_args++;
+	char **argv = calloc(2 * (1 + cfg->n_binds) + n_args + 5, sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
+	argv[i++] = (char *)ENTER_PATH;
+	if (cfg->bind_home && s->home) {
+		argv[i++] = (char *)"-d";
+		argv[i++] = (char *)s->home;
+	}
+	for (size_t b = 0; b < cfg->n_binds; b++) {
+		argv[i++] = (char *)"-d";
+		argv[i++] = (char *)cfg->binds[b].dst;
+	}
+	argv[i++] = (char *)"--";
+	argv[i++] = (char *)x->path;
+	if (!n_args)
+		argv[i++] = (char *)x->path;
+	for (size_t a = 0; a < n_args; a++)
+		argv[i++] = x->argv[a];
+	*ret = *x;
+	ret->path = ENTER_PATH;
+	ret->argv = argv;
+	return 0;
+}
+
 static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, const char *pts,
 			       int master, pid_t parent)
 {
+	struct copy_exec entered;
 	struct lxd_conn *conn = NULL;
 	struct tw_err err = { 0 };
 
@@ -884,7 +959,9 @@ static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, co
 	if (r >= 0)
 		r = config_open(l->spec.cfg, &conn, &err);
 	if (r >= 0)
-		r = lxd_exec_run(conn, l->spec.name, x, &err);
+		r = through_enter(&l->spec, x, &entered);
+	if (r >= 0)
+		r = lxd_exec_run(conn, l->spec.name, &entered, &err);
 	/* The program's stderr is the user's: a session that ends because its
 	 * program cannot be reached (its member gone) says why there. */
 	if (r < 0 && err.msg[0])
@@ -976,6 +1053,22 @@ static const char *place_fix(int r, bool https)
 }
 
 /* Does PLACE's LXD answer, trust us (over HTTPS: with the pin held), and is it a cluster? */
+/* What every copy's programs enter through, which the front door puts into each: 0 or 1 finding. */
+static size_t check_enter(struct copy_finding *ret)
+{
+	struct stat st;
+
+	if (stat(LIBEXECDIR "/throwaway-enter", &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 0111))
+		return 0;
+	*ret = (struct copy_finding){ .verdict = COPY_FAIL };
+	snprintf(ret->msg, sizeof(ret->msg),
+		 "%s/throwaway-enter is missing: no LXD copy can be made without it", LIBEXECDIR);
+	snprintf(ret->fix, sizeof(ret->fix), "install throwaway whole (%s/throwaway-enter)",
+		 LIBEXECDIR);
+	return 1;
+}
+
 static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FINDINGS_MAX])
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;
@@ -1002,7 +1095,7 @@ static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FI
 	snprintf(ret[0].msg, sizeof(ret[0].msg), "LXD %s answers at %s%s and trusts this host%s",
 		 version ? version : "?", where, https ? " with the pinned certificate" : "",
 		 cluster ? ", a cluster member" : ", not clustered (copies run on it alone)");
-	return 1;
+	return 1 + check_enter(&ret[1]);
 }
 
 /* The origin, an image alias or an instance in PLACE's LXD, for doctor. */

@@ -14,9 +14,11 @@ P=${TW_SWEEP:-tw-test}
 swept=""
 note() { case " $swept " in *" $1 "*) ;; *) swept+="$1 " ;; esac; }
 
-# The test sshds run through symlinks in their /run/tw-test.* dirs, their
-# sessions carry the user's name; the users' own processes go with them.
-pkill -KILL -f "^/run/$P\\." && note sshd
+# The test sshds run through symlinks in their /run/tw-test.* dirs, named
+# after their PAM service; once listening, sshd retitles itself "NAME:
+# PATH ... [listener]", and its sessions "NAME: USER [priv]". The users'
+# own processes go with them.
+pkill -KILL -f "^/run/$P\\.|^$P-sshd[^ ]*: " && note sshd
 pkill -KILL -f "^sshd: $P-" && note sessions
 for u in $(getent passwd | awk -F: -v p="$P-" 'index($1, p) == 1 { print $1 }'); do
 	pkill -KILL -u "$u" 2>/dev/null

@@ -404,10 +404,10 @@ restore_ak
 host_unchanged "authorized_keys attacks"
 
 # A symlink to /etc/shadow swapped with the real file as fast as the kernel
-# renames, during 200 logins (4 at a time; 50 in make check-all's
+# renames, during 200 logins (4 at a time; 48 in make check-all's
 # sanitizer pass, whose plain pass makes the 200).
 RACE_N=200
-[ "${TW_CHECK_PASS:-}" = sanitizer ] && RACE_N=50
+[ "${TW_CHECK_PASS:-}" = sanitizer ] && RACE_N=48
 as_a ln -s /etc/shadow "$HOME_A/.ssh/swap"
 nice -n 10 "$TW_TMP/c/twracer" "$HOME_A/.ssh" authorized_keys swap &
 RACER=$!

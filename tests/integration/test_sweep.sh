@@ -16,6 +16,11 @@ setup() {
 	install -d "/run/$P.x" || return 1
 	ln -s /bin/sleep "/run/$P.x/$P-sshd" || return 1
 	( setsid "/run/$P.x/$P-sshd" 600 </dev/null >/dev/null 2>&1 &)
+	# and one as a listening sshd titles itself, its path's directory gone
+	# shellcheck disable=SC2016 # $0 is the title, given below
+	( setsid bash -c 'exec -a "$0" sleep 601' \
+		"$P-sshd1: /run/$P.y/$P-sshd1 -f /run/$P.y/sshd_config [listener]" \
+		</dev/null >/dev/null 2>&1 &)
 	( setsid su -s /bin/sh -c "exec sleep 600" "$U" </dev/null >/dev/null 2>&1 &)
 	printf 'auth required pam_deny.so\n' >"/etc/pam.d/$P-sshd" || return 1
 	echo "$U:3000000000:65536" >>/etc/subuid
@@ -34,6 +39,7 @@ out=$(TW_SWEEP=$P bash "$TW_ROOT/tests/sweep.sh")
 expect_match "it says what it swept" \
 	"swept .*sshd .*containers.*pam-services.*users.*temp-dirs" "$out"
 check_all "the killed run's sshd is gone" '! pgrep -f "^/run/$P\\." >/dev/null'
+check_all "so is one titled as a listening sshd" '! pgrep -f "^$P-sshd1: " >/dev/null'
 check_all "its user's processes are gone" '! pgrep -f "^sleep 600" >/dev/null'
 check_all "its user is gone" '! getent passwd "$U" >/dev/null'
 check "its home is gone" test ! -e "/home/$U"

@@ -212,6 +212,17 @@ bool config_lxd_url_valid(const char *s)
 	return !*c || (util_parse_u64(c + 1, 65535, &c, &port) >= 0 && !*c && port > 0);
 }
 
+size_t config_shared_dirs(const struct config *c, const char *home, const char **dirs, size_t max)
+{
+	size_t n = 0;
+
+	if (c->bind_home && home && n < max)
+		dirs[n++] = home;
+	for (size_t i = 0; i < c->n_binds && n < max; i++)
+		dirs[n++] = c->binds[i].dst;
+	return n;
+}
+
 /*
  * A home_source: a path whose only '%'s are %u (the user's name), %U
  * (their uid) and %%, with one of the first two: a source without them

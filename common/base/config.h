@@ -159,6 +159,14 @@ bool config_lxd_url_valid(const char *s);
 bool config_lxd_file_valid(const char *s);
 
 /*
+ * The directories a user's copies share, as the copies see them: the home
+ * when it is bound, and each bind's place (read-only ones too: nothing is
+ * made in them). Where no copy's program may make a socket or FIFO
+ * (landlock.h), on either driver. At most max into dirs; how many.
+ */
+size_t config_shared_dirs(const struct config *c, const char *home, const char **dirs, size_t max);
+
+/*
  * Where the members of an LXD cluster find USER's home (uid UID): C's
  * home_source with %u the name and %U the uid, or HOME when it is unset.
  * 0; -EINVAL when the name cannot be part of a path (not

@@ -73,12 +73,7 @@ struct inside {
 
 void ctr_shared_of(const struct config *cfg, const char *home, struct ctr_shared *ret)
 {
-	ret->n = 0;
-	if (cfg->bind_home && home)
-		ret->dirs[ret->n++] = home;
-	/* read-only binds too: nothing is made in them, and their inodes get no grant */
-	for (size_t i = 0; i < cfg->n_binds && ret->n < ELEMENTSOF(ret->dirs); i++)
-		ret->dirs[ret->n++] = cfg->binds[i].dst;
+	ret->n = config_shared_dirs(cfg, home, ret->dirs, ELEMENTSOF(ret->dirs));
 }
 
 /*

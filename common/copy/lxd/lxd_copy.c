@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <time.h>
@@ -132,16 +131,21 @@ static int new_handle(const struct copy_spec *s, int (*fn)(struct lxd_copy *l, s
 	return 0;
 }
 
+/* Is this front door's throwaway-enter there to put into copies? 0 or -errno. */
+static int enter_usable(void)
+{
+	return access(LIBEXECDIR "/throwaway-enter", X_OK) < 0 ? -errno : 0;
+}
+
 static int check_prepared(struct lxd_copy *l, struct tw_err *err)
 {
 	int r = 0;
 
 	/* Known before anything is asked of LXD: no copy without it (push_enter). */
-	if (access(LIBEXECDIR "/throwaway-enter", X_OK) < 0) {
-		int e = errno;
-		return tw_err_set(err, -e, "%s/throwaway-enter is missing (%s)", LIBEXECDIR,
-				  strerror(e));
-	}
+	int e = enter_usable();
+	if (e < 0)
+		return tw_err_set(err, e, "%s/throwaway-enter is missing (%s)", LIBEXECDIR,
+				  strerror(-e));
 
 	/* Over its socket LXD trusts root; over HTTPS a certificate it does not
 	 * trust would fail later with less to say. */
@@ -230,16 +234,16 @@ static json_object *instance_config(const struct copy_spec *s)
 		r = add_str(o, "security.privileged", "false");
 	if (r >= 0)
 		r = add_str(o, "security.nesting", "false");
-	/* What LXD has no key for, as the local driver has it: the capabilities
-	 * every copy's root goes without, and no_new_privs, which LXD's exec
-	 * (an lxc attach) gives the user's programs too, so that a setuid
-	 * binary of the origin's gives none of them back. */
 	/* io_uring as the local profile has it (ENOSYS): a kernel surface of
 	 * its own that LXD's default profile leaves open. */
 	if (r >= 0)
 		r = add_str(o, "security.syscalls.deny",
 			    "io_uring_setup errno 38\nio_uring_enter errno 38\n"
 			    "io_uring_register errno 38");
+	/* What LXD has no key for, as the local driver has it: the capabilities
+	 * every copy's root goes without, and no_new_privs, which LXD's exec
+	 * (an lxc attach) gives the user's programs too, so that a setuid
+	 * binary of the origin's gives none of them back. */
 	if (r >= 0)
 		r = add_str(o, "raw.lxc",
 			    "lxc.cap.drop = " COPY_CAPS_DROPPED "\nlxc.no_new_privs = 1\n");
@@ -543,8 +547,8 @@ static int lxd_stop(struct copy *c)
 	if (!l->made)
 		return 0;
 	l->made = false;
-	return shared ? let_go(l->conn, l->spec.name, l->spec.session)
-		      : destroy_on(l->conn, l->spec.name);
+	/* An unshared copy is its session's alone: nothing to ask LXD first. */
+	return let_go(l->conn, l->spec.name, shared ? l->spec.session : NULL);
 }
 
 static int lxd_kill(struct copy *c)
@@ -891,13 +895,6 @@ static int take_terminal(const char *pts, const struct copy_exec *x)
 }
 
 /*
- * The stand-in: a child in a process group of its own (with a terminal, a
- * session with PTS as its controlling terminal), with X's fds or the
- * terminal as 0, 1 and 2, that runs the program through LXD (exec.c) and
- * exits with its status. It talks to LXD on a connection of its own: the
- * parent's is not to be shared across fork.
- */
-/*
  * X as throwaway-enter runs it in the copy: restricted as the local driver
  * restricts its programs (no socket or FIFO made at or beneath the home
  * and the binds), with X's own argv[0]. Into ret; its argv is malloc'd
@@ -906,22 +903,19 @@ static int take_terminal(const char *pts, const struct copy_exec *x)
 static int through_enter(const struct copy_spec *s, const struct copy_exec *x,
 			 struct copy_exec *ret)
 {
-	const struct config *cfg = s->cfg;
+	const char *dirs[CONFIG_MAX_BINDS + 1];
+	size_t n_dirs = config_shared_dirs(s->cfg, s->home, dirs, ELEMENTSOF(dirs));
 	size_t n_args = 0, i = 0;
 
 	while (x->argv && x->argv[n_args])
 		n_args++;
-	char **argv = calloc(2 * (1 + cfg->n_binds) + n_args + 5, sizeof(*argv));
+	char **argv = calloc(2 * n_dirs + n_args + 5, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;
 	argv[i++] = (char *)ENTER_PATH;
-	if (cfg->bind_home && s->home) {
+	for (size_t d = 0; d < n_dirs; d++) {
 		argv[i++] = (char *)"-d";
-		argv[i++] = (char *)s->home;
-	}
-	for (size_t b = 0; b < cfg->n_binds; b++) {
-		argv[i++] = (char *)"-d";
-		argv[i++] = (char *)cfg->binds[b].dst;
+		argv[i++] = (char *)dirs[d];
 	}
 	argv[i++] = (char *)"--";
 	argv[i++] = (char *)x->path;
@@ -935,6 +929,13 @@ static int through_enter(const struct copy_spec *s, const struct copy_exec *x,
 	return 0;
 }
 
+/*
+ * The stand-in: a child in a process group of its own (with a terminal, a
+ * session with PTS as its controlling terminal), with X's fds or the
+ * terminal as 0, 1 and 2, that runs the program through LXD (exec.c) and
+ * exits with its status. It talks to LXD on a connection of its own: the
+ * parent's is not to be shared across fork.
+ */
 static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, const char *pts,
 			       int master, pid_t parent)
 {
@@ -1052,14 +1053,10 @@ static const char *place_fix(int r, bool https)
 	}
 }
 
-/* Does PLACE's LXD answer, trust us (over HTTPS: with the pin held), and is it a cluster? */
 /* What every copy's programs enter through, which the front door puts into each: 0 or 1 finding. */
 static size_t check_enter(struct copy_finding *ret)
 {
-	struct stat st;
-
-	if (stat(LIBEXECDIR "/throwaway-enter", &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 0111))
+	if (enter_usable() == 0)
 		return 0;
 	*ret = (struct copy_finding){ .verdict = COPY_FAIL };
 	snprintf(ret->msg, sizeof(ret->msg),
@@ -1069,6 +1066,7 @@ static size_t check_enter(struct copy_finding *ret)
 	return 1;
 }
 
+/* Does PLACE's LXD answer, trust us (over HTTPS: with the pin held), and is it a cluster? */
 static size_t lxd_check_place(const char *place, struct copy_finding ret[COPY_FINDINGS_MAX])
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;

@@ -80,10 +80,8 @@ static enum verdict userns_verdict(const struct doctor *d)
 static int read_small(const char *path, char **ret)
 {
 	size_t len;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return util_read_capped(fd, SMALL_FILE_MAX, ret, &len);
+
+	return util_read_path(path, SMALL_FILE_MAX, ret, &len);
 }
 
 /* Kernel ------------------------------------------------------------------ */

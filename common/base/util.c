@@ -89,6 +89,13 @@ int util_read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+int util_read_path(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	return fd < 0 ? -errno : util_read_capped(fd, max, ret_buf, ret_len);
+}
+
 int util_random(void *buf, size_t len)
 {
 	char *p = buf;

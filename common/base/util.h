@@ -22,6 +22,9 @@ int util_read_all(int fd, void *buf, size_t len);
  */
 int util_read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len);
 
+/* util_read_capped of the file at PATH, opened without following a final symlink. */
+int util_read_path(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
 /* Fill buf with len bytes from the kernel's random source. 0 or -errno. */
 int util_random(void *buf, size_t len);
 

@@ -7,6 +7,7 @@
 # instance left.
 source "$(dirname "$0")/../lib.sh"
 source "$TW_ROOT/tests/lxd.sh"
+source "$TW_ROOT/tests/kprobe.sh"
 A=tw-test-lxa
 
 trap 'tw_lxd_stop; tw_finish >/dev/null' EXIT
@@ -47,15 +48,14 @@ read -r b_user b_init <<<"$(lssh $A 'grep CapBnd /proc/self/status /proc/1/statu
 check "the dropped capabilities are out of the bounding set of the user's programs and of init" \
 	[ $(((0x${b_user:-ffffffffff} | 0x${b_init:-ffffffffff}) & DROPPED)) = 0 ]
 
-# io_uring, which LXD's default seccomp profile allows: refused (ENOSYS) as
-# on the local driver. A static probe in the (bound) home.
-printf '%s\n' '#define _GNU_SOURCE' '#include <errno.h>' '#include <stdio.h>' '#include <string.h>' \
-	'#include <sys/syscall.h>' '#include <unistd.h>' \
-	'int main(void) { char p[256] = { 0 }; long r = syscall(SYS_io_uring_setup, 1L, p);' \
-	'printf("%s\n", r < 0 ? strerrorname_np(errno) : "OK"); return 0; }' |
-	gcc -static -O2 -x c -o "$HOME_A/uring" - && chown $A: "$HOME_A/uring"
-expect_eq "io_uring_setup is refused with ENOSYS" ENOSYS "$(lssh $A ./uring 2>&1)"
-rm -f "$HOME_A/uring"
+# The local driver's seccomp profile on LXD's copies too: io_uring, TIOCSTI
+# and TIOCLINUX, CLONE_NEWUSER and the keyring refused, from every ABI
+# (tests/kprobe.sh); the probes in the (bound) home.
+KP=$HOME_A/kp
+mkdir -p "$TW_TMP/kp" && kprobe_build "$TW_TMP/kp" && install -d -o $A "$KP" &&
+	install -m 0755 -o $A "$TW_TMP/kp/twk64" "$TW_TMP/kp/twk32" "$TW_TMP/kp/twkx32" "$KP/" ||
+	not_ok "the seccomp probes are built"
+kprobe_check "user" "$(lssh $A "$(kprobe_script "$KP")" 2>&1)"
 # Every program enters through throwaway-enter: no FIFO (nor socket) made
 # in the home, where a user's copies meet (Landlock); in /tmp it can be.
 expect_eq "a FIFO cannot be made in the home; in /tmp it can" "denied made" \
@@ -86,6 +86,8 @@ session=$(tw_session_of $A)
 wait_for 30 running "$session"
 expect_eq "during the session the instance carries its session's mark" "$session" \
 	"$(lxc config get "$name" user.throwaway.session 2>&1)"
+kprobe_check "root inside" "$(lxc exec "$name" -- /bin/sh -c "$(kprobe_script "$KP")" 2>&1)"
+rm -rf "$KP"
 expect_eq "and it is ephemeral" true "$(lxc config show "$name" 2>/dev/null | sed -n 's/^ephemeral: //p')"
 row=$(/usr/local/sbin/throwawayctl list | grep "^$session ")
 expect_match "throwawayctl list shows it, with the member it runs on" \

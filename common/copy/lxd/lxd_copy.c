@@ -33,6 +33,7 @@
 #include "marks.h"
 #include "names.h"
 #include "place.h"
+#include "seccomp.h"
 #include "share.h"
 #include "util.h"
 
@@ -211,8 +212,8 @@ static int add_shared(json_object *o, const char *door, const char *session)
 	return r < 0 ? r : add_str(o, "user.throwaway.holders", holders);
 }
 
-/* The hardening and limits as LXD config, and our marks. */
-static json_object *instance_config(const struct copy_spec *s)
+/* The hardening and limits as LXD config, with SECCOMP's rules, and our marks. */
+static json_object *instance_config(const struct copy_spec *s, const char *seccomp)
 {
 	const struct config *cfg = s->cfg;
 	json_object *o = json_object_new_object();
@@ -234,12 +235,13 @@ static json_object *instance_config(const struct copy_spec *s)
 		r = add_str(o, "security.privileged", "false");
 	if (r >= 0)
 		r = add_str(o, "security.nesting", "false");
-	/* io_uring as the local profile has it (ENOSYS): a kernel surface of
-	 * its own that LXD's default profile leaves open. */
+	/* The local driver's seccomp profile (seccomp.h), whose list holds
+	 * LXD's default one and more: io_uring, TIOCSTI, CLONE_NEWUSER, the
+	 * keyring, from every ABI. */
 	if (r >= 0)
-		r = add_str(o, "security.syscalls.deny",
-			    "io_uring_setup errno 38\nio_uring_enter errno 38\n"
-			    "io_uring_register errno 38");
+		r = add_str(o, "security.syscalls.deny_default", "false");
+	if (r >= 0)
+		r = add_str(o, "security.syscalls.deny", seccomp);
 	/* What LXD has no key for, as the local driver has it: the capabilities
 	 * every copy's root goes without, and no_new_privs, which LXD's exec
 	 * (an lxc attach) gives the user's programs too, so that a setuid
@@ -322,10 +324,10 @@ static json_object *instance_source(const struct lxd_copy *l)
 	return src;
 }
 
-static json_object *instance_body(const struct lxd_copy *l)
+static json_object *instance_body(const struct lxd_copy *l, const char *seccomp)
 {
 	json_object *b = json_object_new_object();
-	json_object *parts[] = { instance_source(l), instance_config(&l->spec),
+	json_object *parts[] = { instance_source(l), instance_config(&l->spec, seccomp),
 				 instance_devices(&l->spec) };
 	static const char *const names[] = { "source", "config", "devices" };
 	int r = b && add_str(b, "name", l->spec.name) >= 0 && add_str(b, "type", "container") >= 0
@@ -383,12 +385,10 @@ static int push_file(struct lxd_copy *l, const struct copy_file *f);
  */
 static int push_enter(struct lxd_copy *l, struct tw_err *err)
 {
-	_cleanup_close_ int fd =
-		open(LIBEXECDIR "/throwaway-enter", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 
-	int r = fd < 0 ? -errno : util_read_capped(fd, ENTER_MAX, &buf, &len);
+	int r = util_read_path(LIBEXECDIR "/throwaway-enter", ENTER_MAX, &buf, &len);
 	if (r < 0)
 		return tw_err_set(err, r, "cannot read %s/throwaway-enter (%s)", LIBEXECDIR,
 				  strerror(-r));
@@ -403,7 +403,7 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 {
 	struct lxd_copy *l = lxd_of(c);
 	_cleanup_json_ json_object *body = NULL;
-	_cleanup_free_ char *target = NULL;
+	_cleanup_free_ char *target = NULL, *seccomp = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	char path[PATH_SIZE] = "/instances";
 
@@ -415,7 +415,10 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 			       sizeof(home)) < 0)
 		return tw_err_set(err, -EINVAL, "home_source '%s' cannot name a path for user '%s'",
 				  l->spec.cfg->home_source, l->spec.user);
-	body = instance_body(l);
+	int r = lxd_seccomp_read(DATADIR "/seccomp.profile", &seccomp, err);
+	if (r < 0)
+		return tw_err_wrap(err, "cannot make the copy '%s'", l->spec.name);
+	body = instance_body(l, seccomp);
 	if (!body)
 		return tw_err_set(err, -ENOMEM, "out of memory");
 	if (l->spec.cfg->lxd_target) {
@@ -427,8 +430,7 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 	lock = create_lock((unsigned)l->spec.cfg->start_timeout, err);
 	if (lock < 0)
 		return tw_err_wrap(err, "cannot make the copy '%s'", l->spec.name);
-	int r = lxd_call(l->conn, "POST", path, body, (unsigned)l->spec.cfg->start_timeout, NULL,
-			 err);
+	r = lxd_call(l->conn, "POST", path, body, (unsigned)l->spec.cfg->start_timeout, NULL, err);
 	if (r < 0)
 		return tw_err_wrap(err, "cannot make the copy '%s'", l->spec.name);
 	l->made = true;

@@ -77,6 +77,9 @@ suite_residue() {
 	# tests/lxd.sh's daemon and its state (its mounts are under tw-test-lxd.*)
 	pgrep -x lxd >/dev/null && r+="lxd-daemon "
 	ls -d /var/lib/tw-test-lxd.* >/dev/null 2>&1 && r+="lxd-state "
+	# tests/bridge.sh's bridges (twt-*: an interface name has 15 bytes) and web servers
+	ip -o link show type bridge 2>/dev/null | grep -q ': twt-' && r+="bridges "
+	pgrep -f 'httpd .*-h /run/tw-test\.' >/dev/null && r+="web-servers "
 	echo "$r"
 }
 

@@ -53,6 +53,14 @@ for d in /var/lib/$P-lxd.*; do
 	note lxd
 done
 
+# tests/bridge.sh's bridges, named twt-* (15 bytes at most), and web servers.
+pkill -KILL -f "httpd .*-h /run/$P\\." && note web-servers
+if [ "$P" = tw-test ]; then
+	for b in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '$2 ~ /^twt-/ { print $2 }'); do
+		ip link del "$b" && note bridges
+	done
+fi
+
 for f in /etc/pam.d/$P-*; do [ -e "$f" ] && rm -f "$f" && note pam-services; done
 for r in /run/throwaway/ledger/*; do
 	grep -qs "^user=$P-" "$r" && rm -f "$r" && note ledger

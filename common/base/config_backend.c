@@ -22,18 +22,12 @@ static bool pooled(const struct config *c)
 	return c->pool > 0;
 }
 
-static bool networked(const struct config *c)
-{
-	return c->network && strcmp(c->network, "none") != 0;
-}
-
 static bool minimal(const struct config *c)
 {
 	return c->boot == BOOT_MINIMAL;
 }
 
 #define ON_LXD "does not work with 'backend = lxd': "
-#define NOT_YET_LXD "is not supported yet with 'backend = lxd'"
 
 static bool no_url(const struct config *c)
 {
@@ -119,7 +113,6 @@ static const struct config_refusal lxd_refusals[] = {
 	  ON_LXD "an LXD copy passes the user's own uid through its id map (raw.idmap), "
 		 "which LXD changes only on a stopped instance, so a copy made ahead of a "
 		 "login cannot be given it" },
-	{ "network", networked, NOT_YET_LXD },
 };
 
 static const struct config_refusal *first_of(const struct config_refusal *t, size_t n,

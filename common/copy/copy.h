@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "netaddr.h"
 
 struct copy;
 
@@ -170,6 +171,15 @@ struct copy_driver {
 	 */
 	int (*open)(const struct copy_spec *s, struct copy **ret, struct tw_err *err);
 	void (*free)(struct copy *c);
+	/*
+	 * network = veth:BRIDGE where CFG's copies run: the address of BRIDGE
+	 * whose subnet holds all of R (the copies' gateway), as bridge.h's
+	 * bridge_subnet; NULL: this host's bridge. 0, -ENODEV (no such
+	 * interface), -EADDRNOTAVAIL (no address holds R) or -errno with err.
+	 */
+	int (*bridge_subnet)(const struct config *cfg, const char *bridge,
+			     const struct netaddr_range *r, struct netaddr_net *ret,
+			     struct tw_err *err);
 
 	/* A file of the origin, at most max bytes. */
 	int (*read_origin)(struct copy *c, const char *path, size_t max, char **ret_buf,

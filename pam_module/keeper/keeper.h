@@ -67,6 +67,12 @@ struct keeper_net {
 	char gateway[NETADDR_STRLEN];
 };
 
+/* The range and the bridge's subnet of cfg's network; .on false without one. */
+struct keeper_subnet {
+	bool on;
+	struct netaddr_range range;
+	struct netaddr_net net;
+};
 /* What a session holds: its config, its copy and record, its logins, its clocks. */
 struct session {
 	struct config cfg;
@@ -76,9 +82,10 @@ struct session {
 	bool pooled;      /* the copy came from the pool */
 	bool attached;    /* share = user: the copy is one another session shares (find_shared) */
 	const struct copy_driver *drv;
-	struct copy_spec spec; /* what the copy is made from (points into the keeper) */
-	struct keeper_net net; /* its address, with network = veth */
-	struct copy *copy;     /* prepared by keeper_setup, made by keeper_make_copy */
+	struct copy_spec spec;       /* what the copy is made from (points into the keeper) */
+	struct keeper_subnet subnet; /* network = veth: the range and the bridge's subnet */
+	struct keeper_net net;       /* its address, with network = veth */
+	struct copy *copy;           /* prepared by keeper_setup, made by keeper_make_copy */
 	struct ledger_entry entry;
 	uint64_t t0_ms;
 
@@ -128,11 +135,15 @@ struct keeper {
  *   network.c       the copies' addresses on a bridge
  */
 
-/* network.c: with network = veth, a free address of network_range into
- * ret_addr (under the ledger lock; nothing without a bridge), and a
- * record's address made a copy's (the bridge's subnet and gateway). */
-int keeper_net_pick(const struct config *cfg, char *ret_addr, size_t len, struct tw_err *err);
-int keeper_net_spec(const struct config *cfg, const char *addr, struct keeper_net *ret,
+/* network.c: with network = veth, the bridge's subnet (before the ledger
+ * lock: a cluster's is a question to it), a free address of network_range
+ * into ret_addr (under the lock; nothing without a bridge), and a record's
+ * address made a copy's (the bridge's subnet and gateway). */
+int keeper_net_subnet(const struct config *cfg, struct keeper_subnet *ret, struct tw_err *err);
+/* A free address of sn's range (under the ledger's lock); "" without a network. */
+int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn, char *ret_addr,
+		    size_t len, struct tw_err *err);
+int keeper_net_spec(const struct keeper_subnet *sn, const char *addr, struct keeper_net *ret,
 		    struct tw_err *err);
 
 /* request.c */

@@ -15,6 +15,7 @@
 
 #include "bridge.h"
 #include "cleanup.h"
+#include "copy.h"
 #include "keeper.h"
 #include "netaddr.h"
 #include "util.h"
@@ -24,22 +25,42 @@ static bool on_bridge(const struct config *cfg)
 	return strncmp(cfg->network, "veth:", 5) == 0;
 }
 
-/* The range and the bridge's subnet that holds it; err names what is wrong. */
-static int subnet(const struct config *cfg, struct netaddr_range *range, struct netaddr_net *net,
-		  struct tw_err *err)
+/* The bridge where CFG's copies run: this host's, or the driver's (a cluster's members). */
+static int find_subnet(const struct config *cfg, const char *bridge,
+		       const struct netaddr_range *range, struct netaddr_net *net,
+		       struct tw_err *err)
 {
+	const struct copy_driver *drv = copy_driver_of(cfg);
+
+	if (drv->bridge_subnet)
+		return drv->bridge_subnet(cfg, bridge, range, net, err);
+	return bridge_subnet(bridge, range, net);
+}
+
+int keeper_net_subnet(const struct config *cfg, struct keeper_subnet *ret, struct tw_err *err)
+{
+	*ret = (struct keeper_subnet){ 0 };
+	if (!on_bridge(cfg))
+		return 0;
 	const char *bridge = cfg->network + strlen("veth:");
-	if (netaddr_parse_range(cfg->network_range, range) < 0)
+	if (netaddr_parse_range(cfg->network_range, &ret->range) < 0)
 		return tw_err_set(err, EINVAL, "network_range '%s' is not a range",
 				  cfg->network_range);
-	int r = bridge_subnet(bridge, range, net);
+	int r = find_subnet(cfg, bridge, &ret->range, &ret->net, err);
 	if (r == -ENODEV)
-		return tw_err_set(err, ENODEV, "the bridge %s does not exist on this host", bridge);
-	if (r < 0)
+		return tw_err_set(err, ENODEV, "the bridge %s does not exist %s", bridge,
+				  copy_driver_of(cfg)->bridge_subnet ? "where the copies run"
+								     : "on this host");
+	if (r == -EADDRNOTAVAIL)
 		return tw_err_set(err, -r,
 				  "the bridge %s has no IPv4 address whose subnet holds "
 				  "network_range %s",
 				  bridge, cfg->network_range);
+	if (r < 0)
+		return err->msg[0] ? r
+				   : tw_err_set(err, -r, "cannot read the bridge %s (%s)", bridge,
+						strerror(-r));
+	ret->on = true;
 	return 0;
 }
 
@@ -57,25 +78,22 @@ static int mark_taken(const struct ledger_entry *e, void *data)
 	return 0;
 }
 
-int keeper_net_pick(const struct config *cfg, char *ret_addr, size_t len, struct tw_err *err)
+int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn, char *ret_addr,
+		    size_t len, struct tw_err *err)
 {
-	struct netaddr_range range = { 0 };
-	struct netaddr_net net = { 0 };
 	uint32_t a;
-	if (!on_bridge(cfg))
+	if (!sn->on)
 		return 0;
 	if (len < NETADDR_STRLEN)
 		return tw_err_set(err, ENAMETOOLONG, "no room for an address");
-	int r = subnet(cfg, &range, &net, err);
-	if (r < 0)
-		return r;
 	_cleanup_free_ uint8_t *used = calloc(NETADDR_RANGE_MAX / 8, 1);
-	struct taken t = { .range = &range, .used = used };
+	struct taken t = { .range = &sn->range, .used = used };
 	if (!used)
 		return tw_err_set(err, ENOMEM, "out of memory");
-	if ((r = ledger_foreach(TW_RUNDIR, mark_taken, &t)) < 0)
+	int r = ledger_foreach(TW_RUNDIR, mark_taken, &t);
+	if (r < 0)
 		return tw_err_set(err, -r, "cannot read the session ledger");
-	if (netaddr_pick(&range, &net, used, &a) < 0)
+	if (netaddr_pick(&sn->range, &sn->net, used, &a) < 0)
 		return tw_err_set(err, EADDRNOTAVAIL,
 				  "every address of network_range %s is taken by a live copy",
 				  cfg->network_range);
@@ -83,20 +101,15 @@ int keeper_net_pick(const struct config *cfg, char *ret_addr, size_t len, struct
 	return 0;
 }
 
-int keeper_net_spec(const struct config *cfg, const char *addr, struct keeper_net *ret,
+int keeper_net_spec(const struct keeper_subnet *sn, const char *addr, struct keeper_net *ret,
 		    struct tw_err *err)
 {
-	struct netaddr_range range = { 0 };
-	struct netaddr_net net = { 0 };
 	uint32_t a;
-	if (!on_bridge(cfg) || !addr[0])
+	if (!sn->on || !addr[0])
 		return 0;
-	int r = subnet(cfg, &range, &net, err);
-	if (r < 0)
-		return r;
 	if (netaddr_parse(addr, &a) < 0)
 		return tw_err_set(err, EINVAL, "the session's address '%s' is not one", addr);
-	snprintf(ret->address, sizeof(ret->address), "%s/%u", addr, net.prefix);
-	netaddr_format(net.gateway, ret->gateway);
+	snprintf(ret->address, sizeof(ret->address), "%s/%u", addr, sn->net.prefix);
+	netaddr_format(sn->net.gateway, ret->gateway);
 	return 0;
 }

@@ -203,7 +203,9 @@ static int reserve(const struct config *cfg, const char *sig, struct ledger_entr
 	    util_strscpy(e->origin, sizeof(e->origin), cfg->origin) < 0)
 		return -ENAMETOOLONG;
 	struct tw_err err = { 0 };
-	if ((r = keeper_net_pick(cfg, e->addr, sizeof(e->addr), &err)) < 0) {
+	struct keeper_subnet sn;
+	if ((r = keeper_net_subnet(cfg, &sn, &err)) < 0 ||
+	    (r = keeper_net_pick(cfg, &sn, e->addr, sizeof(e->addr), &err)) < 0) {
 		log_event(LOG_ERR, "error", "reason", err.msg, NULL);
 		return r;
 	}
@@ -221,7 +223,10 @@ static int make_one(const struct config *cfg, struct ledger_entry *e)
 	struct tw_err err = { 0 };
 	struct copy *c = NULL;
 	struct keeper_net net;
-	int r = keeper_net_spec(cfg, e->addr, &net, &err);
+	struct keeper_subnet sn;
+	int r = keeper_net_subnet(cfg, &sn, &err);
+	if (r == 0)
+		r = keeper_net_spec(&sn, e->addr, &net, &err);
 	if (r == 0 && e->addr[0]) {
 		spec.address = net.address;
 		spec.gateway = net.gateway;

@@ -176,6 +176,8 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 	char shared[NAMES_CONTAINER_MAX + 1];
 	count_elsewhere(k, &c);
 	find_shared(k, shared, sizeof(shared));
+	if ((r = keeper_net_subnet(&k->s.cfg, &k->s.subnet, err)) < 0)
+		return r;
 	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
 	if (lock < 0 || (r = ledger_foreach(TW_RUNDIR, take_census, &c)) < 0) {
 		tw_err_set(err, 0, "cannot read the session ledger");
@@ -206,11 +208,13 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 		return -EUSERS;
 	}
 	r = fill_entry(k, &k->s.entry);
-	/* A pooled copy has its address; a new one takes a free one now. */
+	/* A pooled copy has its address; a new one takes a free one now; one
+	 * that another front door's session made has its own already. */
 	if (r == 0 && c.have_pooled)
 		memcpy(k->s.entry.addr, c.pooled.addr, sizeof(k->s.entry.addr));
-	else if (r == 0 && (r = keeper_net_pick(&k->s.cfg, k->s.entry.addr, sizeof(k->s.entry.addr),
-						err)) < 0)
+	else if (r == 0 && !k->s.attached &&
+		 (r = keeper_net_pick(&k->s.cfg, &k->s.subnet, k->s.entry.addr,
+				      sizeof(k->s.entry.addr), err)) < 0)
 		return r;
 	if (r == 0)
 		r = ledger_write(TW_RUNDIR, &k->s.entry);
@@ -359,7 +363,7 @@ int keeper_setup(struct keeper *k, struct tw_err *err)
 	k->s.spec.groups = k->req.groups;
 	k->s.spec.n_groups = k->req.n_groups;
 	if ((r = reserve_slot(k, err)) < 0 ||
-	    (r = keeper_net_spec(&k->s.cfg, k->s.entry.addr, &k->s.net, err)) < 0)
+	    (r = keeper_net_spec(&k->s.subnet, k->s.entry.addr, &k->s.net, err)) < 0)
 		return r;
 	if (k->s.entry.addr[0]) {
 		k->s.spec.address = k->s.net.address;

@@ -13,6 +13,7 @@
 # packet sockets, no forged ARP). Traffic goes only to that bridge.
 # And boot = minimal: throwaway-init as PID 1, nothing of the origin runs.
 source "$(dirname "$0")/../lib.sh"
+source "$TW_ROOT/tests/bridge.sh"
 
 CTL=${THROWAWAYCTL:-/usr/local/sbin/throwawayctl}
 KEPT=/var/lib/throwaway/kept
@@ -32,24 +33,6 @@ add_dropbear() {
 	sed -i 's|^/bin/udhcpc|/usr/sbin/dropbear -R -p 22\n/bin/udhcpc|' "$root/etc/init.d/rcS"
 }
 
-# The bridge and, on its host address, a web server the copies may reach.
-# No DHCP server: the copies' addresses come from the keeper.
-net_up() {
-	mkdir -p "$TW_TMP/www" && echo host-reached >"$TW_TMP/www/index.html" &&
-		ip link add "$BR" type bridge && ip addr add "$NET.1/24" dev "$BR" &&
-		ip link set "$BR" up || return 1
-	# not a job of this shell: the cases below wait for theirs
-	(
-		busybox httpd -f -p "$NET.1:$HTTP_PORT" -h "$TW_TMP/www" </dev/null >/dev/null 2>&1 &
-		echo $! >"$TW_TMP/httpd.pid"
-	)
-}
-
-net_down() {
-	[ -s "$TW_TMP/httpd.pid" ] && kill "$(cat "$TW_TMP/httpd.pid")" 2>/dev/null
-	ip link del "$BR" 2>/dev/null
-}
-
 # Every user's options; a case that changes one restores the rest with it.
 # $1: another network_range, then more keys for the network user.
 base_conf() {
@@ -61,9 +44,9 @@ base_conf() {
 		"[user:$M]" "boot = minimal"
 }
 
-tw_origin_create && add_dropbear && net_up && tw_disk && base_conf && mknod -m 0666 "$DEV" c 10 200 &&
+tw_origin_create && add_dropbear && tw_bridge_up && tw_disk && base_conf && mknod -m 0666 "$DEV" c 10 200 &&
 	tw_user $N && tw_user $K && tw_user $S && tw_user $D && tw_user $W && tw_user $M && tw_sshd_start ||
-	{ not_ok "setup"; net_down; rm -f "$DEV"; tw_finish; exit 1; }
+	{ not_ok "setup"; tw_bridge_down; rm -f "$DEV"; tw_finish; exit 1; }
 
 sessions_of() { grep -l "^user=$1\$" /run/throwaway/ledger/* 2>/dev/null | wc -l; }
 running() { [ "$(grep -l "^user=$1\$" /run/throwaway/ledger/* 2>/dev/null | xargs -r grep -l '^state=running$' | wc -l)" -ge 1 ]; }
@@ -311,7 +294,7 @@ tw_config "[user:$W]" "network = veth:$BR"
 expect_match "network: a bridge without network_range is refused, with file and line" \
 	"throwaway.conf:[0-9]+: 'network = veth:$BR' needs 'network_range'" "$(tw_ssh $W true 2>&1)"
 
-net_down
+tw_bridge_down
 rm -f "$DEV"
 check_clean
 tw_finish

@@ -933,8 +933,6 @@ static void test_config_load_lxd_refuses_host_keys(void **state)
 				 "never privileged" },
 		{ "pool = 2", "'pool' does not work with 'backend = lxd': an LXD copy passes the "
 			      "user's own uid through its id map" },
-		{ "network = veth:br0\nnetwork_range = 10.0.0.2-10.0.0.9",
-		  "'network' is not supported yet with 'backend = lxd'" },
 	};
 	char text[512];
 	struct tw_err err = { 0 };
@@ -972,6 +970,14 @@ static void test_config_load_lxd_accepted(void **state)
 	assert_int_equal(c.backend, BACKEND_LXD);
 	assert_string_equal(c.lxd_project, "p");
 	assert_int_equal(c.n_binds, 1);
+	config_free(&c);
+	/* A bridge too: its port, address and gateway become LXD's (nic.h). */
+	static const char bridged[] = "[global]\norigin = base\nbackend = lxd\n"
+				      "network = veth:br0\nnetwork_range = 10.0.0.2-10.0.0.9\n"
+				      "network_peers = yes\n";
+	assert_int_equal(load(bridged, NULL, &c, &err), 0);
+	assert_string_equal(c.network, "veth:br0");
+	assert_true(c.network_peers);
 	config_free(&c);
 }
 

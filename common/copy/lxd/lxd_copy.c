@@ -32,6 +32,7 @@
 #include "lxd_driver.h"
 #include "marks.h"
 #include "names.h"
+#include "nic.h"
 #include "place.h"
 #include "seccomp.h"
 #include "share.h"
@@ -54,7 +55,8 @@ struct lxd_copy {
 	struct copy base;
 	struct copy_spec spec;
 	struct lxd_conn *conn;
-	bool from_image; /* the origin is an image alias, not an instance */
+	bool from_image;      /* the origin is an image alias, not an instance */
+	struct lxd_nics nics; /* the interfaces it would take from the origin and its profiles */
 	bool made;
 };
 
@@ -89,25 +91,59 @@ static int config_open(const struct config *cfg, struct lxd_conn **ret, struct t
 	return place_open(place, ret, err);
 }
 
-/* The origin: an image alias, else an instance; -ENOENT with err if neither. */
-static int find_origin(struct lxd_conn *c, const char *origin, bool *ret_image, struct tw_err *err)
+/*
+ * The interfaces a copy of the origin would take: an instance's own and
+ * its profiles' (a copy of it keeps both); an image's copy takes the
+ * default profile's. Into RET when it is not NULL.
+ */
+static int inherited_nics(struct lxd_conn *c, bool image, json_object *origin, struct lxd_nics *ret,
+			  struct tw_err *err)
 {
+	_cleanup_json_ json_object *profile = NULL;
+	json_object *devices = NULL;
+
+	if (!ret)
+		return 0;
+	if (image) {
+		int r = lxd_call(c, "GET", "/profiles/default", NULL, 10, &profile, err);
+		if (r < 0)
+			return r;
+		origin = profile;
+	}
+	json_object_object_get_ex(origin, image ? "devices" : "expanded_devices", &devices);
+	lxd_nics_of(devices, ret);
+	if (ret->more)
+		return tw_err_set(
+			err, E2BIG,
+			"the origin '%s' would give a copy more than %d network interfaces",
+			image ? "default profile" : lxd_str(origin, "name"), LXD_NICS_MAX);
+	return 0;
+}
+
+/*
+ * The origin: an image alias, else an instance; -ENOENT with err if
+ * neither. The interfaces its copies would take into RET_NICS (may be NULL).
+ */
+static int find_origin(struct lxd_conn *c, const char *origin, bool *ret_image,
+		       struct lxd_nics *ret_nics, struct tw_err *err)
+{
+	_cleanup_json_ json_object *inst = NULL;
 	char path[PATH_SIZE];
 
 	snprintf(path, sizeof(path), "/images/aliases/%s", origin);
 	int r = lxd_call(c, "GET", path, NULL, 10, NULL, err);
 	if (r != -ENOENT) {
 		*ret_image = true;
-		return r;
+		return r < 0 ? r : inherited_nics(c, true, NULL, ret_nics, err);
 	}
 	snprintf(path, sizeof(path), "/instances/%s", origin);
-	r = lxd_call(c, "GET", path, NULL, 10, NULL, err);
+	r = lxd_call(c, "GET", path, NULL, 10, &inst, err);
 	if (r == -ENOENT)
 		return tw_err_set(
 			err, -ENOENT,
 			"the origin '%s' is neither an image alias nor an instance in LXD", origin);
 	*ret_image = false;
-	return r;
+	return r < 0 ? r : inherited_nics(c, false, inst, ret_nics, err);
 }
 
 /* A handle for S, connected to its LXD; then FN (may be NULL) on it. */
@@ -152,7 +188,7 @@ static int check_prepared(struct lxd_copy *l, struct tw_err *err)
 	 * trust would fail later with less to say. */
 	if (l->spec.cfg->lxd_url)
 		r = lxd_check_trust(l->conn, NULL, err);
-	return r < 0 ? r : find_origin(l->conn, l->spec.cfg->origin, &l->from_image, err);
+	return r < 0 ? r : find_origin(l->conn, l->spec.cfg->origin, &l->from_image, &l->nics, err);
 }
 
 static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
@@ -212,6 +248,23 @@ static int add_shared(json_object *o, const char *door, const char *session)
 	return r < 0 ? r : add_str(o, "user.throwaway.holders", holders);
 }
 
+/*
+ * What LXD has no key for, as the local driver has it: the capabilities
+ * every copy's root goes without, and no_new_privs, which LXD's exec (an
+ * lxc attach) gives the user's programs too, so that a setuid binary of
+ * the origin's gives none of them back. And the address of its interface
+ * on a bridge (nic.h).
+ */
+static int add_raw_lxc(json_object *o, const struct copy_spec *s)
+{
+	char net[2 * NETADDR_STRLEN + 64], raw[sizeof(net) + 512];
+
+	lxd_nic_raw(s, net, sizeof(net));
+	snprintf(raw, sizeof(raw), "lxc.cap.drop = %s\nlxc.no_new_privs = 1\n%s", COPY_CAPS_DROPPED,
+		 net);
+	return add_str(o, "raw.lxc", raw);
+}
+
 /* The hardening and limits as LXD config, with SECCOMP's rules, and our marks. */
 static json_object *instance_config(const struct copy_spec *s, const char *seccomp)
 {
@@ -242,13 +295,8 @@ static json_object *instance_config(const struct copy_spec *s, const char *secco
 		r = add_str(o, "security.syscalls.deny_default", "false");
 	if (r >= 0)
 		r = add_str(o, "security.syscalls.deny", seccomp);
-	/* What LXD has no key for, as the local driver has it: the capabilities
-	 * every copy's root goes without, and no_new_privs, which LXD's exec
-	 * (an lxc attach) gives the user's programs too, so that a setuid
-	 * binary of the origin's gives none of them back. */
 	if (r >= 0)
-		r = add_str(o, "raw.lxc",
-			    "lxc.cap.drop = " COPY_CAPS_DROPPED "\nlxc.no_new_privs = 1\n");
+		r = add_raw_lxc(o, s);
 	if (r >= 0)
 		r = add_str(o, "user.throwaway.session", s->session);
 	if (r >= 0)
@@ -289,10 +337,10 @@ static int add_disk(json_object *d, const char *name, const char *src, const cha
  * at home_source when it is set (shared storage mounted elsewhere there),
  * else at its passwd path; in the copy it is at its passwd path.
  */
-static json_object *instance_devices(const struct copy_spec *s)
+static json_object *instance_devices(const struct copy_spec *s, const struct lxd_nics *nics)
 {
 	json_object *d = json_object_new_object();
-	int r = d ? 0 : -ENOMEM;
+	int r = d ? lxd_nic_devices(d, s, nics) : -ENOMEM;
 	char name[32], home[PATH_MAX];
 
 	if (r >= 0 && s->cfg->bind_home && s->home) {
@@ -328,7 +376,7 @@ static json_object *instance_body(const struct lxd_copy *l, const char *seccomp)
 {
 	json_object *b = json_object_new_object();
 	json_object *parts[] = { instance_source(l), instance_config(&l->spec, seccomp),
-				 instance_devices(&l->spec) };
+				 instance_devices(&l->spec, &l->nics) };
 	static const char *const names[] = { "source", "config", "devices" };
 	int r = b && add_str(b, "name", l->spec.name) >= 0 && add_str(b, "type", "container") >= 0
 			? 0
@@ -1014,6 +1062,38 @@ static int64_t int_at(json_object *o, const char *key, const char *sub)
 	return json_object_get_int64(v);
 }
 
+/* The global addresses of STATE's interfaces (an instance's state), space separated. */
+static void global_addrs(json_object *state, char *buf, size_t len)
+{
+	json_object *net = NULL;
+	size_t at = 0;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(state, "network", &net) ||
+	    !json_object_is_type(net, json_type_object))
+		return;
+	json_object_object_foreach(net, ifname, iface)
+	{
+		json_object *addrs = NULL;
+		(void)ifname;
+		if (!json_object_object_get_ex(iface, "addresses", &addrs) ||
+		    !json_object_is_type(addrs, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(addrs); i++) {
+			json_object *a = json_object_array_get_idx(addrs, i);
+			const char *addr = lxd_str(a, "address"), *scope = lxd_str(a, "scope");
+			if (!addr || !scope || strcmp(scope, "global") != 0)
+				continue;
+			int n = snprintf(buf + at, len - at, "%s%s", at ? " " : "", addr);
+			if (n < 0 || (size_t)n >= len - at) {
+				buf[at] = '\0';
+				return;
+			}
+			at += (size_t)n;
+		}
+	}
+}
+
 /* Processes, memory and member as LXD reports them; its root is in LXD's pool: no upper. */
 static void lxd_usage(const char *place, const char *name, const struct copy_usage_want *want,
 		      struct copy_usage *ret)
@@ -1023,7 +1103,6 @@ static void lxd_usage(const char *place, const char *name, const struct copy_usa
 	json_object *state = NULL;
 	char path[PATH_SIZE];
 
-	(void)want;
 	*ret = (struct copy_usage){ .procs = -1, .memory = -1, .upper = -1 };
 	snprintf(path, sizeof(path), "/instances/%s?recursion=1", name);
 	if (!names_container_valid(name) || place_open(place, &conn, NULL) < 0 ||
@@ -1034,6 +1113,40 @@ static void lxd_usage(const char *place, const char *name, const struct copy_usa
 		return;
 	ret->procs = int_at(state, "processes", NULL);
 	ret->memory = int_at(state, "memory", "usage");
+	if (want->addresses)
+		global_addrs(state, ret->addrs, sizeof(ret->addrs));
+}
+
+/* The copy's global addresses, waiting up to WAIT_MS for one to show (the banner's). */
+static int lxd_addresses(struct copy *c, char *buf, size_t len, unsigned wait_ms)
+{
+	struct lxd_copy *l = lxd_of(c);
+	char path[PATH_SIZE];
+	uint64_t end = now_ms() + wait_ms;
+
+	snprintf(path, sizeof(path), "/instances/%s/state", l->spec.name);
+	for (;;) {
+		_cleanup_json_ json_object *state = NULL;
+		int r = lxd_call(l->conn, "GET", path, NULL, 5, &state, NULL);
+		if (r < 0)
+			return r;
+		global_addrs(state, buf, len);
+		if (buf[0] || now_ms() >= end)
+			return buf[0] ? 0 : -EADDRNOTAVAIL;
+		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* network = veth:BRIDGE: the bridge where LXD runs the copies (nic.h). */
+static int lxd_bridge_subnet_of(const struct config *cfg, const char *bridge,
+				const struct netaddr_range *r, struct netaddr_net *ret,
+				struct tw_err *err)
+{
+	_cleanup_conn_ struct lxd_conn *conn = NULL;
+	int n = config_open(cfg, &conn, err);
+
+	return n < 0 ? n : lxd_bridge_subnet(conn, bridge, cfg->lxd_target, r, ret, err);
 }
 
 /* What the admin can do about a connection that failed with R. */
@@ -1108,7 +1221,7 @@ static size_t lxd_check_origin(const char *place, const char *origin,
 	int r = place_open(place, &conn, &e);
 
 	if (r >= 0)
-		r = find_origin(conn, origin, &image, &e);
+		r = find_origin(conn, origin, &image, NULL, &e);
 	ret[0] = (struct copy_finding){ .verdict = r < 0 ? COPY_FAIL : COPY_OK };
 	snprintf(ret[0].msg, sizeof(ret[0].msg), "%s",
 		 r < 0   ? e.msg
@@ -1132,12 +1245,14 @@ const struct copy_driver copy_driver_lxd = {
 	.start = lxd_start,
 	.open = lxd_open_copy,
 	.free = lxd_free,
+	.bridge_subnet = lxd_bridge_subnet_of,
 	.read_origin = lxd_read_origin,
 	.write_begin = lxd_write_begin,
 	.write_end = lxd_write_end,
 	.enter_ahead = lxd_enter_ahead,
 	.enter = lxd_enter,
 	.path_exists = lxd_path_exists,
+	.addresses = lxd_addresses,
 	.stopped_fd = not_yet,
 	.kill = lxd_kill,
 	.stop = lxd_stop,

@@ -153,3 +153,20 @@ if command -v strace >/dev/null; then
 		[ -n "$n" ] && printf '      %-8s %s calls\n' "$sc" "$n"
 	done
 fi
+
+# ---- 5. where the CPU of N cycles goes, by program --------------------------
+if [ "$PERF" = 1 ]; then
+	say "   5. CPU of $N cycles by program (perf record -a, 997 Hz; share of every sample, top 14):"
+	perf record -q -F 997 -a -o "$B_TMP/cpu.data" -- bash -c \
+		"for i in \$(seq $N); do '$HARNESS' '$CONFDIR' '$B_SERVICE' '$S' -- '$B_SHELL' -c true >/dev/null 2>&1; done" \
+		2>/dev/null
+	perf report -i "$B_TMP/cpu.data" --stdio --sort comm -q 2>/dev/null | awk 'NF >= 2 && $1 ~ /%$/' |
+		head -14 | awk '{ printf "      %-8s %s\n", $1, $2 }'
+	say "      kernel / user:"
+	perf report -i "$B_TMP/cpu.data" --stdio --sort dso -q 2>/dev/null | awk 'NF >= 2 && $1 ~ /%$/' |
+		head -6 | awk '{ printf "      %-8s %s\n", $1, $2 }'
+	say "      the keeper's (and its forks') top symbols:"
+	perf report -i "$B_TMP/cpu.data" --stdio --comm throwaway-keepe --sort dso,sym -q 2>/dev/null |
+		awk 'NF >= 3 && $1 ~ /%$/' | head -16 | awk '{ $1 = sprintf("      %-8s", $1); print }'
+	[ -n "${BENCH_PERF_KEEP:-}" ] && cp "$B_TMP/cpu.data" "$BENCH_PERF_KEEP"
+fi

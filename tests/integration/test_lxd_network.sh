@@ -112,6 +112,16 @@ expect_eq "network = none: a copy has loopback alone, whatever the profile gives
 	"$(tw_lxd_ssh $W 'ls /sys/class/net' 2>&1 | paste -sd ' ')"
 check "network = none: LXD has no instance left" wait_for 30 tw_lxd_no_instances
 lxc profile device remove default eth0 >/dev/null
+# nor an interface of an instance origin's own (a copy of it would keep it).
+O=tw-test-lxo$TW_ID
+lxc init "$TW_LXD_IMAGE" "$O" >/dev/null &&
+	lxc config device add "$O" eth1 nic nictype=bridged parent="$BR" name=eth1 >/dev/null ||
+	not_ok "network = none: an instance origin with an interface of its own"
+sed -i "s/^origin = .*/origin = $O/" "$TW_CONF"
+expect_eq "network = none: a copy of an instance origin has loopback alone" "lo" \
+	"$(tw_lxd_ssh $W 'ls /sys/class/net' 2>&1 | paste -sd ' ')"
+check "network = none: LXD has no copy left" wait_for 30 eval '[ "$(tw_lxd_instances)" = "$O" ]'
+lxc delete "$O" >/dev/null
 
 tw_lxd_stop
 expect_eq "stopping LXD leaves nothing of it" "" "$(tw_lxd_residue)"

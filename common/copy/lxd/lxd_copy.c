@@ -51,12 +51,20 @@
 #define ENTER_PATH "/.throwaway-enter"
 #define ENTER_MAX (4 * 1024 * 1024)
 
+/* What a copy takes from its origin. */
+struct lxd_origin {
+	bool image;           /* an image alias, not an instance */
+	struct lxd_nics nics; /* the interfaces a copy would take from it and its profiles */
+	/* An instance's profiles, which a copy of it is given too: LXD 5.0
+	 * gives a copy none unless asked, and then no root disk (NULL: an image's). */
+	json_object *profiles;
+};
+
 struct lxd_copy {
 	struct copy base;
 	struct copy_spec spec;
 	struct lxd_conn *conn;
-	bool from_image;      /* the origin is an image alias, not an instance */
-	struct lxd_nics nics; /* the interfaces it would take from the origin and its profiles */
+	struct lxd_origin origin;
 	bool made;
 };
 
@@ -94,47 +102,52 @@ static int config_open(const struct config *cfg, struct lxd_conn **ret, struct t
 /*
  * The interfaces a copy of the origin would take: an instance's own and
  * its profiles' (a copy of it keeps both); an image's copy takes the
- * default profile's. Into RET when it is not NULL.
+ * default profile's.
  */
-static int inherited_nics(struct lxd_conn *c, bool image, json_object *origin, struct lxd_nics *ret,
+static int inherited_nics(struct lxd_conn *c, json_object *inst, struct lxd_origin *ret,
 			  struct tw_err *err)
 {
 	_cleanup_json_ json_object *profile = NULL;
 	json_object *devices = NULL;
 
-	if (!ret)
-		return 0;
-	if (image) {
+	if (!inst) {
 		int r = lxd_call(c, "GET", "/profiles/default", NULL, 10, &profile, err);
 		if (r < 0)
 			return r;
-		origin = profile;
 	}
-	json_object_object_get_ex(origin, image ? "devices" : "expanded_devices", &devices);
-	lxd_nics_of(devices, ret);
-	if (ret->more)
+	json_object_object_get_ex(inst ?: profile, inst ? "expanded_devices" : "devices", &devices);
+	lxd_nics_of(devices, &ret->nics);
+	if (ret->nics.more)
 		return tw_err_set(
 			err, E2BIG,
 			"the origin '%s' would give a copy more than %d network interfaces",
-			image ? "default profile" : lxd_str(origin, "name"), LXD_NICS_MAX);
+			inst ? lxd_str(inst, "name") : "default profile", LXD_NICS_MAX);
 	return 0;
+}
+
+static void origin_free(struct lxd_origin *o)
+{
+	if (o->profiles)
+		json_object_put(o->profiles);
+	o->profiles = NULL;
 }
 
 /*
  * The origin: an image alias, else an instance; -ENOENT with err if
- * neither. The interfaces its copies would take into RET_NICS (may be NULL).
+ * neither. What its copies take from it into RET when it is not NULL.
  */
-static int find_origin(struct lxd_conn *c, const char *origin, bool *ret_image,
-		       struct lxd_nics *ret_nics, struct tw_err *err)
+static int find_origin(struct lxd_conn *c, const char *origin, struct lxd_origin *ret,
+		       bool *ret_image, struct tw_err *err)
 {
 	_cleanup_json_ json_object *inst = NULL;
+	json_object *profiles = NULL;
 	char path[PATH_SIZE];
 
 	snprintf(path, sizeof(path), "/images/aliases/%s", origin);
 	int r = lxd_call(c, "GET", path, NULL, 10, NULL, err);
 	if (r != -ENOENT) {
 		*ret_image = true;
-		return r < 0 ? r : inherited_nics(c, true, NULL, ret_nics, err);
+		return r < 0 || !ret ? r : inherited_nics(c, NULL, ret, err);
 	}
 	snprintf(path, sizeof(path), "/instances/%s", origin);
 	r = lxd_call(c, "GET", path, NULL, 10, &inst, err);
@@ -143,7 +156,12 @@ static int find_origin(struct lxd_conn *c, const char *origin, bool *ret_image,
 			err, -ENOENT,
 			"the origin '%s' is neither an image alias nor an instance in LXD", origin);
 	*ret_image = false;
-	return r < 0 ? r : inherited_nics(c, false, inst, ret_nics, err);
+	if (r < 0 || !ret)
+		return r;
+	if (json_object_object_get_ex(inst, "profiles", &profiles) &&
+	    json_object_is_type(profiles, json_type_array))
+		ret->profiles = json_object_get(profiles);
+	return inherited_nics(c, inst, ret, err);
 }
 
 /* A handle for S, connected to its LXD; then FN (may be NULL) on it. */
@@ -161,6 +179,7 @@ static int new_handle(const struct copy_spec *s, int (*fn)(struct lxd_copy *l, s
 		r = fn(l, err);
 	if (r < 0) {
 		lxd_close(l->conn);
+		origin_free(&l->origin);
 		free(l);
 		return r;
 	}
@@ -188,7 +207,8 @@ static int check_prepared(struct lxd_copy *l, struct tw_err *err)
 	 * trust would fail later with less to say. */
 	if (l->spec.cfg->lxd_url)
 		r = lxd_check_trust(l->conn, NULL, err);
-	return r < 0 ? r : find_origin(l->conn, l->spec.cfg->origin, &l->from_image, &l->nics, err);
+	return r < 0 ? r
+		     : find_origin(l->conn, l->spec.cfg->origin, &l->origin, &l->origin.image, err);
 }
 
 static int lxd_prepare(const struct copy_spec *s, struct copy **ret, struct tw_err *err)
@@ -201,6 +221,7 @@ static void lxd_free(struct copy *c)
 	struct lxd_copy *l = lxd_of(c);
 
 	lxd_close(l->conn);
+	origin_free(&l->origin);
 	free(l);
 }
 
@@ -364,8 +385,8 @@ static json_object *instance_source(const struct lxd_copy *l)
 {
 	json_object *src = json_object_new_object();
 
-	if (src && (add_str(src, "type", l->from_image ? "image" : "copy") < 0 ||
-		    add_str(src, l->from_image ? "alias" : "source", l->spec.cfg->origin) < 0)) {
+	if (src && (add_str(src, "type", l->origin.image ? "image" : "copy") < 0 ||
+		    add_str(src, l->origin.image ? "alias" : "source", l->spec.cfg->origin) < 0)) {
 		json_object_put(src);
 		src = NULL;
 	}
@@ -376,8 +397,9 @@ static json_object *instance_body(const struct lxd_copy *l, const char *seccomp)
 {
 	json_object *b = json_object_new_object();
 	json_object *parts[] = { instance_source(l), instance_config(&l->spec, seccomp),
-				 instance_devices(&l->spec, &l->nics) };
-	static const char *const names[] = { "source", "config", "devices" };
+				 instance_devices(&l->spec, &l->origin.nics),
+				 l->origin.profiles ? json_object_get(l->origin.profiles) : NULL };
+	static const char *const names[] = { "source", "config", "devices", "profiles" };
 	int r = b && add_str(b, "name", l->spec.name) >= 0 && add_str(b, "type", "container") >= 0
 			? 0
 			: -ENOMEM;
@@ -385,6 +407,8 @@ static json_object *instance_body(const struct lxd_copy *l, const char *seccomp)
 	if (r >= 0 && json_object_object_add(b, "ephemeral", json_object_new_boolean(1)) != 0)
 		r = -ENOMEM;
 	for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+		if (i == 3 && !parts[i])
+			continue; /* an image's copy takes LXD's default profile */
 		if (r >= 0 && parts[i] && json_object_object_add(b, names[i], parts[i]) == 0)
 			parts[i] = NULL;
 		else
@@ -1221,7 +1245,7 @@ static size_t lxd_check_origin(const char *place, const char *origin,
 	int r = place_open(place, &conn, &e);
 
 	if (r >= 0)
-		r = find_origin(conn, origin, &image, NULL, &e);
+		r = find_origin(conn, origin, NULL, &image, &e);
 	ret[0] = (struct copy_finding){ .verdict = r < 0 ? COPY_FAIL : COPY_OK };
 	snprintf(ret[0].msg, sizeof(ret[0].msg), "%s",
 		 r < 0   ? e.msg

@@ -78,7 +78,7 @@ B = build
 # common/copy/lxd, the lxd driver, is a module of its own (LXD_MODS).
 BASE_MODS = config config_backend err names netaddr proto spawn util
 HOST_MODS = safefs ledger quota kept subid budget log keys cgroup cgroup_walk cgroup_parent bridge landlock
-COPY_MODS = copy copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_cgroup lxc/container_live lxc/copy_mounts lxc/mount_ns \
+COPY_MODS = copy copy_net copy_retire gc gc_log lxc/driver lxc/container lxc/container_attach lxc/container_cgroup lxc/container_live lxc/copy_mounts lxc/mount_ns \
 	lxc/files lxc/net_up lxc/origin lxc/retire lxc/sweep lxc/usage
 LXD_MODS = api exec lxd_copy marks nic place seccomp share
 INC_BASE = -Icommon/base

@@ -611,11 +611,12 @@ static void check_pam(struct doctor *d)
 static const struct {
 	void (*fn)(struct doctor *d);
 } checks[] = {
-	{ check_overlay },     { check_userns },  { check_idmap },         { check_landlock },
-	{ check_subids },      { check_cgroups }, { check_budgets },       { check_config },
-	{ check_backend },     { check_origins }, { check_seccomp },       { check_helpers },
-	{ check_shell },       { check_pam },     { doctor_check_enroll }, { doctor_check_sshd },
-	{ doctor_check_disk },
+	{ check_overlay },     { check_userns },      { check_idmap },
+	{ check_landlock },    { check_subids },      { check_cgroups },
+	{ check_budgets },     { check_config },      { check_backend },
+	{ check_origins },     { check_seccomp },     { check_helpers },
+	{ check_shell },       { check_pam },         { doctor_check_enroll },
+	{ doctor_check_sshd }, { doctor_check_disk }, { doctor_check_network },
 };
 
 int doctor_run(const char *config_path)

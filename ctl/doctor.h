@@ -40,6 +40,9 @@ void doctor_check_enroll(struct doctor *d);
  */
 void doctor_check_sshd(struct doctor *d);
 
+/* network = veth:BRIDGE in any section: the bridge, where the copies run, holds its network_range. */
+void doctor_check_network(struct doctor *d);
+
 /* storage = dir in any section: the copies' directory has its disk cap (throwawayctl setup-disk). */
 void doctor_check_disk(struct doctor *d);
 

@@ -277,6 +277,15 @@ int copy_driver_loaded(const struct copy_driver *d, struct tw_err *err);
  */
 const struct copy_driver *copy_driver_of_record(const char *options);
 
+/*
+ * network = veth:BRIDGE (copy_net.c): CFG's network_range, and the subnet
+ * of the bridge that holds it where CFG's copies run (the copies' gateway
+ * and prefix). 1 with both, 0 without a bridge, or -errno with err saying
+ * what is wrong (no such bridge, no address of it holds the range).
+ */
+int copy_net_subnet(const struct config *cfg, struct netaddr_range *ret_range,
+		    struct netaddr_net *ret_net, struct tw_err *err);
+
 /* Every handle starts with this, so the calls below find their driver. */
 struct copy {
 	const struct copy_driver *drv;

@@ -6,62 +6,26 @@
  * gateway). One is taken under the ledger lock and written into the
  * session's record: no two records hold the same one, and a record keeps
  * its address until it is removed, so a copy that outlived its keeper
- * keeps its own until gc has destroyed it.
+ * keeps its own until gc has destroyed it. The bridge is read before that
+ * lock (copy_net_subnet): on a cluster it is a question to the cluster.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge.h"
 #include "cleanup.h"
 #include "copy.h"
 #include "keeper.h"
 #include "netaddr.h"
 #include "util.h"
 
-static bool on_bridge(const struct config *cfg)
-{
-	return strncmp(cfg->network, "veth:", 5) == 0;
-}
-
-/* The bridge where CFG's copies run: this host's, or the driver's (a cluster's members). */
-static int find_subnet(const struct config *cfg, const char *bridge,
-		       const struct netaddr_range *range, struct netaddr_net *net,
-		       struct tw_err *err)
-{
-	const struct copy_driver *drv = copy_driver_of(cfg);
-
-	if (drv->bridge_subnet)
-		return drv->bridge_subnet(cfg, bridge, range, net, err);
-	return bridge_subnet(bridge, range, net);
-}
-
 int keeper_net_subnet(const struct config *cfg, struct keeper_subnet *ret, struct tw_err *err)
 {
 	*ret = (struct keeper_subnet){ 0 };
-	if (!on_bridge(cfg))
-		return 0;
-	const char *bridge = cfg->network + strlen("veth:");
-	if (netaddr_parse_range(cfg->network_range, &ret->range) < 0)
-		return tw_err_set(err, EINVAL, "network_range '%s' is not a range",
-				  cfg->network_range);
-	int r = find_subnet(cfg, bridge, &ret->range, &ret->net, err);
-	if (r == -ENODEV)
-		return tw_err_set(err, ENODEV, "the bridge %s does not exist %s", bridge,
-				  copy_driver_of(cfg)->bridge_subnet ? "where the copies run"
-								     : "on this host");
-	if (r == -EADDRNOTAVAIL)
-		return tw_err_set(err, -r,
-				  "the bridge %s has no IPv4 address whose subnet holds "
-				  "network_range %s",
-				  bridge, cfg->network_range);
-	if (r < 0)
-		return err->msg[0] ? r
-				   : tw_err_set(err, -r, "cannot read the bridge %s (%s)", bridge,
-						strerror(-r));
-	ret->on = true;
-	return 0;
+	int r = copy_net_subnet(cfg, &ret->range, &ret->net, err);
+	ret->on = r > 0;
+	return r < 0 ? r : 0;
 }
 
 struct taken {

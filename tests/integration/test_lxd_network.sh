@@ -50,6 +50,9 @@ second_copy() {
 }
 as_root_in() { lxc exec "$name" -- "$@"; }
 
+expect_match "network: doctor finds the bridge through LXD, holding the range" \
+	"^ok +network +\[user:$W\] veth:$BR: the bridge has $NET\.1/24, holding $NET\.10-$NET\.20" \
+	"$("$CTL" doctor "$TW_CONF" 2>&1)"
 first_copy
 expect_eq "network: the copy has the first address of network_range" "$NET.10" "$ip1"
 expect_match "network: set from outside, on eth0" "inet $NET\.10/24" \
@@ -98,6 +101,9 @@ tw_lxd_config "lxd_socket = $TW_LXD_SOCKET" \
 	"[user:$W]" "network = veth:twt-nobr$TW_ID" "network_range = $NET.10-$NET.20"
 expect_match "network: a missing bridge denies the login, naming it" \
 	"bridge twt-nobr$TW_ID does not exist where the copies run" "$(tw_lxd_ssh $W true 2>&1)"
+expect_match "network: doctor names the section and the bridge LXD does not have" \
+	"^fail +network +\[user:$W\] the bridge twt-nobr$TW_ID does not exist where the copies run" \
+	"$("$CTL" doctor "$TW_CONF" 2>&1)"
 net_conf 10.252.0.10-10.252.0.20
 expect_match "network: a range outside the bridge's subnet denies the login, naming both" \
 	"bridge $BR has no IPv4 address whose subnet holds network_range 10.252.0.10-10.252.0.20" \

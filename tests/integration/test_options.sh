@@ -211,6 +211,9 @@ first_copy() {
 	ip1=$(tw_field "$sid" addr)
 }
 
+expect_match "network: doctor finds the bridge, holding the range" \
+	"^ok +network +\[user:$W\] veth:$BR: the bridge has $NET\.1/24, holding $NET\.10-$NET\.20" \
+	"$("$CTL" doctor "$TW_CONF" 2>&1)"
 first_copy
 expect_eq "network: the copy has the first address of network_range, and no DHCP server runs" \
 	"$NET.10" "$ip1"
@@ -286,6 +289,9 @@ check "network: no veth is left on the bridge" [ -z "$(ls /sys/class/net/$BR/bri
 tw_config "[user:$W]" "network = veth:twt-nobr$TW_ID" "network_range = $NET.10-$NET.20"
 expect_match "network: a missing bridge denies the login, naming it" \
 	"bridge twt-nobr$TW_ID does not exist" "$(tw_ssh $W true 2>&1)"
+expect_match "network: doctor names the section and the missing bridge" \
+	"^fail +network +\[user:$W\] the bridge twt-nobr$TW_ID does not exist on this host" \
+	"$("$CTL" doctor "$TW_CONF" 2>&1)"
 base_conf 10.252.0.10-10.252.0.20
 expect_match "network: a range outside the bridge's subnet denies the login, naming both" \
 	"bridge $BR has no IPv4 address whose subnet holds network_range 10.252.0.10-10.252.0.20" \

@@ -16,24 +16,23 @@
 #include "netaddr.h"
 
 #define NET_SECTIONS_MAX 64
+#define NET_SECTION_MAX 96
 
-/* A section's name ("global", "user:alice", "group:class") and whom it resolves for. */
-struct net_section {
-	char name[96];
-};
-
-/* The sections of the (already validated) text, [global] first. */
-static size_t sections_of(const char *text, struct net_section *ret, size_t max)
+/*
+ * The sections' names ("global", "user:alice", "group:class") of the
+ * (already validated) text, [global] first.
+ */
+static size_t sections_of(const char *text, char (*ret)[NET_SECTION_MAX], size_t max)
 {
 	size_t n = 0;
 
-	snprintf(ret[n++].name, sizeof(ret[0].name), "global");
+	snprintf(ret[n++], NET_SECTION_MAX, "global");
 	for (const char *l = text; l && *l && n < max;
 	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		l += strspn(l, " \t");
 		size_t len = *l == '[' ? strcspn(l + 1, "]\n") : 0;
 		if (len && l[1 + len] == ']' && strncmp(l + 1, "global]", 7) != 0)
-			snprintf(ret[n++].name, sizeof(ret[0].name), "%.*s", (int)len, l + 1);
+			snprintf(ret[n++], NET_SECTION_MAX, "%.*s", (int)len, l + 1);
 	}
 	return n;
 }
@@ -85,7 +84,7 @@ static void check_one(struct doctor *d, const char *section, const struct config
 
 void doctor_check_network(struct doctor *d)
 {
-	_cleanup_free_ struct net_section *s = calloc(NET_SECTIONS_MAX, sizeof(*s));
+	_cleanup_free_ char(*s)[NET_SECTION_MAX] = calloc(NET_SECTIONS_MAX, sizeof(*s));
 	_cleanup_free_ struct config *done = calloc(NET_SECTIONS_MAX, sizeof(*done));
 	size_t n_done = 0;
 
@@ -94,11 +93,10 @@ void doctor_check_network(struct doctor *d)
 	size_t n = sections_of(d->cfg_text, s, NET_SECTIONS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct config c = { 0 };
-		if (resolve(d, s[i].name, &c, NULL) < 0)
+		if (resolve(d, s[i], &c, NULL) < 0)
 			continue;
-		if (strncmp(c.network, "veth:", 5) == 0 && c.network_range &&
-		    !seen(&c, done, n_done)) {
-			check_one(d, s[i].name, &c);
+		if (config_bridge(&c) && c.network_range && !seen(&c, done, n_done)) {
+			check_one(d, s[i], &c);
 			done[n_done++] = c;
 			continue;
 		}

@@ -1343,3 +1343,8 @@ int config_load_user(const char *path, const char *user, gid_t gid, struct confi
 		free(names[i]);
 	return r;
 }
+
+const char *config_bridge(const struct config *c)
+{
+	return c->network && strncmp(c->network, "veth:", 5) == 0 ? c->network + 5 : NULL;
+}

@@ -175,6 +175,9 @@ size_t config_shared_dirs(const struct config *c, const char *home, const char *
 int config_home_source(const struct config *c, const char *user, uid_t uid, const char *home,
 		       char *buf, size_t len);
 
+/* network = veth:BRIDGE: BRIDGE; NULL with network = none. */
+const char *config_bridge(const struct config *c);
+
 /* "1G" -> bytes; "10s"/"5m"/"2h"/"7d" -> seconds. 0 or -EINVAL. */
 int config_parse_size(const char *s, uint64_t *ret);
 int config_parse_duration(const char *s, uint64_t *ret);

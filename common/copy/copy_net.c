@@ -24,10 +24,10 @@ int copy_net_subnet(const struct config *cfg, struct netaddr_range *ret_range,
 		    struct netaddr_net *ret_net, struct tw_err *err)
 {
 	const struct copy_driver *drv = copy_driver_of(cfg);
+	const char *bridge = config_bridge(cfg);
 
-	if (strncmp(cfg->network, "veth:", 5) != 0)
+	if (!bridge)
 		return 0;
-	const char *bridge = cfg->network + strlen("veth:");
 	if (!cfg->network_range || netaddr_parse_range(cfg->network_range, ret_range) < 0)
 		return tw_err_set(err, EINVAL, "network_range '%s' is not a range",
 				  cfg->network_range ? cfg->network_range : "");

@@ -180,7 +180,7 @@ static bool set_network(struct conf *c, const struct ctr_params *p)
 	hook_command(up, sizeof(up), p);
 	/* liblxc fills each "xx" with random hex when the item is set */
 	return set_item(c, "lxc.net.0.type", "veth") &&
-	       set_item(c, "lxc.net.0.link", network + strlen("veth:")) &&
+	       set_item(c, "lxc.net.0.link", config_bridge(p->cfg)) &&
 	       set_item(c, "lxc.net.0.name", "eth0") && set_item(c, "lxc.net.0.flags", "up") &&
 	       set_item(c, "lxc.net.0.hwaddr", "00:16:3e:xx:xx:xx") &&
 	       set_item(c, "lxc.net.0.ipv4.address", p->address) &&
@@ -577,13 +577,12 @@ static int check_host(const struct config *cfg, struct tw_err *err)
 		}
 	}
 	int r = check_disk(cfg, err);
-	if (r < 0 || strncmp(cfg->network, "veth:", 5) != 0)
+	const char *bridge = config_bridge(cfg);
+	if (r < 0 || !bridge)
 		return r;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", cfg->network + 5);
-	if (access(path, F_OK) < 0) {
-		return tw_err_set(err, ENODEV, "the bridge %s does not exist on this host",
-				  cfg->network + 5);
-	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", bridge);
+	if (access(path, F_OK) < 0)
+		return tw_err_set(err, ENODEV, "the bridge %s does not exist on this host", bridge);
 	return 0;
 }
 

@@ -153,6 +153,16 @@ const char *lxd_str(json_object *obj, const char *key)
 	return json_object_get_string(v);
 }
 
+int lxd_add_str(json_object *obj, const char *key, const char *val)
+{
+	json_object *v = json_object_new_string(val);
+
+	if (v && json_object_object_add(obj, key, v) == 0)
+		return 0;
+	json_object_put(v);
+	return -ENOMEM;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *data)
 {
 	struct body *b = data;

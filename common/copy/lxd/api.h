@@ -127,5 +127,7 @@ static inline void lxd_closep(struct lxd_conn **c)
 
 /* A string member of OBJ, or NULL. */
 const char *lxd_str(json_object *obj, const char *key);
+/* KEY = VAL (a string) into OBJ: 0 or -ENOMEM. */
+int lxd_add_str(json_object *obj, const char *key, const char *val);
 
 #endif

@@ -225,20 +225,13 @@ static void lxd_free(struct copy *c)
 	free(l);
 }
 
-static int add_str(json_object *o, const char *key, const char *val)
-{
-	json_object *v = json_object_new_string(val);
-
-	return v && json_object_object_add(o, key, v) == 0 ? 0 : -ENOMEM;
-}
-
 /* VAL in decimal, then SUFFIX ("" or a unit). */
 static int add_u64(json_object *o, const char *key, uint64_t val, const char *suffix)
 {
 	char buf[48];
 
 	snprintf(buf, sizeof(buf), "%llu%s", (unsigned long long)val, suffix);
-	return add_str(o, key, buf);
+	return lxd_add_str(o, key, buf);
 }
 
 /*
@@ -255,7 +248,7 @@ static int add_idmap(json_object *o, const struct copy_spec *s)
 		return 0; /* a copy made ahead of its user (the pool) has no one to pass */
 	snprintf(map, sizeof(map), "uid %u %u\ngid %u %u", (unsigned)s->uid, (unsigned)s->uid,
 		 (unsigned)s->gid, (unsigned)s->gid);
-	return add_str(o, "raw.idmap", map);
+	return lxd_add_str(o, "raw.idmap", map);
 }
 
 /* share = user: the marks of an instance that sessions join (share.h), held by SESSION. */
@@ -265,8 +258,8 @@ static int add_shared(json_object *o, const char *door, const char *session)
 
 	int r = lxd_holders_add("", door, session, holders, sizeof(holders));
 	if (r >= 0)
-		r = add_str(o, "user.throwaway.share", "starting");
-	return r < 0 ? r : add_str(o, "user.throwaway.holders", holders);
+		r = lxd_add_str(o, "user.throwaway.share", "starting");
+	return r < 0 ? r : lxd_add_str(o, "user.throwaway.holders", holders);
 }
 
 /*
@@ -283,7 +276,7 @@ static int add_raw_lxc(json_object *o, const struct copy_spec *s)
 	lxd_nic_raw(s, net, sizeof(net));
 	snprintf(raw, sizeof(raw), "lxc.cap.drop = %s\nlxc.no_new_privs = 1\n%s", COPY_CAPS_DROPPED,
 		 net);
-	return add_str(o, "raw.lxc", raw);
+	return lxd_add_str(o, "raw.lxc", raw);
 }
 
 /* The hardening and limits as LXD config, with SECCOMP's rules, and our marks. */
@@ -302,28 +295,28 @@ static json_object *instance_config(const struct copy_spec *s, const char *secco
 	if (r >= 0)
 		r = add_u64(o, "limits.cpu.allowance", cfg->cpu_weight, "%");
 	if (r >= 0)
-		r = add_str(o, "security.idmap.isolated", "true");
+		r = lxd_add_str(o, "security.idmap.isolated", "true");
 	if (r >= 0)
 		r = add_idmap(o, s);
 	if (r >= 0)
-		r = add_str(o, "security.privileged", "false");
+		r = lxd_add_str(o, "security.privileged", "false");
 	if (r >= 0)
-		r = add_str(o, "security.nesting", "false");
+		r = lxd_add_str(o, "security.nesting", "false");
 	/* The local driver's seccomp profile (seccomp.h), whose list holds
 	 * LXD's default one and more: io_uring, TIOCSTI, CLONE_NEWUSER, the
 	 * keyring, from every ABI. */
 	if (r >= 0)
-		r = add_str(o, "security.syscalls.deny_default", "false");
+		r = lxd_add_str(o, "security.syscalls.deny_default", "false");
 	if (r >= 0)
-		r = add_str(o, "security.syscalls.deny", seccomp);
+		r = lxd_add_str(o, "security.syscalls.deny", seccomp);
 	if (r >= 0)
 		r = add_raw_lxc(o, s);
 	if (r >= 0)
-		r = add_str(o, "user.throwaway.session", s->session);
+		r = lxd_add_str(o, "user.throwaway.session", s->session);
 	if (r >= 0)
-		r = add_str(o, "user.throwaway.user", s->user ? s->user : "");
+		r = lxd_add_str(o, "user.throwaway.user", s->user ? s->user : "");
 	if (r >= 0)
-		r = add_str(o, "user.throwaway.host", host);
+		r = lxd_add_str(o, "user.throwaway.host", host);
 	if (r >= 0 && cfg->share == SHARE_USER)
 		r = add_shared(o, host, s->session);
 	if (r < 0 && o) {
@@ -337,14 +330,14 @@ static json_object *instance_config(const struct copy_spec *s, const char *secco
 static int add_disk(json_object *d, const char *name, const char *src, const char *dst, bool ro)
 {
 	json_object *disk = json_object_new_object();
-	int r = disk ? add_str(disk, "type", "disk") : -ENOMEM;
+	int r = disk ? lxd_add_str(disk, "type", "disk") : -ENOMEM;
 
 	if (r >= 0)
-		r = add_str(disk, "source", src);
+		r = lxd_add_str(disk, "source", src);
 	if (r >= 0)
-		r = add_str(disk, "path", dst);
+		r = lxd_add_str(disk, "path", dst);
 	if (r >= 0 && ro)
-		r = add_str(disk, "readonly", "true");
+		r = lxd_add_str(disk, "readonly", "true");
 	if (r >= 0 && json_object_object_add(d, name, disk) != 0)
 		r = -ENOMEM;
 	if (r < 0 && disk)
@@ -385,8 +378,9 @@ static json_object *instance_source(const struct lxd_copy *l)
 {
 	json_object *src = json_object_new_object();
 
-	if (src && (add_str(src, "type", l->origin.image ? "image" : "copy") < 0 ||
-		    add_str(src, l->origin.image ? "alias" : "source", l->spec.cfg->origin) < 0)) {
+	if (src &&
+	    (lxd_add_str(src, "type", l->origin.image ? "image" : "copy") < 0 ||
+	     lxd_add_str(src, l->origin.image ? "alias" : "source", l->spec.cfg->origin) < 0)) {
 		json_object_put(src);
 		src = NULL;
 	}
@@ -400,7 +394,8 @@ static json_object *instance_body(const struct lxd_copy *l, const char *seccomp)
 				 instance_devices(&l->spec, &l->origin.nics),
 				 l->origin.profiles ? json_object_get(l->origin.profiles) : NULL };
 	static const char *const names[] = { "source", "config", "devices", "profiles" };
-	int r = b && add_str(b, "name", l->spec.name) >= 0 && add_str(b, "type", "container") >= 0
+	int r = b && lxd_add_str(b, "name", l->spec.name) >= 0 &&
+				lxd_add_str(b, "type", "container") >= 0
 			? 0
 			: -ENOMEM;
 
@@ -516,7 +511,7 @@ static int change_state(struct lxd_conn *conn, const char *name, const char *act
 	_cleanup_json_ json_object *body = json_object_new_object();
 	char path[PATH_SIZE];
 
-	if (!body || add_str(body, "action", action) < 0 ||
+	if (!body || lxd_add_str(body, "action", action) < 0 ||
 	    json_object_object_add(body, "timeout", json_object_new_int((int)timeout_s)) != 0 ||
 	    json_object_object_add(body, "force", json_object_new_boolean(1)) != 0)
 		return tw_err_set(err, -ENOMEM, "out of memory");

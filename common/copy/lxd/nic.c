@@ -29,16 +29,6 @@ void lxd_nics_of(json_object *devices, struct lxd_nics *ret)
 	}
 }
 
-static int add_str(json_object *o, const char *key, const char *val)
-{
-	json_object *v = json_object_new_string(val);
-
-	if (v && json_object_object_add(o, key, v) == 0)
-		return 0;
-	json_object_put(v);
-	return -ENOMEM;
-}
-
 /* A device NAME of KEYS (key, value, ..., NULL) into D. */
 static int add_device(json_object *d, const char *name, const char *const *keys)
 {
@@ -46,7 +36,7 @@ static int add_device(json_object *d, const char *name, const char *const *keys)
 	int r = dev ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r >= 0 && keys[i]; i += 2)
-		r = add_str(dev, keys[i], keys[i + 1]);
+		r = lxd_add_str(dev, keys[i], keys[i + 1]);
 	if (r >= 0 && json_object_object_add(d, name, dev) != 0)
 		r = -ENOMEM;
 	if (r < 0 && dev)
@@ -54,15 +44,10 @@ static int add_device(json_object *d, const char *name, const char *const *keys)
 	return r;
 }
 
-static const char *bridge_of(const struct config *cfg)
-{
-	return strncmp(cfg->network, "veth:", 5) == 0 ? cfg->network + 5 : NULL;
-}
-
 int lxd_nic_devices(json_object *d, const struct copy_spec *s, const struct lxd_nics *inherited)
 {
 	static const char *const none[] = { "type", "none", NULL };
-	const char *bridge = bridge_of(s->cfg);
+	const char *bridge = config_bridge(s->cfg);
 	int r = 0;
 
 	/* The origin's and the profiles' interfaces are never a copy's (as
@@ -92,7 +77,7 @@ void lxd_nic_raw(const struct copy_spec *s, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	/* eth0 is the copy's only interface: liblxc's first (lxc.net.0). */
-	if (bridge_of(s->cfg) && s->address && s->gateway)
+	if (config_bridge(s->cfg) && s->address && s->gateway)
 		snprintf(buf, len, "lxc.net.0.ipv4.address = %s\nlxc.net.0.ipv4.gateway = %s\n",
 			 s->address, s->gateway);
 }

@@ -235,14 +235,14 @@ deps:
 # (one run at a time on a machine: tests/locked.sh).
 INSTALL_FOR_TESTS = $(MAKE) install $(if $(SANITIZE),INSTALL_SANITIZED=1)
 check: deps
-	$(MAKE) tests-build
+	$(MAKE) -j$(NPROC) tests-build
 	bash tests/locked.sh sh -c '$(INSTALL_FOR_TESTS) && bash tests/run.sh'
 
 # Slow, optional tests (tests/slow/): a Debian origin with systemd made by
 # config/make-debian-origin.sh (debootstrap, cached in /var/cache/throwaway),
 # LXD clusters, and the timeouts suite's second pass on backend = lxd.
 check-slow: deps
-	$(MAKE) tests-build
+	$(MAKE) -j$(NPROC) tests-build
 	bash tests/locked.sh sh -c '$(INSTALL_FOR_TESTS) && SLOW=1 TESTS="slow test_timeouts[lxd]" bash tests/run.sh'
 
 # What CI runs: make check with ASan and UBSan, then as shipped.

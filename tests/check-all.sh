@@ -1,10 +1,11 @@
 #!/bin/bash
 # make check-all: every test twice, first built with ASan and UBSan
 # (SANITIZE=1), then as shipped, which leaves the plain build installed.
-# The suites that judge the sources (lint, format, man pages, the .deb, fuzz)
-# or are about volume (test_load, test_lxd_burst, the attack suite's race's
-# count) run whole in the second pass only: the first would repeat them
-# unchanged, or the same paths many times.
+# The suites that judge the sources (lint, format, man pages, the layers, the
+# .deb, fuzz), are about volume (test_load, test_lxd_burst, the attack
+# suite's race's count) or judge what the host does (sshd's forwarding, the
+# kernel's answers) run whole in the second pass only: the first would
+# repeat them unchanged, or the same paths many times (tests/run.sh).
 # Ends with the sum of both passes: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."

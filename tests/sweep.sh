@@ -41,6 +41,10 @@ for c in $(lxc-ls -1 2>/dev/null | grep "^$P-"); do
 	note containers
 done
 rm -f /run/lxc/lock/var/lib/lxc/.$P-* /run/lxc/lock/var/lib/throwaway/containers/.$P-*
+# liblxc's lock dirs for the containers of the suites' temp dirs
+for d in /run/lxc/lock/run/$P.* /run/lxc/lock/run/${P/test/unit}.*; do
+	[ -e "$d" ] && rm -rf "$d" && note lock-dirs
+done
 
 # tests/lxd.sh's daemon: its state dir names it.
 for d in /var/lib/$P-lxd.*; do

@@ -510,8 +510,7 @@ if [ -n "$KEEPER" ] && [ -e "/proc/$KEEPER" ]; then ok "the keeper of a session 
 fi
 check "the keeper's environment holds no LD_*, LXC_*, LANG, LC_* or TERM" \
 	sh -c "! printf '%s\n' \"\$1\" | grep -Eq '^(LD_|LXC_|LANG=|LC_|TERM=)'" _ "$kenv"
-kill "$HOLD" 2>/dev/null
-wait "$HOLD" 2>/dev/null
+tw_stop "$HOLD"
 
 # With LD_PRELOAD accepted, a library the user wrote into the home from
 # inside the copy must still never load on the host.
@@ -657,8 +656,7 @@ for USERNS in ${TW_USERNS:-yes no}; do
 	chmod "$HOME_MODE_A" "$HOME_A"
 	expect_eq "$m the host's device node keeps its mode" "600" "$(stat -c %a "$DEVN")"
 	chmod 0600 "$DEVN"
-	kill "$HOLD" 2>/dev/null
-	wait "$HOLD" 2>/dev/null
+	tw_stop "$HOLD"
 	for who in root user; do
 		[ $who = root ] && out=$root_out || out=$user_out
 		for t in sysctl-hostname sysctl-core_pattern sysrq-trigger uevent_helper read-kcore \
@@ -709,8 +707,7 @@ check "a root terminal (lxc-attach): nothing was typed into it" pane_says 'host-
 check "a root terminal (lxc-attach): TIOCSTI fails with EPERM" pane_says 'tiocsti-fd0:EPERM'
 check "a root terminal (lxc-attach): TIOCSTI with bit 32 set fails too" pane_says 'tiocsti64-fd0:EPERM'
 tm kill-server 2>/dev/null
-kill "$HOLD" 2>/dev/null
-wait "$HOLD" 2>/dev/null
+tw_stop "$HOLD"
 host_unchanged "TIOCSTI"
 
 # --- 10. another user's session -----------------------------------------
@@ -741,8 +738,7 @@ check "with A's socket made 0666, the keeper still refuses B (SO_PEERCRED) ($out
 out=$(tssh_env THROWAWAY_SESSION="$SID" -- 20 $B -o SendEnv=THROWAWAY_SESSION 'hostname; id -un' 2>&1)
 check "B sending A's session id over ssh never lands in A's copy ($(echo $out))" \
 	sh -c "! printf '%s' \"\$1\" | grep -qF -- \"\$2\"" _ "$out" "$C"
-kill "$HOLD" 2>/dev/null
-wait "$HOLD" 2>/dev/null
+tw_stop "$HOLD"
 host_unchanged "another user's session"
 
 tw_finish

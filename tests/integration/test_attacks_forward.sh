@@ -58,10 +58,7 @@ bg_ssh() {
 		>"$log" 2>&1 </dev/null &
 	BG=$!
 }
-stop_client() {
-	kill "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
+stop_client() { tw_stop "$1"; }
 # Each try starts with its ports free: a try never sees an earlier one's.
 ports_free() {
 	local p

@@ -121,8 +121,7 @@ check "a session of $A is held open" wait_for 20 running_session $A
 C=$(tw_field "$(session_of $A)" container)
 out=$(timeout 30 lxc-attach --clear-env -P $LX -n "$C" -- /bin/sh -c "$(kprobe_script /bin)" 2>&1)
 kprobe_check "root inside" "$out"
-kill "$HOLD" 2>/dev/null
-wait "$HOLD" 2>/dev/null
+tw_stop "$HOLD"
 after "seccomp, as root inside"
 
 # --- 12. kernel budgets shared with root on the host ---------------------
@@ -164,8 +163,7 @@ if [ "${TW_USERNS:-yes}" = yes ]; then
 			"$(head -qn1 "$TW_TMP/hog.$kind.2" "$TW_TMP/hog.$kind.3" | xargs)"
 		expect_eq "$kind: with three copies full, root on the host still makes its own" \
 			"$kind:1:OK" "$("$TW_TMP/c/twkhog" $kind 1 0 2>&1)"
-		for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-		for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+		tw_stop "${pids[@]}"
 		after "$kind budgets"
 	done
 fi

@@ -240,8 +240,7 @@ HOLDER=$!
 check "an abstract socket can be made in a copy" wait_for 30 said "$TW_TMP/abs.out"
 out=$(tssh 60 $A 'twpin send @twpin-abstract /tmp/x 1' 2>&1)
 expect_eq "another copy of the user cannot reach it" "send:connect:ECONNREFUSED" "$out"
-kill $HOLDER 2>/dev/null
-wait $HOLDER 2>/dev/null
+tw_stop "$HOLDER"
 check_clean "abstract sockets: nothing left behind"
 
 # --- 2. four dead sessions of 700 MB, a holder in another session ---------
@@ -253,8 +252,7 @@ expect_eq "the holder in a copy cannot make its socket in the home" "hold:bind:E
 sleep 1
 BASE=$(shmem_kb)
 pin_rounds "holder in a copy" 200
-kill $HOLDER 2>/dev/null
-wait $HOLDER 2>/dev/null
+tw_stop "$HOLDER"
 check_clean "case 2: nothing left behind (the user's parent cgroup went with the last copy)"
 
 # --- 3. a holder the copies reach anyway: the user's cap holds ------------
@@ -303,8 +301,7 @@ out=$(tssh 120 $B "dd if=/dev/zero of=/tmp/big bs=1M count=$MB 2>/dev/null && ec
 expect_eq "another user still gets $MB MB" "wrote" "$out"
 out=$(tssh 60 $A 'echo in' 2>&1)
 expect_eq "the user still logs in, under what is left of the cap" "in" "$out"
-kill $HOLDER 2>/dev/null
-wait $HOLDER 2>/dev/null
+tw_stop "$HOLDER"
 shmem_back() { [ "$(shmem_up)" -le 200 ]; }
 check "once the holder is gone, Shmem is back at its baseline" wait_for 20 shmem_back
 echo "# after the holder: Shmem $(shmem_up) MB above baseline"

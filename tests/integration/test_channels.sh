@@ -70,8 +70,7 @@ out=$(setpriv --reuid=$S --regid=$S --clear-groups env -i PATH=/usr/bin:/bin \
 	"$TW_TMP/keeper_client" "$sid" channels 10 2>&1)
 expect_eq "one program ending never ends the session's other one" "B survived 10 of 10" "$out"
 [ "$out" = "B survived 10 of 10" ] || tw_dump
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+tw_stop "$holder"
 check_clean
 
 # su - from root reaches the same path (in a mount namespace of its own,

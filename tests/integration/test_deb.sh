@@ -83,9 +83,10 @@ build_deb() {
 		apt-get build-dep -y -q "$SRC" >/dev/null || return 1
 	# As a packager builds it: not with the variables of the make that runs
 	# this suite (make check SANITIZE=1 passes SANITIZE down in MAKEFLAGS,
-	# and a package is never a sanitizer build).
+	# and a package is never a sanitizer build), on every core as a
+	# packager's builder would (DEB_BUILD_OPTIONS parallel).
 	(cd "$SRC" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u INSTALL_SANITIZED \
-		dpkg-buildpackage -us -uc -b) >"$TW_TMP/build.log" 2>&1
+		DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$TW_TMP/build.log" 2>&1
 }
 if build_deb; then ok "dpkg-buildpackage -us -uc -b builds"; else
 	not_ok "dpkg-buildpackage -us -uc -b builds"

@@ -122,8 +122,7 @@ sleep 0.5
 check "crash: gc destroys the copy, its subvolume too" wait_for 10 no_copies
 expect_eq "crash: what it wrote is kept" "crashed" "$(cat "$KEPT/$K/$sid/upper/tmp/crash" 2>&1)"
 expect_match "crash: kept rm removes it" "^removed $K/$sid" "$("$CTL" kept rm $K "$sid")"
-kill "$client" 2>/dev/null
-wait "$client" 2>/dev/null
+tw_stop "$client"
 check "the disk holds no copy and no kept data" \
 	[ -z "$(ls -A /var/lib/throwaway/containers)" ] && [ ! -e "$KEPT" ]
 

@@ -81,7 +81,7 @@ check_all "network: each copy gets a fresh MAC ($mac1, $mac2)" \
 net_conf "$NET.10-$NET.10"
 expect_match "network: with every address taken, a login is refused, saying so" \
 	"every address of network_range $NET.10-$NET.10 is taken" "$(tw_lxd_ssh $W true 2>&1)"
-kill $n1
+tw_stop "$n1"
 wait_for 30 gone
 
 # network_peers = yes: the admin asks for copy-to-copy traffic.
@@ -91,7 +91,7 @@ expect_eq "network_peers = yes: the copy's port is not isolated" 0 "$(port_isola
 out=$(second_copy "$ip1")
 expect_match "network_peers = yes: a copy reaches another copy" "^peer-reached" "$out"
 expect_match "network_peers = yes: and the bridge's host" "^host-reached\$" "$out"
-kill $n1
+tw_stop "$n1"
 wait_for 30 gone
 check "network: LXD has no instance left" wait_for 30 tw_lxd_no_instances
 check "network: no port is left on the bridge" [ -z "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ]

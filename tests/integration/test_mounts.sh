@@ -89,8 +89,7 @@ off_the_way() {
 }
 expect_eq "the keeper holds no mount off the way to what it uses" "" "$(off_the_way "$KEEPER")"
 expect_eq "nor does the lxc monitor" "" "$(off_the_way "$MONITOR")"
-kill "$CLIENT" "$CLIENT2"
-wait "$CLIENT" "$CLIENT2" 2>/dev/null
+tw_stop "$CLIENT" "$CLIENT2"
 check "both copies are gone within 5 s" wait_for 5 no_copies
 check_clean "nothing left behind by the tmpfs cases"
 
@@ -117,14 +116,12 @@ sshfs_gone() { ! kill -0 "$SSHFS" 2>/dev/null; }
 if wait_for 5 sshfs_gone; then ok "sshfs exits within 5 s of fusermount -u"; else
 	not_ok "sshfs exits within 5 s of fusermount -u"
 	holders | sed 's/^/#   held by: /'
-	kill "$SSHFS"
 fi
-wait "$SSHFS" 2>/dev/null
+tw_stop "$SSHFS"
 session_gone() { [ ! -e "/run/throwaway/ledger/$SSHFS_SID" ]; }
 check "and its session's copy is gone within 5 s" wait_for 5 session_gone
 check "no process holds the FUSE mount" wait_for 2 none_holds
-kill "$CLIENT3"
-wait "$CLIENT3" 2>/dev/null
+tw_stop "$CLIENT3"
 check_clean "nothing left behind by the sshfs case"
 
 # 3. pool = 1: a pooled copy is made by the filler in a namespace of its
@@ -147,8 +144,7 @@ expect_eq "the host unmounts a tmpfs beneath the home during the session" 0 "$?"
 check "and no process holds it (filler's monitor, pooled copy)" wait_for 2 none_holds
 holders | sed 's/^/#   held by: /'
 tw_config "pool = 0" # the keeper's refill after the logout drains instead
-kill "$CLIENT4"
-wait "$CLIENT4" 2>/dev/null
+tw_stop "$CLIENT4"
 # The refill the login's adoption started (300 ms after it, with pool = 1
 # still) may be making a copy now: drain once it is done, or its copy would
 # come after the drain.

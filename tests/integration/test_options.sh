@@ -130,13 +130,12 @@ wait_for 10 logins_are $S 2 && ok "share: the ledger counts the logins (2)" || n
 expect_eq "share: one record, counted once against the caps" 1 "$(sessions_of $S)"
 expect_match "share: throwawayctl show has the logins and the option" \
 	"logins: +2" "$("$CTL" show "$(tw_session_of $S)")"
-kill $first
+tw_stop "$first"
 wait_for 10 logins_are $S 1 && ok "share: the copy outlives a logout while a login remains" ||
 	not_ok "share: the copy outlives a logout while a login remains"
 check "share: the copy is still there" [ "$(tw_copies)" = 1 ]
-kill $second
+tw_stop "$second"
 wait_for 10 gone $S && ok "share: the last logout destroys it" || not_ok "share: the last logout destroys it"
-wait "$first" "$second" 2>/dev/null
 # The first program is attached ahead of time (a spare process of the
 # user's, waiting in the copy). One killed before it was used: the next
 # program is attached as usual. (A login without a command, ssh -N, makes
@@ -177,11 +176,9 @@ check "spare: its pid went to another process (${victim:-none})" [ -n "$victim" 
 out=$(tw_ssh $S 'echo ran; id -un' 2>&1)
 expect_eq "spare: killed, the next program is attached anew" "ran $S" "$(echo $out)"
 check "spare: the process that has its pid now is left alone" kill -0 "${victim:-0}"
-[ -n "$victim" ] && kill "$victim" 2>/dev/null
-wait "$victim" 2>/dev/null
-kill $holder
+[ -n "$victim" ] && tw_stop "$victim"
+tw_stop "$holder"
 wait_for 10 gone $S
-wait "$holder" 2>/dev/null
 # Three first logins at once still make one copy.
 for i in 1 2 3; do tw_ssh $S 'hostname; sleep 2' >"$TW_TMP/shr.$i" 2>&1 & done
 wait
@@ -257,7 +254,7 @@ check_all "network: each copy gets a fresh MAC ($mac1, $mac2)" '[ -n "$mac1" ] &
 base_conf "$NET.10-$NET.10"
 expect_match "network: with every address taken, a login is refused, saying so" \
 	"every address of network_range $NET.10-$NET.10 is taken" "$(tw_ssh $W true 2>&1)"
-kill $n1
+tw_stop "$n1"
 wait_for 10 gone $W
 
 # network_peers = yes: the admin asks for copy-to-copy traffic.
@@ -268,7 +265,7 @@ wait_for 10 dropbear_up
 out=$(second_copy "$ip1")
 expect_match "network_peers = yes: a copy reaches another copy" "^SSH-2.0" "$out"
 expect_match "network_peers = yes: and the bridge's host" "^host-reached\$" "$out"
-kill $n1
+tw_stop "$n1"
 wait_for 10 gone $W
 # A pooled copy on the bridge takes its address when it is made, and the
 # login that adopts it keeps it.

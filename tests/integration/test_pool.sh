@@ -100,8 +100,7 @@ pool_attack() {
 	expect_eq "$m nothing on the host is owned by another uid afterwards" "" "$out"
 	expect_eq "$m B's file is as it was" "$UID_B:$GID_B 600 secret-of-b" \
 		"$(stat -c '%u:%g %a' "$RW/b-secret") $(cat "$RW/b-secret")"
-	kill "$HOLD" 2>/dev/null
-	wait "$HOLD" 2>/dev/null
+	tw_stop "$HOLD"
 	wait_for 20 pooled_is 2
 	# The user, in a pooled copy: their own files as theirs, inside and out.
 	out=$(tw_ssh $A 'echo $THROWAWAY_CONTAINER; stat -c %u:%g ~/x /rw/a-file; echo new >~/new; echo new >/rw/a-dir/new;

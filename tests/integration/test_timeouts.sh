@@ -73,8 +73,7 @@ expect_eq "a client hogging the keeper: the user's next shell is served" second-
 check "a client hogging the keeper: the session still ends at its timeout" wait_for 20 no_copies
 ms=$(elapsed "$t0")
 check_all "a client hogging the keeper: after about 8 s (took ${ms} ms)" '[ "$ms" -ge 7500 ] && [ "$ms" -lt 15000 ]'
-kill "$hog" "$holder" 2>/dev/null
-wait "$hog" "$holder" 2>/dev/null
+tw_stop "$hog" "$holder"
 check_clean
 
 # A terminal that joins the session after its warning was given hears it
@@ -88,7 +87,6 @@ out=$(tw_ssh $T -tt 'sleep 30' 2>&1 </dev/null)
 expect_match "a terminal that joins after the warning is warned too" \
 	"this session ends in [1-4] s \(session timeout\)" "$out"
 expect_match "and its session ends at the timeout" "your sandbox has ended \(timeout\)" "$out"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+tw_stop "$holder"
 check_clean
 tw_finish

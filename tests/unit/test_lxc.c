@@ -73,10 +73,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
+	char cmd[320];
 	if (f->c)
 		lxc_container_put(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
+	/* liblxc keeps its container locks in a dir named after the lxcpath */
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s' '/run/lxc/lock%s'", f->dir, f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
 	return 0;

@@ -7,11 +7,12 @@ set -eu
 # btrfs-progs: throwawayctl setup-disk makes the copies' capped disk.
 # libcurl, json-c, libwebsockets: the lxd driver (HTTP, JSON, exec streams).
 # sshfs: test_mounts (a FUSE mount of a sandboxed home on this host).
+# strace: test_lxd_login counts the connections throwawayctl list opens.
 PKGS="build-essential gcc-multilib pkg-config lxc liblxc1 lxc-dev libpam0g-dev libssh-dev libinih-dev
 libcurl4-openssl-dev libjson-c-dev libwebsockets-dev
 libcmocka-dev openssh-server openssh-client busybox-static uidmap mandoc tmux procps
 iproute2 psmisc clang libclang-rt-14-dev dnsmasq-base dropbear-bin
-dpkg-dev debhelper fakeroot cppcheck clang-tidy clang-format file curl xauth btrfs-progs sshfs"
+dpkg-dev debhelper fakeroot cppcheck clang-tidy clang-format file curl xauth btrfs-progs sshfs strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -95,8 +95,16 @@ expect_match "throwawayctl list shows it, with the member it runs on" \
 expect_match "and show too" "^member: +tw-test-m1\$" \
 	"$(/usr/local/sbin/throwawayctl show "$session" | grep '^member:')"
 expect_match "and list --json" '"member": "tw-test-m1"' "$(/usr/local/sbin/throwawayctl list --json)"
-touch "$HOME_A/go"
+# With a second session, list asks LXD for both rows over one connection.
+tw_ssh_bg $A 'while [ ! -e ~/go2 ]; do sleep 0.1; done; rm ~/go2'
+bg2=$!
+rows_on_m1() { [ "$(/usr/local/sbin/throwawayctl list | grep -c " tw-test-m1\$")" = "$1" ]; }
+check "list has both sessions, each with its member" wait_for 30 rows_on_m1 2
+strace -f -qq -e trace=connect -o "$TW_TMP/list.trace" /usr/local/sbin/throwawayctl list >/dev/null
+expect_eq "and asks LXD for both over one connection" 1 "$(grep -c "$TW_LXD_SOCKET" "$TW_TMP/list.trace")"
+touch "$HOME_A/go" "$HOME_A/go2"
 check "that login ends when its program does" wait_for 60 gone "$bg"
+check "and so does the second" wait_for 60 gone "$bg2"
 check "after that logout too, LXD has no instance left" wait_for 30 tw_lxd_no_instances
 
 # A keeper killed while LXD still makes its instance: the create goes on

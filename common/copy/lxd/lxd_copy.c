@@ -1114,17 +1114,37 @@ static void global_addrs(json_object *state, char *buf, size_t len)
 }
 
 /* Processes, memory and member as LXD reports them; its root is in LXD's pool: no upper. */
+/*
+ * usage is asked once per row of throwawayctl list and show: the rows of one
+ * place share a connection (a TLS handshake each, to a remote LXD), kept
+ * until the place changes; the process's exit closes the last.
+ */
+static struct lxd_conn *usage_conn(const char *place)
+{
+	static char open_place[NAMES_PLACE_MAX + 1];
+	static struct lxd_conn *conn;
+
+	if (conn && strcmp(open_place, place) == 0)
+		return conn;
+	lxd_close(conn);
+	conn = NULL;
+	if (strlen(place) >= sizeof(open_place) || place_open(place, &conn, NULL) < 0)
+		return NULL;
+	snprintf(open_place, sizeof(open_place), "%s", place);
+	return conn;
+}
+
 static void lxd_usage(const char *place, const char *name, const struct copy_usage_want *want,
 		      struct copy_usage *ret)
 {
-	_cleanup_conn_ struct lxd_conn *conn = NULL;
 	_cleanup_json_ json_object *inst = NULL;
 	json_object *state = NULL;
+	struct lxd_conn *conn;
 	char path[PATH_SIZE];
 
 	*ret = (struct copy_usage){ .procs = -1, .memory = -1, .upper = -1 };
 	snprintf(path, sizeof(path), "/instances/%s?recursion=1", name);
-	if (!names_container_valid(name) || place_open(place, &conn, NULL) < 0 ||
+	if (!names_container_valid(name) || !(conn = usage_conn(place)) ||
 	    lxd_call(conn, "GET", path, NULL, 5, &inst, NULL) < 0)
 		return;
 	snprintf(ret->member, sizeof(ret->member), "%s", lxd_str(inst, "location") ?: "");

@@ -261,6 +261,16 @@ int copy_owner(struct copy *c, pid_t *ret_pid, uint64_t *ret_start)
 	return c->drv->owner ? c->drv->owner(c, ret_pid, ret_start) : -EOPNOTSUPP;
 }
 
+bool copy_renews(const struct copy *c)
+{
+	return c->drv->renew != NULL;
+}
+
+int copy_renew(struct copy *c)
+{
+	return c->drv->renew ? c->drv->renew(c) : -EOPNOTSUPP;
+}
+
 int copy_kill(struct copy *c)
 {
 	return c->drv->kill(c);

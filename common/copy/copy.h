@@ -200,6 +200,13 @@ struct copy_driver {
 	int (*stopped_fd)(struct copy *c);
 	/* A local process whose life is the copy's (pool records); -EOPNOTSUPP. */
 	int (*owner)(struct copy *c, pid_t *ret_pid, uint64_t *ret_start);
+	/*
+	 * A copy that other hosts judge by when it was last vouched for (lxd:
+	 * a front door's gc deletes another's instance that nobody renewed
+	 * for a lease): vouch for it now. Called every COPY_RENEW_S while the
+	 * session runs; NULL when nobody else judges it.
+	 */
+	int (*renew)(struct copy *c);
 	/* Begin the end now; stop waits for it (and destroys the copy). */
 	int (*kill)(struct copy *c);
 	int (*stop)(struct copy *c);
@@ -313,6 +320,9 @@ bool copy_path_exists(struct copy *c, const char *path);
 int copy_addresses(struct copy *c, char *buf, size_t len, unsigned wait_ms);
 int copy_stopped_fd(struct copy *c);
 int copy_owner(struct copy *c, pid_t *ret_pid, uint64_t *ret_start);
+#define COPY_RENEW_S 60
+bool copy_renews(const struct copy *c);
+int copy_renew(struct copy *c);
 int copy_kill(struct copy *c);
 int copy_stop(struct copy *c);
 

@@ -100,6 +100,7 @@ struct session {
 	char sockpath[PATH_MAX];
 	const char *end_reason;
 	uint64_t last_activity_ms; /* terminal I/O, for idle_timeout */
+	uint64_t renewed_ms;       /* when the copy was last vouched for (copy_renew) */
 	char addrs[256];           /* the copy's addresses (network = veth:…), once known */
 	bool addrs_tried;
 	bool warned_timeout, warned_idle;

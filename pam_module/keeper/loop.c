@@ -97,12 +97,15 @@ static int setup_signals(struct keeper *k)
 	return k->s.sigfd < 0 ? -errno : 0;
 }
 
-/* A once-a-second tick while a timeout is set: cheap, and no deadline to re-arm. */
+/*
+ * A once-a-second tick while a timeout is set or the copy is to be vouched
+ * for (copy_renew): cheap, and no deadline to re-arm.
+ */
 static int setup_timer(struct keeper *k)
 {
 	k->s.timerfd = -EBADF;
-	k->s.last_activity_ms = util_now_ms();
-	if (k->s.cfg.session_timeout == 0 && k->s.cfg.idle_timeout == 0)
+	k->s.last_activity_ms = k->s.renewed_ms = util_now_ms();
+	if (k->s.cfg.session_timeout == 0 && k->s.cfg.idle_timeout == 0 && !copy_renews(k->s.copy))
 		return 0;
 	k->s.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (k->s.timerfd < 0)
@@ -133,12 +136,26 @@ static bool has_plain_program(const struct keeper *k)
 	return false;
 }
 
+/* Other hosts judge the copy by when it was last vouched for (copy.h, renew). */
+static void renew(struct keeper *k, uint64_t now)
+{
+	if (!copy_renews(k->s.copy) || now < k->s.renewed_ms + COPY_RENEW_S * 1000)
+		return;
+	k->s.renewed_ms = now;
+	int r = copy_renew(k->s.copy);
+	if (r < 0) /* the next tick's try is a minute on; the lease is ten */
+		log_event(LOG_WARNING, "error", "session", k->req.session, "container",
+			  k->s.container, "reason", "vouching for the copy failed", "errno",
+			  strerror(-r), NULL);
+}
+
 static void on_tick(struct keeper *k)
 {
 	uint64_t ticks, now = util_now_ms();
 	if (read(k->s.timerfd, &ticks, sizeof(ticks)) < 0) {
 		/* nothing to read: spurious wakeup */
 	}
+	renew(k, now);
 	if (k->s.cfg.session_timeout) {
 		uint64_t end = k->s.t0_ms + k->s.cfg.session_timeout * 1000;
 		if (now >= end)

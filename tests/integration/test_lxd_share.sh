@@ -150,5 +150,41 @@ expect_match "the other front door's gc, its last holder's record lost too, dele
 	"gc: .*1 copies" "$out"
 check "and LXD has no instance left" wait_for 30 tw_lxd_no_instances
 
-stop_door2
+# A front door that is gone for good (retired, or reinstalled under another
+# name): its instance stays while its lease runs (user.throwaway.alive,
+# renewed every minute by a live session's keeper), and any other front
+# door's gc deletes it once ten minutes went by without a word.
+bg2 go7
+b2=$!
+check "a session on the other front door has its instance" wait_for 30 has_instance
+NAME=$(tw_lxd_instances)
+wait_for 30 held_by "$NAME" "$DOOR2"
+alive=$(lxc config get "$NAME" user.throwaway.alive 2>&1)
+check_all "its front door vouched for it as it made it (alive=$alive)" \
+	'[ -n "$alive" ] && [ $(( $(date +%s) - alive )) -ge 0 ] && [ $(( $(date +%s) - alive )) -lt 120 ]'
+# The whole front door at once, as when its host dies: every process of
+# its namespaces (sshd, the keeper and its helpers) killed together, so
+# that none of them lets the instance go.
+uts2=$(readlink "/proc/$(cat "$D2/sshd.pid")/ns/uts")
+door2_procs() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/uts" 2>/dev/null)" = "$uts2" ] && echo "${p#/proc/}"
+	done
+}
+no_door2_procs() { [ -z "$(door2_procs)" ]; }
+# shellcheck disable=SC2046 # one pid per word
+kill -KILL $(door2_procs)
+rm -f "$D2/sshd.pid"
+check "the other front door is gone, all of it at once" wait_for 10 no_door2_procs
+wait_for 30 gone $b2
+check_or_dump "its instance runs on, held by it" held_by "$NAME" "$DOOR2"
+out=$(/usr/local/sbin/throwawayctl gc "$TW_CONF" 2>&1)
+expect_eq "gc here leaves another front door's instance alone while its lease runs" \
+	RUNNING "$(lxc list "$NAME" --format csv -c s 2>&1)"
+lxc config set "$NAME" user.throwaway.alive $(($(date +%s) - 601))
+out=$(/usr/local/sbin/throwawayctl gc "$TW_CONF" 2>&1)
+expect_match "once nobody vouched for it for ten minutes, gc here deletes it" "gc: .*1 copies" "$out"
+check "and LXD has no instance left" wait_for 30 tw_lxd_no_instances
+
 tw_finish

@@ -58,6 +58,34 @@ static void test_lxd_marks_path_too_long(void **state)
 	assert_int_equal(lxd_marks_path(LXD_DOORS_MINE, "door", buf, 10), -ENAMETOOLONG);
 }
 
+static bool expired(const char *alive, time_t now)
+{
+	struct lxd_mark m = { .name = "c", .session = "0123456789abcdef", .alive = alive };
+	return lxd_mark_expired(&m, now);
+}
+
+/* A lease of LXD_ALIVE_LEASE_S from the last word, not a second less. */
+static void test_lxd_mark_expired_lease(void **state)
+{
+	(void)state;
+	assert_false(expired("1000", 1000));
+	assert_false(expired("1000", 1000 + LXD_ALIVE_LEASE_S));
+	assert_true(expired("1000", 1000 + LXD_ALIVE_LEASE_S + 1));
+	/* a clock behind the writer's: not over */
+	assert_false(expired("5000", 1000));
+}
+
+/* Without the mark, or with what we never write, nobody judges it. */
+static void test_lxd_mark_expired_unmarked(void **state)
+{
+	(void)state;
+	assert_false(expired("", 1000000));
+	assert_false(expired("12x", 1000000));
+	assert_false(expired("-5", 1000000));
+	assert_false(expired(" 5", 1000000));
+	assert_false(expired("99999999999999999999999", 1000000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -65,6 +93,8 @@ int main(void)
 		cmocka_unit_test(test_lxd_marks_path_others),
 		cmocka_unit_test(test_lxd_marks_path_odd_door),
 		cmocka_unit_test(test_lxd_marks_path_too_long),
+		cmocka_unit_test(test_lxd_mark_expired_lease),
+		cmocka_unit_test(test_lxd_mark_expired_unmarked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -279,12 +279,19 @@ static int add_raw_lxc(json_object *o, const struct copy_spec *s)
 	return lxd_add_str(o, "raw.lxc", raw);
 }
 
+/* Now, as user.throwaway.alive says it (marks.h). */
+static const char *alive_now(char buf[24])
+{
+	snprintf(buf, 24, "%lld", (long long)time(NULL));
+	return buf;
+}
+
 /* The hardening and limits as LXD config, with SECCOMP's rules, and our marks. */
 static json_object *instance_config(const struct copy_spec *s, const char *seccomp)
 {
 	const struct config *cfg = s->cfg;
 	json_object *o = json_object_new_object();
-	char host[HOST_NAME_MAX + 1];
+	char host[HOST_NAME_MAX + 1], alive[24];
 	int r = o ? 0 : -ENOMEM;
 
 	lxd_front_door(host);
@@ -317,6 +324,8 @@ static json_object *instance_config(const struct copy_spec *s, const char *secco
 		r = lxd_add_str(o, "user.throwaway.user", s->user ? s->user : "");
 	if (r >= 0)
 		r = lxd_add_str(o, "user.throwaway.host", host);
+	if (r >= 0)
+		r = lxd_add_str(o, LXD_ALIVE_KEY, alive_now(alive));
 	if (r >= 0 && cfg->share == SHARE_USER)
 		r = add_shared(o, host, s->session);
 	if (r < 0 && o) {
@@ -620,6 +629,24 @@ static int lxd_stop(struct copy *c)
 	return let_go(l->conn, l->spec.name, shared ? l->spec.session : NULL);
 }
 
+/* This front door still vouches for its session's instance (marks.h). */
+static int lxd_renew(struct copy *c)
+{
+	struct lxd_copy *l = lxd_of(c);
+	_cleanup_json_ json_object *body = json_object_new_object();
+	json_object *config = json_object_new_object();
+	char path[PATH_SIZE], alive[24];
+
+	if (!body || !config || json_object_object_add(body, "config", config) < 0) {
+		json_object_put(config);
+		return -ENOMEM;
+	}
+	int r = lxd_add_str(config, LXD_ALIVE_KEY, alive_now(alive));
+	snprintf(path, sizeof(path), "/instances/%s", l->spec.name);
+	/* PATCH: the other keys stay as they are (a share's holders included) */
+	return r < 0 ? r : lxd_call(l->conn, "PATCH", path, body, 5, NULL, NULL);
+}
+
 static int lxd_kill(struct copy *c)
 {
 	(void)c;
@@ -902,11 +929,21 @@ static bool hold_gone(const char *door, const char *session, void *data)
 	return strcmp(door, w->door) == 0 && !w->live->session(session, w->live->data);
 }
 
+/* Another front door's instance that nobody vouched for in a lease (marks.h). */
+static void sweep_unvouched(struct sweeping *w, const struct lxd_mark *m)
+{
+	if (strcmp(m->door, w->door) == 0 || !lxd_mark_expired(m, time(NULL)) ||
+	    destroy_on(w->conn, m->name) < 0)
+		return;
+	w->swept->copies++;
+}
+
 static int sweep_one(const struct lxd_mark *m, void *data)
 {
 	struct sweeping *w = data;
 	enum lxd_release how;
 
+	sweep_unvouched(w, m);
 	if (!m->share[0] || lxd_share_release(w->conn, m->name, hold_gone, w, &how) < 0)
 		return 0;
 	if (how == LXD_RELEASE_LAST && destroy_on(w->conn, m->name) == 0)
@@ -1293,6 +1330,7 @@ const struct copy_driver copy_driver_lxd = {
 	.path_exists = lxd_path_exists,
 	.addresses = lxd_addresses,
 	.stopped_fd = not_yet,
+	.renew = lxd_renew,
 	.kill = lxd_kill,
 	.stop = lxd_stop,
 	.destroy = lxd_destroy,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +20,18 @@ void lxd_front_door(char host[HOST_NAME_MAX + 1])
 	memset(host, 0, HOST_NAME_MAX + 1);
 	if (gethostname(host, HOST_NAME_MAX) < 0)
 		snprintf(host, HOST_NAME_MAX + 1, "localhost");
+}
+
+bool lxd_mark_expired(const struct lxd_mark *m, time_t now)
+{
+	char *end;
+	errno = 0;
+	long long t = strtoll(m->alive, &end, 10);
+
+	/* unmarked, or not our writing (digits alone): not ours to judge */
+	if (*m->alive < '0' || *m->alive > '9' || *end || errno)
+		return false;
+	return now > t && now - t > LXD_ALIVE_LEASE_S;
 }
 
 static const char *or_empty(const char *s)
@@ -72,7 +85,8 @@ int lxd_marks_foreach(struct lxd_conn *c, enum lxd_doors which, const char *door
 				      or_empty(lxd_str(inst, "location")),
 				      or_empty(lxd_str(config, "user.throwaway.share")),
 				      or_empty(lxd_str(config, "user.throwaway.holders")),
-				      or_empty(lxd_str(inst, "status")) };
+				      or_empty(lxd_str(inst, "status")),
+				      or_empty(lxd_str(config, LXD_ALIVE_KEY)) };
 		if (!m.name || !m.session || !names_session_valid(m.session))
 			continue;
 		r = fn(&m, data);

@@ -9,7 +9,9 @@
 #define THROWAWAY_LXD_MARKS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "api.h"
 
@@ -22,7 +24,23 @@ struct lxd_mark {
 	const char *share;    /* share = user: "user", or "stopping"; "" when not shared */
 	const char *holders;  /* share = user: the sessions in it (share.h), else "" */
 	const char *status;   /* LXD's: "Running", "Stopped", ...; "" when not said */
+	const char *alive;    /* when a front door last vouched for it, "" when not marked */
 };
+
+/*
+ * A front door vouches for the instances of its live sessions: it writes
+ * the time (seconds since the epoch) into user.throwaway.alive when it
+ * makes one and every COPY_RENEW_S while a session of its holds it. A
+ * front door that is gone for good (a host retired, or reinstalled under
+ * another name) vouches no more, and once LXD_ALIVE_LEASE_S has passed
+ * any other front door's gc deletes its instances. The lease is ten
+ * renewals long, so the doors' clocks may disagree by minutes.
+ */
+#define LXD_ALIVE_KEY "user.throwaway.alive"
+#define LXD_ALIVE_LEASE_S 600
+
+/* Is M's lease over at NOW? Never for an instance without the mark. */
+bool lxd_mark_expired(const struct lxd_mark *m, time_t now);
 
 /* This front door's name, as its instances' user.throwaway.host says. */
 void lxd_front_door(char host[HOST_NAME_MAX + 1]);

@@ -929,13 +929,14 @@ static bool hold_gone(const char *door, const char *session, void *data)
 	return strcmp(door, w->door) == 0 && !w->live->session(session, w->live->data);
 }
 
-/* Another front door's instance that nobody vouched for in a lease (marks.h). */
-static void sweep_unvouched(struct sweeping *w, const struct lxd_mark *m)
+/* Another front door's instance that nobody vouched for in a lease (marks.h): gone? */
+static bool sweep_unvouched(struct sweeping *w, const struct lxd_mark *m)
 {
 	if (strcmp(m->door, w->door) == 0 || !lxd_mark_expired(m, time(NULL)) ||
 	    destroy_on(w->conn, m->name) < 0)
-		return;
+		return false;
 	w->swept->copies++;
+	return true;
 }
 
 static int sweep_one(const struct lxd_mark *m, void *data)
@@ -943,8 +944,8 @@ static int sweep_one(const struct lxd_mark *m, void *data)
 	struct sweeping *w = data;
 	enum lxd_release how;
 
-	sweep_unvouched(w, m);
-	if (!m->share[0] || lxd_share_release(w->conn, m->name, hold_gone, w, &how) < 0)
+	if (sweep_unvouched(w, m) || !m->share[0] ||
+	    lxd_share_release(w->conn, m->name, hold_gone, w, &how) < 0)
 		return 0;
 	if (how == LXD_RELEASE_LAST && destroy_on(w->conn, m->name) == 0)
 		w->swept->copies++;
@@ -1150,7 +1151,6 @@ static void global_addrs(json_object *state, char *buf, size_t len)
 	}
 }
 
-/* Processes, memory and member as LXD reports them; its root is in LXD's pool: no upper. */
 /*
  * usage is asked once per row of throwawayctl list and show: the rows of one
  * place share a connection (a TLS handshake each, to a remote LXD), kept
@@ -1171,6 +1171,7 @@ static struct lxd_conn *usage_conn(const char *place)
 	return conn;
 }
 
+/* Processes, memory and member as LXD reports them; its root is in LXD's pool: no upper. */
 static void lxd_usage(const char *place, const char *name, const struct copy_usage_want *want,
 		      struct copy_usage *ret)
 {

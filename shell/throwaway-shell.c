@@ -81,12 +81,12 @@ static void leave_raw(void)
  * sshd writes what the client sends to its pty from the moment the command
  * is accepted, before it has even started us: a client that writes at once
  * has been echoed by our terminal already. Take what is waiting now, before
- * anything else can arrive echoed, so that the copy's terminal gets it
- * without echoing it a second time (send_echoed). At most 1 KiB: one write
- * the copy's line discipline takes in at once; more (a paste before the
- * shell even ran) goes on as usual and is echoed twice.
+ * anything else can arrive echoed; it goes to the keeper with the request
+ * (put_typed), and the driver gives it to the program's terminal without
+ * echoing it a second time. At most 1 KiB (PROTO_MAX_TYPED); more (a paste
+ * before the shell even ran) goes on as usual and is echoed twice.
  */
-static char echoed[1024];
+static char echoed[PROTO_MAX_TYPED];
 static size_t n_echoed;
 
 static void take_echoed(void)
@@ -98,6 +98,16 @@ static void take_echoed(void)
 	ssize_t n = read(0, echoed,
 			 (size_t)pending < sizeof(echoed) ? (size_t)pending : sizeof(echoed));
 	n_echoed = n > 0 ? (size_t)n : 0;
+}
+
+/* What take_echoed took, in hex: bytes a terminal passes may be any. */
+static int put_typed(struct proto_msg *m)
+{
+	char hex[2 * PROTO_MAX_TYPED + 1];
+	if (!n_echoed)
+		return 0;
+	util_hex(echoed, n_echoed, hex);
+	return proto_put(m, "typed", hex);
 }
 
 static int __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
@@ -160,7 +170,7 @@ static int send_run(int fd, const char *cmd, bool pty)
 		r = proto_put(&m, "mode", cmd ? "cmd" : "login") ?: proto_put(&m, "cmd", cmd) ?:
 		    put_env_hints(&m);
 	if (r == 0 && pty)
-		r = put_winsize(&m);
+		r = put_winsize(&m) ?: put_typed(&m);
 	if (r == 0)
 		r = proto_send(fd, &m, fds, 3);
 	proto_free(&m);
@@ -348,38 +358,10 @@ static void report_activity(int fd)
 	proto_free(&m);
 }
 
-/*
- * Give the copy's terminal what ours echoed already (take_echoed) with its
- * echo off until its line discipline has taken it in: poll() on the slave
- * waits for that (the kernel's n_tty_poll flushes pending input first), and
- * setting the modes back waits for a receive under way. The slave comes
- * through the master (TIOCGPTPEER); without it, the bytes go as they are.
- */
-static void send_echoed(int master)
-{
-	struct termios tio, quiet;
-	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	bool hush = slave >= 0 && tcgetattr(master, &tio) == 0;
-	if (hush) {
-		quiet = tio;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		hush = tcsetattr(master, TCSANOW, &quiet) == 0;
-	}
-	util_write_all(master, echoed, n_echoed);
-	n_echoed = 0;
-	if (hush) {
-		struct pollfd p = { .fd = slave, .events = POLLIN };
-		poll(&p, 1, 0);
-		tcsetattr(master, TCSANOW, &tio);
-	}
-}
-
 /* With a terminal: relay between ours and the copy's, until the program exits. */
 static int relay(int fd, int master)
 {
 	bool in_open = true, out_open = true;
-	if (n_echoed)
-		send_echoed(master);
 	for (;;) {
 		struct pollfd p[3] = { { .fd = fd, .events = POLLIN },
 				       { .fd = out_open ? master : -1, .events = POLLIN },

@@ -14,6 +14,10 @@
  *       always has something to read from it, and more than it reads, when
  *       A ends; A's client must get A's exit, and B must still run. Prints
  *       "B survived K of ROUNDS", and on stderr what went wrong in a round.
+ *   keeper_client SESSION typed HEX
+ *       ask for a program ("true") on a terminal, with HEX as the bytes
+ *       typed ahead, as the shell would send them; print the keeper's
+ *       answer's type ("started", "error").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +147,24 @@ static int channels(const char *session, int rounds)
 	return 0;
 }
 
+static int typed(const char *session, const char *hex)
+{
+	struct proto_msg m = { 0 };
+	char t[64];
+	int fd = proto_connect_session(session), null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int fds[3] = { null, null, null };
+	int r = fd < 0 || null < 0 ? -EIO : proto_begin(&m, "run");
+	if (r == 0)
+		r = proto_put(&m, "mode", "cmd") ?: proto_put(&m, "cmd", "true") ?:
+		    proto_put(&m, "pty", "1") ?: proto_put(&m, "rows", "24") ?:
+		    proto_put(&m, "cols", "80") ?: proto_put(&m, "typed", hex) ?:
+		    proto_send(fd, &m, fds, 3);
+	proto_free(&m);
+	const char *type = r == 0 ? next_type(fd, 10000, t, sizeof(t)) : NULL;
+	printf("%s\n", type ? type : "(nothing)");
+	return r == 0 ? 0 : 1;
+}
+
 static int number(const char *s)
 {
 	uint64_t v;
@@ -156,6 +178,9 @@ int main(int argc, char **argv)
 		return hog(argv[1], n, secs);
 	if (argc == 4 && strcmp(argv[2], "channels") == 0 && n > 0)
 		return channels(argv[1], n);
-	fprintf(stderr, "usage: keeper_client SESSION hog N SECONDS | channels ROUNDS\n");
+	if (argc == 4 && strcmp(argv[2], "typed") == 0)
+		return typed(argv[1], argv[3]);
+	fprintf(stderr,
+		"usage: keeper_client SESSION hog N SECONDS | channels ROUNDS | typed HEX\n");
 	return 2;
 }

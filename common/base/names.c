@@ -9,16 +9,11 @@
 
 int names_session_id(char out[NAMES_SESSION_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[NAMES_SESSION_LEN / 2];
 	int r = util_random(raw, sizeof(raw));
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[NAMES_SESSION_LEN] = '\0';
+	util_hex(raw, sizeof(raw), out);
 	return 0;
 }
 

@@ -21,6 +21,8 @@
 #define PROTO_MAX_FDS 3
 /* The largest "rows" or "cols" a run message may ask a terminal for. */
 #define PROTO_MAX_WINSIZE 4096
+/* The most a run message carries of what its terminal echoed already ("typed", in hex). */
+#define PROTO_MAX_TYPED 1024
 
 struct proto_msg {
 	char *data; /* encoded message; parsed in place by proto_parse */

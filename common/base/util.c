@@ -308,6 +308,39 @@ int util_lock_wait(const char *path, unsigned timeout_ms)
 	return TAKE_FD(fd);
 }
 
+void util_hex(const void *buf, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = buf;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+ssize_t util_unhex(const char *hex, void *out, size_t max)
+{
+	unsigned char *o = out;
+	size_t n = strlen(hex);
+	if (n % 2 || n / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		o[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (ssize_t)(n / 2);
+}
+
 int util_kv_get(const char *text, const char *key, char *buf, size_t len)
 {
 	size_t kl = strlen(key);

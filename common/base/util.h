@@ -108,6 +108,11 @@ int util_parse_u64(const char *s, uint64_t max, const char **ret_end, uint64_t *
 /* The fd a /proc/self/fd entry NAME names, or -EINVAL ("." and ".."). */
 int util_fd_name(const char *name);
 
+/* LEN bytes of BUF as lowercase hex into OUT, which holds 2 * LEN + 1. */
+void util_hex(const void *buf, size_t len, char *out);
+/* Lowercase hex HEX back into at most MAX bytes of OUT: how many, or -EINVAL. */
+ssize_t util_unhex(const char *hex, void *out, size_t max);
+
 /* From "key=value\n" text, copy the value of KEY into buf. 0, -ENOENT, -ENAMETOOLONG. */
 int util_kv_get(const char *text, const char *key, char *buf, size_t len);
 #endif

@@ -77,6 +77,13 @@ struct copy_exec {
 	int fds[3]; /* stdin, stdout, stderr (unused with a pty) */
 	bool pty;   /* a terminal of the copy's own */
 	unsigned short rows, cols;
+	/*
+	 * With a terminal: what the user typed before the program was asked
+	 * for, which the front door's terminal echoed already. The driver
+	 * gives it to the program's terminal with that terminal's echo off.
+	 */
+	const char *typed;
+	size_t n_typed;
 };
 
 /* A file (or with data NULL, a directory) to put into the running copy. */

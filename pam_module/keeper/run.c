@@ -191,6 +191,11 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 	if (pty && (proto_getu(m, "rows", PROTO_MAX_WINSIZE, &rows) < 0 ||
 		    proto_getu(m, "cols", PROTO_MAX_WINSIZE, &cols) < 0))
 		return -EBADMSG;
+	char typed[PROTO_MAX_TYPED];
+	const char *hex = pty ? proto_get(m, "typed") : NULL;
+	ssize_t n_typed = hex ? util_unhex(hex, typed, sizeof(typed)) : 0;
+	if (n_typed < 0)
+		return -EBADMSG;
 	struct copy_exec x = { .uid = k->req.uid,
 			       .gid = k->req.gid,
 			       .groups = k->req.groups,
@@ -202,7 +207,9 @@ static int run_program(struct keeper *k, struct client *cl, const struct proto_m
 			       .fds = { fds[0], fds[1], fds[2] },
 			       .pty = pty,
 			       .rows = (unsigned short)rows,
-			       .cols = (unsigned short)cols };
+			       .cols = (unsigned short)cols,
+			       .typed = typed,
+			       .n_typed = (size_t)n_typed };
 	return copy_enter(k->s.copy, &x, &cl->pid, ret_master);
 }
 

@@ -70,6 +70,14 @@ out=$(setpriv --reuid=$S --regid=$S --clear-groups env -i PATH=/usr/bin:/bin \
 	"$TW_TMP/keeper_client" "$sid" channels 10 2>&1)
 expect_eq "one program ending never ends the session's other one" "B survived 10 of 10" "$out"
 [ "$out" = "B survived 10 of 10" ] || tw_dump
+# What a shell says its terminal echoed already: hex, at most 1 KiB, or refused.
+typed_answer() {
+	setpriv --reuid=$S --regid=$S --clear-groups env -i PATH=/usr/bin:/bin \
+		"$TW_TMP/keeper_client" "$sid" typed "$1" 2>&1
+}
+expect_eq "typed-ahead bytes in hex are taken" "started" "$(typed_answer 6c730d)"
+expect_eq "typed-ahead bytes not in hex are refused" "error" "$(typed_answer 'ls; id')"
+expect_eq "more than 1 KiB typed ahead is refused" "error" "$(typed_answer "$(head -c 1025 /dev/zero | od -An -tx1 | tr -d ' \n')")"
 tw_stop "$holder"
 check_clean
 

@@ -635,6 +635,37 @@ static void test_util_strscpy_too_long(void **state)
 	assert_string_equal(buf, "old");
 }
 
+/* util_hex / util_unhex ------------------------------------------------ */
+
+static void test_util_hex_round_trip(void **state)
+{
+	const unsigned char raw[] = { 0x00, 0x0a, 0x7f, 0x80, 0xff, 'a' };
+	unsigned char back[sizeof(raw)] = { 0 };
+	char hex[2 * sizeof(raw) + 1];
+
+	(void)state;
+	util_hex(raw, sizeof(raw), hex);
+	assert_string_equal(hex, "000a7f80ff61");
+	assert_int_equal(util_unhex(hex, back, sizeof(back)), sizeof(raw));
+	assert_memory_equal(back, raw, sizeof(raw));
+	util_hex(raw, 0, hex);
+	assert_string_equal(hex, "");
+	assert_int_equal(util_unhex("", back, sizeof(back)), 0);
+}
+
+static void test_util_unhex_bad(void **state)
+{
+	static const char *const bad[] = { "0", "abc", "0G", "AB", " 0", "0x", "-1", NULL };
+	unsigned char out[4] = { 7, 7, 7, 7 };
+
+	(void)state;
+	for (size_t i = 0; bad[i]; i++)
+		assert_int_equal(util_unhex(bad[i], out, sizeof(out)), -EINVAL);
+	/* More than fits is refused whole, not cut. */
+	assert_int_equal(util_unhex("0102030405", out, sizeof(out)), -EINVAL);
+	assert_int_equal(util_unhex("01020304", out, sizeof(out)), 4);
+}
+
 /* util_parse_u64 / util_fd_name ---------------------------------------- */
 
 static void test_util_parse_u64_whole(void **state)
@@ -1147,6 +1178,8 @@ int main(void)
 		cmocka_unit_test(test_util_grow),
 		cmocka_unit_test(test_util_strscpy_fits),
 		cmocka_unit_test(test_util_strscpy_too_long),
+		cmocka_unit_test(test_util_hex_round_trip),
+		cmocka_unit_test(test_util_unhex_bad),
 		cmocka_unit_test(test_util_parse_u64_whole),
 		cmocka_unit_test(test_util_parse_u64_bad),
 		cmocka_unit_test(test_util_parse_u64_range),

@@ -9,10 +9,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <lxc/lxccontainer.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -282,9 +285,34 @@ static void spend_spare(struct lxc_copy *l, bool failed)
 	l->spare_pidfd = -EBADF;
 }
 
-static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
+/*
+ * What the user typed ahead (x->typed) into the copy's terminal with its
+ * echo off until its line discipline has taken it in: poll() on the slave
+ * waits for that (the kernel's n_tty_poll flushes pending input first),
+ * and setting the modes back waits for a receive under way. The slave
+ * comes through the master (TIOCGPTPEER); without it, the bytes go as
+ * they are.
+ */
+static void type_quietly(int master, const struct copy_exec *x)
 {
-	struct lxc_copy *l = lxc_of(c);
+	struct termios tio, quiet;
+	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	bool hush = slave >= 0 && tcgetattr(master, &tio) == 0;
+	if (hush) {
+		quiet = tio;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		hush = tcsetattr(master, TCSANOW, &quiet) == 0;
+	}
+	util_write_all(master, x->typed, x->n_typed);
+	if (hush) {
+		struct pollfd p = { .fd = slave, .events = POLLIN };
+		poll(&p, 1, 0);
+		tcsetattr(master, TCSANOW, &tio);
+	}
+}
+
+static int enter_now(struct lxc_copy *l, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
+{
 	struct ctr_shared shared;
 	if (l->spare_fd >= 0) {
 		int sock = l->spare_fd;
@@ -300,6 +328,14 @@ static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, 
 	}
 	ctr_shared_of(l->spec.cfg, l->spec.home, &shared);
 	return ctr_attach(l->c, x, &shared, ret_pid, ret_master);
+}
+
+static int lxc_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
+{
+	int r = enter_now(lxc_of(c), x, ret_pid, ret_master);
+	if (r == 0 && x->pty && *ret_master >= 0 && x->n_typed)
+		type_quietly(*ret_master, x);
+	return r;
 }
 
 static bool lxc_path_exists(struct copy *c, const char *path)

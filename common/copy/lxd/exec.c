@@ -13,7 +13,12 @@
  * slave is the stand-in's fds 0, 1 and 2 (raw), so the window size set on
  * its master reaches the stand-in as SIGWINCH. Window sizes and the
  * signals sent to the stand-in go to the program through the control
- * stream.
+ * stream. What the user typed ahead (copy_exec's typed), which the front
+ * door's terminal echoed already, must not be echoed by LXD's pty too,
+ * and LXD's API has no say over its modes: throwaway-enter -q turns the
+ * echo off, says so with one NUL byte as its first output, and turns it
+ * back on once the bytes are in; the relay holds them, and fd 0, until
+ * that byte, which it does not pass on.
  */
 #include "exec.h"
 
@@ -31,9 +36,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "proto.h"
 #include "util.h"
 
 #define CHUNK 65536
+_Static_assert(PROTO_MAX_TYPED <= CHUNK, "typed bytes go in one chunk");
 #define N_WS 4 /* stdin, stdout, stderr, control */
 #define IN_FILE ((void *)(intptr_t)N_WS)
 #define SIG_FILE ((void *)(intptr_t)(N_WS + 1))
@@ -60,8 +67,12 @@ struct relay {
 	bool in_eof;
 	bool eof_sent;
 	bool failed;
-	char why[128]; /* libwebsockets' reason for the first stream that failed */
-	bool pty;      /* one stream, 0, for both directions */
+	char why[128];     /* libwebsockets' reason for the first stream that failed */
+	bool pty;          /* one stream, 0, for both directions */
+	const char *typed; /* held until the program's first output (hush) */
+	size_t n_typed;
+	bool hush;       /* waiting for throwaway-enter's NUL: fd 0 not read yet */
+	bool adopt_next; /* fd 0 to be watched once the typed bytes are sent */
 	int sigfd;
 	char ctl[CTL_MAX][LWS_PRE + CTL_SIZE];
 	size_t n_ctl;
@@ -149,6 +160,10 @@ static int send_stdin(struct relay *r, struct lws *wsi)
 		else if (r->in_hup && !r->in_eof)
 			lws_callback_on_writable(wsi);
 	}
+	if (r->adopt_next) {
+		r->adopt_next = false;
+		adopt_stdin(r, wsi);
+	}
 	if (r->in_eof && !r->eof_sent) {
 		r->eof_sent = true;
 		if (lws_write(wsi, r->buf + LWS_PRE, 0, LWS_WRITE_TEXT) < 0)
@@ -224,6 +239,26 @@ static int watch_signals(struct relay *r)
 	return 0;
 }
 
+/*
+ * The program's first output while hushed: throwaway-enter's NUL (not the
+ * user's), and the typed bytes go now, before anything read from fd 0.
+ * Output of any other kind (a throwaway-enter that failed first) ends the
+ * wait as well: the bytes go as they are.
+ */
+static void unhush(struct relay *r, const char **in, size_t *len)
+{
+	if (*len && **in == '\0') {
+		(*in)++;
+		(*len)--;
+	}
+	r->hush = false;
+	memcpy(r->buf + LWS_PRE, r->typed, r->n_typed);
+	r->len = r->n_typed;
+	r->adopt_next = true;
+	if (r->ws[0])
+		lws_callback_on_writable(r->ws[0]);
+}
+
 static void ws_gone(struct relay *r, intptr_t i, bool error)
 {
 	if (i < 0 || i >= N_WS)
@@ -246,6 +281,16 @@ static int output_ended(struct relay *r, intptr_t i)
 	return -1;
 }
 
+/* Output of stream I to our fd of it (the terminal's to 1); a reader gone loses the rest. */
+static int receive(struct relay *r, intptr_t i, const char *in, size_t len)
+{
+	if (i == 0 && r->hush)
+		unhush(r, &in, &len);
+	if (len && (i == 1 || i == 2 || (i == 0 && r->pty)))
+		util_write_all(i == 0 ? 1 : (int)i, in, len);
+	return 0;
+}
+
 static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
@@ -259,16 +304,13 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		r->established[i] = true;
-		if (i == 0)
+		if (i == 0 && !r->hush)
 			adopt_stdin(r, wsi);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (i == 0 && r->pty && !len && !lws_frame_is_binary(wsi))
 			return output_ended(r, i);
-		if (i == 1 || i == 2 || (i == 0 && r->pty))
-			util_write_all(i == 0 ? 1 : (int)i, in,
-				       len); /* a reader gone loses the rest */
-		return 0;
+		return receive(r, i, in, len);
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return i == 0 ? send_stdin(r, wsi) : i == CONTROL ? send_control(r, wsi) : 0;
 	case LWS_CALLBACK_RAW_RX_FILE:
@@ -370,10 +412,15 @@ static bool outputs_done(const struct relay *r)
 	return r->pty ? r->closed[0] : r->closed[1] && r->closed[2];
 }
 
-int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds, bool pty,
-		   struct tw_err *err)
+int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds,
+		   const struct copy_exec *x, struct tw_err *err)
 {
-	struct relay r = { .pty = pty, .sigfd = -EBADF };
+	bool pty = x->pty, hush = pty && x->n_typed;
+	struct relay r = { .pty = pty,
+			   .sigfd = -EBADF,
+			   .typed = x->typed,
+			   .n_typed = hush ? x->n_typed : 0,
+			   .hush = hush };
 	int ret = 0;
 
 	if (make_context(&r, where) < 0)
@@ -469,7 +516,7 @@ int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x
 	if (!json_object_object_get_ex(meta, "fds", &fds) || !fds)
 		return tw_err_set(err, -EPROTO, "LXD gave no streams for the program");
 	json_object_get(fds);
-	r = lxd_exec_relay(lxd_place_of(c), op, fds, x->pty, err);
+	r = lxd_exec_relay(lxd_place_of(c), op, fds, x, err);
 	if (r >= 0)
 		r = lxd_wait(c, op, 30, &done, err);
 	if (r < 0)

@@ -18,9 +18,11 @@ int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x
 
 /*
  * The relay alone: OP's websockets (secrets in FDS) on the LXD of WHERE,
- * to fds 0, 1 and 2 (with PTY, one stream).
+ * to fds 0, 1 and 2 (with X's pty, one stream). With X's typed bytes, the
+ * program is throwaway-enter -q (lxd_copy.c): they go first, once it says
+ * its terminal's echo is off.
  */
-int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds, bool pty,
-		   struct tw_err *err);
+int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds,
+		   const struct copy_exec *x, struct tw_err *err);
 
 #endif

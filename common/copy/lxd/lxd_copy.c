@@ -1004,22 +1004,29 @@ static int take_terminal(const char *pts, const struct copy_exec *x)
 /*
  * X as throwaway-enter runs it in the copy: restricted as the local driver
  * restricts its programs (no socket or FIFO made at or beneath the home
- * and the binds), with X's own argv[0]. Into ret; its argv is malloc'd
- * (a stand-in's, which execs or exits).
+ * and the binds), with X's own argv[0]; with bytes typed ahead on a
+ * terminal, -q and their count (exec.c hands them over). Into ret; its
+ * argv is malloc'd (a stand-in's, which execs or exits).
  */
 static int through_enter(const struct copy_spec *s, const struct copy_exec *x,
 			 struct copy_exec *ret)
 {
+	static char typed[24];
 	const char *dirs[CONFIG_MAX_BINDS + 1];
 	size_t n_dirs = config_shared_dirs(s->cfg, s->home, dirs, ELEMENTSOF(dirs));
 	size_t n_args = 0, i = 0;
 
 	while (x->argv && x->argv[n_args])
 		n_args++;
-	char **argv = calloc(2 * n_dirs + n_args + 5, sizeof(*argv));
+	char **argv = calloc(2 * n_dirs + n_args + 7, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;
 	argv[i++] = (char *)ENTER_PATH;
+	if (x->pty && x->n_typed) {
+		snprintf(typed, sizeof(typed), "%zu", x->n_typed);
+		argv[i++] = (char *)"-q";
+		argv[i++] = typed;
+	}
 	for (size_t d = 0; d < n_dirs; d++) {
 		argv[i++] = (char *)"-d";
 		argv[i++] = (char *)dirs[d];

@@ -289,26 +289,28 @@ static void spend_spare(struct lxc_copy *l, bool failed)
  * What the user typed ahead (x->typed) into the copy's terminal with its
  * echo off until its line discipline has taken it in: poll() on the slave
  * waits for that (the kernel's n_tty_poll flushes pending input first),
- * and setting the modes back waits for a receive under way. The slave
- * comes through the master (TIOCGPTPEER); without it, the bytes go as
- * they are.
+ * and setting the modes back waits for a receive under way. Only into a
+ * pty master (TIOCGPTPEER finds its slave), and never blocking: the fd
+ * came from inside the copy, and the keeper's loop must not wait on it.
  */
 static void type_quietly(int master, const struct copy_exec *x)
 {
 	struct termios tio, quiet;
 	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	bool hush = slave >= 0 && tcgetattr(master, &tio) == 0;
-	if (hush) {
-		quiet = tio;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		hush = tcsetattr(master, TCSANOW, &quiet) == 0;
+	int flags = slave >= 0 ? fcntl(master, F_GETFL) : -1;
+	if (flags < 0 || tcgetattr(master, &tio) < 0)
+		return;
+	quiet = tio;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	if (tcsetattr(master, TCSANOW, &quiet) < 0)
+		return;
+	if (fcntl(master, F_SETFL, flags | O_NONBLOCK) == 0) {
+		util_write_all(master, x->typed, x->n_typed);
+		fcntl(master, F_SETFL, flags);
 	}
-	util_write_all(master, x->typed, x->n_typed);
-	if (hush) {
-		struct pollfd p = { .fd = slave, .events = POLLIN };
-		poll(&p, 1, 0);
-		tcsetattr(master, TCSANOW, &tio);
-	}
+	struct pollfd p = { .fd = slave, .events = POLLIN };
+	poll(&p, 1, 0);
+	tcsetattr(master, TCSANOW, &tio);
 }
 
 static int enter_now(struct lxc_copy *l, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)

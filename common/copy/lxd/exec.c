@@ -69,9 +69,8 @@ struct relay {
 	bool failed;
 	char why[128];     /* libwebsockets' reason for the first stream that failed */
 	bool pty;          /* one stream, 0, for both directions */
-	const char *typed; /* held until the program's first output (hush) */
+	const char *typed; /* until throwaway-enter's NUL, NULL after: fd 0 not read yet */
 	size_t n_typed;
-	bool hush;       /* waiting for throwaway-enter's NUL: fd 0 not read yet */
 	bool adopt_next; /* fd 0 to be watched once the typed bytes are sent */
 	int sigfd;
 	char ctl[CTL_MAX][LWS_PRE + CTL_SIZE];
@@ -251,9 +250,9 @@ static void unhush(struct relay *r, const char **in, size_t *len)
 		(*in)++;
 		(*len)--;
 	}
-	r->hush = false;
 	memcpy(r->buf + LWS_PRE, r->typed, r->n_typed);
 	r->len = r->n_typed;
+	r->typed = NULL;
 	r->adopt_next = true;
 	if (r->ws[0])
 		lws_callback_on_writable(r->ws[0]);
@@ -284,7 +283,7 @@ static int output_ended(struct relay *r, intptr_t i)
 /* Output of stream I to our fd of it (the terminal's to 1); a reader gone loses the rest. */
 static int receive(struct relay *r, intptr_t i, const char *in, size_t len)
 {
-	if (i == 0 && r->hush)
+	if (i == 0 && r->typed)
 		unhush(r, &in, &len);
 	if (len && (i == 1 || i == 2 || (i == 0 && r->pty)))
 		util_write_all(i == 0 ? 1 : (int)i, in, len);
@@ -304,7 +303,7 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		r->established[i] = true;
-		if (i == 0 && !r->hush)
+		if (i == 0 && !r->typed)
 			adopt_stdin(r, wsi);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -407,6 +406,11 @@ static int make_context(struct relay *r, const struct lxd_place *where)
 	return r->ctx ? 0 : -ENOMEM;
 }
 
+bool lxd_exec_hushed(const struct copy_exec *x)
+{
+	return x->pty && x->typed && x->n_typed;
+}
+
 static bool outputs_done(const struct relay *r)
 {
 	return r->pty ? r->closed[0] : r->closed[1] && r->closed[2];
@@ -415,12 +419,11 @@ static bool outputs_done(const struct relay *r)
 int lxd_exec_relay(const struct lxd_place *where, const char *op, json_object *fds,
 		   const struct copy_exec *x, struct tw_err *err)
 {
-	bool pty = x->pty, hush = pty && x->n_typed;
+	bool pty = x->pty;
 	struct relay r = { .pty = pty,
 			   .sigfd = -EBADF,
-			   .typed = x->typed,
-			   .n_typed = hush ? x->n_typed : 0,
-			   .hush = hush };
+			   .typed = lxd_exec_hushed(x) ? x->typed : NULL,
+			   .n_typed = x->n_typed };
 	int ret = 0;
 
 	if (make_context(&r, where) < 0)

@@ -17,6 +17,13 @@ int lxd_exec_run(struct lxd_conn *c, const char *name, const struct copy_exec *x
 		 struct tw_err *err);
 
 /*
+ * Does X hand typed-ahead bytes over through throwaway-enter -q? The one
+ * answer for its argv (lxd_copy.c) and for the relay, which waits for
+ * the NUL that -q writes.
+ */
+bool lxd_exec_hushed(const struct copy_exec *x);
+
+/*
  * The relay alone: OP's websockets (secrets in FDS) on the LXD of WHERE,
  * to fds 0, 1 and 2 (with X's pty, one stream). With X's typed bytes, the
  * program is throwaway-enter -q (lxd_copy.c): they go first, once it says

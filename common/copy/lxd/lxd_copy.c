@@ -1022,7 +1022,7 @@ static int through_enter(const struct copy_spec *s, const struct copy_exec *x,
 	if (!argv)
 		return -ENOMEM;
 	argv[i++] = (char *)ENTER_PATH;
-	if (x->pty && x->n_typed) {
+	if (lxd_exec_hushed(x)) {
 		snprintf(typed, sizeof(typed), "%zu", x->n_typed);
 		argv[i++] = (char *)"-q";
 		argv[i++] = typed;

@@ -6,10 +6,12 @@
 # suite's race's count) or judge what the host does (sshd's forwarding, the
 # kernel's answers) run whole in the second pass only: the first would
 # repeat them unchanged, or the same paths many times (tests/run.sh).
-# Ends with the sum of both passes: "N passed, N failed".
+# Ends with what failed in each pass, then the sum of both passes:
+# "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0 total_fail=0 rc=0
+failed=""
 for flags in "SANITIZE=1" ""; do
 	echo "=== make check $flags"
 	out=$(mktemp)
@@ -20,6 +22,8 @@ for flags in "SANITIZE=1" ""; do
 	TW_CHECK_PASS=$pass make --no-print-directory check $flags 2>&1 | tee "$out"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+	f=$(sed -n "s/^failed: /failed ($pass pass): /p" "$out")
+	[ -z "$f" ] || failed+="$f"$'\n'
 	rm -f "$out"
 	if [ -z "$line" ]; then
 		total_fail=$((total_fail + 1)) rc=1
@@ -28,6 +32,8 @@ for flags in "SANITIZE=1" ""; do
 	set -- $line
 	total_pass=$((total_pass + $1)) total_fail=$((total_fail + $3))
 done
+# Each pass's failures again, above the sum: a log's tail says which.
+printf '%s' "$failed"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && exit $rc
 exit 1

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.." || exit 1
 PASS=0
 FAIL=0
 ONLY=${TESTS:-}
+# What failed, repeated above the summary: a log's tail says which cases.
+FAILED=()
 
 if [ "$(id -u)" != 0 ]; then
 	echo "tests: the integration tests need root (containers, sshd, PAM)"
@@ -31,8 +33,11 @@ run_unit() {
 	passed=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -1)
 	if [ -z "$run" ]; then
 		FAIL=$((FAIL + 1)) # crashed before its summary
+		FAILED+=("$(basename "$t"): crashed before its summary")
 		return
 	fi
+	mapfile -t -O "${#FAILED[@]}" FAILED < <(echo "$out" |
+		sed -n "s|^\[  FAILED  \] \([^ ].*\)|$(basename "$t"): \1|p" | grep -v 'test(s)' | awk '!seen[$0]++')
 	PASS=$((PASS + ${passed:-0}))
 	FAIL=$((FAIL + run - ${passed:-0}))
 }
@@ -47,8 +52,12 @@ run_script() {
 	sed "s|^|$label: |" "$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
+	mapfile -t -O "${#FAILED[@]}" FAILED < <(sed -n "s|^not ok - |$label: |p" "$log")
 	rm -f "$log"
-	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+		FAILED+=("$label: exited $rc, no case failed")
+	fi
 	PASS=$((PASS + p))
 	FAIL=$((FAIL + f))
 }
@@ -184,6 +193,10 @@ if [ -z "$left" ]; then
 else
 	echo "not ok - the suite left nothing behind: $left"
 	FAIL=$((FAIL + 1))
+	FAILED+=("the suite left: $left")
 fi
+for f in "${FAILED[@]}"; do
+	echo "failed: $f"
+done
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -59,6 +59,16 @@ expect_eq "the origin's machine-id is empty" 0 \
 	"$(stat -c %s "/var/lib/lxc/$TW_ORIGIN/rootfs/etc/machine-id")"
 
 differ() { [ -n "$1" ] && [ "$1" != "$2" ]; }
+copy_name() {
+	find /var/lib/throwaway/containers -mindepth 1 -maxdepth 1 -name "$TW_ORIGIN-*" \
+		-printf '%f\n' 2>/dev/null | head -1
+}
+# copy_running: a copy's directory is there and liblxc knows its init.
+copy_running() {
+	local c
+	c=$(copy_name)
+	[ -n "$c" ] && [ -n "$(lxc-info -P /var/lib/throwaway/containers -n "$c" -pH 2>/dev/null)" ]
+}
 
 # Inside the copy: wait (in this one session: each login is a new copy)
 # until systemd says the boot is over, then print its verdict.
@@ -97,10 +107,9 @@ for userns in yes; do
 	# after logout the copy is gone.
 	tw_ssh_bg $A "$WAIT_BOOT >/dev/null; sleep 3"
 	sshpid=$!
-	wait_for 10 has_session $A
-	copy=$(find /var/lib/throwaway/containers -mindepth 1 -maxdepth 1 -name "$TW_ORIGIN-*" \
-		-printf '%f\n' 2>/dev/null | head -1)
-	check "$m a copy exists during the session" [ -n "$copy" ]
+	# The ledger has the session from PAM's open on, the copy a moment later.
+	check "$m a copy runs during the session" wait_for 10 copy_running
+	copy=$(copy_name)
 	init=$(lxc-info -P /var/lib/throwaway/containers -n "$copy" -pH 2>/dev/null)
 	expect_eq "$m the copy's init on the host is systemd" "systemd" \
 		"$(cat "/proc/${init:-0}/comm" 2>/dev/null)"

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -395,6 +397,23 @@ int util_parse_u64(const char *s, uint64_t max, const char **ret_end, uint64_t *
 	if (ret_end)
 		*ret_end = end;
 	*ret = v;
+	return 0;
+}
+
+int util_pty_raw(unsigned short rows, unsigned short cols, int *ret_master, char *pts, size_t len)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	struct termios t;
+	_cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	/* A master's termios and size are its slave's. */
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, pts, len) != 0 ||
+	    tcgetattr(m, &t) < 0)
+		return -errno;
+	cfmakeraw(&t);
+	if (tcsetattr(m, TCSANOW, &t) < 0 || ioctl(m, TIOCSWINSZ, &ws) < 0)
+		return -errno;
+	*ret_master = TAKE_FD(m);
 	return 0;
 }
 

@@ -105,6 +105,13 @@ int util_strscpy(char *dst, size_t size, const char *src);
  */
 int util_parse_u64(const char *s, uint64_t max, const char **ret_end, uint64_t *ret);
 
+/*
+ * A pty pair, raw and ROWS x COLS from the start: its master (close-on-exec)
+ * and the slave's path. Raw before any byte is written to the master, so
+ * none is echoed or edited by a line discipline meant for no one.
+ */
+int util_pty_raw(unsigned short rows, unsigned short cols, int *ret_master, char *pts, size_t len);
+
 /* The fd a /proc/self/fd entry NAME names, or -EINVAL ("." and ".."). */
 int util_fd_name(const char *name);
 

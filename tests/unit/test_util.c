@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -831,6 +833,35 @@ static void test_util_fd_name(void **state)
 	assert_int_equal(util_fd_name(""), -EINVAL);
 }
 
+/*
+ * util_pty_raw: what is written to the master before anyone opened the
+ * slave comes out of the slave as it was (no ^C taken as a signal, no line
+ * held back) and is not echoed; the size is set.
+ */
+static void test_util_pty_raw(void **state)
+{
+	static const char sent[] = "ab\003\025c";
+	char pts[64], got[16];
+	struct winsize ws;
+	_cleanup_close_ int master = -EBADF;
+	(void)state;
+
+	assert_int_equal(util_pty_raw(30, 100, &master, pts, sizeof(pts)), 0);
+	assert_true(fcntl(master, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(master, sent, sizeof(sent) - 1), (ssize_t)sizeof(sent) - 1);
+	_cleanup_close_ int slave = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(slave >= 0);
+	struct pollfd p = { .fd = slave, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(read(slave, got, sizeof(got)), (ssize_t)sizeof(sent) - 1);
+	assert_memory_equal(got, sent, sizeof(sent) - 1);
+	p.fd = master; /* an echo would be there by now: the slave has read */
+	assert_int_equal(poll(&p, 1, 100), 0);
+	assert_int_equal(ioctl(slave, TIOCGWINSZ, &ws), 0);
+	assert_int_equal(ws.ws_row, 30);
+	assert_int_equal(ws.ws_col, 100);
+}
+
 /* util_lock_wait ------------------------------------------------------- */
 
 static void test_util_lock_wait_excludes(void **state)
@@ -1190,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_util_list_dir_bad_fd),
 		cmocka_unit_test(test_util_cleanup_closedir),
 		cmocka_unit_test(test_util_fd_name),
+		cmocka_unit_test(test_util_pty_raw),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_fixes_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_secure_not_root_owned, setup,

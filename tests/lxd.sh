@@ -183,6 +183,35 @@ tw_lxd_ssh() {
 		"$user@127.0.0.1" "$@"
 }
 
+# tw_door2_start NAME: a second front door on this LXD, as another machine
+# would have one: the same PAM service and config, its own port
+# (TW_DOOR2_PORT), its host name NAME and its own /run/throwaway (new UTS
+# and mount namespaces), its files in TW_DOOR2. tw_door2 CMD...: CMD in
+# its namespaces. tw_door2_ssh USER ARGS...: ssh to it, with a deadline.
+TW_DOOR2="$TW_TMP/door2"
+tw_door2_start() {
+	mkdir -p "$TW_DOOR2"
+	TW_DOOR2_PORT=$(sshd_free_port) || return 1
+	# shellcheck disable=SC2016 # expanded by that sh: $0 the host name
+	sshd_start "$TW_DOOR2" "$TW_SERVICE" "$TW_DOOR2_PORT" 'tw-test-*' VERBOSE \
+		".ssh/authorized_keys $TW_TMP/authkeys/%u" \
+		unshare --uts --mount --propagation private -- sh -c \
+		'hostname "$0" && mount -t tmpfs -o mode=0711 tw-test-door2 /run/throwaway && exec "$@"' \
+		"$1"
+}
+tw_door2() { nsenter -t "$(cat "$TW_DOOR2/sshd.pid")" -m -u -- "$@"; }
+tw_door2_ssh() {
+	local user=$1
+	shift
+	timeout -k 5 60 ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$user.key" -p "$TW_DOOR2_PORT" \
+		"$user@127.0.0.1" "$@"
+}
+# Its sshd stopped (its sessions' keepers end with their logins).
+tw_door2_stop() {
+	[ -s "$TW_DOOR2/sshd.pid" ] && kill "$(cat "$TW_DOOR2/sshd.pid")" 2>/dev/null
+	rm -f "$TW_DOOR2/sshd.pid"
+}
+
 # tw_lxd_terminal_cases USER: with ssh -tt the program has a terminal
 # inside, its exit status comes back, and no instance is left after them.
 tw_lxd_terminal_cases() {

@@ -68,9 +68,12 @@ void netaddr_mark(const struct netaddr_range *r, uint8_t *used, uint32_t a)
 }
 
 int netaddr_pick(const struct netaddr_range *r, const struct netaddr_net *net, const uint8_t *used,
-		 uint32_t *ret)
+		 uint32_t start, uint32_t *ret)
 {
-	for (uint32_t i = 0; i <= r->last - r->first; i++) {
+	uint64_t size = (uint64_t)(r->last - r->first) + 1;
+
+	for (uint64_t n = 0; n < size; n++) {
+		uint32_t i = (uint32_t)((start % size + n) % size);
 		uint32_t a = r->first + i;
 		if (!(used[i / 8] & (1U << (i % 8))) && a != net->gateway) {
 			*ret = a;

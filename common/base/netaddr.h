@@ -39,12 +39,13 @@ void netaddr_format(uint32_t a, char *buf);
 bool netaddr_range_in(const struct netaddr_range *r, const struct netaddr_net *net);
 
 /*
- * The lowest address of r that used does not mark (one bit per address of
- * r, from first) and that is not net's gateway. 0, or -EADDRNOTAVAIL when
- * every one is taken.
+ * The first address of r from its START-th on (modulo r's size, wrapping
+ * round) that used does not mark (one bit per address of r, from first)
+ * and that is not net's gateway. 0, or -EADDRNOTAVAIL when every one is
+ * taken.
  */
 int netaddr_pick(const struct netaddr_range *r, const struct netaddr_net *net, const uint8_t *used,
-		 uint32_t *ret);
+		 uint32_t start, uint32_t *ret);
 
 /* Mark a in used (a bitmap over r), if a is in r. */
 void netaddr_mark(const struct netaddr_range *r, uint8_t *used, uint32_t a);

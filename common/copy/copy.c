@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lxc_driver.h"
@@ -204,6 +205,12 @@ void copy_free(struct copy *c)
 {
 	if (c)
 		c->drv->free(c);
+}
+
+void copy_elsewhere_free(struct copy_elsewhere *e)
+{
+	free(e->addrs);
+	*e = (struct copy_elsewhere){ 0 };
 }
 
 int copy_read_origin(struct copy *c, const char *path, size_t max, char **ret_buf, size_t *ret_len)

@@ -64,6 +64,13 @@ struct copy_spec {
 	const char *gateway;
 };
 
+/* What other front doors' copies hold in a place they share with this one. */
+struct copy_elsewhere {
+	unsigned all, user; /* copies: every one, the user's */
+	uint32_t *addrs;    /* network = veth: the addresses they are marked with */
+	size_t n_addrs;
+};
+
 /* A program to run inside, as a user. */
 struct copy_exec {
 	uid_t uid;
@@ -233,11 +240,12 @@ struct copy_driver {
 	int (*list)(const char *place, int (*fn)(const struct copy_found *f, void *data),
 		    void *data);
 	/*
-	 * The copies that other front doors run in PLACE (a cluster's), all
-	 * and USER's, for the caps; NULL when a place serves one host only.
+	 * The copies that other front doors run in PLACE (a cluster's): how
+	 * many, USER's, and their addresses, for the caps and network_range;
+	 * ret's addrs are the caller's to free. NULL when a place serves one
+	 * host only.
 	 */
-	int (*count_elsewhere)(const char *place, const char *user, unsigned *ret_all,
-			       unsigned *ret_user);
+	int (*count_elsewhere)(const char *place, const char *user, struct copy_elsewhere *ret);
 	/*
 	 * share = user where copies may run for several front doors: a running
 	 * copy of USER's that sessions share, whoever made it, by name; -ENOENT
@@ -316,6 +324,8 @@ int copy_open(const struct copy_driver *d, const struct copy_spec *s, struct cop
 int copy_make(struct copy *c, struct tw_err *err);
 int copy_start(struct copy *c, unsigned timeout_ms, struct tw_err *err);
 void copy_free(struct copy *c);
+/* What count_elsewhere gave, released (a cleanup function). */
+void copy_elsewhere_free(struct copy_elsewhere *e);
 int copy_read_origin(struct copy *c, const char *path, size_t max, char **ret_buf, size_t *ret_len);
 int copy_write_begin(struct copy *c, const struct copy_file *f, size_t n, int *ret_job);
 int copy_write_end(struct copy *c, int job);

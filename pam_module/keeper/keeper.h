@@ -22,6 +22,8 @@ struct pollfd;
 #define KEEPER_ROOT_CLIENTS 8
 #define KEEPER_MAX_GROUPS 64
 #define KEEPER_MAX_CALLERS 32 /* logins sharing one copy (share = user) */
+/* Picks of an address for one copy, where other front doors pick from the same range. */
+#define KEEPER_ADDR_TRIES 3
 
 struct client {
 	uint64_t id; /* in the order they came, never reused (slots move) */
@@ -141,9 +143,11 @@ struct keeper {
  * into ret_addr (under the lock; nothing without a bridge), and a record's
  * address made a copy's (the bridge's subnet and gateway). */
 int keeper_net_subnet(const struct config *cfg, struct keeper_subnet *ret, struct tw_err *err);
-/* A free address of sn's range (under the ledger's lock); "" without a network. */
-int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn, char *ret_addr,
-		    size_t len, struct tw_err *err);
+/* A free address of sn's range (under the ledger's lock), none that OTHERS (other front
+ * doors' copies in a shared place, or NULL) hold; "" without a network. */
+int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn,
+		    const struct copy_elsewhere *others, char *ret_addr, size_t len,
+		    struct tw_err *err);
 int keeper_net_spec(const struct keeper_subnet *sn, const char *addr, struct keeper_net *ret,
 		    struct tw_err *err);
 

@@ -136,17 +136,46 @@ static bool has_plain_program(const struct keeper *k)
 	return false;
 }
 
-/* Other hosts judge the copy by when it was last vouched for (copy.h, renew). */
+static void vouch_failed(const struct keeper *k, int r)
+{
+	/* the next tick's try is a minute on; the lease is ten */
+	log_event(LOG_WARNING, "error", "session", k->req.session, "container", k->s.container,
+		  "reason", "vouching for the copy failed", "errno", strerror(-r), NULL);
+}
+
+/* In a child of the keeper: vouch, then exit. */
+static void __attribute__((noreturn)) vouch(const struct keeper *k)
+{
+	util_reset_signals();
+	/* Not the session's socket nor its clients': a shell hears of the
+	 * keeper's end when the keeper ends, not this child. (Not every fd:
+	 * the driver's own, curl's among them, stay whole.) */
+	close(k->s.listenfd);
+	for (size_t i = 0; i < k->cl.n; i++)
+		close(k->cl.c[i].fd);
+	int r = copy_renew(k->s.copy);
+	if (r < 0)
+		vouch_failed(k, r);
+	_exit(r < 0 ? 1 : 0);
+}
+
+/*
+ * Other hosts judge the copy by when it was last vouched for (copy.h,
+ * renew). A child vouches, so that an engine slow to answer (seconds,
+ * for a cluster losing a member) never holds up the session's programs
+ * and signals; the driver's requests in a child go over connections of
+ * its own. Reaped with the other children (on_signal).
+ */
 static void renew(struct keeper *k, uint64_t now)
 {
 	if (!copy_renews(k->s.copy) || now < k->s.renewed_ms + COPY_RENEW_S * 1000)
 		return;
 	k->s.renewed_ms = now;
-	int r = copy_renew(k->s.copy);
-	if (r < 0) /* the next tick's try is a minute on; the lease is ten */
-		log_event(LOG_WARNING, "error", "session", k->req.session, "container",
-			  k->s.container, "reason", "vouching for the copy failed", "errno",
-			  strerror(-r), NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		vouch(k);
+	if (pid < 0)
+		vouch_failed(k, -errno);
 }
 
 static void on_tick(struct keeper *k)

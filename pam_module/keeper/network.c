@@ -8,11 +8,17 @@
  * its address until it is removed, so a copy that outlived its keeper
  * keeps its own until gc has destroyed it. The bridge is read before that
  * lock (copy_net_subnet): on a cluster it is a question to the cluster.
+ * There the copies of other front doors may share the bridge and the
+ * range: the addresses they hold, asked for before the lock, are not
+ * picked either, and a clash of two doors' picks at the same moment is
+ * the driver's to find (it says -EADDRINUSE) and the keeper picks again.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "copy.h"
@@ -42,8 +48,26 @@ static int mark_taken(const struct ledger_entry *e, void *data)
 	return 0;
 }
 
-int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn, char *ret_addr,
-		    size_t len, struct tw_err *err)
+/*
+ * Where this front door starts its search in a range that other front
+ * doors may share: a point set by its host name (FNV-1a), so that doors
+ * picking at the same moment mostly pick apart. One host alone starts at
+ * the range's first address.
+ */
+static uint32_t door_start(void)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+	uint32_t h = 2166136261U;
+
+	gethostname(host, sizeof(host) - 1);
+	for (const char *p = host; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619U;
+	return h;
+}
+
+int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn,
+		    const struct copy_elsewhere *others, char *ret_addr, size_t len,
+		    struct tw_err *err)
 {
 	uint32_t a;
 	if (!sn->on)
@@ -57,7 +81,9 @@ int keeper_net_pick(const struct config *cfg, const struct keeper_subnet *sn, ch
 	int r = ledger_foreach(TW_RUNDIR, mark_taken, &t);
 	if (r < 0)
 		return tw_err_set(err, -r, "cannot read the session ledger");
-	if (netaddr_pick(&sn->range, &sn->net, used, &a) < 0)
+	for (size_t i = 0; others && i < others->n_addrs; i++)
+		netaddr_mark(&sn->range, used, others->addrs[i]);
+	if (netaddr_pick(&sn->range, &sn->net, used, others ? door_start() : 0, &a) < 0)
 		return tw_err_set(err, EADDRNOTAVAIL,
 				  "every address of network_range %s is taken by a live copy",
 				  cfg->network_range);

@@ -205,7 +205,7 @@ static int reserve(const struct config *cfg, const char *sig, struct ledger_entr
 	struct tw_err err = { 0 };
 	struct keeper_subnet sn;
 	if ((r = keeper_net_subnet(cfg, &sn, &err)) < 0 ||
-	    (r = keeper_net_pick(cfg, &sn, e->addr, sizeof(e->addr), &err)) < 0) {
+	    (r = keeper_net_pick(cfg, &sn, NULL, e->addr, sizeof(e->addr), &err)) < 0) {
 		log_event(LOG_ERR, "error", "reason", err.msg, NULL);
 		return r;
 	}

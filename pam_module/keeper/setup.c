@@ -136,14 +136,22 @@ static int take_census(const struct ledger_entry *e, void *data)
  * caps hold across front doors up to logins that start at the same moment.
  * Unanswered, they count nothing: the copy's make then says what is wrong.
  */
-static void count_elsewhere(struct keeper *k, struct census *c)
+static void count_elsewhere(struct keeper *k, struct copy_elsewhere *ret)
 {
 	char place[PATH_MAX];
 
+	*ret = (struct copy_elsewhere){ 0 };
 	if (!k->s.drv->count_elsewhere ||
 	    copy_place(k->s.drv, &k->s.cfg, place, sizeof(place)) < 0 ||
-	    k->s.drv->count_elsewhere(place, k->req.user, &c->all, &c->mine) < 0)
-		c->all = c->mine = 0;
+	    k->s.drv->count_elsewhere(place, k->req.user, ret) < 0)
+		*ret = (struct copy_elsewhere){ 0 };
+}
+
+/* The addresses other front doors' copies hold, for a pick: NULL where there are none. */
+static const struct copy_elsewhere *others_of(const struct keeper *k,
+					      const struct copy_elsewhere *others)
+{
+	return k->s.drv->count_elsewhere ? others : NULL;
 }
 
 /*
@@ -174,7 +182,10 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 	struct census c = { .k = k,
 			    .pool_sig = keeper_pool_wanted(k, sig, sizeof(sig)) ? sig : NULL };
 	char shared[NAMES_CONTAINER_MAX + 1];
-	count_elsewhere(k, &c);
+	_cleanup_(copy_elsewhere_free) struct copy_elsewhere others;
+	count_elsewhere(k, &others);
+	c.all = others.all;
+	c.mine = others.user;
 	find_shared(k, shared, sizeof(shared));
 	if ((r = keeper_net_subnet(&k->s.cfg, &k->s.subnet, err)) < 0)
 		return r;
@@ -213,14 +224,34 @@ static int reserve_slot(struct keeper *k, struct tw_err *err)
 	if (r == 0 && c.have_pooled)
 		memcpy(k->s.entry.addr, c.pooled.addr, sizeof(k->s.entry.addr));
 	else if (r == 0 && !k->s.attached &&
-		 (r = keeper_net_pick(&k->s.cfg, &k->s.subnet, k->s.entry.addr,
-				      sizeof(k->s.entry.addr), err)) < 0)
+		 (r = keeper_net_pick(&k->s.cfg, &k->s.subnet, others_of(k, &others),
+				      k->s.entry.addr, sizeof(k->s.entry.addr), err)) < 0)
 		return r;
 	if (r == 0)
 		r = ledger_write(TW_RUNDIR, &k->s.entry);
 	if (r < 0)
 		tw_err_set(err, 0, "cannot write the session ledger (%s)", strerror(-r));
 	return r;
+}
+
+/*
+ * The copy's address clashed with another front door's copy (its make said
+ * -EADDRINUSE, having deleted what it made): another one, picked as
+ * reserve_slot picks, into this session's record. The record still holds
+ * the old one while the pick reads the ledger: that one is left out too.
+ */
+static int repick(struct keeper *k, struct tw_err *err)
+{
+	_cleanup_(copy_elsewhere_free) struct copy_elsewhere others;
+	count_elsewhere(k, &others);
+	_cleanup_close_ int lock = ledger_lock(TW_RUNDIR);
+	if (lock < 0)
+		return tw_err_set(err, lock, "cannot read the session ledger");
+	int r = keeper_net_pick(&k->s.cfg, &k->s.subnet, others_of(k, &others), k->s.entry.addr,
+				sizeof(k->s.entry.addr), err);
+	if (r == 0 && (r = ledger_write(TW_RUNDIR, &k->s.entry)) < 0)
+		tw_err_set(err, r, "cannot write the session ledger (%s)", strerror(-r));
+	return r < 0 ? r : keeper_net_spec(&k->s.subnet, k->s.entry.addr, &k->s.net, err);
 }
 
 static int make_socket(struct keeper *k, struct tw_err *err)
@@ -283,6 +314,22 @@ static int prepare_copy(struct keeper *k, struct tw_err *err)
 	return copy_prepare(k->s.drv, &k->s.spec, &k->s.copy, err);
 }
 
+/* The copy made; with another front door's copy on its address, again on another. */
+static int make_addressed(struct keeper *k, struct tw_err *err)
+{
+	int r = copy_make(k->s.copy, err);
+	for (unsigned tries = 1; r == -EADDRINUSE && tries < KEEPER_ADDR_TRIES; tries++) {
+		log_event(LOG_WARNING, "error", "session", k->req.session, "container",
+			  k->s.container, "reason", err->msg, NULL);
+		copy_free(k->s.copy);
+		k->s.copy = NULL;
+		if ((r = repick(k, err)) < 0 || (r = prepare_copy(k, err)) < 0)
+			return r;
+		r = copy_make(k->s.copy, err);
+	}
+	return r;
+}
+
 static int create_copy(struct keeper *k, struct tw_err *err)
 {
 	uint64_t t = util_now_ms();
@@ -291,7 +338,7 @@ static int create_copy(struct keeper *k, struct tw_err *err)
 	/* The one copy this keeper makes: the driver readies the process for it. */
 	if (r == 0)
 		r = copy_prepare_process(k->s.drv, &k->s.spec, err);
-	if (r < 0 || (r = copy_make(k->s.copy, err)) < 0)
+	if (r < 0 || (r = make_addressed(k, err)) < 0)
 		return r;
 	step_done(k, "clone", &t);
 	r = copy_start(k->s.copy, (unsigned)k->s.cfg.start_timeout * 1000, &e);

@@ -71,6 +71,9 @@ expect_eq "cpu_weight is limits.cpu.allowance" "100%" "$(cfg limits.cpu.allowanc
 expect_eq "its ids are isolated" true "$(cfg security.idmap.isolated)"
 expect_eq "it is not privileged" false "$(cfg security.privileged)"
 expect_eq "it is not nested" false "$(cfg security.nesting)"
+expect_eq "it has no /dev/lxd (LXD's default gives one: our marks are in its config)" \
+	"false absent" "$(cfg security.devlxd) $(lxc exec "$COPY" -- sh -c \
+		'[ -e /dev/lxd ] && echo present || echo absent' 2>&1)"
 expect_eq "a program runs in it as the user's uid" "$uid" \
 	"$(lxc exec "$COPY" --user "$uid" --group "$gid" -- id -u 2>&1)"
 expect_eq "its passwd names the user" "$USER_NAME:x:$uid:$gid::$home:/bin/sh" \
@@ -85,6 +88,35 @@ exec {SESSION_IN}>&-
 check "stop says it is gone" wait_for 30 said_gone
 wait "$SESSION_PID" 2>/dev/null
 check "LXD has no instance left" tw_lxd_no_instances
+
+# An instance origin's keys that reach the member, or refuse the delete,
+# are not a copy's: LXD keeps the source's config under ours.
+O=tw-test-lxo$TW_ID
+lxc init "$TW_LXD_IMAGE" "$O" -c security.syscalls.intercept.mknod=true \
+	-c security.syscalls.intercept.setxattr=true -c security.protection.delete=true \
+	-c security.syscalls.intercept.sched_setscheduler=true -c linux.kernel_modules=dummy \
+	>/dev/null 2>"$TW_TMP/init.err" || not_ok "an instance origin: $(cat "$TW_TMP/init.err")"
+sed -i "s/^origin = .*/origin = $O/" "$TW_CONF"
+session_start
+expect_eq "a copy of an instance origin is made from it" ready "$(first_line)"
+expect_eq "without the origin's syscall interception, kernel modules or delete protection" \
+	"false false false false ''" "$(cfg security.syscalls.intercept.mknod) \
+$(cfg security.syscalls.intercept.setxattr) $(cfg security.syscalls.intercept.sched_setscheduler) \
+$(cfg security.protection.delete) '$(cfg linux.kernel_modules)'"
+exec {SESSION_IN}>&-
+check "and it goes at the end, as any copy" wait_for 30 said_gone
+wait "$SESSION_PID" 2>/dev/null
+check "LXD has the origin left alone" wait_for 30 eval '[ "$(tw_lxd_instances)" = "$O" ]'
+# An allow list would take the place of our deny list: LXD refuses the two together.
+lxc config set "$O" security.syscalls.allow=getpid
+session_start
+expect_match "an origin with an allow list of syscalls is refused, saying why" \
+	'security.syscalls.allow is mutually exclusive' "$(cat "$TW_TMP/session.out")"
+wait "$SESSION_PID" 2>/dev/null
+exec {SESSION_IN}>&-
+check "and no copy of it is left" wait_for 30 eval '[ "$(tw_lxd_instances)" = "$O" ]'
+lxc config set "$O" security.protection.delete=false && lxc delete "$O" >/dev/null
+sed -i "s/^origin = .*/origin = $TW_LXD_IMAGE/" "$TW_CONF"
 
 # A maker killed after the make: the copy stays until destroyed by name (gc's way).
 session_start

@@ -7,7 +7,9 @@
 # fresh MAC per copy; an isolated port (a copy reaches the bridge's host,
 # not another copy) unless network_peers = yes. With network = none, no
 # interface but loopback, even when LXD's default profile gives one.
-# Traffic goes only to that bridge.
+# Two front doors on one bridge and range (a second sshd with a host name
+# of its own) leave each other's addresses be, also when both pick at the
+# same moment. Traffic goes only to that bridge.
 source "$(dirname "$0")/../lib.sh"
 source "$TW_ROOT/tests/lxd.sh"
 source "$TW_ROOT/tests/bridge.sh"
@@ -17,7 +19,7 @@ BR=twt-lb$((TW_ID % 100000))
 NET=10.249.$((TW_ID % 250))
 HTTP_PORT=$((20000 + TW_ID % 20000))
 
-trap 'tw_lxd_stop; tw_bridge_down; tw_finish >/dev/null' EXIT
+trap 'tw_door2_stop; tw_lxd_stop; tw_bridge_down; tw_finish >/dev/null' EXIT
 
 # net_conf [RANGE] [KEY = VALUE]...: the bridge for the user, these keys too.
 net_conf() {
@@ -54,8 +56,10 @@ expect_match "network: doctor finds the bridge through LXD, holding the range" \
 	"^ok +network +\[user:$W\] veth:$BR: the bridge has $NET\.1/24, holding $NET\.10-$NET\.20" \
 	"$("$CTL" doctor "$TW_CONF" 2>&1)"
 first_copy
-expect_eq "network: the copy has the first address of network_range" "$NET.10" "$ip1"
-expect_match "network: set from outside, on eth0" "inet $NET\.10/24" \
+# Where a front door starts in the range is set by its host name: copies of
+# other front doors on the same bridge mostly start elsewhere.
+expect_match "network: the copy has an address of network_range" "^$NET\.(1[0-9]|20)\$" "$ip1"
+expect_match "network: set from outside, on eth0" "inet $ip1/24" \
 	"$(as_root_in ip -4 addr show eth0 2>&1)"
 expect_match "network: its route out is the bridge's host address" "default via $NET.1 dev eth0" \
 	"$(as_root_in ip -4 route 2>&1)"
@@ -67,8 +71,14 @@ expect_match "network: root in the copy cannot change the address (no net_admin)
 addr_known() { "$CTL" show "$sid" | grep -Eq "^addresses: +$ip1( |\$)"; }
 wait_for 10 addr_known && ok "network: throwawayctl show has the copy's address" ||
 	not_ok "network: throwawayctl show has the copy's address: $("$CTL" show "$sid" 2>&1 | grep -i addr)"
+# after_ip ADDR: the address after ADDR in $NET.10-$NET.20, wrapping round.
+after_ip() {
+	local n=$((${1##*.} + 1))
+	[ "$n" -le 20 ] || n=10
+	echo "$NET.$n"
+}
 out=$(second_copy "$ip1")
-expect_match "network: a second copy has the next free address" "^inet $NET\.11\$" "$out"
+expect_match "network: a second copy has the next free address" "^inet $(after_ip "$ip1")\$" "$out"
 expect_match "network: a copy reaches the bridge's host address" "^host-reached\$" "$out"
 check "network: a copy cannot reach another copy on the bridge ($(echo $out))" \
 	eval '! grep -q "^peer-reached" <<<"$out" && grep -q "^end$" <<<"$out"'
@@ -78,11 +88,63 @@ mac1=$(head -1 "$TW_TMP/net.1")
 mac2=$(echo "$out" | grep -Eo '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' | head -1)
 check_all "network: each copy gets a fresh MAC ($mac1, $mac2)" \
 	'[ -n "$mac1" ] && [ -n "$mac2" ] && [ "$mac1" != "$mac2" ]'
-net_conf "$NET.10-$NET.10"
+net_conf "$ip1-$ip1"
 expect_match "network: with every address taken, a login is refused, saying so" \
-	"every address of network_range $NET.10-$NET.10 is taken" "$(tw_lxd_ssh $W true 2>&1)"
+	"every address of network_range $ip1-$ip1 is taken" "$(tw_lxd_ssh $W true 2>&1)"
 tw_stop "$n1"
 wait_for 30 gone
+
+# Front doors that share the bridge and the range: each leaves the
+# addresses of the other's copies be (user.throwaway.addr).
+check "network: a second front door starts, with a host name of its own" \
+	tw_door2_start tw-test-door2n
+in_door2() { tw_door2_ssh $W 'ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"' 2>&1; }
+net_conf "$NET.10-$NET.11"
+first_copy
+check "network: the copy is marked with its address" \
+	[ "$(lxc config get "$name" user.throwaway.addr 2>&1)" = "$ip1" ]
+other=$NET.10
+[ "$ip1" != "$other" ] || other=$NET.11
+expect_match "network: the other front door's copy takes the address this one's left" \
+	"^inet $other\$" "$(in_door2)"
+net_conf "$ip1-$ip1"
+expect_match "network: with another front door's copy on the only address, a login is refused" \
+	"every address of network_range $ip1-$ip1 is taken" "$(tw_door2_ssh $W true 2>&1)"
+tw_stop "$n1"
+wait_for 30 gone
+tw_door2_stop
+check "network: LXD has no instance left" wait_for 30 tw_lxd_no_instances
+
+# Two front doors that pick at the same moment: this one picks X, then
+# another's copy with X appears before this one's instance is made (the
+# test holds the lock its makes wait for). This one sees it once its own
+# instance exists, deletes that, and picks again.
+net_conf "$NET.10-$NET.11"
+FAKE=tw-test-lxf$TW_ID
+exec {lk}>>/run/throwaway/lxd-create.lock
+flock "$lk"
+in_door1() { tw_lxd_ssh $W 'ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"' 2>&1; }
+# (not holding the lock itself: a flock goes with the open file)
+(
+	exec {lk}>&-
+	in_door1
+) >"$TW_TMP/clash" &
+c1=$!
+wait_for 30 has_session $W || not_ok "network: a login waits to make its copy"
+x=$(tw_field "$(tw_session_of $W)" addr)
+lxc init "$TW_LXD_IMAGE" "$FAKE" -c user.throwaway.session=0123456789abcdef \
+	-c user.throwaway.host=tw-test-elsewhere -c user.throwaway.user=nobody \
+	-c user.throwaway.addr="$x" >/dev/null || not_ok "network: another front door's copy"
+exec {lk}>&-
+wait "$c1"
+y=$NET.10
+[ "$x" != "$y" ] || y=$NET.11
+expect_match "network: a pick that another front door's copy took meanwhile is made again ($x)" \
+	"^inet $y\$" "$(cat "$TW_TMP/clash")"
+expect_eq "network: that copy keeps its address" "$x" \
+	"$(lxc config get "$FAKE" user.throwaway.addr 2>&1)"
+lxc delete "$FAKE" >/dev/null
+check "network: LXD has no instance left" wait_for 30 tw_lxd_no_instances
 
 # network_peers = yes: the admin asks for copy-to-copy traffic.
 net_conf "" "network_peers = yes"

@@ -81,6 +81,23 @@ expect_eq "stdin reaches the program, and its end" "line one|line two" \
 check "after them LXD has no instance left" wait_for 30 tw_lxd_no_instances
 tw_lxd_terminal_cases $A
 
+# A login's keeper asks LXD several things (other front doors' copies,
+# the origin, the copy itself) over one TLS connection, which curl's
+# share keeps between them (api.c, process_share).
+SSHD=$(cat "$TW_TMP/sshd.pid")
+strace -f -qq -p "$SSHD" -e trace=connect,execve -o "$TW_TMP/login.trace" &
+st=$!
+traced() { ! grep -q '^TracerPid:[[:space:]]*0$' "/proc/$SSHD/status"; }
+wait_for 10 traced || not_ok "strace follows sshd"
+lssh $A true
+wait_for 30 tw_lxd_no_instances
+kill "$st"
+wait "$st" 2>/dev/null
+# (strace pads the pid column with spaces)
+keeper=$(grep -m1 'execve("[^"]*/throwaway-keeper"' "$TW_TMP/login.trace" | awk '{ print $1 }')
+expect_eq "a login's keeper opens one connection to LXD for all it asks" 1 \
+	"$(grep -Ec "^${keeper:-none} +connect\(.*htons\(${ADDR##*:}\)" "$TW_TMP/login.trace")"
+
 # The record keeps the whole place: a killed keeper's instance is still
 # deleted when the login ends, through the URL and files it names.
 tw_ssh_bg $A 'sleep 120'

@@ -9,34 +9,22 @@ source "$(dirname "$0")/../lib.sh"
 source "$TW_ROOT/tests/lxd.sh"
 A=tw-test-lxs
 DOOR2=tw-test-door2
-D2="$TW_TMP/door2"
+D2=$TW_DOOR2
 
-stop_door2() {
-	[ -s "$D2/sshd.pid" ] && kill "$(cat "$D2/sshd.pid")" 2>/dev/null
-	rm -f "$D2/sshd.pid"
-}
-trap 'stop_door2; tw_lxd_stop; tw_finish >/dev/null' EXIT
+trap 'tw_door2_stop; tw_lxd_stop; tw_finish >/dev/null' EXIT
 
 check "lxd starts as a one-member cluster with the origin image" tw_lxd_start
 tw_lxd_config "lxd_socket = $TW_LXD_SOCKET" "share = user"
 tw_user $A && tw_sshd_start || { not_ok "setup"; exit 1; }
 HOME_A=$(getent passwd $A | cut -d: -f6)
 
-# The second front door: the same PAM service and config, its own port.
-mkdir -p "$D2"
-PORT2=$(sshd_free_port)
-# shellcheck disable=SC2016
 check "a second front door starts, with its own host name and /run/throwaway" \
-	sshd_start "$D2" "$TW_SERVICE" "$PORT2" 'tw-test-*' VERBOSE \
-	".ssh/authorized_keys $TW_TMP/authkeys/%u" \
-	unshare --uts --mount --propagation private -- sh -c \
-	'hostname "$0" && mount -t tmpfs -o mode=0711 tw-test-door2 /run/throwaway && exec "$@"' \
-	"$DOOR2"
-door2() { nsenter -t "$(cat "$D2/sshd.pid")" -m -u -- "$@"; }
+	tw_door2_start "$DOOR2"
+door2() { tw_door2 "$@"; }
 expect_eq "its programs see that host name" "$DOOR2" "$(door2 hostname)"
 
 ssh1() { timeout -k 5 60 ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$A.key" -p "$TW_PORT" $A@127.0.0.1 "$@"; }
-ssh2() { timeout -k 5 60 ssh "${tw_ssh_opts[@]}" -i "$TW_TMP/$A.key" -p "$PORT2" $A@127.0.0.1 "$@"; }
+ssh2() { tw_door2_ssh $A "$@"; }
 # bg1/bg2 NAME: a session on door 1 or 2 that runs until ~/NAME exists.
 # shellcheck disable=SC2016 # expanded inside, $0 the file's name
 hold='while [ ! -e ~/$0 ]; do sleep 0.1; done; rm ~/$0'

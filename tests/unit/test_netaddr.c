@@ -93,26 +93,57 @@ static void test_netaddr_range_in(void **state)
 	assert_false(netaddr_range_in(&r, &wide));
 }
 
+/* The bridge's own address, the copies' gateway, in both pick cases. */
+static const struct netaddr_net net = { .gateway = IP(10, 0, 0, 1), .prefix = 24 };
+
 static void test_netaddr_pick(void **state)
 {
-	const struct netaddr_net net = { .gateway = IP(10, 0, 0, 1), .prefix = 24 };
 	const struct netaddr_range r = { IP(10, 0, 0, 1), IP(10, 0, 0, 4) };
 	uint8_t used[1] = { 0 };
 	uint32_t a;
 
 	(void)state;
 	/* the gateway is never a copy's */
-	assert_int_equal(netaddr_pick(&r, &net, used, &a), 0);
+	assert_int_equal(netaddr_pick(&r, &net, used, 0, &a), 0);
 	assert_int_equal(a, IP(10, 0, 0, 2));
 	netaddr_mark(&r, used, a);
 	netaddr_mark(&r, used, IP(10, 0, 0, 4));
 	netaddr_mark(&r, used, IP(10, 0, 0, 200)); /* outside: ignored */
-	assert_int_equal(netaddr_pick(&r, &net, used, &a), 0);
+	assert_int_equal(netaddr_pick(&r, &net, used, 0, &a), 0);
 	assert_int_equal(a, IP(10, 0, 0, 3));
 	netaddr_mark(&r, used, a);
 	a = 7;
-	assert_int_equal(netaddr_pick(&r, &net, used, &a), -EADDRNOTAVAIL);
+	assert_int_equal(netaddr_pick(&r, &net, used, 0, &a), -EADDRNOTAVAIL);
 	assert_int_equal(a, 7);
+}
+
+/* A front door that shares a range starts at a point of its own and wraps round. */
+static void test_netaddr_pick_from(void **state)
+{
+	const struct netaddr_range r = { IP(10, 0, 0, 10), IP(10, 0, 0, 13) };
+	const struct netaddr_range whole = { IP(10, 0, 0, 0), IP(10, 0, 255, 255) };
+	uint8_t used[1] = { 0 };
+	uint32_t a = 0;
+
+	(void)state;
+	/* from the third address of the range */
+	assert_int_equal(netaddr_pick(&r, &net, used, 2, &a), 0);
+	assert_int_equal(a, IP(10, 0, 0, 12));
+	/* START past the end is taken modulo the range's size */
+	assert_int_equal(netaddr_pick(&r, &net, used, 4 * 1000 + 3, &a), 0);
+	assert_int_equal(a, IP(10, 0, 0, 13));
+	netaddr_mark(&r, used, IP(10, 0, 0, 13));
+	assert_int_equal(netaddr_pick(&r, &net, used, 3, &a), 0);
+	assert_int_equal(a, IP(10, 0, 0, 10));
+	netaddr_mark(&r, used, IP(10, 0, 0, 10));
+	netaddr_mark(&r, used, IP(10, 0, 0, 11));
+	netaddr_mark(&r, used, IP(10, 0, 0, 12));
+	assert_int_equal(netaddr_pick(&r, &net, used, 1, &a), -EADDRNOTAVAIL);
+	/* the largest range: its size does not fit the offset's type's arithmetic naively */
+	uint8_t *big = test_calloc(NETADDR_RANGE_MAX / 8, 1);
+	assert_int_equal(netaddr_pick(&whole, &net, big, UINT32_MAX, &a), 0);
+	assert_int_equal(a, IP(10, 0, 0, 0) + UINT32_MAX % NETADDR_RANGE_MAX);
+	test_free(big);
 }
 
 int main(void)
@@ -124,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_netaddr_parse_range_bad),
 		cmocka_unit_test(test_netaddr_range_in),
 		cmocka_unit_test(test_netaddr_pick),
+		cmocka_unit_test(test_netaddr_pick_from),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

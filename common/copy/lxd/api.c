@@ -97,6 +97,42 @@ int lxd_check_files(const struct lxd_place *p, struct tw_err *err)
 	return r;
 }
 
+/*
+ * The connections of this process, shared by all its lxd_conns: a keeper
+ * asks LXD a few questions per login (the other front doors' copies, the
+ * bridge, the copy itself), each through an lxd_conn of its own, and over
+ * HTTPS each would open a connection and make a TLS handshake with our
+ * client certificate. curl's share keeps the open connections and the TLS
+ * sessions between them; curl reuses one only for the same place and
+ * files. Per process: a forked child has its parent's open connections,
+ * which two processes must never both talk on, so a child makes a share
+ * of its own and leaves the inherited one alone (cleaning it up would
+ * close the parent's connections); its requests, on an lxd_conn of its
+ * own or of its parent's, go over connections of its own. Without a
+ * share each request opens a connection of its own.
+ */
+static CURLSH *inherited_share; /* a parent's, kept reachable and never used */
+
+static CURLSH *process_share(void)
+{
+	static CURLSH *share;
+	static pid_t owner;
+	pid_t me = getpid();
+
+	if (share && owner == me)
+		return share;
+	if (share)
+		inherited_share = share;
+	share = curl_share_init();
+	owner = me;
+	if (share && (curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != 0 ||
+		      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != 0)) {
+		curl_share_cleanup(share);
+		share = NULL;
+	}
+	return share;
+}
+
 int lxd_open(const struct lxd_place *p, struct lxd_conn **ret, struct tw_err *err)
 {
 	struct lxd_conn *c;
@@ -280,6 +316,11 @@ static int setup(struct lxd_conn *c, const struct request *q, const char *url,
 	curl_easy_reset(h);
 	c->tls_error[0] = '\0';
 	r = set_transport(c);
+	/* Asked per request: an lxd_conn used in a forked child talks over
+	 * the child's connections, never its parent's. */
+	CURLSH *share = process_share();
+	if (share)
+		SET(CURLOPT_SHARE, share);
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CUSTOMREQUEST, q->method);

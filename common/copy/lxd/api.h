@@ -3,10 +3,12 @@
  * LXD's REST API over its unix socket or HTTPS: libcurl for HTTP (its
  * unix-socket support, or TLS with our client certificate and LXD's
  * pinned), json-c for the bodies. One connection per caller, not shared
- * between threads. Requests name a path below /1.0 and get the response's
- * metadata; an async response (an operation) is waited for, so a caller
- * sees one result either way. The only code that includes libcurl or
- * json-c is under common/copy/lxd/.
+ * between threads; the open connections behind them are the process's,
+ * shared by its connections, and a forked child's requests go over its
+ * own (api.c, process_share). Requests name a path below /1.0 and get
+ * the response's metadata; an async response (an operation) is waited
+ * for, so a caller sees one result either way. The only code that
+ * includes libcurl or json-c is under common/copy/lxd/.
  */
 #ifndef THROWAWAY_LXD_API_H
 #define THROWAWAY_LXD_API_H

@@ -21,7 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -279,6 +278,41 @@ static int add_raw_lxc(json_object *o, const struct copy_spec *s)
 	return lxd_add_str(o, "raw.lxc", raw);
 }
 
+/*
+ * Keys that let an instance reach more of its member, or of LXD, than a
+ * copy may: on by LXD's default (/dev/lxd, which tells the instance its
+ * config, our marks among it: other front doors' names, sessions and
+ * addresses), or taken from an instance origin, whose config LXD keeps
+ * under ours: syscalls that LXD does for root inside (mount, mknod,
+ * setxattr, bpf), more AppArmor rules, kernel modules loaded on the
+ * member, scheduling classes that LXD sets for root inside, one fixed id
+ * range for every copy, a delete refused. (An origin's raw.seccomp or
+ * security.syscalls.allow, either of which would take the place of our
+ * deny list, fails the copy's create: LXD takes neither beside it.)
+ */
+static const char *const held_back[][2] = {
+	{ "security.devlxd", "false" },
+	{ "security.syscalls.intercept.mount", "false" },
+	{ "security.syscalls.intercept.mknod", "false" },
+	{ "security.syscalls.intercept.setxattr", "false" },
+	{ "security.syscalls.intercept.bpf", "false" },
+	{ "security.syscalls.intercept.sched_setscheduler", "false" },
+	{ "raw.apparmor", "" },
+	{ "linux.kernel_modules", "" },
+	{ "security.idmap.base", "" },
+	{ "security.idmap.size", "" },
+	{ "security.protection.delete", "false" },
+};
+
+static int hold_back(json_object *o)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(held_back); i++)
+		r = lxd_add_str(o, held_back[i][0], held_back[i][1]);
+	return r;
+}
+
 /* Now, as user.throwaway.alive says it (marks.h). */
 static const char *alive_now(char buf[24])
 {
@@ -286,12 +320,43 @@ static const char *alive_now(char buf[24])
 	return buf;
 }
 
+/* network = veth: S's address alone ("A.B.C.D"), or "" without one. */
+static void addr_of(const struct copy_spec *s, char buf[NETADDR_STRLEN])
+{
+	size_t n = s->address ? strcspn(s->address, "/") : 0;
+
+	if (n >= NETADDR_STRLEN)
+		n = 0; /* never: the keeper wrote it */
+	memcpy(buf, s->address ? s->address : "", n);
+	buf[n] = '\0';
+}
+
+/* The marks that say whose the copy is, which front door vouches for it, and its address. */
+static int add_marks(json_object *o, const struct copy_spec *s, const char *host)
+{
+	char alive[24], addr[NETADDR_STRLEN];
+	int r = lxd_add_str(o, "user.throwaway.session", s->session);
+
+	addr_of(s, addr);
+	if (r >= 0)
+		r = lxd_add_str(o, "user.throwaway.user", s->user ? s->user : "");
+	if (r >= 0)
+		r = lxd_add_str(o, "user.throwaway.host", host);
+	if (r >= 0)
+		r = lxd_add_str(o, LXD_ALIVE_KEY, alive_now(alive));
+	if (r >= 0 && addr[0])
+		r = lxd_add_str(o, LXD_ADDR_KEY, addr);
+	if (r >= 0 && s->cfg->share == SHARE_USER)
+		r = add_shared(o, host, s->session);
+	return r;
+}
+
 /* The hardening and limits as LXD config, with SECCOMP's rules, and our marks. */
 static json_object *instance_config(const struct copy_spec *s, const char *seccomp)
 {
 	const struct config *cfg = s->cfg;
 	json_object *o = json_object_new_object();
-	char host[HOST_NAME_MAX + 1], alive[24];
+	char host[HOST_NAME_MAX + 1];
 	int r = o ? 0 : -ENOMEM;
 
 	lxd_front_door(host);
@@ -309,6 +374,8 @@ static json_object *instance_config(const struct copy_spec *s, const char *secco
 		r = lxd_add_str(o, "security.privileged", "false");
 	if (r >= 0)
 		r = lxd_add_str(o, "security.nesting", "false");
+	if (r >= 0)
+		r = hold_back(o);
 	/* The local driver's seccomp profile (seccomp.h), whose list holds
 	 * LXD's default one and more: io_uring, TIOCSTI, CLONE_NEWUSER, the
 	 * keyring, from every ABI. */
@@ -319,15 +386,7 @@ static json_object *instance_config(const struct copy_spec *s, const char *secco
 	if (r >= 0)
 		r = add_raw_lxc(o, s);
 	if (r >= 0)
-		r = lxd_add_str(o, "user.throwaway.session", s->session);
-	if (r >= 0)
-		r = lxd_add_str(o, "user.throwaway.user", s->user ? s->user : "");
-	if (r >= 0)
-		r = lxd_add_str(o, "user.throwaway.host", host);
-	if (r >= 0)
-		r = lxd_add_str(o, LXD_ALIVE_KEY, alive_now(alive));
-	if (r >= 0 && cfg->share == SHARE_USER)
-		r = add_shared(o, host, s->session);
+		r = add_marks(o, s, host);
 	if (r < 0 && o) {
 		json_object_put(o);
 		o = NULL;
@@ -475,6 +534,53 @@ static int push_enter(struct lxd_copy *l, struct tw_err *err)
 		     : 0;
 }
 
+static int destroy_on(struct lxd_conn *conn, const char *name);
+
+struct clash {
+	const char *addr;
+	char door[HOST_NAME_MAX + 1];
+	char other[NAMES_CONTAINER_MAX + 1]; /* the first instance that has it too */
+};
+
+static int same_addr(const struct lxd_mark *m, void *data)
+{
+	struct clash *c = data;
+
+	if (!c->other[0] && strcmp(m->door, c->door) != 0 && strcmp(m->addr, c->addr) == 0)
+		snprintf(c->other, sizeof(c->other), "%s", m->name);
+	return 0;
+}
+
+/*
+ * network = veth, where other front doors' copies may share the bridge
+ * and the range: two doors that picked at the same moment may have picked
+ * one address, each before the other's instance was there to see. Each
+ * looks once its own instance, marked with it, exists: the later of two
+ * always sees the earlier one. A door that sees another door's instance
+ * with its address yields: it deletes its own, not started yet, and its
+ * keeper picks again (-EADDRINUSE). Both may yield; neither keeps a clash.
+ */
+static int addr_clash(struct lxd_copy *l, struct tw_err *err)
+{
+	char addr[NETADDR_STRLEN];
+	struct clash c = { .addr = addr };
+
+	addr_of(&l->spec, addr);
+	if (!addr[0])
+		return 0;
+	lxd_front_door(c.door);
+	int r = lxd_marks_foreach(l->conn, LXD_DOORS_OTHERS, c.door, same_addr, &c);
+	if (r < 0)
+		return tw_err_set(err, r, "cannot ask LXD which addresses are taken (%s)",
+				  strerror(-r));
+	if (!c.other[0])
+		return 0;
+	l->made = false;
+	destroy_on(l->conn, l->spec.name);
+	return tw_err_set(err, -EADDRINUSE, "address %s was taken meanwhile by the copy '%s'", addr,
+			  c.other);
+}
+
 static int lxd_make(struct copy *c, struct tw_err *err)
 {
 	struct lxd_copy *l = lxd_of(c);
@@ -510,7 +616,8 @@ static int lxd_make(struct copy *c, struct tw_err *err)
 	if (r < 0)
 		return tw_err_wrap(err, "cannot make the copy '%s'", l->spec.name);
 	l->made = true;
-	return push_enter(l, err);
+	r = addr_clash(l, err);
+	return r < 0 ? r : push_enter(l, err);
 }
 
 /* ACTION ("start", "stop") on instance NAME; stop is forced. */
@@ -688,8 +795,6 @@ struct listing {
 	char host[HOST_NAME_MAX + 1];
 	int (*fn)(const struct copy_found *f, void *data);
 	void *data;
-	const char *user; /* count: whose copies */
-	unsigned all, mine;
 };
 
 static int list_one(const struct lxd_mark *m, void *data)
@@ -715,33 +820,61 @@ static int lxd_list(const char *place, int (*fn)(const struct copy_found *f, voi
 	return r < 0 ? r : lxd_marks_foreach(conn, LXD_DOORS_MINE, l.host, list_one, &l);
 }
 
-static int count_one(const struct lxd_mark *m, void *data)
-{
-	struct listing *l = data;
+struct census {
+	char host[HOST_NAME_MAX + 1];
+	const char *user;
+	struct copy_elsewhere *out;
+	size_t room; /* of out->addrs */
+};
 
-	if (strcmp(m->door, l->host) != 0) {
-		l->all++;
-		l->mine += strcmp(m->user, l->user) == 0;
+/* An address M is marked with into c's list; one that is none is left out. */
+static int note_addr(struct census *c, const struct lxd_mark *m)
+{
+	struct copy_elsewhere *o = c->out;
+	uint32_t a;
+
+	if (netaddr_parse(m->addr, &a) < 0)
+		return 0;
+	if (o->n_addrs == c->room) {
+		size_t room = c->room ? 2 * c->room : 64;
+		uint32_t *p = reallocarray(o->addrs, room, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		o->addrs = p;
+		c->room = room;
 	}
+	o->addrs[o->n_addrs++] = a;
 	return 0;
 }
 
-/* The copies other front doors run on the same cluster: theirs count in the caps too. */
-static int lxd_count_elsewhere(const char *place, const char *user, unsigned *ret_all,
-			       unsigned *ret_user)
+static int count_one(const struct lxd_mark *m, void *data)
+{
+	struct census *c = data;
+
+	if (strcmp(m->door, c->host) == 0)
+		return 0;
+	c->out->all++;
+	c->out->user += strcmp(m->user, c->user) == 0;
+	return note_addr(c, m);
+}
+
+/* The copies other front doors run on the same cluster: they count in the caps, and
+ * their addresses are not to be picked. */
+static int lxd_count_elsewhere(const char *place, const char *user, struct copy_elsewhere *ret)
 {
 	_cleanup_conn_ struct lxd_conn *conn = NULL;
-	struct listing l = { .user = user };
+	struct census c = { .user = user, .out = ret };
 	int r = place_open(place, &conn, NULL);
 
-	lxd_front_door(l.host);
+	*ret = (struct copy_elsewhere){ 0 };
+	lxd_front_door(c.host);
 	if (r >= 0)
-		r = lxd_marks_foreach(conn, LXD_DOORS_OTHERS, l.host, count_one, &l);
-	if (r < 0)
-		return r;
-	*ret_all = l.all;
-	*ret_user = l.mine;
-	return 0;
+		r = lxd_marks_foreach(conn, LXD_DOORS_OTHERS, c.host, count_one, &c);
+	if (r < 0) {
+		free(ret->addrs);
+		*ret = (struct copy_elsewhere){ 0 };
+	}
+	return r;
 }
 
 /* One file or directory through LXD's files API, with its owner and mode. */
@@ -979,21 +1112,14 @@ static int take_fds(const struct copy_exec *x)
 
 /*
  * The stand-in's terminal: a new session whose controlling terminal is the
- * slave at PTS, raw (the program's own terminal is LXD's, inside), sized
- * as X says, as fds 0, 1 and 2.
+ * slave at PTS (raw and sized already: util_pty_raw), as fds 0, 1 and 2.
  */
-static int take_terminal(const char *pts, const struct copy_exec *x)
+static int take_terminal(const char *pts)
 {
-	struct winsize ws = { .ws_row = x->rows, .ws_col = x->cols };
-	struct termios t;
-
 	if (setsid() < 0)
 		return -errno;
 	_cleanup_close_ int fd = open(pts, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0 || tcgetattr(fd, &t) < 0)
-		return -errno;
-	cfmakeraw(&t);
-	if (tcsetattr(fd, TCSANOW, &t) < 0 || ioctl(fd, TIOCSWINSZ, &ws) < 0)
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
 		return -errno;
 	for (int i = 0; i < 3; i++)
 		if (dup2(fd, i) < 0)
@@ -1066,7 +1192,7 @@ static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, co
 	if (master >= 0)
 		close(master);
 	util_reset_signals();
-	int r = pts ? take_terminal(pts, x) : take_fds(x);
+	int r = pts ? take_terminal(pts) : take_fds(x);
 	/* Nothing of the caller's (a keeper's sockets, its clients') stays open
 	 * here for the program's life: their ends must see their peers go. */
 	if (r >= 0 && syscall(SYS_close_range, 3U, ~0U, 0) < 0)
@@ -1084,24 +1210,16 @@ static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, co
 	_exit(r < 0 ? 127 : r);
 }
 
-/* A pty pair's master (close-on-exec) and the slave's path. */
-static int open_pty(int *ret_master, char *pts, size_t len)
-{
-	_cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, pts, len) != 0)
-		return -errno;
-	*ret_master = TAKE_FD(m);
-	return 0;
-}
-
 /* A program inside, with a terminal of its own when X asks. */
 static int lxd_enter(struct copy *c, const struct copy_exec *x, pid_t *ret_pid, int *ret_master)
 {
 	_cleanup_close_ int master = -EBADF;
 	char pts[64];
 
-	int r = x->pty ? open_pty(&master, pts, sizeof(pts)) : 0;
+	/* Raw before the caller relays a byte to it: a pty still cooked when
+	 * the first bytes come would echo them, and LXD's terminal inside
+	 * echoes them again. */
+	int r = x->pty ? util_pty_raw(x->rows, x->cols, &master, pts, sizeof(pts)) : 0;
 	if (r < 0)
 		return r;
 	pid_t parent = getpid(), pid = fork();

@@ -86,7 +86,8 @@ int lxd_marks_foreach(struct lxd_conn *c, enum lxd_doors which, const char *door
 				      or_empty(lxd_str(config, "user.throwaway.share")),
 				      or_empty(lxd_str(config, "user.throwaway.holders")),
 				      or_empty(lxd_str(inst, "status")),
-				      or_empty(lxd_str(config, LXD_ALIVE_KEY)) };
+				      or_empty(lxd_str(config, LXD_ALIVE_KEY)),
+				      or_empty(lxd_str(config, LXD_ADDR_KEY)) };
 		if (!m.name || !m.session || !names_session_valid(m.session))
 			continue;
 		r = fn(&m, data);

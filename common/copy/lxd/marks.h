@@ -25,7 +25,11 @@ struct lxd_mark {
 	const char *holders;  /* share = user: the sessions in it (share.h), else "" */
 	const char *status;   /* LXD's: "Running", "Stopped", ...; "" when not said */
 	const char *alive;    /* when a front door last vouched for it, "" when not marked */
+	const char *addr;     /* network = veth: its address on the bridge, "" without */
 };
+
+/* network = veth: the copy's address ("A.B.C.D"), so that other front doors leave it be. */
+#define LXD_ADDR_KEY "user.throwaway.addr"
 
 /*
  * A front door vouches for the instances of its live sessions: it writes

@@ -11,13 +11,14 @@
  *     and stderr; then the copy stopped; exits with the program's status.
  *   lxd_client runpty CONF NAME SESSION USER HOME UID GID PROGRAM [ARG...]
  *     the same with a terminal of 33 rows and 101 columns, resized to 40
- *     and 120 after a second; what the terminal shows goes to stdout.
+ *     and 120 once it has shown two lines; what it shows goes to stdout.
+ *   lxd_client runpty-early ...
+ *     the same, resized at once, before the program can have started.
  *   lxd_client check CONF       prepare only (the origin, the socket)
  *   lxd_client list PLACE        "NAME SESSION" for each marked copy
  *   lxd_client destroy PLACE NAME
  * Errors go to stderr as the driver words them; exit 1.
  */
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,29 +122,28 @@ static int session(const struct config *cfg, char **a)
 	return r;
 }
 
+static bool with_pty, resize_early;
+
 /* What the master shows, to stdout, until the stand-in's side is gone; one resize on the way. */
 static void relay_master(int master)
 {
 	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
-	struct pollfd p = { .fd = master, .events = POLLIN };
-	bool resized = false;
+	bool resized = resize_early && ioctl(master, TIOCSWINSZ, &ws) == 0;
+	unsigned lines = 0;
 	char buf[4096];
 
 	for (;;) {
-		int n = poll(&p, 1, resized ? -1 : 1000);
-		if (n == 0 && !resized) {
-			resized = ioctl(master, TIOCSWINSZ, &ws) == 0;
-			continue;
-		}
-		ssize_t got = n > 0 ? read(master, buf, sizeof(buf)) : -1;
+		ssize_t got = read(master, buf, sizeof(buf));
 		if (got <= 0)
 			return;
 		fwrite(buf, 1, (size_t)got, stdout);
 		fflush(stdout);
+		for (ssize_t i = 0; i < got; i++)
+			lines += buf[i] == '\n';
+		if (!resized && lines >= 2)
+			resized = ioctl(master, TIOCSWINSZ, &ws) == 0;
 	}
 }
-
-static bool with_pty;
 
 static int run(const struct config *cfg, char **a)
 {
@@ -210,7 +210,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "session") == 0)
 		return with_config(argv[2], argc - 3, argv + 3);
-	with_pty = argc >= 10 && strcmp(argv[1], "runpty") == 0;
+	resize_early = argc >= 10 && strcmp(argv[1], "runpty-early") == 0;
+	with_pty = resize_early || (argc >= 10 && strcmp(argv[1], "runpty") == 0);
 	if (argc >= 10 && (strcmp(argv[1], "run") == 0 || with_pty))
 		return with_config(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
@@ -220,7 +221,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "destroy") == 0)
 		return drv->destroy(argv[2], argv[3], NULL) < 0;
 	fprintf(stderr,
-		"usage: lxd_client session|run|runpty CONF NAME SESSION USER HOME UID GID [PROGRAM ARG...] | check CONF "
+		"usage: lxd_client session|run|runpty|runpty-early CONF NAME SESSION USER HOME UID GID [PROGRAM ARG...] | check CONF "
 		"| list PLACE | destroy PLACE NAME\n");
 	return 2;
 }

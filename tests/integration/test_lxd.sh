@@ -52,7 +52,7 @@ said_gone() { grep -qx gone "$TW_TMP/session.out"; }
 # failure cannot fail the next; they run in subshells, hence $RANDOM),
 # PROGRAM ARGS run in it.
 run() { timeout -k 5 60 "$CLIENT" run "$TW_CONF" "$COPY-$RANDOM" "$SESSION" "$USER_NAME" "$home" "$uid" "$gid" "$@"; }
-runpty() { timeout -k 5 60 "$CLIENT" runpty "$TW_CONF" "$COPY-$RANDOM" "$SESSION" "$USER_NAME" "$home" "$uid" "$gid" "$@"; }
+runpty() { timeout -k 5 60 "$CLIENT" "${PTY_MODE:-runpty}" "$TW_CONF" "$COPY-$RANDOM" "$SESSION" "$USER_NAME" "$home" "$uid" "$gid" "$@"; }
 
 echo "# LXD's kernel features: $(lxc info 2>/dev/null | grep -iE 'idmapped_mounts|shiftfs' | paste -sd ' ')"
 session_start
@@ -138,10 +138,22 @@ expect_eq "stdin reaches the program, and its end" "line one|line two|0|" \
 run /bin/sh -c 'echo to-stderr >&2; exit 7' </dev/null >/dev/null 2>"$TW_TMP/err"
 expect_eq "the program's exit status is the stand-in's" 7 "$?"
 expect_eq "its stderr is relayed apart" to-stderr "$(cat "$TW_TMP/err")"
-out=$(runpty /bin/sh -c 'tty; stty size; sleep 2; stty size' </dev/null 2>&1 | tr -d '\r')
+# The program shows its size, then waits (up to 20 s) for it to change:
+# lxd_client resizes the terminal once it has seen those two lines.
+# shellcheck disable=SC2016 # expanded inside
+resized='tty; s=$(stty size); echo "$s"; n=0
+while [ "$(stty size)" = "$s" ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done; stty size'
+out=$(runpty /bin/sh -c "$resized" </dev/null 2>&1 | tr -d '\r')
 expect_match "with a terminal, the program has one inside" '^/dev/pts/[0-9]+$' "$(echo "$out" | sed -n 1p)"
 expect_eq "of the size asked" "33 101" "$(echo "$out" | sed -n 2p)"
 expect_eq "and a window size change reaches it" "40 120" "$(echo "$out" | sed -n 3p)"
+# Resized at once, before the stand-in reached LXD: not lost (the
+# program starts at the new size, or is told it).
+# shellcheck disable=SC2016 # expanded inside
+early='n=0; while [ "$(stty size)" != "40 120" ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+stty size'
+out=$(PTY_MODE=runpty-early runpty /bin/sh -c "$early" </dev/null 2>&1 | tr -d '\r')
+expect_eq "a window size change before the program started reaches it" "40 120" "$out"
 runpty /bin/sh -c 'exit 5' </dev/null >/dev/null 2>&1
 expect_eq "with a terminal too, the exit status is the stand-in's" 5 "$?"
 check "and LXD has no instance left after them" tw_lxd_no_instances

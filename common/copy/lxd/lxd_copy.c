@@ -1127,6 +1127,17 @@ static int take_terminal(const char *pts)
 	return 0;
 }
 
+/* X's terminal size as the stand-in's terminal has it now (resized since X was asked for). */
+static void window_size(struct copy_exec *x)
+{
+	struct winsize ws;
+
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		x->rows = ws.ws_row;
+		x->cols = ws.ws_col;
+	}
+}
+
 /*
  * X as throwaway-enter runs it in the copy: restricted as the local driver
  * restricts its programs (no socket or FIFO made at or beneath the home
@@ -1192,6 +1203,13 @@ static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, co
 	if (master >= 0)
 		close(master);
 	util_reset_signals();
+	/* A window size set before the relay watches for it (exec.c) is not
+	 * lost: SIGWINCH waits, blocked, from before the terminal is ours, and
+	 * the program starts at the size the terminal has then. */
+	sigset_t winch;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, NULL);
 	int r = pts ? take_terminal(pts) : take_fds(x);
 	/* Nothing of the caller's (a keeper's sockets, its clients') stays open
 	 * here for the program's life: their ends must see their peers go. */
@@ -1201,6 +1219,8 @@ static _Noreturn void stand_in(struct lxd_copy *l, const struct copy_exec *x, co
 		r = config_open(l->spec.cfg, &conn, &err);
 	if (r >= 0)
 		r = through_enter(&l->spec, x, &entered);
+	if (r >= 0 && pts)
+		window_size(&entered);
 	if (r >= 0)
 		r = lxd_exec_run(conn, l->spec.name, &entered, &err);
 	/* The program's stderr is the user's: a session that ends because its

@@ -11,7 +11,8 @@ A=tw-test-lxs
 DOOR2=tw-test-door2
 D2=$TW_DOOR2
 
-trap 'tw_door2_stop; tw_lxd_stop; tw_finish >/dev/null' EXIT
+gc1='' gc2=''
+trap 'kill $gc1 $gc2 2>/dev/null; tw_door2_stop; tw_lxd_stop; tw_finish >/dev/null' EXIT
 
 check "lxd starts as a one-member cluster with the origin image" tw_lxd_start
 tw_lxd_config "lxd_socket = $TW_LXD_SOCKET" "share = user"
@@ -111,7 +112,21 @@ check "and the instance goes with it" wait_for 30 tw_lxd_no_instances
 
 # A front door that lost its records (a reboot empties /run): gc drops its
 # sessions' holds, leaves another front door's, and deletes an instance
-# that nobody holds any more.
+# that nobody holds any more. Each session's own housekeeping gc (its
+# keeper's child, at nice 19) would do the same as soon as the record is
+# gone: each door's gc lock is held here until its gc is run by hand, so
+# that theirs are skipped, and the holds seen are the ones this gc judged.
+# gc_hold FILE: a process of its own holds the lock FILE until killed (a
+# lock fd of this shell's would go to every login started after it).
+gc_hold() {
+	(exec 9>"$1" && flock 9 && exec sleep 600) &
+	wait_for 10 locked "$1"
+}
+locked() { ! flock -n "$1" true; }
+gc_hold /run/throwaway/gc.lock
+gc1=$!
+gc_hold "/proc/$(cat "$D2/sshd.pid")/root/run/throwaway/gc.lock"
+gc2=$!
 bg1 go5
 b1=$!
 wait_for 30 has_instance
@@ -125,6 +140,8 @@ rm -f "/run/throwaway/ledger/$s1"
 kill -KILL "$k1"
 wait_for 30 gone $b1
 check "without its record, this front door's hold outlives its session" held_by "$NAME" "$DOORS"
+kill "$gc1"
+wait "$gc1" 2>/dev/null
 out=$(/usr/local/sbin/throwawayctl gc "$TW_CONF" 2>&1)
 expect_eq "gc drops it and leaves the other front door's" "$DOOR2" "$(holds "$NAME")"
 expect_eq "the instance runs on for that one" RUNNING "$(lxc list "$NAME" --format csv -c s 2>&1)"
@@ -133,6 +150,8 @@ k2=$(door2 sh -c "sed -n 's/^keeper=//p' /run/throwaway/ledger/$s2")
 door2 rm -f "/run/throwaway/ledger/$s2"
 kill -KILL "$k2"
 wait_for 30 gone $b2
+kill "$gc2"
+wait "$gc2" 2>/dev/null
 out=$(door2 /usr/local/sbin/throwawayctl gc "$TW_CONF" 2>&1)
 expect_match "the other front door's gc, its last holder's record lost too, deletes it" \
 	"gc: .*1 copies" "$out"
